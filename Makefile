@@ -1,0 +1,50 @@
+# Two commands do all set-up:  `make run`  and  `make test`.
+SHELL := /bin/bash
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test install assets translations db demo lint typecheck pytest clean
+
+run: install assets translations db demo
+	$(BIN)/flask riskctl serve --host $(HOST) --port $(PORT)
+
+test: install assets translations lint typecheck pytest
+
+install: .stamp-python
+.stamp-python: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+assets: .stamp-assets
+.stamp-assets: package.json package-lock.json riskctl/static/vendor.mjs
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run --silent build
+	touch $@
+
+translations: install
+	$(BIN)/pybabel compile --use-fuzzy -d riskctl/translations 2>&1 | grep -v '^compiling' || true
+
+db: install
+	$(BIN)/flask db upgrade
+
+demo: install
+	$(BIN)/flask riskctl demo
+
+lint: install
+	$(BIN)/ruff check riskctl config tests bench wsgi.py
+	$(BIN)/ruff format --check riskctl config tests bench wsgi.py
+
+typecheck: install
+	$(BIN)/mypy riskctl
+
+pytest: install
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) node_modules riskctl/static/vendor .stamp-* instance

@@ -1,0 +1,71 @@
+"""Every riskctl setting, declared once with its default.
+
+Each field can be overridden by an environment variable ``RISKCTL_<NAME>``
+(``RISKCTL_DATABASE_URL``, ``RISKCTL_SECRET_KEY`` ...).  Per-environment
+modules (``development``, ``testing``, ``production``) only change defaults and
+add checks; they never declare new settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Known so that production can refuse it; never used outside development/testing.
+INSECURE_SECRET_KEY = "riskctl-development-secret-key-not-for-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RISKCTL_", case_sensitive=False, extra="ignore", frozen=True
+    )
+
+    ENV: Literal["development", "testing", "production"] = "development"
+    SECRET_KEY: str = INSECURE_SECRET_KEY
+    # None means "not configured": production refuses to start without it.
+    DATABASE_URL: str | None = f"sqlite:///{ROOT / 'instance' / 'riskctl.db'}"
+    # When set: Socket.IO message queue, shared rate-limit counters, readiness check.
+    REDIS_URL: str | None = None
+
+    # SMS channel (issue: alerts).  console = log and show in the monitor only.
+    SMS_BACKEND: Literal["console", "twilio"] = "console"
+    TWILIO_ACCOUNT_SID: str | None = None
+    TWILIO_AUTH_TOKEN: str | None = None
+    TWILIO_FROM_NUMBER: str | None = None
+
+    TIMEZONE: str = "Asia/Shanghai"
+    DEFAULT_LOCALE: Literal["zh_CN", "en"] = "zh_CN"
+
+    # Bearer tokens from POST /api/v1/auth/token.
+    API_TOKEN_TTL_HOURS: int = Field(default=12, ge=1, le=24 * 90)
+    # Failed logins allowed before 429, in the notation of the `limits` package.
+    LOGIN_FAILURES_PER_USER: str = "5 per 15 minutes"
+    LOGIN_FAILURES_PER_IP: str = "30 per 15 minutes"
+    # Largest accepted request body (bytes); the org CSV import is the largest legit body.
+    MAX_BODY_BYTES: int = Field(default=5 * 1024 * 1024, ge=1024)
+
+    # Run the APScheduler jobs inside the web process (single-machine mode, `make run`).
+    # Production runs `flask riskctl scheduler` instead and leaves this off.
+    SCHEDULER_IN_PROCESS: bool = False
+    SCHEDULER_LOCK_FILE: str = str(ROOT / "instance" / "scheduler.lock")
+
+    # Number of trusted reverse proxies in front of the app (X-Forwarded-* hops).
+    PROXY_HOPS: int = Field(default=0, ge=0, le=5)
+    SESSION_COOKIE_SECURE: bool = False
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def problems(self) -> list[str]:
+        """Settings that make no sense in any environment."""
+        found: list[str] = []
+        if self.SMS_BACKEND == "twilio":
+            for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"):
+                if not getattr(self, name):
+                    found.append(f"RISKCTL_{name} is required when RISKCTL_SMS_BACKEND=twilio")
+        if not self.DATABASE_URL:
+            found.append("RISKCTL_DATABASE_URL is required")
+        return found

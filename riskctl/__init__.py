@@ -1,0 +1,133 @@
+"""riskctl — 廉政风险防控平台.  ``create_app`` is the only application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import config as riskctl_config
+from riskctl.core.db import engine_url
+
+
+def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    settings = riskctl_config.load(env, overrides)
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese text as is (api.md)
+    _configure(app, settings)
+    _bind_extensions(app, settings)
+    _register(app)
+    return app
+
+
+def _configure(app: Flask, settings: Any) -> None:
+    url = engine_url(settings.DATABASE_URL)
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        RISKCTL=settings,
+        SECRET_KEY=settings.SECRET_KEY,
+        SQLALCHEMY_DATABASE_URI=url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True} if not url.startswith("sqlite") else {},
+        MAX_CONTENT_LENGTH=settings.MAX_BODY_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.SESSION_COOKIE_SECURE,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        RATELIMIT_STORAGE_URI=settings.REDIS_URL or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        BABEL_DEFAULT_LOCALE=settings.DEFAULT_LOCALE,
+        BABEL_DEFAULT_TIMEZONE=settings.TIMEZONE,
+        API_TITLE="riskctl 廉政风险防控平台 API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        # Served from our own static files: no CDN on the intranet.
+        OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
+    )
+    if settings.PROXY_HOPS:
+        hops = settings.PROXY_HOPS
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
+    logging.basicConfig(
+        level=settings.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _bind_extensions(app: Flask, settings: Any) -> None:
+    from riskctl.api import api, handle_domain_error
+    from riskctl.core.errors import DomainError
+    from riskctl.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+    from riskctl.web import render_error, select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # type: ignore[assignment]
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    socketio.init_app(app, message_queue=settings.REDIS_URL, async_mode="threading")
+    api.page_error_handler = render_error
+    api.init_app(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token"}
+    )
+    api.spec.components.security_scheme(
+        "cookieAuth",
+        {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "session",
+            "description": "browser session; unsafe methods need X-CSRFToken",
+        },
+    )
+    app.register_error_handler(DomainError, handle_domain_error)
+
+
+def _register(app: Flask) -> None:
+    from riskctl.api import api
+    from riskctl.api.health import blp as health_api
+    from riskctl.auth.api import blp as auth_api
+    from riskctl.auth.views import bp as auth_pages
+    from riskctl.cli import riskctl_cli
+    from riskctl.core import audit
+    from riskctl.extensions import csrf, db
+    from riskctl.org.api import blp as org_api
+    from riskctl.web import bp as web_pages
+
+    for blueprint in (health_api, auth_api, org_api):
+        # The API checks CSRF itself, and only for cookie sessions (riskctl.api.auth).
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint)
+    app.register_blueprint(auth_pages)
+    app.register_blueprint(web_pages)
+    app.cli.add_command(riskctl_cli)
+
+    @app.before_request
+    def attribute_page_changes() -> None:
+        # API calls identify their caller in riskctl.api.auth; pages here.
+        if request.endpoint in (None, "static") or request.path.startswith("/api/"):
+            return
+        if current_user.is_authenticated:
+            audit.act_as(
+                db.session,
+                audit.AuditActor(
+                    current_user.id, current_user.username, f"web {request.remote_addr}"
+                ),
+            )
+
+    @app.context_processor
+    def page_globals() -> dict[str, Any]:
+        from riskctl.web import LANGUAGES, select_locale
+
+        return {"languages": LANGUAGES, "current_locale": select_locale()}

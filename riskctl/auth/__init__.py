@@ -1,0 +1,1 @@
+"""Authentication: passwords, sessions (Flask-Login), bearer API tokens, login throttling."""

@@ -1,0 +1,256 @@
+"""``flask riskctl …``: serve, users, tokens, demo data, org import, audit verification."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from marshmallow import ValidationError
+from werkzeug.serving import run_simple
+
+from riskctl.auth import services as auth
+from riskctl.core import audit
+from riskctl.core.access import SYSTEM_ADMIN, Role
+from riskctl.core.errors import DomainError, flatten_messages
+from riskctl.extensions import db
+from riskctl.org import demo as demo_data
+from riskctl.org import importer
+from riskctl.org import services as org
+from riskctl.org.schemas import PersonBootstrapIn
+
+riskctl_cli = AppGroup("riskctl", help="riskctl 廉政风险防控平台 administration.")
+
+
+def _as_cli(command: str) -> None:
+    audit.act_as(db.session, audit.AuditActor(None, "cli", f"cli {command}"))
+
+
+def _fail(exc: DomainError) -> None:
+    db.session.rollback()
+    lines = [f"error: {exc.message}"] + [
+        f"  - {d.get('file', '')}{' row ' + str(d['row']) if 'row' in d else ''} "
+        f"{d.get('path', '')}: {d['message']}".replace("  ", " ")
+        for d in exc.details
+    ]
+    raise click.ClickException("\n".join(lines))
+
+
+@riskctl_cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve pages, API and Socket.IO (and the scheduler, in single-machine mode)."""
+    from riskctl.scheduler import start_in_process
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    scheduler = None
+    if app.config["RISKCTL"].SCHEDULER_IN_PROCESS:
+        scheduler = start_in_process(app)
+    click.echo(
+        f"riskctl serving on http://{host}:{port}  (scheduler: "
+        f"{'running' if scheduler and scheduler.running else 'not in this process'})"
+    )
+    try:
+        # Not socketio.run(): under the `flask` command Flask ignores app.run().  With
+        # async_mode="threading", Socket.IO is WSGI middleware on the app and werkzeug's
+        # threaded server carries its websockets (simple-websocket).
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
+
+
+@riskctl_cli.command("demo")
+def demo() -> None:
+    """Load the six pilot units, their posts and people (idempotent)."""
+    _as_cli("demo")
+    try:
+        result = demo_data.load_demo(db.session, SYSTEM_ADMIN)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    db.session.commit()
+    summary = result.imported.summary
+    click.echo(
+        "demo data: "
+        + ", ".join(
+            f"{part} {counts['created']} created / {counts['updated']} updated"
+            for part, counts in summary.items()
+        )
+    )
+    click.echo(f"\nDemo logins (password for all: {demo_data.DEMO_PASSWORD}):")
+    for username, who in demo_data.SHOWCASE:
+        click.echo(f"  {username:<16} {who}")
+
+
+@riskctl_cli.group("user")
+def user() -> None:
+    """People who log in."""
+
+
+def _read_password() -> str:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException("no password on standard input")
+    return password
+
+
+@user.command("create")
+@click.argument("username")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="repeat for several roles",
+)
+@click.option("--unit", default=None, help="unit code (optional only for an admin)")
+@click.option("--name", default=None, help="display name (default: the username)")
+@click.option("--phone", default=None, help="mobile number, e.g. +8613800000000")
+@click.option(
+    "--password-stdin", is_flag=True, required=True, help="read the password from standard input"
+)
+def user_create(
+    username: str,
+    roles: tuple[str, ...],
+    unit: str | None,
+    name: str | None,
+    phone: str | None,
+    password_stdin: bool,
+) -> None:
+    """Create a person who can log in (bootstraps the first admin)."""
+    _as_cli("user create")
+    password = _read_password()
+    raw: dict[str, Any] = {
+        "username": username,
+        "name": name or username,
+        "unit": unit,
+        "roles": list(roles),
+        "password": password,
+        "phone": phone,
+    }
+    try:
+        data = PersonBootstrapIn().load(raw)
+    except ValidationError as exc:
+        raise click.ClickException(
+            "; ".join(f"{d['path']}: {d['message']}" for d in flatten_messages(exc.messages))
+        ) from exc
+    try:
+        person, _ = org.save_person(db.session, SYSTEM_ADMIN, data)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo(f"created {person.username} ({', '.join(roles)})")
+
+
+@user.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, required=True)
+def user_set_password(username: str, password_stdin: bool) -> None:
+    """Set a person's password (e.g. after an import)."""
+    _as_cli("user set-password")
+    person = auth.find_person(db.session, username)
+    if person is None:
+        raise click.ClickException(f"no person {username!r}")
+    try:
+        auth.set_password(db.session, person, _read_password())
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"password set for {username}")
+
+
+@riskctl_cli.group("token")
+def token() -> None:
+    """Bearer tokens for programs."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--hours", default=24 * 30, show_default=True, type=click.IntRange(1, 24 * 365))
+@click.option("--name", default="cli", show_default=True)
+def token_create(username: str, hours: int, name: str) -> None:
+    """Issue a token for USERNAME and print it (shown once)."""
+    _as_cli("token create")
+    person = auth.find_person(db.session, username)
+    if person is None or not person.is_active:
+        raise click.ClickException(f"no active person {username!r}")
+    value, row = auth.issue_token(db.session, person, ttl=timedelta(hours=hours), name=name)
+    db.session.commit()
+    click.echo(value)
+    click.echo(f"expires {row.expires_at.isoformat()}", err=True)
+
+
+@token.command("revoke")
+@click.argument("username")
+def token_revoke(username: str) -> None:
+    """Revoke every token of USERNAME."""
+    _as_cli("token revoke")
+    try:
+        count = auth.revoke_tokens_of(db.session, username)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo(f"revoked {count} token(s) of {username}")
+
+
+@riskctl_cli.group("org")
+def org_group() -> None:
+    """Units, posts and people."""
+
+
+@org_group.command("import")
+@click.option("--units", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--posts", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--people", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--partial", is_flag=True, help="write the valid rows, report the bad ones")
+def org_import(units: Path | None, posts: Path | None, people: Path | None, partial: bool) -> None:
+    """Import CSV files (see riskctl/org/importer.py for the columns)."""
+    _as_cli("org import")
+    files = {
+        name: path.read_bytes()
+        for name, path in (("units", units), ("posts", posts), ("people", people))
+        if path
+    }
+    try:
+        result = importer.import_org(db.session, SYSTEM_ADMIN, files, partial=partial)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo(
+        f"created {result.created}, updated {result.updated}, "
+        f"rejected rows {sum(c['rejected'] for c in result.summary.values())}"
+    )
+    for e in result.errors:
+        click.echo(f"  - {e['file']} row {e['row']} {e['path']}: {e['message']}", err=True)
+
+
+@riskctl_cli.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check every row of the audit chain; exit 1 at the first broken row."""
+    report = audit.verify_chain(db.session)
+    if report.ok:
+        click.echo(
+            f"audit chain OK: {report.count} rows; head seq {report.head_seq} "
+            f"hash {report.head_hash}"
+        )
+        click.echo("record the head outside the database to detect truncation later")
+        return
+    brk = report.first_break
+    assert brk is not None
+    click.echo(f"audit chain BROKEN at seq {brk.seq} (row id {brk.row_id}): {brk.reason}", err=True)
+    sys.exit(1)

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every domain uses: model base, errors, clock, access policy, audit."""

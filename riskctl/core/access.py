@@ -1,0 +1,121 @@
+"""Who may see and do what: the one policy of role × unit scope.
+
+Every check in views and services goes through ``can``/``require``/``visible_units``;
+a role's powers are the rows of ``GRANTS``, not ifs scattered over the code.  A person's
+roles combine: an inspector who is also staff of the commission sees the commission
+as staff and their scope as inspector.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from riskctl.core.errors import Forbidden
+
+
+class Role(enum.StrEnum):
+    STAFF = "staff"
+    DISCIPLINE_LEADER = "discipline_leader"
+    INSPECTOR = "inspector"
+    ADMIN = "admin"
+
+
+class Action(enum.StrEnum):
+    VIEW_ORG = "org.view"  # units and their posts
+    VIEW_PEOPLE = "people.view"  # names, phones, posts, declared conflicts
+    MANAGE_ORG = "org.manage"  # create/update units, posts, people; CSV import
+    VIEW_AUDIT = "audit.view"
+
+
+class Reach(enum.Enum):
+    """How far a grant reaches: the actor's own unit, their inspection scope, or all."""
+
+    OWN_UNIT = "own_unit"
+    SCOPE = "scope"
+    ALL = "all"
+
+
+GRANTS: dict[Role, dict[Action, Reach]] = {
+    Role.STAFF: {
+        Action.VIEW_ORG: Reach.OWN_UNIT,
+        Action.VIEW_PEOPLE: Reach.OWN_UNIT,
+    },
+    Role.DISCIPLINE_LEADER: {
+        Action.VIEW_ORG: Reach.OWN_UNIT,
+        Action.VIEW_PEOPLE: Reach.OWN_UNIT,
+    },
+    Role.INSPECTOR: {
+        Action.VIEW_ORG: Reach.SCOPE,
+        Action.VIEW_PEOPLE: Reach.SCOPE,
+    },
+    Role.ADMIN: {
+        Action.VIEW_ORG: Reach.ALL,
+        Action.VIEW_PEOPLE: Reach.ALL,
+        Action.MANAGE_ORG: Reach.ALL,
+        Action.VIEW_AUDIT: Reach.ALL,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """What the policy needs to know about an actor; built from a Person."""
+
+    person_id: int
+    unit_id: int | None  # None: a platform administrator outside any unit
+    roles: frozenset[Role]
+    scope_unit_ids: frozenset[int] = frozenset()
+
+
+# The CLI and the scheduler act with full rights; their audit actor says who they are.
+SYSTEM_ADMIN = Principal(0, None, frozenset({Role.ADMIN}))
+
+
+class AllUnits:
+    """Sentinel for an unrestricted reach (admins); supports ``in`` like a set."""
+
+    def __contains__(self, unit_id: object) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "ALL_UNITS"
+
+
+ALL_UNITS = AllUnits()
+
+
+def visible_units(principal: Principal, action: Action) -> frozenset[int] | AllUnits:
+    """Unit ids on which ``principal`` may perform ``action`` (maybe empty)."""
+    reached: set[int] = set()
+    for role in principal.roles:
+        reach = GRANTS.get(role, {}).get(action)
+        if reach is Reach.ALL:
+            return ALL_UNITS
+        if reach is Reach.OWN_UNIT and principal.unit_id is not None:
+            reached.add(principal.unit_id)
+        elif reach is Reach.SCOPE:
+            reached.update(principal.scope_unit_ids)
+    return frozenset(reached)
+
+
+def may_ever(principal: Principal, action: Action) -> bool:
+    """Whether any of the principal's roles grants ``action`` at all."""
+    return any(action in GRANTS.get(role, {}) for role in principal.roles)
+
+
+def can(principal: Principal, action: Action, unit_id: int | None = None) -> bool:
+    """``unit_id=None`` asks about an action that is not tied to one unit."""
+    if unit_id is None:
+        return may_ever(principal, action)
+    return unit_id in visible_units(principal, action)
+
+
+def require(principal: Principal, action: Action, unit_id: int | None = None) -> None:
+    if not can(principal, action, unit_id):
+        raise Forbidden(f"not allowed: {action.value}", code="forbidden")
+
+
+def roles_from(values: Iterable[str]) -> frozenset[Role]:
+    return frozenset(Role(v) for v in values)

@@ -1,0 +1,312 @@
+"""The append-only, hash-chained audit trail.
+
+Every row stores the SHA-256 of its own canonical content, which includes the hash of
+the row before it, so changing, deleting or inserting a row breaks the chain from that
+row on.  ``verify_chain`` finds the first break.
+
+Model changes are recorded automatically: every model that mixes in ``Audited`` gets a
+record per inserted, updated or deleted row at flush time, so no service can change
+state without a trace.  Reads and exports of personal data, logins and token use are
+recorded explicitly with ``record``.  The actor is the one placed on the session with
+``act_as`` (the web layer does it per request, the CLI and scheduler per command/job).
+
+Limits, stated plainly: a chain proves order and integrity of what it holds; dropping
+rows at its very end or appending well-formed forgeries needs write access to the
+database *and* cannot be seen from the chain alone, which is why ``verify`` prints the
+head (seq and hash) for operators to record outside the database.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from riskctl.core.clock import utcnow
+from riskctl.core.db import Base, DbSession
+
+GENESIS_HASH = "0" * 64
+# Serialises appends on PostgreSQL so that two transactions never fork the chain.
+_PG_LOCK_KEY = 0x72_69_73_6B_61_75  # "riskau"
+_ACTOR_KEY = "riskctl.audit_actor"
+
+
+class AuditRecord(Base):
+    __tablename__ = "audit_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger, unique=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None]  # no foreign key: the trail outlives the people in it
+    actor: Mapped[str] = mapped_column(sa.String(80))
+    source: Mapped[str] = mapped_column(sa.String(80))
+    action: Mapped[str] = mapped_column(sa.String(80), index=True)
+    target_type: Mapped[str] = mapped_column(sa.String(40))
+    target_id: Mapped[str | None] = mapped_column(sa.String(80))
+    unit_id: Mapped[int | None]
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+@dataclass(frozen=True)
+class AuditActor:
+    id: int | None
+    name: str
+    source: str  # "web 10.0.0.5", "api 10.0.0.5", "cli", "scheduler"
+
+
+SYSTEM = AuditActor(None, "system", "system")
+
+
+def act_as(session: DbSession, actor: AuditActor) -> None:
+    """Attribute this session's changes to ``actor`` until the session ends."""
+    session.info[_ACTOR_KEY] = actor
+
+
+def current_actor(session: DbSession) -> AuditActor:
+    actor = session.info.get(_ACTOR_KEY)
+    return actor if isinstance(actor, AuditActor) else SYSTEM
+
+
+class Audited:
+    """Mixin: changes to this model are recorded.  Redacted columns show as ``"***"``."""
+
+    __audit_redact__: ClassVar[frozenset[str]] = frozenset()
+    # Attribute used as the human-readable target id (code, username) instead of the key.
+    __audit_label__: ClassVar[str | None] = None
+    # Attribute holding the unit the row belongs to, for scoping audit reads.
+    __audit_unit__: ClassVar[str | None] = "unit_id"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+def canonical(fields: dict[str, Any]) -> str:
+    return json.dumps(_plain(fields), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_hash(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(fields).encode("utf-8")).hexdigest()
+
+
+_HASHED = (
+    "seq", "at", "actor_id", "actor", "source", "action", "target_type", "target_id",
+    "unit_id", "before", "after", "prev_hash",
+)  # fmt: skip
+
+
+def _hashed_fields(row: Any) -> dict[str, Any]:
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    return {name: get(name) for name in _HASHED}
+
+
+def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
+    """Chain and insert ``entries`` on the session's connection (works inside a flush)."""
+    if not entries:
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
+    table = sa.Table(AuditRecord.__tablename__, AuditRecord.metadata)
+    head = conn.execute(
+        sa.select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    rows = []
+    for entry in entries:
+        seq += 1
+        row = {**entry, "seq": seq, "prev_hash": prev}
+        row["before"] = _plain(row["before"])
+        row["after"] = _plain(row["after"])
+        row["hash"] = prev = content_hash(_hashed_fields(row))
+        rows.append(row)
+    conn.execute(sa.insert(table), rows)
+
+
+def _entry(
+    actor: AuditActor,
+    action: str,
+    target_type: str,
+    target_id: Any,
+    unit_id: int | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
+    # Microseconds dropped: not every backend keeps them, and the hash must survive a
+    # round trip through the database.
+    return {
+        "at": utcnow().replace(microsecond=0),
+        "actor_id": actor.id,
+        "actor": actor.name,
+        "source": actor.source,
+        "action": action,
+        "target_type": target_type,
+        "target_id": None if target_id is None else str(target_id),
+        "unit_id": unit_id,
+        "before": before,
+        "after": after,
+    }
+
+
+def record(
+    session: DbSession,
+    action: str,
+    *,
+    target_type: str,
+    target_id: Any = None,
+    unit_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    actor: AuditActor | None = None,
+) -> None:
+    """Record an event that is not a model change: a login, a privileged read, an export."""
+    entry = _entry(
+        actor or current_actor(session), action, target_type, target_id, unit_id, before, after
+    )
+    _append(session, [entry])
+
+
+def _columns(obj: Any, *, old: bool) -> dict[str, Any]:
+    state = inspect(obj)
+    redact = type(obj).__audit_redact__
+    values: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if old:
+            history = state.attrs[key].history
+            value = history.deleted[0] if history.deleted else state.dict.get(key)
+        else:
+            value = state.dict.get(key)
+        values[key] = "***" if key in redact and value is not None else value
+    return values
+
+
+def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    state = inspect(obj)
+    redact = type(obj).__audit_redact__
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if old == new:
+            continue
+        if attr.key in redact:
+            old, new = ("***" if old is not None else None), "***"
+        before[attr.key], after[attr.key] = old, new
+    return before, after
+
+
+def _target(obj: Any) -> tuple[str, Any, int | None]:
+    cls = type(obj)
+    state = inspect(obj)
+    label = cls.__audit_label__
+    ident = state.dict.get(label) if label else None
+    if ident is None:
+        identity = state.identity or inspect(obj).mapper.primary_key_from_instance(obj)
+        ident = identity[0] if identity and len(identity) == 1 else _plain(list(identity or []))
+    unit_id = state.dict.get(cls.__audit_unit__) if cls.__audit_unit__ else None
+    return cls.__tablename__, ident, unit_id
+
+
+@event.listens_for(Session, "after_flush")
+def _record_model_changes(session: DbSession, flush_context: Any) -> None:
+    actor = current_actor(session)
+    entries: list[dict[str, Any]] = []
+    for obj in session.new:
+        if isinstance(obj, Audited):
+            kind, ident, unit_id = _target(obj)
+            entries.append(
+                _entry(
+                    actor, f"{kind}.created", kind, ident, unit_id, None, _columns(obj, old=False)
+                )
+            )
+    for obj in session.dirty:
+        if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
+            before, after = _changes(obj)
+            if after:
+                kind, ident, unit_id = _target(obj)
+                entries.append(
+                    _entry(actor, f"{kind}.updated", kind, ident, unit_id, before, after)
+                )
+    for obj in session.deleted:
+        if isinstance(obj, Audited):
+            kind, ident, unit_id = _target(obj)
+            entries.append(
+                _entry(
+                    actor, f"{kind}.deleted", kind, ident, unit_id, _columns(obj, old=True), None
+                )
+            )
+    _append(session, entries)
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    row_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    count: int
+    head_seq: int
+    head_hash: str
+    first_break: ChainBreak | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_break is None
+
+
+def _rows(session: DbSession, batch: int) -> Iterator[AuditRecord]:
+    stmt = sa.select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=batch)
+    yield from session.scalars(stmt)
+
+
+def verify_chain(session: DbSession, *, batch: int = 2000) -> ChainReport:
+    """Walk the chain in order and report the first row that does not fit."""
+    expected_seq, prev, count = 1, GENESIS_HASH, 0
+    for row in _rows(session, batch):
+        count += 1
+        reason = None
+        if row.seq != expected_seq:
+            what = "deleted" if row.seq > expected_seq else "inserted or renumbered"
+            reason = f"sequence jumps from {expected_seq - 1} to {row.seq}: a row was {what}"
+        elif row.prev_hash != prev:
+            reason = "prev_hash does not match the previous row: a row was inserted or removed"
+        elif content_hash(_hashed_fields(row)) != row.hash:
+            reason = "content does not match its hash: the row was changed"
+        if reason:
+            return ChainReport(count, row.seq, row.hash, ChainBreak(row.seq, row.id, reason))
+        expected_seq, prev = row.seq + 1, row.hash
+    return ChainReport(count, expected_seq - 1, prev, None)

@@ -1,0 +1,1 @@
+"""Organisation: units, posts, people, post assignments, declared conflicts of interest."""

@@ -1,0 +1,182 @@
+"""Shapes of organisation data on the wire.  The same input schemas check API bodies and
+CSV import rows, so both report a problem the same way (a path and a message)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from riskctl.core.access import Role
+from riskctl.org.models import UnitKind
+
+CODE = validate.Regexp(
+    r"^[a-z0-9][a-z0-9_.-]{0,31}$",
+    error="use 1–32 lowercase letters, digits, '_', '-' or '.', starting with a letter or digit",
+)
+USERNAME = validate.Regexp(
+    r"^[a-z0-9][a-z0-9_.-]{2,63}$",
+    error="use 3–64 lowercase letters, digits, '_', '-' or '.'",
+)
+# E.164; mainland numbers must be mobile numbers, since warnings go out by SMS.
+PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
+CN_MOBILE_RE = re.compile(r"^\+861[3-9]\d{9}$")
+RISK = validate.Range(min=1, max=5, error="must be between 1 and 5")
+
+
+def check_phone(value: str) -> None:
+    if not PHONE_RE.match(value):
+        raise ValidationError("use international format, e.g. +8613800000000")
+    if value.startswith("+86") and not CN_MOBILE_RE.match(value):
+        raise ValidationError("a mainland number must be an 11-digit mobile number after +86")
+
+
+class Strict(Schema):
+    class Meta:
+        ordered = True
+
+
+class UnitIn(Strict):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.Enum(UnitKind, by_value=True, required=True)
+    parent = fields.String(load_default=None, allow_none=True, validate=CODE)
+
+
+class UnitOut(Strict):
+    code = fields.String()
+    name = fields.String()
+    kind = fields.Enum(UnitKind, by_value=True)
+    parent = fields.Function(lambda u: u.parent.code if u.parent else None)
+    created_at = fields.DateTime()
+
+
+class PostIn(Strict):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    risk = fields.Integer(load_default=3, validate=RISK, strict=False)
+
+
+class PostOut(Strict):
+    code = fields.String()
+    name = fields.String()
+    risk = fields.Integer()
+    unit = fields.Function(lambda p: p.unit.code)
+
+
+class HoldingIn(Strict):
+    """A post held from ``valid_from`` (default: today) to ``valid_to`` (default: open)."""
+
+    code = fields.String(required=True, validate=CODE)
+    valid_from = fields.Date(load_default=None, allow_none=True)
+    valid_to = fields.Date(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        start, end = data.get("valid_from"), data.get("valid_to")
+        if start and end and end < start:
+            raise ValidationError("must not be before valid_from", "valid_to")
+
+
+class HoldingField(fields.Field):  # type: ignore[type-arg]
+    """Accepts a plain post code or a ``HoldingIn`` object."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            value = {"code": value}
+        if not isinstance(value, dict):
+            raise ValidationError("must be a post code or {code, valid_from, valid_to}")
+        return HoldingIn().load(value)
+
+
+class ConflictIn(Strict):
+    counterparty = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    relation = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    declared_on = fields.Date(load_default=None, allow_none=True)
+
+
+class PersonIn(Strict):
+    username = fields.String(required=True, validate=USERNAME)
+    password = fields.String(
+        load_default=None, allow_none=True, load_only=True, validate=validate.Length(max=256)
+    )
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    phone = fields.String(required=True, validate=check_phone)
+    unit = fields.String(required=True, validate=CODE)
+    roles = fields.List(
+        fields.Enum(Role, by_value=True),
+        required=True,
+        validate=validate.Length(min=1, error="at least one role"),
+    )
+    posts = fields.List(HoldingField(), load_default=list)
+    risk = fields.Integer(load_default=3, validate=RISK, strict=False)
+    scope = fields.List(fields.String(validate=CODE), load_default=list)
+    conflicts = fields.List(fields.Nested(ConflictIn), load_default=list)
+    is_active = fields.Boolean(load_default=True)
+
+
+class PersonCreateIn(PersonIn):
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+
+
+class PersonBootstrapIn(PersonIn):
+    """``flask riskctl user create``: the first admin may exist before any unit."""
+
+    unit = fields.String(load_default=None, allow_none=True, validate=CODE)
+    phone = fields.String(load_default=None, allow_none=True, validate=check_phone)
+
+
+class HoldingOut(Strict):
+    code = fields.Function(lambda a: a.post.code)
+    name = fields.Function(lambda a: a.post.name)
+    risk = fields.Function(lambda a: a.post.risk)
+    valid_from = fields.Date()
+    valid_to = fields.Date()
+
+
+class ConflictOut(Strict):
+    counterparty = fields.String()
+    relation = fields.String()
+    declared_on = fields.Date()
+
+
+class PersonOut(Strict):
+    username = fields.String()
+    name = fields.String()
+    phone = fields.String()
+    unit = fields.Function(lambda p: p.unit.code if p.unit else None)
+    roles = fields.Function(lambda p: sorted(r.value for r in p.roles))
+    posts = fields.List(fields.Nested(HoldingOut), attribute="assignments")
+    risk = fields.Integer()
+    scope = fields.Function(lambda p: sorted(s.unit.code for s in p.scope_rows))
+    conflicts = fields.List(fields.Nested(ConflictOut))
+    is_active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class PageArgs(Strict):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class PeopleArgs(PageArgs):
+    unit = fields.String(load_default=None, validate=CODE)
+
+
+def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
+    """The list envelope of api.md: ``{items, total, limit, offset}``."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "total": fields.Integer(),
+            "limit": fields.Integer(),
+            "offset": fields.Integer(),
+        },
+        name=name,
+    )
+
+
+UnitPage = page_of(UnitOut, "UnitPage")
+PostPage = page_of(PostOut, "PostPage")
+PersonPage = page_of(PersonOut, "PersonPage")

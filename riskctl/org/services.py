@@ -1,0 +1,338 @@
+"""Organisation services: reading within the caller's scope, creating and updating.
+
+Inputs are the plain dicts produced by ``riskctl.org.schemas`` (formats already
+checked); here we check what needs the database: unknown units and posts, duplicates,
+who may do what.  Services flush, the caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from riskctl.auth.services import check_password_rules, hash_password
+from riskctl.core import audit
+from riskctl.core.access import ALL_UNITS, Action, Principal, Role, require, visible_units
+from riskctl.core.clock import utcnow
+from riskctl.core.db import DbSession
+from riskctl.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from riskctl.org.models import (
+    ConflictOfInterest,
+    InspectorScope,
+    Person,
+    PersonRole,
+    Post,
+    PostAssignment,
+    Unit,
+)
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+@dataclass(frozen=True)
+class Page:
+    items: Sequence[Any]
+    total: int
+    limit: int
+    offset: int
+
+
+def _unit_filter(principal: Principal, action: Action, column: Any) -> Any:
+    reach = visible_units(principal, action)
+    if reach is ALL_UNITS:
+        return sa.true()
+    return column.in_(sorted(reach)) if reach else sa.false()  # type: ignore[arg-type]
+
+
+def _page(session: DbSession, stmt: sa.Select[Any], limit: int, offset: int) -> Page:
+    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    items = session.scalars(stmt.limit(limit).offset(offset)).all()
+    return Page(items, total, limit, offset)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def unit_by_code(session: DbSession, code: str) -> Unit | None:
+    return session.scalar(sa.select(Unit).where(Unit.code == code))
+
+
+def visible_unit(session: DbSession, principal: Principal, code: str) -> Unit:
+    """The unit, or 404 when it does not exist or is outside the caller's reach."""
+    unit = unit_by_code(session, code)
+    if unit is None or unit.id not in visible_units(principal, Action.VIEW_ORG):
+        raise NotFound(f"no unit {code!r}", code="unknown_unit")
+    return unit
+
+
+def list_units(
+    session: DbSession, principal: Principal, *, limit: int = 50, offset: int = 0
+) -> Page:
+    stmt = (
+        sa.select(Unit)
+        .where(_unit_filter(principal, Action.VIEW_ORG, Unit.id))
+        .order_by(Unit.id.desc())
+    )
+    return _page(session, stmt, limit, offset)
+
+
+def list_posts(
+    session: DbSession, principal: Principal, unit_code: str, *, limit: int = 50, offset: int = 0
+) -> Page:
+    unit = visible_unit(session, principal, unit_code)
+    stmt = sa.select(Post).where(Post.unit_id == unit.id).order_by(Post.id.desc())
+    return _page(session, stmt, limit, offset)
+
+
+def list_people(
+    session: DbSession,
+    principal: Principal,
+    *,
+    unit_code: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page:
+    """People the caller may see.  Personal data: every read is audited."""
+    require(principal, Action.VIEW_PEOPLE)
+    stmt = sa.select(Person).where(_unit_filter(principal, Action.VIEW_PEOPLE, Person.unit_id))
+    unit_id = None
+    if unit_code is not None:
+        unit = unit_by_code(session, unit_code)
+        if unit is None or unit.id not in visible_units(principal, Action.VIEW_PEOPLE):
+            raise Forbidden(f"unit {unit_code!r} is outside your scope", code="out_of_scope")
+        unit_id = unit.id
+        stmt = stmt.where(Person.unit_id == unit.id)
+    page = _page(session, stmt.order_by(Person.id.desc()), limit, offset)
+    audit.record(
+        session,
+        "people.read",
+        target_type="person",
+        target_id=unit_code,
+        unit_id=unit_id,
+        after={"returned": [p.username for p in page.items]},
+    )
+    return page
+
+
+def visible_person(session: DbSession, principal: Principal, username: str) -> Person:
+    person = session.scalar(sa.select(Person).where(Person.username == username))
+    if person is None or person.unit_id not in visible_units(principal, Action.VIEW_PEOPLE):
+        raise NotFound(f"no person {username!r}", code="unknown_person")
+    audit.record(
+        session, "people.read", target_type="person", target_id=username, unit_id=person.unit_id
+    )
+    return person
+
+
+def overview_for(session: DbSession, principal: Principal) -> dict[str, Any]:
+    """Units the caller sees with their head counts (the home page chart)."""
+    rows = session.execute(
+        sa.select(Person.unit_id, sa.func.count())
+        .where(Person.is_active.is_(True))
+        .group_by(Person.unit_id)
+    ).all()
+    counts = {unit_id: count for unit_id, count in rows}
+    units = list_units(session, principal, limit=500).items
+    return {
+        "units": [
+            {"code": u.code, "name": u.name, "kind": u.kind.value, "people": counts.get(u.id, 0)}
+            for u in sorted(units, key=lambda u: u.id)
+        ]
+    }
+
+
+# ---------------------------------------------------------------- writing
+
+
+def save_unit(
+    session: DbSession, principal: Principal, data: dict[str, Any], *, upsert: bool = False
+) -> tuple[Unit, bool]:
+    """Create a unit (``upsert``: or update it).  Returns the unit and whether it is new."""
+    require(principal, Action.MANAGE_ORG)
+    unit = unit_by_code(session, data["code"])
+    if unit is not None and not upsert:
+        raise Conflict(
+            f"unit {data['code']!r} already exists",
+            code="duplicate",
+            details=[{"path": "code", "message": "already exists"}],
+        )
+    parent = None
+    if data.get("parent"):
+        parent = unit_by_code(session, data["parent"])
+        if parent is None:
+            raise ValidationFailed.at("parent", f"no unit {data['parent']!r}")
+        if unit is not None and _is_descendant(parent, unit):
+            raise ValidationFailed.at("parent", "would make the unit its own ancestor")
+    created = unit is None
+    if unit is None:
+        unit = Unit(code=data["code"])
+        session.add(unit)
+    unit.name, unit.kind, unit.parent = data["name"], data["kind"], parent
+    session.flush()
+    return unit, created
+
+
+def _is_descendant(candidate: Unit, ancestor: Unit) -> bool:
+    node: Unit | None = candidate
+    while node is not None:
+        if node.id == ancestor.id:
+            return True
+        node = node.parent
+    return False
+
+
+def save_post(
+    session: DbSession,
+    principal: Principal,
+    unit_code: str,
+    data: dict[str, Any],
+    *,
+    upsert: bool = False,
+) -> tuple[Post, bool]:
+    require(principal, Action.MANAGE_ORG)
+    unit = unit_by_code(session, unit_code)
+    if unit is None:
+        raise NotFound(f"no unit {unit_code!r}", code="unknown_unit")
+    post = session.scalar(sa.select(Post).where(Post.unit_id == unit.id, Post.code == data["code"]))
+    if post is not None and not upsert:
+        raise Conflict(
+            f"post {data['code']!r} already exists in {unit_code!r}",
+            code="duplicate",
+            details=[{"path": "code", "message": "already exists"}],
+        )
+    created = post is None
+    if post is None:
+        post = Post(unit_id=unit.id, code=data["code"])
+        session.add(post)
+    post.name, post.risk = data["name"], data["risk"]
+    session.flush()
+    return post, created
+
+
+def save_person(
+    session: DbSession, principal: Principal, data: dict[str, Any], *, upsert: bool = False
+) -> tuple[Person, bool]:
+    """Create (``upsert``: or update) a person with roles, posts, scope and conflicts.
+
+    Every problem found is reported together.  On update, posts no longer listed are
+    ended yesterday rather than deleted: who held a post when is evidence.
+    """
+    require(principal, Action.MANAGE_ORG)
+    problems: list[dict[str, str]] = []
+    username = data["username"]
+    person = session.scalar(sa.select(Person).where(Person.username == username))
+    if person is not None and not upsert:
+        raise Conflict(
+            f"person {username!r} already exists",
+            code="duplicate",
+            details=[{"path": "username", "message": "already exists"}],
+        )
+    roles: list[Role] = list(dict.fromkeys(data["roles"]))
+    unit = unit_by_code(session, data["unit"]) if data.get("unit") else None
+    if data.get("unit") and unit is None:
+        problems.append({"path": "unit", "message": f"no unit {data['unit']!r}"})
+    elif not data.get("unit") and set(roles) != {Role.ADMIN}:
+        problems.append({"path": "unit", "message": "required unless the person is only an admin"})
+    scope_units: list[Unit] = []
+    for i, code in enumerate(data.get("scope") or []):
+        scoped = unit_by_code(session, code)
+        if scoped is None:
+            problems.append({"path": f"scope[{i}]", "message": f"no unit {code!r}"})
+        else:
+            scope_units.append(scoped)
+    if scope_units and Role.INSPECTOR not in roles:
+        problems.append({"path": "scope", "message": "only inspectors have a scope"})
+    holdings: list[tuple[Post, date, date | None]] = []
+    for i, held in enumerate(data.get("posts") or []):
+        post = (
+            session.scalar(
+                sa.select(Post).where(Post.unit_id == unit.id, Post.code == held["code"])
+            )
+            if unit
+            else None
+        )
+        if unit is not None and post is None:
+            problems.append(
+                {
+                    "path": f"posts[{i}]",
+                    "message": f"no post {held['code']!r} in unit {unit.code!r}",
+                }
+            )
+        elif unit is None:
+            problems.append(
+                {"path": f"posts[{i}]", "message": "a person without a unit holds no post"}
+            )
+        elif post is not None:
+            holdings.append((post, held.get("valid_from") or today(), held.get("valid_to")))
+    password = data.get("password")
+    if password:
+        try:
+            check_password_rules(password)
+        except ValidationFailed as exc:
+            problems += exc.details
+    if problems:
+        raise ValidationFailed(
+            "; ".join(f"{p['path']}: {p['message']}" for p in problems), details=problems
+        )
+    created = person is None
+    if person is None:
+        person = Person(username=username)
+        session.add(person)
+    person.name, person.phone = data["name"], data.get("phone")
+    person.unit_id = unit.id if unit else None
+    person.risk, person.is_active = data["risk"], data.get("is_active", True)
+    if password:
+        person.password_hash = hash_password(password)
+    _sync_roles(person, roles)
+    _sync_scope(person, scope_units)
+    _sync_posts(person, holdings)
+    known = {(c.counterparty, c.relation) for c in person.conflicts}
+    for declared in data.get("conflicts") or []:
+        if (declared["counterparty"], declared["relation"]) not in known:
+            person.conflicts.append(
+                ConflictOfInterest(
+                    counterparty=declared["counterparty"],
+                    relation=declared["relation"],
+                    declared_on=declared.get("declared_on") or today(),
+                )
+            )
+    session.flush()
+    return person, created
+
+
+def _sync_roles(person: Person, roles: list[Role]) -> None:
+    wanted = set(roles)
+    person.role_rows = [r for r in person.role_rows if r.role in wanted] + [
+        PersonRole(role=r) for r in roles if r not in person.roles
+    ]
+
+
+def _sync_scope(person: Person, units: list[Unit]) -> None:
+    wanted = {u.id for u in units}
+    person.scope_rows = [s for s in person.scope_rows if s.unit_id in wanted] + [
+        InspectorScope(unit_id=unit_id) for unit_id in sorted(wanted - person.scope_unit_ids)
+    ]
+
+
+def _sync_posts(person: Person, holdings: list[tuple[Post, date, date | None]]) -> None:
+    day = today()
+    wanted = {post.id for post, _, _ in holdings}
+    current = {a.post_id: a for a in person.assignments if a.is_valid_on(day)}
+    for post_id, assignment in current.items():
+        if post_id not in wanted:
+            yesterday = day - timedelta(days=1)
+            assignment.valid_to = max(yesterday, assignment.valid_from)
+    for post, start, end in holdings:
+        held = current.get(post.id)
+        if held is None:
+            person.assignments.append(
+                PostAssignment(post_id=post.id, post=post, valid_from=start, valid_to=end)
+            )
+        elif held.valid_to != end:
+            held.valid_to = end

@@ -1,0 +1,110 @@
+"""Periodic jobs, declared as data, and the guard that lets exactly one scheduler run.
+
+Single-machine mode (``make run``) runs the scheduler inside the web process, but only
+in the process that takes an exclusive file lock; a second ``serve`` on the same
+machine serves pages without a scheduler.  Production runs ``flask riskctl scheduler``
+(leadership through a PostgreSQL advisory lock; arrives with the risk-engine issue).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from filelock import FileLock, Timeout
+from flask import Flask
+
+from riskctl.core import audit
+from riskctl.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: Callable[[], Any]
+    trigger: str
+    trigger_args: dict[str, Any] = field(default_factory=dict)
+
+
+def _purge_tokens() -> None:
+    from riskctl.auth.services import purge_expired_tokens
+
+    purge_expired_tokens(db.session)
+
+
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec("auth.purge_expired_tokens", _purge_tokens, "interval", {"hours": 1}),
+)
+
+
+def _in_app_context(app: Flask, spec: JobSpec) -> Callable[[], None]:
+    """Each run gets its own app context and session, commits once, rolls back on error."""
+
+    def run() -> None:
+        with app.app_context():
+            audit.act_as(db.session, audit.AuditActor(None, "scheduler", f"job {spec.id}"))
+            try:
+                spec.func()
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("job %s failed", spec.id)
+
+    return run
+
+
+def build_scheduler(app: Flask, jobs: tuple[JobSpec, ...] = JOBS) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        timezone=app.config["RISKCTL"].TIMEZONE,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+    )
+    for spec in jobs:
+        scheduler.add_job(
+            _in_app_context(app, spec),
+            spec.trigger,
+            id=spec.id,
+            name=spec.id,
+            replace_existing=True,
+            **spec.trigger_args,
+        )
+    return scheduler
+
+
+@dataclass
+class InProcessScheduler:
+    scheduler: BackgroundScheduler | None
+    lock: FileLock | None
+
+    @property
+    def running(self) -> bool:
+        return self.scheduler is not None and self.scheduler.running
+
+    def shutdown(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self.lock is not None and self.lock.is_locked:
+            self.lock.release()
+
+
+def start_in_process(app: Flask) -> InProcessScheduler:
+    """Start the scheduler here if no other process on this machine runs one."""
+    path = Path(app.config["RISKCTL"].SCHEDULER_LOCK_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path), thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("scheduler lock %s is held by another process; not starting one", path)
+        return InProcessScheduler(None, None)
+    scheduler = build_scheduler(app)
+    scheduler.start()
+    log.info(
+        "scheduler started in-process with jobs: %s", ", ".join(j.id for j in scheduler.get_jobs())
+    )
+    return InProcessScheduler(scheduler, lock)
