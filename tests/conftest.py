@@ -1,0 +1,196 @@
+"""Fixtures shared by every test.
+
+- ``backend``: integration tests run once against SQLite and once against PostgreSQL
+  (``RISKCTL_TEST_DATABASE_URL``, default ``postgresql://postgres@127.0.0.1:5432/test``;
+  each test session creates and drops its own database there).
+- The migrations run once per backend and the demo data is loaded once; every test then
+  runs inside a transaction that is rolled back (services' commits become savepoints).
+- A test that needs a service that is not running skips on a laptop and fails in CI
+  (``CI=true``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import orm
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get(
+    "RISKCTL_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("RISKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_SECRET = "test-secret-key-" + "x" * 32
+
+
+def need_service(name: str, problem: str) -> None:
+    message = f"{name} is not available: {problem}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: a missing service is a failure)")
+    pytest.skip(message)
+
+
+def pg_admin_url() -> str:
+    from riskctl.core.db import engine_url
+
+    return engine_url(PG_URL)
+
+
+def create_pg_database(prefix: str) -> str:
+    """A fresh database next to the configured one; returns its URL."""
+    admin = sa.create_engine(pg_admin_url(), isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        need_service("PostgreSQL", str(exc).splitlines()[0])
+    finally:
+        admin.dispose()
+    return sa.make_url(pg_admin_url()).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(url: str) -> None:
+    name = sa.make_url(url).database
+    admin = sa.create_engine(pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def fresh_database(backend: str, tmp: Path) -> tuple[str, Any]:
+    """(url, cleanup) of an empty database of ``backend``."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'riskctl.db'}", lambda: None
+    url = create_pg_database("riskctl_test")
+    return url, lambda: drop_pg_database(url)
+
+
+def make_app(url: str, **overrides: Any) -> Flask:
+    from riskctl import create_app
+
+    settings = {
+        "DATABASE_URL": url,
+        "SECRET_KEY": TEST_SECRET,
+        "SCHEDULER_LOCK_FILE": str(Path(url.replace("sqlite:///", "")).parent / "s.lock")
+        if url.startswith("sqlite")
+        else "/tmp/riskctl-test-scheduler.lock",
+    }
+    settings.update(overrides)
+    return create_app("testing", settings)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One migrated database with the demo data per backend, for the whole session."""
+    from flask_migrate import upgrade
+
+    from riskctl.core.access import SYSTEM_ADMIN
+    from riskctl.extensions import db
+    from riskctl.org.demo import load_demo
+
+    url, cleanup = fresh_database(backend, tmp_path_factory.mktemp(backend))
+    app = make_app(url)
+    try:
+        with app.app_context():
+            upgrade()
+            load_demo(db.session, SYSTEM_ADMIN)
+            db.session.commit()
+            db.session.remove()
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        cleanup()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Any]:
+    """The test's database session; everything the test writes is rolled back."""
+    from riskctl.extensions import db, limiter
+
+    with app.app_context():
+        limiter.reset()
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        # A plain SQLAlchemy Session: Flask-SQLAlchemy's own ignores `bind` and would
+        # pick the engine.  Scoped per app context like Flask-SQLAlchemy's.
+        db.session = orm.scoped_session(
+            orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id,
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request in an empty context, as a real server would.
+
+    The test body holds an app context for its session; without this, Flask would reuse
+    it for the request and ``g`` (where Flask-Login keeps the user) would leak from one
+    request into the next.  The request's own session joins the test's transaction.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask, session: Any) -> FlaskClient:
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def person(session: Any) -> Any:
+    """Look up a demo person by username."""
+    from riskctl.auth.services import find_person
+
+    def get(username: str) -> Any:
+        found = find_person(session, username)
+        assert found is not None, username
+        return found
+
+    return get
+
+
+@pytest.fixture
+def token_for(session: Any, person: Any) -> Any:
+    """A bearer header for a demo person, issued without the (slow) password hash."""
+    from riskctl.auth.services import issue_token
+
+    cache: dict[str, dict[str, str]] = {}
+
+    def header(username: str) -> dict[str, str]:
+        if username not in cache:
+            value, _ = issue_token(session, person(username), ttl=timedelta(hours=1))
+            cache[username] = {"Authorization": f"Bearer {value}"}
+        return cache[username]
+
+    return header
+
+
+def count(session: Any, model: Any) -> int:
+    return int(session.scalar(sa.select(sa.func.count()).select_from(model)))
