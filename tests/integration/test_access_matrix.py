@@ -1,0 +1,147 @@
+"""Every /api/v1 endpoint × every role × the caller's own unit and another unit.
+
+"own" is a unit the actor legitimately works on (staff and discipline leader: their unit;
+inspector: a unit in their scope); "other" is one they have nothing to do with.  Admins
+see all.  A new endpoint fails ``test_every_api_route_is_in_the_matrix`` until it is
+added here.
+"""
+
+import io
+import itertools
+
+import pytest
+
+ACTORS = {
+    # role: (username, own unit, other unit, a person of the own unit, of the other unit)
+    "staff": ("czj.wangfang", "czj", "nmj", "czj.liqiang", "nmj.gaopeng"),
+    "discipline_leader": ("czj.zhoujie", "czj", "nmj", "czj.liqiang", "nmj.gaopeng"),
+    "inspector": ("jw.liuhong", "czj", "nmj", "czj.liqiang", "nmj.gaopeng"),
+    "admin": ("admin", "czj", "nmj", "czj.liqiang", "nmj.gaopeng"),
+    "anonymous": (None, "czj", "nmj", "czj.liqiang", "nmj.gaopeng"),
+}
+_seq = itertools.count()
+
+
+def _unit_body():
+    return {"code": f"m{next(_seq)}", "name": "矩阵单位", "kind": "department"}
+
+
+def _post_body():
+    return {"code": f"p{next(_seq)}", "name": "矩阵岗位", "risk": 3}
+
+
+def _person_body(unit):
+    return {"username": f"{unit}.matrix{next(_seq)}", "password": "matrix-pass-1",
+            "name": "矩阵", "phone": "+8613900009999", "unit": unit, "roles": ["staff"]}  # fmt: skip
+
+
+def _csv(unit):
+    return {"posts": (io.BytesIO(f"unit,code,name,risk\n{unit},mx{next(_seq)},矩阵,3\n".encode()),
+                      "posts.csv")}  # fmt: skip
+
+
+# (method, rule, call(client, headers, unit, person) -> response, {role: (own, other)})
+OK, NO, HIDDEN, ANON = 200, 403, 404, 401
+ENDPOINTS = [
+    ("GET", "/api/v1/me",
+     lambda c, h, u, p: c.get("/api/v1/me", headers=h),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/units",
+     lambda c, h, u, p: c.get("/api/v1/units", headers=h),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/units",
+     lambda c, h, u, p: c.post("/api/v1/units", json=_unit_body() | {"parent": u}, headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (201, 201)}),
+    ("GET", "/api/v1/units/<code>",
+     lambda c, h, u, p: c.get(f"/api/v1/units/{u}", headers=h),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/units/<code>/posts",
+     lambda c, h, u, p: c.get(f"/api/v1/units/{u}/posts", headers=h),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/units/<code>/posts",
+     lambda c, h, u, p: c.post(f"/api/v1/units/{u}/posts", json=_post_body(), headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (201, 201)}),
+    ("GET", "/api/v1/people",
+     lambda c, h, u, p: c.get(f"/api/v1/people?unit={u}", headers=h),
+     {"staff": (OK, NO), "discipline_leader": (OK, NO), "inspector": (OK, NO),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/people",
+     lambda c, h, u, p: c.post("/api/v1/people", json=_person_body(u), headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (201, 201)}),
+    ("GET", "/api/v1/people/<username>",
+     lambda c, h, u, p: c.get(f"/api/v1/people/{p}", headers=h),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/org/import",
+     lambda c, h, u, p: c.post("/api/v1/org/import", data=_csv(u), headers=h,
+                               content_type="multipart/form-data"),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (OK, OK)}),
+    ("DELETE", "/api/v1/auth/token",
+     lambda c, h, u, p: c.delete("/api/v1/auth/token", headers=h),
+     {"staff": (204, 204), "discipline_leader": (204, 204), "inspector": (204, 204),
+      "admin": (204, 204)}),
+]  # fmt: skip
+PUBLIC = {("GET", "/api/v1/healthz"), ("GET", "/api/v1/readyz"), ("POST", "/api/v1/auth/token")}
+
+CASES = [
+    pytest.param(endpoint, role, side, id=f"{endpoint[0]} {endpoint[1]} {role} {side}")
+    for endpoint in ENDPOINTS
+    for role in ACTORS
+    for side in ("own", "other")
+]
+
+
+@pytest.mark.parametrize(("endpoint", "role", "side"), CASES)
+def test_access(client, token_for, endpoint, role, side):
+    _, _, call, expected = endpoint
+    username, own, other, own_person, other_person = ACTORS[role]
+    headers = token_for(username) if username else {}
+    unit, who = (own, own_person) if side == "own" else (other, other_person)
+    response = call(client, headers, unit, who)
+    want = ANON if role == "anonymous" else expected[role][0 if side == "own" else 1]
+    assert response.status_code == want, response.get_json()
+    if want >= 400:
+        assert set(response.json["error"]) == {"code", "message", "details"}
+
+
+@pytest.mark.parametrize("role", [r for r in ACTORS if r != "anonymous"])
+def test_unit_lists_hold_exactly_the_visible_units(client, token_for, role):
+    expected = {
+        "staff": {"czj"},
+        "discipline_leader": {"czj"},
+        "inspector": {"jw", "czj", "wjj"},  # staff of the commission + scope
+        "admin": {"jw", "czj", "wjj", "nmj", "rsj", "qjz"},
+    }[role]
+    body = client.get("/api/v1/units", headers=token_for(ACTORS[role][0])).json
+    assert {u["code"] for u in body["items"]} == expected
+
+
+@pytest.mark.parametrize("role", ["staff", "inspector"])
+def test_people_lists_without_a_filter_hold_only_visible_units(client, token_for, role):
+    body = client.get("/api/v1/people?limit=500", headers=token_for(ACTORS[role][0])).json
+    units = {p["unit"] for p in body["items"]}
+    assert units == ({"czj"} if role == "staff" else {"jw", "czj", "wjj"})
+
+
+def test_public_endpoints_need_no_caller(client):
+    assert client.get("/api/v1/healthz").status_code == 200
+    assert client.get("/api/v1/readyz").status_code == 200
+
+
+def test_every_api_route_is_in_the_matrix(app):
+    covered = {(m, r) for m, r, _, _ in ENDPOINTS} | PUBLIC
+    routes = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes == covered
