@@ -21,7 +21,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -288,25 +287,26 @@ class ChainReport:
         return self.first_break is None
 
 
-def _rows(session: DbSession, batch: int) -> Iterator[AuditRecord]:
-    stmt = sa.select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=batch)
-    yield from session.scalars(stmt)
-
-
 def verify_chain(session: DbSession, *, batch: int = 2000) -> ChainReport:
     """Walk the chain in order and report the first row that does not fit."""
     expected_seq, prev, count = 1, GENESIS_HASH, 0
-    for row in _rows(session, batch):
-        count += 1
-        reason = None
-        if row.seq != expected_seq:
-            what = "deleted" if row.seq > expected_seq else "inserted or renumbered"
-            reason = f"sequence jumps from {expected_seq - 1} to {row.seq}: a row was {what}"
-        elif row.prev_hash != prev:
-            reason = "prev_hash does not match the previous row: a row was inserted or removed"
-        elif content_hash(_hashed_fields(row)) != row.hash:
-            reason = "content does not match its hash: the row was changed"
-        if reason:
-            return ChainReport(count, row.seq, row.hash, ChainBreak(row.seq, row.id, reason))
-        expected_seq, prev = row.seq + 1, row.hash
+    stmt = sa.select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=batch)
+    # Streamed in batches (a server-side cursor on PostgreSQL), closed even on early return.
+    rows = session.scalars(stmt)
+    try:
+        for row in rows:
+            count += 1
+            reason = None
+            if row.seq != expected_seq:
+                what = "deleted" if row.seq > expected_seq else "inserted or renumbered"
+                reason = f"sequence jumps from {expected_seq - 1} to {row.seq}: a row was {what}"
+            elif row.prev_hash != prev:
+                reason = "prev_hash does not match the previous row: a row was inserted or removed"
+            elif content_hash(_hashed_fields(row)) != row.hash:
+                reason = "content does not match its hash: the row was changed"
+            if reason:
+                return ChainReport(count, row.seq, row.hash, ChainBreak(row.seq, row.id, reason))
+            expected_seq, prev = row.seq + 1, row.hash
+    finally:
+        rows.close()
     return ChainReport(count, expected_seq - 1, prev, None)
