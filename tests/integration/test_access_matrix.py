@@ -31,8 +31,14 @@ def _post_body():
 
 
 def _person_body(unit):
-    return {"username": f"{unit}.matrix{next(_seq)}", "password": "matrix-pass-1",
-            "name": "矩阵", "phone": "+8613900009999", "unit": unit, "roles": ["staff"]}  # fmt: skip
+    return {
+        "username": f"{unit}.matrix{next(_seq)}",
+        "password": "matrix-pass-1",
+        "name": "矩阵",
+        "phone": "+8613900009999",
+        "unit": unit,
+        "roles": ["staff"],
+    }
 
 
 def _csv(unit):

@@ -24,8 +24,12 @@ def test_every_model_change_is_recorded_with_actor_before_and_after(client, sess
     assert created[0].source.startswith("api ")
     assert created[0].after["name"] == "审计局"
 
-    services.save_unit(session, SYSTEM_ADMIN,
-                       {"code": "aud", "name": "区审计局", "kind": "department"}, upsert=True)
+    services.save_unit(
+        session,
+        SYSTEM_ADMIN,
+        {"code": "aud", "name": "区审计局", "kind": "department"},
+        upsert=True,
+    )
     session.flush()
     updated = records(session, action="unit.updated", target_id="aud")
     assert updated[-1].before == {"name": "审计局"}
@@ -65,8 +69,23 @@ def test_a_changed_row_is_reported(session):
 def test_a_changed_row_with_a_recomputed_hash_breaks_the_next_link(session):
     rows = records(session)
     target = rows[10]
-    fields = {k: getattr(target, k) for k in ("seq", "at", "actor_id", "actor", "source",
-              "action", "target_type", "target_id", "unit_id", "before", "after", "prev_hash")}
+    fields = {
+        k: getattr(target, k)
+        for k in (
+            "seq",
+            "at",
+            "actor_id",
+            "actor",
+            "source",
+            "action",
+            "target_type",
+            "target_id",
+            "unit_id",
+            "before",
+            "after",
+            "prev_hash",
+        )
+    }
     fields["actor"] = "someone-else"
     _tamper(session, sa.update(AuditRecord).where(AuditRecord.id == target.id)
             .values(actor="someone-else", hash=content_hash(fields)))  # fmt: skip

@@ -39,7 +39,8 @@ def test_admin_creates_a_unit_a_post_and_a_person(client, admin):
     assert unit.status_code == 201
     assert unit.json["name"] == "区教育局"
     post = client.post(
-        "/api/v1/units/jyj/posts", json={"code": "cashier", "name": "出纳", "risk": 4},
+        "/api/v1/units/jyj/posts",
+        json={"code": "cashier", "name": "出纳", "risk": 4},
         headers=admin,
     )
     assert post.status_code == 201
@@ -197,7 +198,8 @@ def test_reading_people_is_audited(client, session, token_for):
 
     client.get("/api/v1/people?unit=czj", headers=token_for("czj.zhoujie"))
     record = session.scalars(
-        sa.select(AuditRecord).where(AuditRecord.action == "people.read")
+        sa.select(AuditRecord)
+        .where(AuditRecord.action == "people.read")
         .order_by(AuditRecord.seq.desc())
     ).first()
     assert record is not None
