@@ -28,7 +28,7 @@ assets: .stamp-assets
 	touch $@
 
 translations: install
-	$(BIN)/pybabel compile --use-fuzzy -d riskctl/translations 2>&1 | grep -v '^compiling' || true
+	$(BIN)/pybabel -q compile -d riskctl/translations
 
 db: install
 	$(BIN)/flask db upgrade

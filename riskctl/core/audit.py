@@ -106,8 +106,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _json_default(value: Any) -> Any:
+    # Called only for what json cannot encode itself; yields the same text as _plain.
+    plain = _plain(value)
+    if plain is value:
+        raise TypeError(f"cannot audit a {type(value).__name__}")
+    return plain
+
+
 def canonical(fields: dict[str, Any]) -> str:
-    return json.dumps(_plain(fields), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default
+    )
 
 
 def content_hash(fields: dict[str, Any]) -> str:
@@ -121,8 +131,10 @@ _HASHED = (
 
 
 def _hashed_fields(row: Any) -> dict[str, Any]:
-    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
-    return {name: get(name) for name in _HASHED}
+    """The hashed part of a row: a dict, a Core row mapping, or an AuditRecord."""
+    if isinstance(row, AuditRecord):
+        return {name: getattr(row, name) for name in _HASHED}
+    return {name: row[name] for name in _HASHED}
 
 
 def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
@@ -290,23 +302,26 @@ class ChainReport:
 def verify_chain(session: DbSession, *, batch: int = 2000) -> ChainReport:
     """Walk the chain in order and report the first row that does not fit."""
     expected_seq, prev, count = 1, GENESIS_HASH, 0
-    stmt = sa.select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=batch)
-    # Streamed in batches (a server-side cursor on PostgreSQL), closed even on early return.
-    rows = session.scalars(stmt)
+    table = AuditRecord.__table__
+    stmt = sa.select(table).order_by(table.c.seq).execution_options(yield_per=batch)
+    # Plain rows, not ORM objects (several times faster), streamed in batches (a
+    # server-side cursor on PostgreSQL) and closed even on an early return.
+    rows = session.execute(stmt).mappings()
     try:
         for row in rows:
             count += 1
             reason = None
-            if row.seq != expected_seq:
-                what = "deleted" if row.seq > expected_seq else "inserted or renumbered"
-                reason = f"sequence jumps from {expected_seq - 1} to {row.seq}: a row was {what}"
-            elif row.prev_hash != prev:
+            seq = row["seq"]
+            if seq != expected_seq:
+                what = "deleted" if seq > expected_seq else "inserted or renumbered"
+                reason = f"sequence jumps from {expected_seq - 1} to {seq}: a row was {what}"
+            elif row["prev_hash"] != prev:
                 reason = "prev_hash does not match the previous row: a row was inserted or removed"
-            elif content_hash(_hashed_fields(row)) != row.hash:
+            elif content_hash(_hashed_fields(row)) != row["hash"]:
                 reason = "content does not match its hash: the row was changed"
             if reason:
-                return ChainReport(count, row.seq, row.hash, ChainBreak(row.seq, row.id, reason))
-            expected_seq, prev = row.seq + 1, row.hash
+                return ChainReport(count, seq, row["hash"], ChainBreak(seq, row["id"], reason))
+            expected_seq, prev = seq + 1, row["hash"]
     finally:
         rows.close()
     return ChainReport(count, expected_seq - 1, prev, None)
