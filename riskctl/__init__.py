@@ -60,6 +60,8 @@ def _configure(app: Flask, settings: Any) -> None:
     logging.basicConfig(
         level=settings.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic announces each of its plugins at INFO on every start; that is noise.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _bind_extensions(app: Flask, settings: Any) -> None:

@@ -80,6 +80,7 @@ def demo() -> None:
         "demo data: "
         + ", ".join(
             f"{part} {counts['created']} created / {counts['updated']} updated"
+            f" / {counts['unchanged']} unchanged"
             for part, counts in summary.items()
         )
     )

@@ -160,6 +160,11 @@ def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
     conn.execute(sa.insert(table), rows)
 
 
+def head_seq(session: DbSession) -> int:
+    """The sequence number of the newest record (0 for an empty trail)."""
+    return int(session.scalar(sa.select(sa.func.max(AuditRecord.seq))) or 0)
+
+
 def _entry(
     actor: AuditActor,
     action: str,

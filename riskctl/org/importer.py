@@ -64,7 +64,9 @@ class ImportResult:
     updated: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, dict[str, int]] = field(
-        default_factory=lambda: {p: {"created": 0, "updated": 0, "rejected": 0} for p in PARTS}
+        default_factory=lambda: {
+            p: {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0} for p in PARTS
+        }
     )
 
 
@@ -239,6 +241,7 @@ def _import_part(
         seen[ident] = line
         try:
             loaded = schema.load(convert(row))
+            head = audit.head_seq(session)
             with session.begin_nested():
                 created = apply(session, principal, loaded)
         except ValidationError as exc:
@@ -246,9 +249,15 @@ def _import_part(
         except DomainError as exc:
             _reject(result, part, line, exc.details or [{"path": "", "message": exc.message}])
         else:
-            bucket = "created" if created else "updated"
-            setattr(result, bucket, getattr(result, bucket) + 1)
-            result.summary[part][bucket] += 1
+            # Every model change is audited, so an unmoved audit head means nothing changed.
+            if created:
+                result.created += 1
+                result.summary[part]["created"] += 1
+            elif audit.head_seq(session) != head:
+                result.updated += 1
+                result.summary[part]["updated"] += 1
+            else:
+                result.summary[part]["unchanged"] += 1
 
 
 def _reject(result: ImportResult, part: str, line: int, details: list[dict[str, Any]]) -> None:

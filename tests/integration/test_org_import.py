@@ -58,7 +58,8 @@ def test_reimporting_updates_instead_of_duplicating(client, session, admin):
     upload(client, admin, units=UNITS, posts=POSTS, people=PEOPLE)
     again = upload(client, admin, units=UNITS.replace("区教育局", "区教育和体育局"))
     assert again.json["created"] == 0
-    assert again.json["updated"] == 2
+    assert again.json["updated"] == 1  # only jyj's name changed
+    assert again.json["summary"]["units"]["unchanged"] == 1
     assert session.scalar(sa.select(Unit.name).where(Unit.code == "jyj")) == "区教育和体育局"
 
 
@@ -86,7 +87,12 @@ def test_partial_writes_the_good_rows_and_reports_the_bad(client, session, admin
     before = sizes(session)
     response = upload(client, admin, "?partial=1", units=UNITS, posts=POSTS, people=BAD_PEOPLE)
     assert response.status_code == 200
-    assert response.json["summary"]["people"] == {"created": 1, "updated": 0, "rejected": 3}
+    assert response.json["summary"]["people"] == {
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 3,
+    }
     assert {e["row"] for e in response.json["errors"]} == {3, 4, 5}
     assert sizes(session) == (before[0] + 2, before[1] + 2, before[2] + 1)
 
