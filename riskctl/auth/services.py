@@ -48,10 +48,10 @@ def authenticate(session: DbSession, username: str, password: str, *, source: st
     """The person if the credentials are right and the account active; audited either way."""
     person = find_person(session, username)
     stored = person.password_hash if person and person.password_hash else _DUMMY_HASH
-    ok = check_password_hash(stored, password) and person is not None
-    ok = ok and person is not None and person.is_active and person.password_hash is not None
+    # Always hash, even for an unknown user, so that timing reveals nothing.
+    password_ok = check_password_hash(stored, password)
     actor = audit.AuditActor(person.id if person else None, username[:80], source)
-    if ok and person is not None:
+    if person is not None and person.is_active and person.password_hash and password_ok:
         audit.record(
             session,
             "auth.login",

@@ -87,7 +87,7 @@ class UnitPosts(MethodView):
 @blp.route("/people")
 class People(MethodView):
     @authenticated
-    @documents_errors(blp, 401, 403)
+    @documents_errors(blp, 401, 403, 404)
     @blp.arguments(PeopleArgs, location="query")
     @blp.response(200, PersonPage)
     def get(self, args: dict[str, Any]) -> Any:

@@ -104,7 +104,9 @@ def list_people(
     unit_id = None
     if unit_code is not None:
         unit = unit_by_code(session, unit_code)
-        if unit is None or unit.id not in visible_units(principal, Action.VIEW_PEOPLE):
+        if unit is None:
+            raise NotFound(f"no unit {unit_code!r}", code="unknown_unit")
+        if unit.id not in visible_units(principal, Action.VIEW_PEOPLE):
             raise Forbidden(f"unit {unit_code!r} is outside your scope", code="out_of_scope")
         unit_id = unit.id
         stmt = stmt.where(Person.unit_id == unit.id)

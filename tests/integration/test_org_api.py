@@ -205,3 +205,15 @@ def test_reading_people_is_audited(client, session, token_for):
     assert record is not None
     assert record.actor == "czj.zhoujie"
     assert "czj.wangfang" in record.after["returned"]
+
+
+def test_filtering_people_by_an_unknown_unit_is_404(client, admin):
+    response = client.get("/api/v1/people?unit=nowhere", headers=admin)
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "unknown_unit"
+
+
+def test_filtering_people_by_a_unit_outside_the_scope_is_403(client, token_for):
+    response = client.get("/api/v1/people?unit=nmj", headers=token_for("czj.wangfang"))
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "out_of_scope"
