@@ -89,8 +89,12 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: sa.Connection) -> None:
+    # IMMEDIATE takes the write lock at the start.  With a deferred BEGIN, two
+    # transactions that both read and then write deadlock and one fails at once with
+    # "database is locked" (busy_timeout cannot help); this way the second waits.
+    # SQLite is the single-machine mode, so serialising transactions costs little.
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def engine_url(url: str | None) -> str:
