@@ -102,7 +102,11 @@ class PersonIn(Strict):
         load_default=None, allow_none=True, load_only=True, validate=validate.Length(max=256)
     )
     name = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    phone = fields.String(required=True, validate=check_phone)
+    phone = fields.String(
+        required=True,
+        validate=check_phone,
+        metadata={"pattern": PHONE_RE.pattern, "example": "+8613800000000"},
+    )
     unit = fields.String(required=True, validate=CODE)
     roles = fields.List(
         fields.Enum(Role, by_value=True),
