@@ -52,12 +52,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     flask = [sys.executable, "-m", "flask"]
     for args in (["db", "upgrade"], ["riskctl", "demo"]):
-        subprocess.run(flask + args, cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run([*flask, *args], cwd=ROOT, env=env, check=True, capture_output=True)
     log = open(tmp / "serve.log", "w")  # noqa: SIM115 - closed after the server stops
     server = subprocess.Popen(
-        flask + ["riskctl", "serve", "--port", str(port)], cwd=ROOT, env=env,
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [*flask, "riskctl", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
