@@ -131,10 +131,17 @@ _HASHED = (
 
 
 def _hashed_fields(row: Any) -> dict[str, Any]:
-    """The hashed part of a row: a dict, a Core row mapping, or an AuditRecord."""
-    if isinstance(row, AuditRecord):
-        return {name: getattr(row, name) for name in _HASHED}
+    """The hashed part of a row (a dict being written, or a row mapping being verified)."""
     return {name: row[name] for name in _HASHED}
+
+
+def _head(conn: sa.Connection) -> tuple[int, str]:
+    """(seq, hash) of the newest record; (0, genesis) for an empty trail."""
+    table = AuditRecord.__table__
+    head = conn.execute(
+        sa.select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
+    ).first()
+    return (head.seq, head.hash) if head else (0, GENESIS_HASH)
 
 
 def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
@@ -144,11 +151,7 @@ def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
-    table = sa.Table(AuditRecord.__tablename__, AuditRecord.metadata)
-    head = conn.execute(
-        sa.select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    seq, prev = _head(conn)
     rows = []
     for entry in entries:
         seq += 1
@@ -157,12 +160,12 @@ def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
         row["after"] = _plain(row["after"])
         row["hash"] = prev = content_hash(_hashed_fields(row))
         rows.append(row)
-    conn.execute(sa.insert(table), rows)
+    conn.execute(sa.insert(AuditRecord), rows)
 
 
 def head_seq(session: DbSession) -> int:
     """The sequence number of the newest record (0 for an empty trail)."""
-    return int(session.scalar(sa.select(sa.func.max(AuditRecord.seq))) or 0)
+    return _head(session.connection())[0]
 
 
 def _entry(
