@@ -240,18 +240,33 @@ def audit_group() -> None:
     """The hash-chained audit trail."""
 
 
+@audit_group.command("seal")
+def audit_seal() -> None:
+    """Give every committed, unsealed record its place in the chain (the scheduler does
+    this every few seconds)."""
+    sealed = audit.seal_pending(db.session)
+    db.session.commit()
+    click.echo(f"sealed {sealed} record(s)")
+
+
 @audit_group.command("verify")
-def audit_verify() -> None:
-    """Check every row of the audit chain; exit 1 at the first broken row."""
+@click.option("--no-seal", is_flag=True, help="only read: do not seal pending records first")
+def audit_verify(no_seal: bool) -> None:
+    """Check every record of the audit chain; exit 1 at the first broken one."""
+    if not no_seal:
+        audit.seal_pending(db.session)
+        db.session.commit()
     report = audit.verify_chain(db.session)
     if report.ok:
         click.echo(
-            f"audit chain OK: {report.count} rows; head seq {report.head_seq} "
+            f"audit chain OK: {report.count} sealed records; head seq {report.head_seq} "
             f"hash {report.head_hash}"
+            + (f"; {report.pending} waiting to be sealed (digests OK)" if report.pending else "")
         )
         click.echo("record the head outside the database to detect truncation later")
         return
     brk = report.first_break
     assert brk is not None
-    click.echo(f"audit chain BROKEN at seq {brk.seq} (row id {brk.row_id}): {brk.reason}", err=True)
+    where = f"seq {brk.seq}" if brk.seq is not None else "an unsealed record"
+    click.echo(f"audit chain BROKEN at {where} (row id {brk.row_id}): {brk.reason}", err=True)
     sys.exit(1)

@@ -1,19 +1,33 @@
 """The append-only, hash-chained audit trail.
 
-Every row stores the SHA-256 of its own canonical content, which includes the hash of
-the row before it, so changing, deleting or inserting a row breaks the chain from that
-row on.  ``verify_chain`` finds the first break.
+Two steps, so that writers never wait for one another:
+
+1. **Write.**  Every record is inserted in the transaction of the change it describes,
+   with ``digest`` = SHA-256 of its own canonical content.  No lock, no read of the chain
+   head: any number of transactions append at once.
+2. **Seal.**  One sealer at a time (``seal_pending``: a scheduler job every few seconds,
+   and ``flask riskctl audit verify``) gives committed, unsealed records their place in
+   the chain: ``seq`` (1, 2, 3 …), ``prev_hash`` and ``hash`` = SHA-256 of (seq, id,
+   digest, prev_hash).  Content columns are never written again; the chain columns are
+   written exactly once.
+
+A chain whose hash needs the previous row would serialise every writing transaction on
+the chain head until its commit (measured: it caps four PostgreSQL writers at one
+writer's rate); this design keeps the same proofs for everything sealed.
+``verify_chain`` recomputes every digest and link and names the first break.
 
 Model changes are recorded automatically: every model that mixes in ``Audited`` gets a
 record per inserted, updated or deleted row at flush time, so no service can change
-state without a trace.  Reads and exports of personal data, logins and token use are
-recorded explicitly with ``record``.  The actor is the one placed on the session with
-``act_as`` (the web layer does it per request, the CLI and scheduler per command/job).
+state without a trace.  Workflow steps, refusals, reads and exports of personal data,
+logins and token use are recorded explicitly with ``record``.  The actor is the one
+placed on the session with ``act_as`` (the web layer does it per request, the CLI and
+scheduler per command/job).
 
-Limits, stated plainly: a chain proves order and integrity of what it holds; dropping
-rows at its very end or appending well-formed forgeries needs write access to the
-database *and* cannot be seen from the chain alone, which is why ``verify`` prints the
-head (seq and hash) for operators to record outside the database.
+Limits, stated plainly: a chain proves order and integrity of what it holds.  Rows cut
+from its very end, or well-formed forgeries appended by someone with write access, cannot
+be seen from the chain alone, which is why ``verify`` prints the head (seq and hash) for
+operators to record outside the database.  A record not yet sealed (seconds old) is
+protected by its digest against a change of content alone, not against deletion.
 """
 
 from __future__ import annotations
@@ -24,7 +38,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event, inspect
@@ -34,16 +48,25 @@ from riskctl.core.clock import utcnow
 from riskctl.core.db import Base, DbSession
 
 GENESIS_HASH = "0" * 64
-# Serialises appends on PostgreSQL so that two transactions never fork the chain.
-_PG_LOCK_KEY = 0x72_69_73_6B_61_75  # "riskau"
+# Serialises sealers (not writers) on PostgreSQL; SQLite serialises transactions anyway.
+_PG_SEAL_LOCK_KEY = 0x72_69_73_6B_61_75  # "riskau"
 _ACTOR_KEY = "riskctl.audit_actor"
+_WRITTEN_KEY = "riskctl.audit_written"
 
 
 class AuditRecord(Base):
     __tablename__ = "audit_record"
+    __table_args__ = (
+        # Finds the records waiting for the sealer without scanning the sealed trail.
+        sa.Index(
+            "ix_audit_record_unsealed",
+            "id",
+            postgresql_where=sa.text("seq IS NULL"),
+            sqlite_where=sa.text("seq IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(sa.BigInteger, unique=True)
     at: Mapped[datetime]
     actor_id: Mapped[int | None]  # no foreign key: the trail outlives the people in it
     actor: Mapped[str] = mapped_column(sa.String(80))
@@ -54,8 +77,15 @@ class AuditRecord(Base):
     unit_id: Mapped[int | None]
     before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    prev_hash: Mapped[str] = mapped_column(sa.String(64))
-    hash: Mapped[str] = mapped_column(sa.String(64))
+    # SHA-256 of the content above, written with the row.
+    digest: Mapped[str] = mapped_column(sa.String(64))
+    # The chain, written once by the sealer; NULL while the record waits to be sealed.
+    seq: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    hash: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+_TABLE = cast(sa.Table, AuditRecord.__table__)
 
 
 @dataclass(frozen=True)
@@ -124,48 +154,38 @@ def content_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(fields).encode("utf-8")).hexdigest()
 
 
-_HASHED = (
-    "seq", "at", "actor_id", "actor", "source", "action", "target_type", "target_id",
-    "unit_id", "before", "after", "prev_hash",
+CONTENT = (
+    "at", "actor_id", "actor", "source", "action", "target_type", "target_id", "unit_id",
+    "before", "after",
 )  # fmt: skip
 
 
-def _hashed_fields(row: Any) -> dict[str, Any]:
-    """The hashed part of a row (a dict being written, or a row mapping being verified)."""
-    return {name: row[name] for name in _HASHED}
+def record_digest(row: Any) -> str:
+    """The digest of a record's content (a dict being written, or a row mapping)."""
+    return content_hash({name: row[name] for name in CONTENT})
 
 
-def _head(conn: sa.Connection) -> tuple[int, str]:
-    """(seq, hash) of the newest record; (0, genesis) for an empty trail."""
-    table = AuditRecord.__table__
-    head = conn.execute(
-        sa.select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
-    ).first()
-    return (head.seq, head.hash) if head else (0, GENESIS_HASH)
+def link_hash(seq: int, record_id: int, digest: str, prev_hash: str) -> str:
+    """The chain hash: binds a record's digest to its place and to everything before it."""
+    return content_hash({"seq": seq, "id": record_id, "digest": digest, "prev_hash": prev_hash})
 
 
 def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
-    """Chain and insert ``entries`` on the session's connection (works inside a flush)."""
+    """Insert ``entries`` on the session's connection (works inside a flush).  No lock."""
     if not entries:
         return
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
-    seq, prev = _head(conn)
     rows = []
     for entry in entries:
-        seq += 1
-        row = {**entry, "seq": seq, "prev_hash": prev}
-        row["before"] = _plain(row["before"])
-        row["after"] = _plain(row["after"])
-        row["hash"] = prev = content_hash(_hashed_fields(row))
+        row = {**entry, "before": _plain(entry["before"]), "after": _plain(entry["after"])}
+        row["digest"] = record_digest(row)
         rows.append(row)
-    conn.execute(sa.insert(AuditRecord), rows)
+    session.connection().execute(sa.insert(AuditRecord), rows)
+    session.info[_WRITTEN_KEY] = session.info.get(_WRITTEN_KEY, 0) + len(rows)
 
 
-def head_seq(session: DbSession) -> int:
-    """The sequence number of the newest record (0 for an empty trail)."""
-    return _head(session.connection())[0]
+def records_written(session: DbSession) -> int:
+    """How many records this session has written so far (to tell a change from none)."""
+    return int(session.info.get(_WRITTEN_KEY, 0))
 
 
 def _entry(
@@ -177,7 +197,7 @@ def _entry(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    # Microseconds dropped: not every backend keeps them, and the hash must survive a
+    # Microseconds dropped: not every backend keeps them, and the digest must survive a
     # round trip through the database.
     return {
         "at": utcnow().replace(microsecond=0),
@@ -204,7 +224,7 @@ def record(
     after: dict[str, Any] | None = None,
     actor: AuditActor | None = None,
 ) -> None:
-    """Record an event that is not a model change: a login, a privileged read, an export."""
+    """Record an event that is not a model change: a step, a refusal, a login, an export."""
     entry = _entry(
         actor or current_actor(session), action, target_type, target_id, unit_id, before, after
     )
@@ -288,19 +308,71 @@ def _record_model_changes(session: DbSession, flush_context: Any) -> None:
     _append(session, entries)
 
 
+# ---------------------------------------------------------------- sealing
+
+
+def _head(conn: sa.Connection) -> tuple[int, str]:
+    """(seq, hash) of the newest sealed record; (0, genesis) for an empty chain."""
+    table = _TABLE
+    head = conn.execute(
+        sa.select(table.c.seq, table.c.hash)
+        .where(table.c.seq.is_not(None))
+        .order_by(table.c.seq.desc())
+        .limit(1)
+    ).first()
+    return (head.seq, head.hash) if head else (0, GENESIS_HASH)
+
+
+def seal_pending(session: DbSession, *, batch: int = 5000) -> int:
+    """Chain every committed record that is not sealed yet, in id order; returns how many.
+
+    Only sealers take the lock, so writers never wait.  A record whose transaction
+    commits after a later one was sealed simply takes the next place: the chain's order
+    is the order of sealing.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_SEAL_LOCK_KEY)))
+    table = _TABLE
+    seq, prev = _head(conn)
+    sealed = 0
+    while True:
+        pending = conn.execute(
+            sa.select(table.c.id, table.c.digest)
+            .where(table.c.seq.is_(None))
+            .order_by(table.c.id)
+            .limit(batch)
+        ).all()
+        if not pending:
+            return sealed
+        links = []
+        for record_id, digest in pending:
+            seq += 1
+            prev_hash, prev = prev, link_hash(seq, record_id, digest, prev)
+            links.append({"rid": record_id, "s": seq, "p": prev_hash, "h": prev})
+        conn.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("rid"), table.c.seq.is_(None))
+            .values(seq=sa.bindparam("s"), prev_hash=sa.bindparam("p"), hash=sa.bindparam("h")),
+            links,
+        )
+        sealed += len(links)
+
+
 @dataclass(frozen=True)
 class ChainBreak:
-    seq: int
+    seq: int | None  # None: a record not sealed yet
     row_id: int
     reason: str
 
 
 @dataclass(frozen=True)
 class ChainReport:
-    count: int
+    count: int  # sealed records checked
     head_seq: int
     head_hash: str
     first_break: ChainBreak | None
+    pending: int = 0  # records not sealed yet (their digests are checked too)
 
     @property
     def ok(self) -> bool:
@@ -308,13 +380,19 @@ class ChainReport:
 
 
 def verify_chain(session: DbSession, *, batch: int = 2000) -> ChainReport:
-    """Walk the chain in order and report the first row that does not fit."""
+    """Walk the sealed chain in order and report the first record that does not fit,
+    then check the digests of the records still waiting for the sealer."""
     expected_seq, prev, count = 1, GENESIS_HASH, 0
-    table = AuditRecord.__table__
-    stmt = sa.select(table).order_by(table.c.seq).execution_options(yield_per=batch)
+    table = _TABLE
+    sealed = (
+        sa.select(table)
+        .where(table.c.seq.is_not(None))
+        .order_by(table.c.seq)
+        .execution_options(yield_per=batch)
+    )
     # Plain rows, not ORM objects (several times faster), streamed in batches (a
     # server-side cursor on PostgreSQL) and closed even on an early return.
-    rows = session.execute(stmt).mappings()
+    rows = session.execute(sealed).mappings()
     try:
         for row in rows:
             count += 1
@@ -325,11 +403,23 @@ def verify_chain(session: DbSession, *, batch: int = 2000) -> ChainReport:
                 reason = f"sequence jumps from {expected_seq - 1} to {seq}: a row was {what}"
             elif row["prev_hash"] != prev:
                 reason = "prev_hash does not match the previous row: a row was inserted or removed"
-            elif content_hash(_hashed_fields(row)) != row["hash"]:
+            elif record_digest(row) != row["digest"]:
                 reason = "content does not match its hash: the row was changed"
+            elif link_hash(seq, row["id"], row["digest"], prev) != row["hash"]:
+                reason = "content does not match its hash: the row or its link was changed"
             if reason:
                 return ChainReport(count, seq, row["hash"], ChainBreak(seq, row["id"], reason))
             expected_seq, prev = seq + 1, row["hash"]
     finally:
         rows.close()
-    return ChainReport(count, expected_seq - 1, prev, None)
+    pending = 0
+    waiting = session.execute(
+        sa.select(table).where(table.c.seq.is_(None)).order_by(table.c.id)
+    ).mappings()
+    for row in waiting:
+        pending += 1
+        if record_digest(row) != row["digest"]:
+            waiting.close()
+            brk = ChainBreak(None, row["id"], "content does not match its digest (not sealed yet)")
+            return ChainReport(count, expected_seq - 1, prev, brk, pending)
+    return ChainReport(count, expected_seq - 1, prev, None, pending)

@@ -241,7 +241,7 @@ def _import_part(
         seen[ident] = line
         try:
             loaded = schema.load(convert(row))
-            head = audit.head_seq(session)
+            written = audit.records_written(session)
             with session.begin_nested():
                 created = apply(session, principal, loaded)
         except ValidationError as exc:
@@ -249,11 +249,11 @@ def _import_part(
         except DomainError as exc:
             _reject(result, part, line, exc.details or [{"path": "", "message": exc.message}])
         else:
-            # Every model change is audited, so an unmoved audit head means nothing changed.
+            # Every model change is audited, so no new audit record means nothing changed.
             if created:
                 result.created += 1
                 result.summary[part]["created"] += 1
-            elif audit.head_seq(session) != head:
+            elif audit.records_written(session) != written:
                 result.updated += 1
                 result.summary[part]["updated"] += 1
             else:

@@ -38,8 +38,14 @@ def _purge_tokens() -> None:
     purge_expired_tokens(db.session)
 
 
+def _seal_audit_trail() -> None:
+    audit.seal_pending(db.session)
+
+
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("auth.purge_expired_tokens", _purge_tokens, "interval", {"hours": 1}),
+    # Seconds between a record's commit and its place in the chain (core/audit.py).
+    JobSpec("audit.seal", _seal_audit_trail, "interval", {"seconds": 5}),
 )
 
 

@@ -1,18 +1,26 @@
-"""The audit trail records every change and `audit verify` finds tampering."""
+"""The audit trail records every change, the sealer chains it, and `audit verify` finds
+tampering in sealed and in not-yet-sealed records."""
 
 import sqlalchemy as sa
 
 from riskctl.core import audit
 from riskctl.core.access import SYSTEM_ADMIN
-from riskctl.core.audit import AuditRecord, content_hash, verify_chain
+from riskctl.core.audit import AuditRecord, link_hash, record_digest, seal_pending, verify_chain
 from riskctl.org import services
 
 
 def records(session, **where):
-    stmt = sa.select(AuditRecord).order_by(AuditRecord.seq)
+    stmt = sa.select(AuditRecord).order_by(AuditRecord.id)
     for key, value in where.items():
         stmt = stmt.where(getattr(AuditRecord, key) == value)
     return session.scalars(stmt).all()
+
+
+def sealed(session):
+    seal_pending(session)
+    session.flush()
+    session.expire_all()
+    return session.scalars(sa.select(AuditRecord).order_by(AuditRecord.seq)).all()
 
 
 def test_every_model_change_is_recorded_with_actor_before_and_after(client, session, token_for):
@@ -44,10 +52,25 @@ def test_passwords_never_reach_the_audit_trail(session, person):
     assert row.after == {"password_hash": "***"}
 
 
+def test_writers_leave_records_for_the_sealer_and_the_sealer_chains_them_in_order(session):
+    audit.record(session, "export.people", target_type="person", after={"rows": 3})
+    session.flush()
+    waiting = records(session, action="export.people")[-1]
+    assert waiting.seq is None and waiting.hash is None
+    assert waiting.digest == record_digest({c: getattr(waiting, c) for c in audit.CONTENT})
+    chain = sealed(session)
+    assert [r.seq for r in chain] == list(range(1, len(chain) + 1))
+    assert chain[-1].action == "export.people"
+    assert seal_pending(session) == 0  # idempotent: nothing left to seal
+
+
 def test_the_chain_is_intact_after_normal_work(session):
+    chain = sealed(session)
     report = verify_chain(session)
     assert report.ok, report.first_break
-    assert report.count == len(records(session))
+    assert report.count == len(chain) == len(records(session))
+    assert report.pending == 0
+    assert (report.head_seq, report.head_hash) == (chain[-1].seq, chain[-1].hash)
 
 
 def _tamper(session, statement):
@@ -57,7 +80,7 @@ def _tamper(session, statement):
 
 
 def test_a_changed_row_is_reported(session):
-    target = records(session)[10]
+    target = sealed(session)[10]
     _tamper(session, sa.update(AuditRecord).where(AuditRecord.id == target.id)
             .values(actor="someone-else"))  # fmt: skip
     report = verify_chain(session)
@@ -66,36 +89,31 @@ def test_a_changed_row_is_reported(session):
     assert "changed" in report.first_break.reason
 
 
-def test_a_changed_row_with_a_recomputed_hash_breaks_the_next_link(session):
-    rows = records(session)
-    target = rows[10]
-    fields = {
-        k: getattr(target, k)
-        for k in (
-            "seq",
-            "at",
-            "actor_id",
-            "actor",
-            "source",
-            "action",
-            "target_type",
-            "target_id",
-            "unit_id",
-            "before",
-            "after",
-            "prev_hash",
-        )
-    }
-    fields["actor"] = "someone-else"
+def test_a_changed_row_with_a_recomputed_digest_breaks_its_own_link(session):
+    target = sealed(session)[10]
+    content = {c: getattr(target, c) for c in audit.CONTENT} | {"actor": "someone-else"}
     _tamper(session, sa.update(AuditRecord).where(AuditRecord.id == target.id)
-            .values(actor="someone-else", hash=content_hash(fields)))  # fmt: skip
+            .values(actor="someone-else", digest=record_digest(content)))  # fmt: skip
+    report = verify_chain(session)
+    assert report.first_break.seq == target.seq
+    assert "changed" in report.first_break.reason
+
+
+def test_a_changed_row_with_recomputed_digest_and_link_breaks_the_next_link(session):
+    rows = sealed(session)
+    target = rows[10]
+    content = {c: getattr(target, c) for c in audit.CONTENT} | {"actor": "someone-else"}
+    digest = record_digest(content)
+    forged_link = link_hash(target.seq, target.id, digest, target.prev_hash)
+    _tamper(session, sa.update(AuditRecord).where(AuditRecord.id == target.id)
+            .values(actor="someone-else", digest=digest, hash=forged_link))  # fmt: skip
     report = verify_chain(session)
     assert report.first_break.seq == rows[11].seq
     assert "prev_hash" in report.first_break.reason
 
 
 def test_a_deleted_row_is_reported(session):
-    rows = records(session)
+    rows = sealed(session)
     _tamper(session, sa.delete(AuditRecord).where(AuditRecord.id == rows[20].id))
     report = verify_chain(session)
     assert report.first_break.seq == rows[21].seq
@@ -103,17 +121,24 @@ def test_a_deleted_row_is_reported(session):
 
 
 def test_an_inserted_row_is_reported(session):
-    rows = records(session)
-    # Make room in the middle and slip a forged row in, as an attacker would have to.
+    rows = sealed(session)
+    # Make room in the middle and slip a forged, well-formed row in, as an attacker would.
     middle = rows[30].seq
     for row in reversed(rows[30:]):
         _tamper(session, sa.update(AuditRecord).where(AuditRecord.id == row.id)
                 .values(seq=row.seq + 1))  # fmt: skip
-    forged = {"seq": middle, "at": rows[29].at, "actor_id": None, "actor": "forger",
-              "source": "cli", "action": "unit.created", "target_type": "unit",
-              "target_id": "fake", "unit_id": None, "before": None, "after": None,
-              "prev_hash": rows[29].hash}  # fmt: skip
-    _tamper(session, sa.insert(AuditRecord).values(**forged, hash=content_hash(forged)))
+    content = {"at": rows[29].at, "actor_id": None, "actor": "forger", "source": "cli",
+               "action": "unit.created", "target_type": "unit", "target_id": "fake",
+               "unit_id": None, "before": None, "after": None}  # fmt: skip
+    digest = record_digest(content)
+    forged_id = rows[-1].id + 1000
+    link = link_hash(middle, forged_id, digest, rows[29].hash)
+    _tamper(
+        session,
+        sa.insert(AuditRecord).values(
+            id=forged_id, **content, digest=digest, seq=middle, prev_hash=rows[29].hash, hash=link
+        ),
+    )
     report = verify_chain(session)
     assert not report.ok
     assert report.first_break.seq == middle + 1
@@ -121,30 +146,48 @@ def test_an_inserted_row_is_reported(session):
 
 
 def test_a_row_appended_with_a_wrong_link_is_reported(session):
-    last = records(session)[-1]
-    forged = {"seq": last.seq + 1, "at": last.at, "actor_id": None, "actor": "forger",
-              "source": "cli", "action": "x", "target_type": "x", "target_id": None,
-              "unit_id": None, "before": None, "after": None, "prev_hash": "f" * 64}  # fmt: skip
-    _tamper(session, sa.insert(AuditRecord).values(**forged, hash=content_hash(forged)))
+    last = sealed(session)[-1]
+    content = {"at": last.at, "actor_id": None, "actor": "forger", "source": "cli",
+               "action": "x", "target_type": "x", "target_id": None, "unit_id": None,
+               "before": None, "after": None}  # fmt: skip
+    digest = record_digest(content)
+    _tamper(
+        session,
+        sa.insert(AuditRecord).values(
+            **content,
+            digest=digest,
+            seq=last.seq + 1,
+            prev_hash="f" * 64,
+            hash=link_hash(last.seq + 1, last.id + 1, digest, "f" * 64),
+        ),
+    )
     assert verify_chain(session).first_break.seq == last.seq + 1
 
 
-def test_explicit_records_join_the_chain(session):
+def test_a_changed_record_that_waits_for_the_sealer_is_reported(session):
+    sealed(session)
     audit.record(session, "export.people", target_type="person", after={"rows": 3})
     session.flush()
+    waiting = records(session, action="export.people")[-1]
+    _tamper(session, sa.update(AuditRecord).where(AuditRecord.id == waiting.id)
+            .values(after={"rows": 0}))  # fmt: skip
     report = verify_chain(session)
-    assert report.ok
-    assert records(session)[-1].action == "export.people"
+    assert report.pending == 1
+    assert report.first_break.seq is None
+    assert report.first_break.row_id == waiting.id
 
 
-def test_audit_verify_command_exits_1_and_names_the_row(app, session):
+def test_audit_verify_command_seals_then_exits_1_and_names_the_row(app, session):
     runner = app.test_cli_runner()
+    audit.record(session, "export.people", target_type="person", after={"rows": 3})
+    session.flush()
     ok = runner.invoke(args=["riskctl", "audit", "verify"])
     assert ok.exit_code == 0, ok.output
     assert "audit chain OK" in ok.output
-    target = records(session)[5]
+    assert records(session)[-1].seq is not None  # verify sealed the pending record first
+    target = sealed(session)[5]
     _tamper(session, sa.update(AuditRecord).where(AuditRecord.id == target.id)
             .values(action="unit.deleted"))  # fmt: skip
-    broken = runner.invoke(args=["riskctl", "audit", "verify"])
+    broken = runner.invoke(args=["riskctl", "audit", "verify", "--no-seal"])
     assert broken.exit_code == 1
     assert f"BROKEN at seq {target.seq}" in broken.output

@@ -54,6 +54,8 @@ def test_concurrent_audited_writes_all_land_on_one_unbroken_chain(committed_app)
     assert not errors, errors
     with committed_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Unit)) == WRITERS * EACH
+        assert audit.seal_pending(db.session) == WRITERS * EACH
+        db.session.commit()
         report = audit.verify_chain(db.session)
         assert report.ok, report.first_break
         assert report.count == WRITERS * EACH

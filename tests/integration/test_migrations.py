@@ -66,3 +66,53 @@ def test_the_drift_check_notices_a_model_without_a_migration(empty_app):
                 command.check(config)
         finally:
             db.metadata.remove(probe)
+
+
+def _old_chain_rows(count):
+    """Records chained the way revision 5bdb9707ed39 did: hash over content+seq+prev_hash."""
+    from datetime import UTC, datetime
+
+    from riskctl.core.audit import GENESIS_HASH, content_hash
+
+    prev, rows = GENESIS_HASH, []
+    for seq in range(1, count + 1):
+        row = {"seq": seq, "at": datetime(2026, 11, 20, 8, seq, tzinfo=UTC), "actor_id": None,
+               "actor": "cli", "source": "cli", "action": "unit.created", "target_type": "unit",
+               "target_id": f"u{seq}", "unit_id": None, "before": None,
+               "after": {"name": "区财政局", "n": seq}, "prev_hash": prev}  # fmt: skip
+        row["hash"] = prev = content_hash(row)
+        rows.append(row)
+    return rows
+
+
+def test_the_audit_chain_migration_rechains_existing_records_both_ways(empty_app):
+    from datetime import UTC
+
+    from riskctl.core.audit import content_hash, verify_chain
+    from riskctl.extensions import db
+
+    old_columns = ("seq", "at", "actor_id", "actor", "source", "action", "target_type",
+                   "target_id", "unit_id", "before", "after", "prev_hash")  # fmt: skip
+    with empty_app.app_context():
+        upgrade(revision="5bdb9707ed39")
+        table = sa.Table("audit_record", sa.MetaData(), autoload_with=db.engine)
+        with db.engine.begin() as conn:
+            conn.execute(table.insert(), _old_chain_rows(12))
+        upgrade()
+        report = verify_chain(db.session)
+        assert report.ok and report.count == 12, report
+        db.session.remove()
+
+        downgrade(revision="5bdb9707ed39")
+        table = sa.Table("audit_record", sa.MetaData(), autoload_with=db.engine)
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.select(table).order_by(table.c.seq)).mappings().all()
+        prev = "0" * 64
+        for row in rows:
+            fields = {c: row[c] for c in old_columns}
+            at = fields["at"]  # SQLite keeps UTC naive
+            fields["at"] = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+            assert row["prev_hash"] == prev
+            assert content_hash(fields) == row["hash"]
+            prev = row["hash"]
+        assert len(rows) == 12

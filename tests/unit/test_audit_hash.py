@@ -1,12 +1,12 @@
-"""The audit chain's hashing is canonical: stable across key order and round trips."""
+"""The audit trail's hashing is canonical: stable across key order and round trips, and
+every content field and every link field is covered."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from riskctl.core.audit import GENESIS_HASH, canonical, content_hash
+from riskctl.core.audit import CONTENT, GENESIS_HASH, canonical, link_hash, record_digest
 
 ROW = {
-    "seq": 1,
     "at": datetime(2026, 11, 22, 8, 0, tzinfo=UTC),
     "actor_id": 7,
     "actor": "admin",
@@ -17,19 +17,28 @@ ROW = {
     "unit_id": 2,
     "before": None,
     "after": {"name": "区财政局", "amount": Decimal("12.50")},
-    "prev_hash": GENESIS_HASH,
 }
 
 
-def test_key_order_does_not_change_the_hash():
+def test_key_order_does_not_change_the_digest():
     shuffled = dict(reversed(list(ROW.items())))
-    assert content_hash(shuffled) == content_hash(ROW)
+    assert record_digest(shuffled) == record_digest(ROW)
 
 
-def test_every_field_is_covered_by_the_hash():
+def test_every_content_field_is_covered_by_the_digest():
+    assert set(ROW) == set(CONTENT)
     for key in ROW:
         changed = dict(ROW, **{key: "tampered"})
-        assert content_hash(changed) != content_hash(ROW), key
+        assert record_digest(changed) != record_digest(ROW), key
+
+
+def test_the_link_covers_place_identity_digest_and_predecessor():
+    digest = record_digest(ROW)
+    base = link_hash(1, 10, digest, GENESIS_HASH)
+    assert link_hash(2, 10, digest, GENESIS_HASH) != base
+    assert link_hash(1, 11, digest, GENESIS_HASH) != base
+    assert link_hash(1, 10, "f" * 64, GENESIS_HASH) != base
+    assert link_hash(1, 10, digest, "f" * 64) != base
 
 
 def test_chinese_text_and_decimals_are_kept_exactly():
