@@ -27,6 +27,14 @@ class Action(enum.StrEnum):
     VIEW_PEOPLE = "people.view"  # names, phones, posts, declared conflicts
     MANAGE_ORG = "org.manage"  # create/update units, posts, people; CSV import
     VIEW_AUDIT = "audit.view"
+    VIEW_PROCESSES = "process.view"  # process definitions
+    MANAGE_PROCESSES = "process.manage"  # drafts, publishing, adopting templates
+    VIEW_ITEMS = "item.view"  # items with their timeline, tasks and control hits
+    WORK_ITEMS = "item.work"  # start items, complete tasks (the post is checked too)
+    CANCEL_ITEMS = "item.cancel"
+    VIEW_CONTROLS = "controls.view"  # control hits, incompatible post pairs, mitigations
+    MANAGE_CONTROLS = "controls.manage"
+    MANAGE_CALENDAR = "calendar.manage"
 
 
 class Reach(enum.Enum):
@@ -41,20 +49,36 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
     Role.STAFF: {
         Action.VIEW_ORG: Reach.OWN_UNIT,
         Action.VIEW_PEOPLE: Reach.OWN_UNIT,
+        Action.VIEW_PROCESSES: Reach.OWN_UNIT,
+        Action.VIEW_ITEMS: Reach.OWN_UNIT,
+        Action.WORK_ITEMS: Reach.OWN_UNIT,
     },
     Role.DISCIPLINE_LEADER: {
         Action.VIEW_ORG: Reach.OWN_UNIT,
         Action.VIEW_PEOPLE: Reach.OWN_UNIT,
+        Action.VIEW_PROCESSES: Reach.OWN_UNIT,
+        Action.VIEW_ITEMS: Reach.OWN_UNIT,
+        Action.VIEW_CONTROLS: Reach.OWN_UNIT,
     },
     Role.INSPECTOR: {
         Action.VIEW_ORG: Reach.SCOPE,
         Action.VIEW_PEOPLE: Reach.SCOPE,
+        Action.VIEW_PROCESSES: Reach.SCOPE,
+        Action.VIEW_ITEMS: Reach.SCOPE,
+        Action.VIEW_CONTROLS: Reach.SCOPE,
     },
     Role.ADMIN: {
         Action.VIEW_ORG: Reach.ALL,
         Action.VIEW_PEOPLE: Reach.ALL,
         Action.MANAGE_ORG: Reach.ALL,
         Action.VIEW_AUDIT: Reach.ALL,
+        Action.VIEW_PROCESSES: Reach.ALL,
+        Action.MANAGE_PROCESSES: Reach.ALL,
+        Action.VIEW_ITEMS: Reach.ALL,
+        Action.CANCEL_ITEMS: Reach.ALL,
+        Action.VIEW_CONTROLS: Reach.ALL,
+        Action.MANAGE_CONTROLS: Reach.ALL,
+        Action.MANAGE_CALENDAR: Reach.ALL,
     },
 }
 

@@ -1,0 +1,118 @@
+"""The working-day calendar and time limits (pure: no database, no Flask).
+
+Working days follow the State Council's yearly arrangement: weekends and public holidays
+are off, and 调休 make-up days (weekend days worked in exchange for a longer holiday) are
+working days.  The ``holidays`` package knows both for the years it has been released
+with, through ``China.is_working_day``; only its ``public`` category counts — its
+``half_day`` category holds group holidays (Women's Day, Youth Day …) when most staff
+work.  The arrangement for the next year is published late in the year before, sometimes
+after a package release, so administrators add overrides that win over the package.
+
+Time limits are written ``Nwd`` (working days), ``Nd`` (calendar days) or ``Nh`` (hours).
+Days are counted as the Civil Code counts periods (《民法典》第二百零一条、第二百零三条):
+the day the task opens is not counted, the period ends at 24:00 of its last day, and a
+calendar-day period whose last day is a day off ends on the next working day instead.
+Hours are exact elapsed hours.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import holidays
+from holidays.countries.china import China
+
+LimitUnit = Literal["wd", "d", "h"]
+_LIMIT_RE = re.compile(r"^\s*(\d{1,4})\s*(wd|d|h)\s*$")
+_MAX = {"wd": 365, "d": 1000, "h": 24 * 366}
+LIMIT_HELP = "write e.g. 3wd (working days), 20d (calendar days) or 48h (hours)"
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    amount: int
+    unit: LimitUnit
+
+    @classmethod
+    def parse(cls, text: object) -> TimeLimit:
+        """``"3wd"`` → ``TimeLimit(3, "wd")``; ``ValueError`` with a readable message."""
+        match = _LIMIT_RE.match(text) if isinstance(text, str) else None
+        if match is None:
+            raise ValueError(f"{text!r} is not a time limit; {LIMIT_HELP}")
+        amount, unit = int(match.group(1)), match.group(2)
+        if not 1 <= amount <= _MAX[unit]:
+            raise ValueError(f"{text!r}: the amount must be between 1 and {_MAX[unit]}{unit}")
+        return cls(amount, unit)  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+
+@lru_cache(maxsize=64)
+def _china(year: int) -> holidays.HolidayBase:
+    # One instance per year, fully populated before it is shared between threads.
+    return China(years=year, categories=("public",))  # type: ignore[no-untyped-call]
+
+
+class WorkingCalendar:
+    """Working days in one time zone, with administrators' overrides on top of the
+    package's arrangement.  Immutable; build a new one when the overrides change."""
+
+    def __init__(
+        self, overrides: Mapping[date, bool] | None = None, *, timezone: str = "Asia/Shanghai"
+    ) -> None:
+        self._overrides = dict(overrides or {})
+        self.zone = ZoneInfo(timezone)
+
+    def is_working_day(self, day: date) -> bool:
+        override = self._overrides.get(day)
+        if override is not None:
+            return override
+        return bool(_china(day.year).is_working_day(day))
+
+    def next_working_day(self, day: date) -> date:
+        """The first working day strictly after ``day``."""
+        day += timedelta(days=1)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def add_working_days(self, day: date, count: int) -> date:
+        """The ``count``-th working day after ``day`` (``day`` itself is not counted)."""
+        for _ in range(count):
+            day = self.next_working_day(day)
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in ``(start, end]``; negative when ``end`` is before ``start``."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        return sum(
+            1 for n in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(n))
+        )
+
+    def local_date(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
+    def end_of_day(self, day: date) -> datetime:
+        """24:00 local time of ``day``, in UTC."""
+        midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.zone)
+        return midnight.astimezone(UTC)
+
+    def due_at(self, start: datetime, limit: TimeLimit) -> datetime:
+        """When a task opened at ``start`` with ``limit`` falls due (UTC)."""
+        if limit.unit == "h":
+            return start + timedelta(hours=limit.amount)
+        first = self.local_date(start)
+        if limit.unit == "wd":
+            return self.end_of_day(self.add_working_days(first, limit.amount))
+        last = first + timedelta(days=limit.amount)
+        if not self.is_working_day(last):
+            last = self.next_working_day(last)
+        return self.end_of_day(last)

@@ -1,0 +1,1 @@
+"""Process definitions: format, validation, templates, versions."""

@@ -1,0 +1,513 @@
+"""A process definition as plain, immutable Python objects, and its parser.
+
+The format is the one of api.md (YAML, or the same structure in JSON).  ``parse`` never
+stops at the first problem: it reads as much as it can and reports every problem with
+its path (``nodes[3].post``, ``edges[5].when.op``), so that an administrator fixes a
+definition in one round.  The graph checks live in ``riskctl.process.validation``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from riskctl.core.calendar import TimeLimit
+from riskctl.process.conditions import Condition, Problem, parse_condition
+from riskctl.process.fields import FIELD_TYPES, FieldSpec
+
+CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+CODE_HELP = "use 1–40 lowercase letters, digits or '_', starting with a letter"
+PROCESS_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+CATEGORIES = (
+    "procurement", "construction", "assets", "finance", "contract", "major_decision", "talk",
+    "ledger", "other",
+)  # fmt: skip
+NODE_KINDS = ("start", "task", "exclusive", "parallel", "join", "end")
+GATEWAYS = frozenset({"exclusive", "parallel", "join"})
+MODES = ("block", "flag")
+END_RESULTS = ("completed", "rejected")
+# Labels for the decisions most processes offer; a definition may give its own.
+DECISION_LABELS = {
+    "approve": "同意",
+    "reject": "不同意",
+    "return": "退回修改",
+    "submit": "提交",
+    "change": "提出变更",
+    "complete": "完成",
+    "pass": "通过",
+    "fail": "不通过",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    key: str
+    kind: str
+    name: str
+    post: str | None = None
+    limit: TimeLimit | None = None
+    risk: int = 3
+    edits: tuple[str, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    result: str | None = None  # end nodes: completed | rejected
+    # A risk node (风险节点): the unit's discipline team leader is told when an item
+    # enters it (alerts issue); marked here so that the definition carries it.
+    watch: bool = False
+    index: int = 0
+
+    @property
+    def decision_keys(self) -> tuple[str, ...]:
+        return tuple(d.key for d in self.decisions)
+
+
+@dataclass(frozen=True)
+class EdgeSpec:
+    source: str
+    target: str
+    when: Condition | None = None
+    default: bool = False
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """Incompatible nodes: one person may not complete both on one item."""
+
+    code: str
+    name: str
+    nodes: tuple[str, str]
+    mode: str
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class Definition:
+    key: str
+    name: str
+    category: str
+    risk: int
+    fields: tuple[FieldSpec, ...]
+    nodes: tuple[NodeSpec, ...]
+    edges: tuple[EdgeSpec, ...]
+    rules: tuple[RuleSpec, ...]
+    description: str = ""
+    conflict_of_interest: str = "flag"  # block | flag | off
+    # Filled by validation: how many branches each join waits for.
+    join_width: Mapping[str, int] = field(default_factory=dict)
+
+    @cached_property
+    def node_map(self) -> dict[str, NodeSpec]:
+        return {n.key: n for n in self.nodes}
+
+    @cached_property
+    def field_map(self) -> dict[str, FieldSpec]:
+        return {f.key: f for f in self.fields}
+
+    @cached_property
+    def outgoing(self) -> dict[str, tuple[EdgeSpec, ...]]:
+        """Edges out of each node: conditional ones in written order, the default last."""
+        out: dict[str, list[EdgeSpec]] = {n.key: [] for n in self.nodes}
+        for edge in self.edges:
+            out.setdefault(edge.source, []).append(edge)
+        return {k: tuple(sorted(v, key=lambda e: (e.default, e.index))) for k, v in out.items()}
+
+    @cached_property
+    def incoming(self) -> dict[str, tuple[EdgeSpec, ...]]:
+        into: dict[str, list[EdgeSpec]] = {n.key: [] for n in self.nodes}
+        for edge in self.edges:
+            into.setdefault(edge.target, []).append(edge)
+        return {k: tuple(v) for k, v in into.items()}
+
+    @cached_property
+    def start(self) -> NodeSpec:
+        return next(n for n in self.nodes if n.kind == "start")
+
+    @cached_property
+    def rules_by_node(self) -> dict[str, tuple[tuple[RuleSpec, str], ...]]:
+        """For each node, the rules it is part of and the other node of each."""
+        found: dict[str, list[tuple[RuleSpec, str]]] = {}
+        for rule in self.rules:
+            a, b = rule.nodes
+            found.setdefault(a, []).append((rule, b))
+            found.setdefault(b, []).append((rule, a))
+        return {k: tuple(v) for k, v in found.items()}
+
+    @cached_property
+    def counterparty_fields(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.fields if f.counterparty)
+
+    @cached_property
+    def posts(self) -> frozenset[str]:
+        return frozenset(n.post for n in self.nodes if n.post)
+
+
+# ---------------------------------------------------------------- parsing
+
+_TOP_KEYS = {
+    "key", "name", "category", "risk", "description", "conflict_of_interest", "fields",
+    "nodes", "edges", "incompatible",
+}  # fmt: skip
+_FIELD_KEYS = {"key", "label", "type", "required", "choices", "process", "counterparty"}
+_NODE_KEYS = {"key", "kind", "name", "post", "limit", "risk", "edits", "decisions", "result",
+              "watch"}  # fmt: skip
+_EDGE_KEYS = {"from", "to", "when", "default"}
+_RULE_KEYS = {"nodes", "mode", "code", "name"}
+
+
+class _Reader:
+    """Collects problems while reading one definition."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def unknown_keys(self, raw: Mapping[str, Any], allowed: set[str], path: str) -> None:
+        for key in raw:
+            if key not in allowed:
+                where = f"{path}.{key}" if path else str(key)
+                self.problem(where, f"unknown key; expected one of {', '.join(sorted(allowed))}")
+
+    def text(self, raw: Mapping[str, Any], key: str, path: str, *, required: bool) -> str:
+        value = raw.get(key)
+        where = f"{path}.{key}" if path else key
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.problem(where, "is required")
+            return ""
+        if not isinstance(value, str):
+            self.problem(where, "must be text")
+            return ""
+        if len(value) > 200:
+            self.problem(where, "must be at most 200 characters")
+        return value.strip()
+
+    def code(self, raw: Mapping[str, Any], key: str, path: str) -> str:
+        value = raw.get(key)
+        where = f"{path}.{key}" if path else key
+        if value is None:
+            self.problem(where, "is required")
+            return ""
+        if not isinstance(value, str) or not CODE_RE.match(value):
+            self.problem(where, f"{value!r} is not a valid key; {CODE_HELP}")
+            return str(value) if isinstance(value, str | int) else ""
+        return value
+
+    def risk(self, raw: Mapping[str, Any], path: str) -> int:
+        value = raw.get("risk", 3)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+            self.problem(f"{path}.risk" if path else "risk", "must be a whole number from 1 to 5")
+            return 3
+        return value
+
+    def flag(self, raw: Mapping[str, Any], key: str, path: str) -> bool:
+        value = raw.get(key, False)
+        if not isinstance(value, bool):
+            self.problem(f"{path}.{key}", "must be true or false")
+            return False
+        return value
+
+    def items(self, raw: Mapping[str, Any], key: str) -> list[Any]:
+        value = raw.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(key, "must be a list")
+            return []
+        return value
+
+
+def parse(raw: Any) -> tuple[Definition | None, list[Problem]]:
+    """Read a definition; returns what could be read and every problem found.
+
+    The definition is None only when too little could be read to check the graph.
+    """
+    reader = _Reader()
+    if not isinstance(raw, dict):
+        return None, [Problem("", "a process definition must be a mapping (key: value …)")]
+    reader.unknown_keys(raw, _TOP_KEYS, "")
+    key = raw.get("key")
+    if not isinstance(key, str) or not PROCESS_KEY_RE.match(key):
+        reader.problem(
+            "key", f"{key!r} is not a valid process key; use lowercase letters, digits, '_', '-'"
+        )
+        key = str(key or "")
+    name = reader.text(raw, "name", "", required=True)
+    category = raw.get("category", "other")
+    if category not in CATEGORIES:
+        reader.problem("category", f"must be one of {', '.join(CATEGORIES)}")
+    risk = reader.risk(raw, "")
+    description = reader.text(raw, "description", "", required=False)
+    coi = raw.get("conflict_of_interest", "flag")
+    if coi not in ("block", "flag", "off"):
+        reader.problem("conflict_of_interest", "must be block, flag or off")
+        coi = "flag"
+    fields = _fields(reader, reader.items(raw, "fields"))
+    field_map = {f.key: f for f in fields}
+    nodes = _nodes(reader, reader.items(raw, "nodes"), field_map)
+    node_keys = {n.key for n in nodes}
+    edges = _edges(reader, reader.items(raw, "edges"), node_keys, field_map)
+    rules = _rules(reader, reader.items(raw, "incompatible"), {n.key: n for n in nodes})
+    if not nodes:
+        reader.problem("nodes", "a process needs nodes: a start, tasks and an end")
+    definition = Definition(
+        key=key,
+        name=name,
+        category=str(category),
+        risk=risk,
+        fields=tuple(fields),
+        nodes=tuple(nodes),
+        edges=tuple(edges),
+        rules=tuple(rules),
+        description=description,
+        conflict_of_interest=str(coi),
+    )
+    return (definition if nodes else None), reader.problems
+
+
+def _fields(reader: _Reader, raw_fields: list[Any]) -> list[FieldSpec]:
+    found: list[FieldSpec] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(raw_fields):
+        path = f"fields[{i}]"
+        if not isinstance(raw, dict):
+            reader.problem(path, "must be a mapping {key, label, type}")
+            continue
+        reader.unknown_keys(raw, _FIELD_KEYS, path)
+        key = reader.code(raw, "key", path)
+        if key in seen:
+            reader.problem(f"{path}.key", f"duplicate key {key!r} (also fields[{seen[key]}])")
+            continue
+        seen[key] = i
+        label = reader.text(raw, "label", path, required=True)
+        kind = raw.get("type", "text")
+        if kind not in FIELD_TYPES:
+            reader.problem(f"{path}.type", f"must be one of {', '.join(FIELD_TYPES)}")
+            kind = "text"
+        choices: tuple[str, ...] = ()
+        if kind == "choice":
+            raw_choices = raw.get("choices")
+            if (
+                not isinstance(raw_choices, list)
+                or not raw_choices
+                or not all(isinstance(c, str) and c for c in raw_choices)
+            ):
+                reader.problem(f"{path}.choices", "a choice field needs a list of choices")
+            else:
+                choices = tuple(raw_choices)
+                if len(set(choices)) != len(choices):
+                    reader.problem(f"{path}.choices", "has a choice twice")
+        elif "choices" in raw:
+            reader.problem(f"{path}.choices", "only a choice field has choices")
+        process = raw.get("process")
+        if process is not None and (kind != "reference" or not isinstance(process, str)):
+            reader.problem(f"{path}.process", "only a reference field names a process")
+            process = None
+        found.append(
+            FieldSpec(
+                key=key,
+                label=label,
+                type=str(kind),
+                required=reader.flag(raw, "required", path),
+                choices=choices,
+                process=process,
+                counterparty=reader.flag(raw, "counterparty", path),
+            )
+        )
+    return found
+
+
+def _decisions(reader: _Reader, raw: Any, path: str) -> tuple[Decision, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        reader.problem(path, "must be a list of decisions, e.g. [approve, reject]")
+        return ()
+    found: list[Decision] = []
+    for j, item in enumerate(raw):
+        where = f"{path}[{j}]"
+        if isinstance(item, str):
+            key, label = item, DECISION_LABELS.get(item, "")
+            if not label:
+                reader.problem(where, f"{item!r} has no standard label; write {{key, label}}")
+        elif isinstance(item, dict):
+            reader.unknown_keys(item, {"key", "label"}, where)
+            key = item.get("key", "")
+            label = reader.text(item, "label", where, required=True)
+        else:
+            reader.problem(where, "must be a decision key or {key, label}")
+            continue
+        if not isinstance(key, str) or not CODE_RE.match(key):
+            reader.problem(where, f"{key!r} is not a valid decision key; {CODE_HELP}")
+            continue
+        if any(d.key == key for d in found):
+            reader.problem(where, f"duplicate decision {key!r}")
+            continue
+        found.append(Decision(key, label or key))
+    return tuple(found)
+
+
+def _nodes(
+    reader: _Reader, raw_nodes: list[Any], fields: Mapping[str, FieldSpec]
+) -> list[NodeSpec]:
+    found: list[NodeSpec] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(raw_nodes):
+        path = f"nodes[{i}]"
+        if not isinstance(raw, dict):
+            reader.problem(path, "must be a mapping {key, kind, name, post …}")
+            continue
+        reader.unknown_keys(raw, _NODE_KEYS, path)
+        key = reader.code(raw, "key", path)
+        if key in seen:
+            reader.problem(f"{path}.key", f"duplicate key {key!r} (also nodes[{seen[key]}])")
+            continue
+        seen[key] = i
+        kind = raw.get("kind", "task")
+        if kind not in NODE_KINDS:
+            reader.problem(f"{path}.kind", f"must be one of {', '.join(NODE_KINDS)}")
+            kind = "task"
+        is_task = kind == "task"
+        name = reader.text(raw, "name", path, required=is_task) or key
+        post = raw.get("post")
+        if post is not None and (not isinstance(post, str) or not post):
+            reader.problem(f"{path}.post", "must be a post code")
+            post = None
+        if is_task and post is None and "post" not in raw:
+            reader.problem(f"{path}.post", "a task needs the post that handles it")
+        if post is not None and kind not in ("task", "start"):
+            reader.problem(f"{path}.post", f"a {kind} node is not handled by a post")
+        limit = None
+        if "limit" in raw:
+            if not is_task:
+                reader.problem(f"{path}.limit", "only a task has a time limit")
+            else:
+                try:
+                    limit = TimeLimit.parse(raw["limit"])
+                except ValueError as exc:
+                    reader.problem(f"{path}.limit", str(exc))
+        edits: tuple[str, ...] = ()
+        if "edits" in raw:
+            raw_edits = raw["edits"]
+            if kind not in ("task", "start"):
+                reader.problem(f"{path}.edits", f"a {kind} node edits no fields")
+            elif not isinstance(raw_edits, list):
+                reader.problem(f"{path}.edits", "must be a list of field keys")
+            else:
+                for j, name_ in enumerate(raw_edits):
+                    if name_ not in fields:
+                        reader.problem(f"{path}.edits[{j}]", f"unknown field {name_!r}")
+                edits = tuple(e for e in raw_edits if e in fields)
+        decisions = _decisions(reader, raw.get("decisions"), f"{path}.decisions")
+        if decisions and not is_task:
+            reader.problem(f"{path}.decisions", "only a task offers decisions")
+        result = None
+        if kind == "end":
+            result = raw.get("result", "completed")
+            if result not in END_RESULTS:
+                reader.problem(f"{path}.result", "must be completed or rejected")
+                result = "completed"
+        elif "result" in raw:
+            reader.problem(f"{path}.result", "only an end node has a result")
+        found.append(
+            NodeSpec(
+                key=key,
+                kind=str(kind),
+                name=name,
+                post=post,
+                limit=limit,
+                risk=reader.risk(raw, path),
+                edits=edits,
+                decisions=decisions,
+                result=result,
+                watch=reader.flag(raw, "watch", path),
+                index=i,
+            )
+        )
+    return found
+
+
+def _edges(
+    reader: _Reader, raw_edges: list[Any], nodes: set[str], fields: Mapping[str, FieldSpec]
+) -> list[EdgeSpec]:
+    found: list[EdgeSpec] = []
+    for i, raw in enumerate(raw_edges):
+        path = f"edges[{i}]"
+        if isinstance(raw, list):
+            if len(raw) != 2:
+                reader.problem(path, "a short edge is [from, to]")
+                continue
+            raw = {"from": raw[0], "to": raw[1]}
+        if not isinstance(raw, dict):
+            reader.problem(path, "must be [from, to] or {from, to, when, default}")
+            continue
+        reader.unknown_keys(raw, _EDGE_KEYS, path)
+        ok = True
+        for end in ("from", "to"):
+            if raw.get(end) not in nodes:
+                reader.problem(f"{path}.{end}", f"unknown node {raw.get(end)!r}")
+                ok = False
+        when = None
+        if "when" in raw:
+            when = parse_condition(raw["when"], fields, f"{path}.when", reader.problems)
+        default = reader.flag(raw, "default", path)
+        if default and "when" in raw:
+            reader.problem(path, "a default edge has no condition")
+        if ok:
+            found.append(EdgeSpec(raw["from"], raw["to"], when, default, i))
+    return found
+
+
+def _rules(reader: _Reader, raw_rules: list[Any], nodes: Mapping[str, NodeSpec]) -> list[RuleSpec]:
+    found: list[RuleSpec] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(raw_rules):
+        path = f"incompatible[{i}]"
+        if not isinstance(raw, dict):
+            reader.problem(path, "must be {nodes: [a, b], mode: block|flag}")
+            continue
+        reader.unknown_keys(raw, _RULE_KEYS, path)
+        pair = raw.get("nodes")
+        if not isinstance(pair, list) or len(pair) != 2:
+            reader.problem(f"{path}.nodes", "must name exactly two nodes")
+            continue
+        ok = True
+        for j, key in enumerate(pair):
+            node = nodes.get(key) if isinstance(key, str) else None
+            if node is None:
+                reader.problem(f"{path}.nodes[{j}]", f"unknown node {key!r}")
+                ok = False
+            elif node.kind not in ("task", "start"):
+                reader.problem(f"{path}.nodes[{j}]", f"{key!r} is a {node.kind}; nobody does it")
+                ok = False
+        if ok and pair[0] == pair[1]:
+            reader.problem(f"{path}.nodes", "names the same node twice")
+            ok = False
+        mode = raw.get("mode", "block")
+        if mode not in MODES:
+            reader.problem(f"{path}.mode", "must be block or flag")
+            ok = False
+        code = raw.get("code") or (f"{pair[0]}~{pair[1]}" if ok else "")
+        if ok and not isinstance(code, str):
+            reader.problem(f"{path}.code", "must be text")
+            ok = False
+        if ok and code in seen:
+            reader.problem(f"{path}", f"duplicate rule {code!r} (also incompatible[{seen[code]}])")
+            ok = False
+        if not ok:
+            continue
+        seen[code] = i
+        a, b = nodes[pair[0]], nodes[pair[1]]
+        name = reader.text(raw, "name", path, required=False) or f"{a.name}与{b.name}不相容"
+        found.append(RuleSpec(code, name, (a.key, b.key), str(mode), i))
+    return found

@@ -1,0 +1,110 @@
+"""Form fields of a process: their types, and how a value is checked and compared.
+
+Values are kept as JSON (money as a decimal string in yuan, dates as ISO strings, as
+api.md says) and turned into Python values (Decimal, date …) only to be compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+FIELD_TYPES = ("text", "money", "int", "date", "choice", "bool", "reference")
+ORDERED_TYPES = frozenset({"money", "int", "date"})
+MAX_TEXT = 2000
+MAX_MONEY = Decimal("9999999999999.99")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str
+    label: str
+    type: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    # reference: the process key of the items this field points at (e.g. procurement)
+    process: str | None = None
+    # The counterparty of the item (supplier, contractor, buyer): checked against the
+    # conflicts of interest that people have declared.
+    counterparty: bool = False
+
+
+def check_value(spec: FieldSpec, value: Any) -> Any:
+    """The JSON value to store for ``value``; ``ValueError`` with a readable message."""
+    if value is None:
+        return None
+    kind = spec.type
+    if kind == "text":
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        value = value.strip()
+        if len(value) > MAX_TEXT:
+            raise ValueError(f"must be at most {MAX_TEXT} characters")
+        return value or None
+    if kind == "money":
+        return str(_money(value))
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError("must be a whole number")
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+        if not -(10**12) < number < 10**12:
+            raise ValueError("is out of range")
+        return number
+    if kind == "date":
+        return _date(value).isoformat()
+    if kind == "choice":
+        if value not in spec.choices:
+            raise ValueError(f"must be one of {', '.join(spec.choices)}")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+    if kind == "reference":
+        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
+            raise ValueError("must be the id of an item")
+        return str(value).strip()[:64]
+    raise ValueError(f"unknown field type {kind!r}")
+
+
+def typed(spec: FieldSpec, stored: Any) -> Any:
+    """A stored JSON value as the Python value it stands for (for comparisons)."""
+    if stored is None:
+        return None
+    if spec.type == "money":
+        return Decimal(stored)
+    if spec.type == "date":
+        return date.fromisoformat(stored)
+    return stored
+
+
+def _money(value: Any) -> Decimal:
+    if isinstance(value, bool | float):
+        raise ValueError('send money as a decimal string in yuan, e.g. "1234.50"')
+    if not isinstance(value, int | str | Decimal):
+        raise ValueError('must be an amount in yuan, e.g. "1234.50"')
+    try:
+        amount = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError('must be an amount in yuan, e.g. "1234.50"') from None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("must have at most two decimal places")
+    if amount < 0 or amount > MAX_MONEY:
+        raise ValueError("must be between 0 and 9,999,999,999,999.99")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError("must be a date like 2026-11-24")

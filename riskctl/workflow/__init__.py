@@ -1,0 +1,1 @@
+"""Items, tasks and steps: the pure engine and the services that persist it."""
