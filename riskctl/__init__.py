@@ -65,12 +65,15 @@ def _configure(app: Flask, settings: Any) -> None:
 
 
 def _bind_extensions(app: Flask, settings: Any) -> None:
+    from riskctl import models  # noqa: F401  (the whole schema, for Alembic)
     from riskctl.api import api, handle_domain_error
+    from riskctl.core import calendar_store
     from riskctl.core.errors import DomainError
     from riskctl.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
     from riskctl.web import render_error, select_locale
 
     db.init_app(app)
+    calendar_store.configure(settings.TIMEZONE)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -102,12 +105,15 @@ def _register(app: Flask) -> None:
     from riskctl.auth.api import blp as auth_api
     from riskctl.auth.views import bp as auth_pages
     from riskctl.cli import riskctl_cli
+    from riskctl.controls.api import blp as controls_api
     from riskctl.core import audit
     from riskctl.extensions import csrf, db
     from riskctl.org.api import blp as org_api
+    from riskctl.process.api import blp as process_api
     from riskctl.web import bp as web_pages
+    from riskctl.workflow.api import blp as items_api
 
-    for blueprint in (health_api, auth_api, org_api):
+    for blueprint in (health_api, auth_api, org_api, process_api, items_api, controls_api):
         # The API checks CSRF itself, and only for cookie sessions (riskctl.api.auth).
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

@@ -84,6 +84,7 @@ def demo() -> None:
             for part, counts in summary.items()
         )
     )
+    click.echo(f"processes: {result.processes_published} published from templates")
     click.echo(f"\nDemo logins (password for all: {demo_data.DEMO_PASSWORD}):")
     for username, who in demo_data.SHOWCASE:
         click.echo(f"  {username:<16} {who}")

@@ -44,6 +44,8 @@ class ErrorDetailSchema(Schema):
     message = fields.String()
     row = fields.Integer(metadata={"description": "CSV line number (org import)"})
     file = fields.String(metadata={"description": "CSV part: units, posts or people"})
+    rule = fields.String(metadata={"description": "the control rule that refused the action"})
+    step = fields.Dict(metadata={"description": "the earlier step the rule pairs with"})
 
 
 class ErrorBodySchema(Schema):
@@ -118,6 +120,10 @@ class RiskctlApi(flask_smorest.Api):  # type: ignore[misc]
 
 
 def handle_domain_error(error: DomainError) -> Response:
+    if error.keeps_writes:
+        from riskctl.extensions import db
+
+        db.session.commit()
     return error_response(error.status, error.code, error.message, error.details)
 
 

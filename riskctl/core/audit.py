@@ -86,6 +86,7 @@ class AuditRecord(Base):
 
 
 _TABLE = cast(sa.Table, AuditRecord.__table__)
+_INSERT = sa.insert(_TABLE)  # built once: statement construction costs on the hot path
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
         row = {**entry, "before": _plain(entry["before"]), "after": _plain(entry["after"])}
         row["digest"] = record_digest(row)
         rows.append(row)
-    session.connection().execute(sa.insert(AuditRecord), rows)
+    session.connection().execute(_INSERT, rows)
     session.info[_WRITTEN_KEY] = session.info.get(_WRITTEN_KEY, 0) + len(rows)
 
 

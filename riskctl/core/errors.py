@@ -12,6 +12,7 @@ from typing import Any
 class DomainError(Exception):
     status = 400
     code = "bad_request"
+    keeps_writes = False  # see Refused
 
     def __init__(
         self, message: str, *, code: str | None = None, details: list[dict[str, Any]] | None = None
@@ -50,6 +51,15 @@ class ValidationFailed(DomainError):
     @classmethod
     def at(cls, path: str, message: str) -> ValidationFailed:
         return cls(f"{path}: {message}", details=[{"path": path, "message": message}])
+
+
+class Refused(ValidationFailed):
+    """An action refused by an internal control.  The refusal is evidence: the hit and
+    audit record written before raising are committed (``keeps_writes``) even though the
+    action itself did not happen."""
+
+    code = "incompatible_posts"
+    keeps_writes = True
 
 
 class RateLimited(DomainError):

@@ -16,7 +16,7 @@ from riskctl.auth.services import hash_password
 from riskctl.core.access import Principal
 from riskctl.core.db import DbSession
 from riskctl.org.importer import ImportResult, import_org
-from riskctl.org.models import Person
+from riskctl.org.models import Person, Unit
 
 DATA = Path(__file__).with_name("demo")
 DEMO_PASSWORD = "demo-pass-2026"
@@ -36,6 +36,7 @@ SHOWCASE = (
 class DemoResult:
     imported: ImportResult
     passwords_set: int
+    processes_published: int = 0
 
 
 def load_demo(session: DbSession, principal: Principal) -> DemoResult:
@@ -49,7 +50,28 @@ def load_demo(session: DbSession, principal: Principal) -> DemoResult:
     for person in without_password:
         person.password_hash = digest
     session.flush()
-    return DemoResult(imported, len(without_password))
+    published = adopt_templates(session, principal)
+    return DemoResult(imported, len(without_password), published)
+
+
+def adopt_templates(session: DbSession, principal: Principal) -> int:
+    """Every unit adopts every template it has the posts for, unchanged; a template
+    changed since its last adoption is published again as a new version."""
+    from riskctl.process import services as processes
+
+    published = 0
+    for unit in session.scalars(sa.select(Unit).order_by(Unit.id)):
+        posts = processes.unit_posts(session, unit.id)
+        for template in processes.templates():
+            raw = template.raw
+            if not {n["post"] for n in raw["nodes"] if n.get("post")} <= posts:
+                continue
+            current = processes.latest_published(session, unit.id, template.key)
+            if current is not None and processes.body_of(session, current.id) == raw:
+                continue
+            processes.adopt(session, principal, template.key, unit=unit.code)
+            published += 1
+    return published
 
 
 def _usernames(raw: bytes) -> list[str]:

@@ -7,8 +7,6 @@ who may do what.  Services flush, the caller commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,10 +14,11 @@ import sqlalchemy as sa
 
 from riskctl.auth.services import check_password_rules, hash_password
 from riskctl.core import audit
-from riskctl.core.access import ALL_UNITS, Action, Principal, Role, require, visible_units
+from riskctl.core.access import Action, Principal, Role, require, visible_units
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
-from riskctl.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from riskctl.core.errors import Conflict, Forbidden, NotFound, Refused, ValidationFailed
+from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org.models import (
     ConflictOfInterest,
     InspectorScope,
@@ -33,27 +32,6 @@ from riskctl.org.models import (
 
 def today() -> date:
     return utcnow().date()
-
-
-@dataclass(frozen=True)
-class Page:
-    items: Sequence[Any]
-    total: int
-    limit: int
-    offset: int
-
-
-def _unit_filter(principal: Principal, action: Action, column: Any) -> Any:
-    reach = visible_units(principal, action)
-    if reach is ALL_UNITS:
-        return sa.true()
-    return column.in_(sorted(reach)) if reach else sa.false()  # type: ignore[arg-type]
-
-
-def _page(session: DbSession, stmt: sa.Select[Any], limit: int, offset: int) -> Page:
-    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    items = session.scalars(stmt.limit(limit).offset(offset)).all()
-    return Page(items, total, limit, offset)
 
 
 # ---------------------------------------------------------------- reading
@@ -76,10 +54,10 @@ def list_units(
 ) -> Page:
     stmt = (
         sa.select(Unit)
-        .where(_unit_filter(principal, Action.VIEW_ORG, Unit.id))
+        .where(unit_filter(principal, Action.VIEW_ORG, Unit.id))
         .order_by(Unit.id.desc())
     )
-    return _page(session, stmt, limit, offset)
+    return paginate(session, stmt, limit, offset)
 
 
 def list_posts(
@@ -87,7 +65,7 @@ def list_posts(
 ) -> Page:
     unit = visible_unit(session, principal, unit_code)
     stmt = sa.select(Post).where(Post.unit_id == unit.id).order_by(Post.id.desc())
-    return _page(session, stmt, limit, offset)
+    return paginate(session, stmt, limit, offset)
 
 
 def list_people(
@@ -100,7 +78,7 @@ def list_people(
 ) -> Page:
     """People the caller may see.  Personal data: every read is audited."""
     require(principal, Action.VIEW_PEOPLE)
-    stmt = sa.select(Person).where(_unit_filter(principal, Action.VIEW_PEOPLE, Person.unit_id))
+    stmt = sa.select(Person).where(unit_filter(principal, Action.VIEW_PEOPLE, Person.unit_id))
     unit_id = None
     if unit_code is not None:
         unit = unit_by_code(session, unit_code)
@@ -110,7 +88,7 @@ def list_people(
             raise Forbidden(f"unit {unit_code!r} is outside your scope", code="out_of_scope")
         unit_id = unit.id
         stmt = stmt.where(Person.unit_id == unit.id)
-    page = _page(session, stmt.order_by(Person.id.desc()), limit, offset)
+    page = paginate(session, stmt.order_by(Person.id.desc()), limit, offset)
     audit.record(
         session,
         "people.read",
@@ -272,6 +250,13 @@ def save_person(
             )
         elif post is not None:
             holdings.append((post, held.get("valid_from") or today(), held.get("valid_to")))
+    static_flags: list[Any] = []
+    if unit is not None and holdings and not problems:
+        refused, static_flags = _static_check(session, unit, person, username, holdings)
+        if refused:
+            raise Refused(
+                " ".join(p["message"] for p in refused), code="incompatible_posts", details=refused
+            )
     password = data.get("password")
     if password:
         try:
@@ -305,7 +290,74 @@ def save_person(
                 )
             )
     session.flush()
+    if static_flags:
+        assert unit is not None
+        _record_static_hits(session, unit, person, static_flags)
     return person, created
+
+
+def _static_check(
+    session: DbSession,
+    unit: Unit,
+    person: Person | None,
+    username: str,
+    holdings: list[tuple[Post, date, date | None]],
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """(refusals as error details, flag-mode pairs) for the posts about to be held.
+
+    A refusal is recorded as a control hit at once: the caller's 422 commits it."""
+    from riskctl.controls import services as controls
+    from riskctl.controls.models import ControlKind, ControlMode, HitOutcome
+
+    names = {post.code: post.name for post, _, _ in holdings}
+    found = controls.static_conflicts(session, unit.id, names)
+    refused = []
+    for pair in found:
+        if pair.mode is not ControlMode.BLOCK:
+            continue
+        message = controls.describe_pair(pair, names)
+        refused.append({"path": "posts", "message": message, "rule": pair.rule})
+        controls.record_hit(
+            session,
+            kind=ControlKind.STATIC,
+            rule=pair.rule,
+            rule_name=pair.name,
+            mode=pair.mode,
+            outcome=HitOutcome.REFUSED,
+            unit_id=unit.id,
+            person_id=person.id if person is not None else None,
+            evidence={"username": username, "posts": sorted(names)},
+        )
+    if refused:
+        audit.record(
+            session,
+            "person.posts_refused",
+            target_type="person",
+            target_id=username,
+            unit_id=unit.id,
+            after={"posts": sorted(names), "rules": [r["rule"] for r in refused]},
+        )
+    return refused, [p for p in found if p.mode is ControlMode.FLAG]
+
+
+def _record_static_hits(session: DbSession, unit: Unit, person: Person, pairs: list[Any]) -> None:
+    from riskctl.controls import services as controls
+    from riskctl.controls.models import ControlKind, ControlMode, HitOutcome
+
+    for pair in pairs:
+        mitigation = controls.active_mitigation(session, unit.id, pair.rule, person.id, today())
+        controls.record_hit(
+            session,
+            kind=ControlKind.STATIC,
+            rule=pair.rule,
+            rule_name=pair.name,
+            mode=ControlMode.FLAG,
+            outcome=HitOutcome.MITIGATED if mitigation else HitOutcome.FLAGGED,
+            unit_id=unit.id,
+            person_id=person.id,
+            mitigation_id=mitigation,
+            evidence={"username": person.username, "posts": [pair.post_a, pair.post_b]},
+        )
 
 
 def _sync_roles(person: Person, roles: list[Role]) -> None:

@@ -1,0 +1,358 @@
+"""Incompatible posts, conflicts of interest and mitigations; control hits.
+
+Three kinds of control, one record of what they found:
+
+- **static**: two posts no person may hold at once (出纳 ↔ 会计/稽核/档案管理 by default),
+  checked whenever a person is given posts;
+- **dynamic**: two nodes of a process that one person may not both complete on one item,
+  checked by the workflow service before every step;
+- **conflict of interest**: a person who declared a relation to the item's counterparty
+  (supplier …) completing a node of that item.
+
+A block-mode rule refuses; a flag-mode rule lets the action through.  Either way a
+``ControlHit`` is written (refusals included) for the risk engine to score.  A valid
+mitigation turns a flag into a *mitigated* hit: recorded, visible, scored nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, cast
+
+import sqlalchemy as sa
+
+from riskctl.controls.models import (
+    ControlHit,
+    ControlKind,
+    ControlMode,
+    HitOutcome,
+    Mitigation,
+    PostIncompatibility,
+)
+from riskctl.core.access import Action, Principal, require, visible_units
+from riskctl.core.clock import utcnow
+from riskctl.core.db import DbSession
+from riskctl.core.errors import NotFound, ValidationFailed
+from riskctl.core.listing import Page, paginate, unit_filter
+from riskctl.org.models import Person, Post, Unit
+
+COI_RULE = "conflict_of_interest"
+MAX_MITIGATION_DAYS = 366  # a compensating control is reviewed at least once a year
+_HIT_TABLE = cast(sa.Table, ControlHit.__table__)
+_INSERT_HIT = sa.insert(_HIT_TABLE).returning(_HIT_TABLE.c.id)
+
+
+def post_rule(a: str, b: str) -> str:
+    """The rule code of a static pair, e.g. ``posts:accountant~cashier``."""
+    first, second = sorted((a, b))
+    return f"posts:{first}~{second}"
+
+
+def process_rule(process_key: str, rule_code: str) -> str:
+    """The rule code of a dynamic pair, e.g. ``procurement:request~approve``."""
+    return f"{process_key}:{rule_code}"
+
+
+# ---------------------------------------------------------------- static pairs
+
+
+@dataclass(frozen=True)
+class PostPair:
+    post_a: str
+    post_b: str
+    mode: ControlMode
+    name: str
+    unit_specific: bool  # False: the platform default
+
+    @property
+    def rule(self) -> str:
+        return post_rule(self.post_a, self.post_b)
+
+
+def post_pairs(session: DbSession, unit_id: int) -> list[PostPair]:
+    """The unit's incompatible post pairs: platform defaults, overridden pair by pair by
+    the unit's own rows (which may switch a default ``off``)."""
+    rows = session.scalars(
+        sa.select(PostIncompatibility)
+        .where(
+            sa.or_(PostIncompatibility.unit_id.is_(None), PostIncompatibility.unit_id == unit_id)
+        )
+        .order_by(PostIncompatibility.unit_id.is_not(None), PostIncompatibility.id)
+    ).all()
+    pairs: dict[tuple[str, str], PostPair] = {}
+    for row in rows:  # platform rows first, so the unit's rows win
+        pairs[(row.post_a, row.post_b)] = PostPair(
+            row.post_a, row.post_b, row.mode, row.name, row.unit_id is not None
+        )
+    return sorted(pairs.values(), key=lambda p: (p.post_a, p.post_b))
+
+
+def static_conflicts(session: DbSession, unit_id: int, posts: Iterable[str]) -> list[PostPair]:
+    """The pairs (block or flag) that holding all of ``posts`` at once would break."""
+    held = set(posts)
+    return [
+        pair
+        for pair in post_pairs(session, unit_id)
+        if pair.mode is not ControlMode.OFF and pair.post_a in held and pair.post_b in held
+    ]
+
+
+def describe_pair(pair: PostPair, names: dict[str, str]) -> str:
+    a, b = names.get(pair.post_a, pair.post_a), names.get(pair.post_b, pair.post_b)
+    return (
+        f"不相容岗位：「{a}」与「{b}」不得由同一人兼任（{pair.name}）。"
+        f" Incompatible posts: {pair.post_a} and {pair.post_b} may not be held by one person."
+    )
+
+
+def set_post_pair(
+    session: DbSession, principal: Principal, unit_code: str | None, data: dict[str, Any]
+) -> PostIncompatibility:
+    """Add or change a pair for a unit (``unit_code`` None: the platform default)."""
+    require(principal, Action.MANAGE_CONTROLS)
+    unit_id = None
+    if unit_code is not None:
+        unit = session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+        if unit is None:
+            raise NotFound(f"no unit {unit_code!r}", code="unknown_unit")
+        unit_id = unit.id
+        known = set(session.scalars(sa.select(Post.code).where(Post.unit_id == unit.id)))
+        for i, code in enumerate(data["posts"]):
+            if code not in known:
+                raise ValidationFailed.at(f"posts[{i}]", f"no post {code!r} in unit {unit_code!r}")
+    a, b = sorted(data["posts"])
+    if a == b:
+        raise ValidationFailed.at("posts", "name two different posts")
+    row = session.scalar(
+        sa.select(PostIncompatibility).where(
+            PostIncompatibility.unit_id.is_(None)
+            if unit_id is None
+            else PostIncompatibility.unit_id == unit_id,
+            PostIncompatibility.post_a == a,
+            PostIncompatibility.post_b == b,
+        )
+    )
+    if row is None:
+        row = PostIncompatibility(unit_id=unit_id, post_a=a, post_b=b)
+        session.add(row)
+    row.mode = ControlMode(data["mode"])
+    row.name = data.get("name") or f"{a}与{b}不相容"
+    session.flush()
+    return row
+
+
+# ---------------------------------------------------------------- conflicts of interest
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", "", text).casefold()
+
+
+def interest_matches(
+    declared: Sequence[tuple[str, str]], values: Iterable[str]
+) -> list[tuple[str, str, str]]:
+    """(declared counterparty, relation, item value) for each declared relation that names
+    the item's counterparty.  Names match when one contains the other, spaces and case
+    aside, so that 「华信科技」 declared matches 「北京华信科技有限公司」 on the item."""
+    found = []
+    for value in values:
+        wanted = _normal(value)
+        if len(wanted) < 2:
+            continue
+        for counterparty, relation in declared:
+            theirs = _normal(counterparty)
+            if len(theirs) >= 2 and (theirs in wanted or wanted in theirs):
+                found.append((counterparty, relation, value))
+    return found
+
+
+# ---------------------------------------------------------------- mitigations
+
+
+def active_mitigation(
+    session: DbSession, unit_id: int, rule: str, person_id: int, day: date
+) -> int | None:
+    """The id of a mitigation covering ``rule`` for this person on ``day``, if any."""
+    return session.scalar(
+        sa.select(Mitigation.id)
+        .where(
+            Mitigation.unit_id == unit_id,
+            Mitigation.rule == rule,
+            sa.or_(Mitigation.person_id.is_(None), Mitigation.person_id == person_id),
+            Mitigation.valid_from <= day,
+            Mitigation.valid_to >= day,
+        )
+        .order_by(Mitigation.id)
+        .limit(1)
+    )
+
+
+def create_mitigation(session: DbSession, principal: Principal, data: dict[str, Any]) -> Mitigation:
+    require(principal, Action.MANAGE_CONTROLS)
+    problems: list[dict[str, str]] = []
+    unit = session.scalar(sa.select(Unit).where(Unit.code == data["unit"]))
+    if unit is None:
+        raise ValidationFailed.at("unit", f"no unit {data['unit']!r}")
+    covered = None
+    if data.get("person"):
+        covered = session.scalar(sa.select(Person).where(Person.username == data["person"]))
+        if covered is None or covered.unit_id != unit.id:
+            problems.append({"path": "person", "message": f"no person {data['person']!r} here"})
+    approver = session.scalar(sa.select(Person).where(Person.username == data["approver"]))
+    if approver is None:
+        problems.append({"path": "approver", "message": f"no person {data['approver']!r}"})
+    elif covered is not None and approver.id == covered.id:
+        problems.append({"path": "approver", "message": "nobody approves their own mitigation"})
+    start, end = data["valid_from"], data["valid_to"]
+    if end < start:
+        problems.append({"path": "valid_to", "message": "ends before it starts"})
+    elif end - start > timedelta(days=MAX_MITIGATION_DAYS):
+        problems.append(
+            {"path": "valid_to", "message": f"at most {MAX_MITIGATION_DAYS} days; renew it"}
+        )
+    problem = _rule_problem(session, unit.id, data["rule"])
+    if problem:
+        problems.append({"path": "rule", "message": problem})
+    if problems:
+        raise ValidationFailed(
+            "; ".join(f"{p['path']}: {p['message']}" for p in problems), details=problems
+        )
+    assert approver is not None
+    row = Mitigation(
+        unit_id=unit.id,
+        rule=data["rule"],
+        person_id=covered.id if covered else None,
+        name=data["name"],
+        approver_id=approver.id,
+        valid_from=start,
+        valid_to=end,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _rule_problem(session: DbSession, unit_id: int, rule: str) -> str | None:
+    """Why ``rule`` cannot be mitigated in the unit, or None.  Only flag-mode rules can:
+    a block-mode rule is a decision that the risk is not to be run at all."""
+    from riskctl.process.services import latest_published
+
+    if rule == COI_RULE:
+        return None
+    if rule.startswith("posts:"):
+        a, _, b = rule.removeprefix("posts:").partition("~")
+        pairs = post_pairs(session, unit_id)
+        pair = next((p for p in pairs if (p.post_a, p.post_b) == (a, b)), None)
+        if pair is None:
+            return f"no incompatible post pair {rule!r} in this unit"
+        if pair.mode is not ControlMode.FLAG:
+            return f"{rule!r} is in {pair.mode.value} mode; only flag-mode rules are mitigated"
+        return None
+    key, _, code = rule.partition(":")
+    published = latest_published(session, unit_id, key)
+    if published is None:
+        return f"no published process {key!r} in this unit (rules look like {key}:a~b)"
+    found = next((r for r in published.definition.rules if r.code == code), None)
+    if found is None:
+        return f"process {key!r} has no incompatible rule {code!r}"
+    if found.mode != "flag":
+        return f"{rule!r} is in block mode; only flag-mode rules are mitigated"
+    return None
+
+
+def list_mitigations(
+    session: DbSession, principal: Principal, *, limit: int = 50, offset: int = 0
+) -> Page:
+    require(principal, Action.VIEW_CONTROLS)
+    stmt = (
+        sa.select(Mitigation)
+        .where(unit_filter(principal, Action.VIEW_CONTROLS, Mitigation.unit_id))
+        .order_by(Mitigation.id.desc())
+    )
+    return paginate(session, stmt, limit, offset)
+
+
+# ---------------------------------------------------------------- hits
+
+
+def record_hit(
+    session: DbSession,
+    *,
+    kind: ControlKind,
+    rule: str,
+    rule_name: str,
+    mode: ControlMode,
+    outcome: HitOutcome,
+    unit_id: int,
+    person_id: int | None,
+    evidence: dict[str, Any],
+    item_id: int | None = None,
+    node: str | None = None,
+    step_id: int | None = None,
+    earlier_step_id: int | None = None,
+    mitigation_id: int | None = None,
+) -> int:
+    hit_id = (
+        session.connection()
+        .execute(
+            _INSERT_HIT,
+            {
+                "kind": kind,
+                "rule": rule,
+                "rule_name": rule_name[:200],
+                "mode": mode,
+                "outcome": outcome,
+                "unit_id": unit_id,
+                "person_id": person_id,
+                "item_id": item_id,
+                "node": node,
+                "step_id": step_id,
+                "earlier_step_id": earlier_step_id,
+                "mitigation_id": mitigation_id,
+                "evidence": evidence,
+                "at": utcnow(),
+            },
+        )
+        .scalar_one()
+    )
+    return int(hit_id)
+
+
+def list_hits(
+    session: DbSession,
+    principal: Principal,
+    *,
+    unit: str | None = None,
+    item_id: int | None = None,
+    kind: str | None = None,
+    outcome: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page:
+    require(principal, Action.VIEW_CONTROLS)
+    stmt = sa.select(ControlHit).where(
+        unit_filter(principal, Action.VIEW_CONTROLS, ControlHit.unit_id)
+    )
+    if unit is not None:
+        found = session.scalar(sa.select(Unit).where(Unit.code == unit))
+        if found is None or found.id not in visible_units(principal, Action.VIEW_CONTROLS):
+            raise NotFound(f"no unit {unit!r}", code="unknown_unit")
+        stmt = stmt.where(ControlHit.unit_id == found.id)
+    if item_id is not None:
+        stmt = stmt.where(ControlHit.item_id == item_id)
+    if kind is not None:
+        stmt = stmt.where(ControlHit.kind == ControlKind(kind))
+    if outcome is not None:
+        stmt = stmt.where(ControlHit.outcome == HitOutcome(outcome))
+    return paginate(session, stmt.order_by(ControlHit.id.desc()), limit, offset)
+
+
+def hits_of_item(session: DbSession, item_id: int) -> list[ControlHit]:
+    return list(
+        session.scalars(
+            sa.select(ControlHit).where(ControlHit.item_id == item_id).order_by(ControlHit.id)
+        )
+    )

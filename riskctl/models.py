@@ -1,0 +1,19 @@
+"""Every model module, imported in one place so that Alembic's autogenerate and the
+drift check see the whole schema whatever blueprints are registered."""
+
+from riskctl.auth import models as auth_models
+from riskctl.controls import models as control_models
+from riskctl.core import audit, calendar_store
+from riskctl.org import models as org_models
+from riskctl.process import models as process_models
+from riskctl.workflow import models as workflow_models
+
+__all__ = [
+    "audit",
+    "auth_models",
+    "calendar_store",
+    "control_models",
+    "org_models",
+    "process_models",
+    "workflow_models",
+]

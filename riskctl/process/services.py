@@ -1,0 +1,418 @@
+"""Process definitions: drafts, validation, publishing, templates and their adoption.
+
+A unit's process has versions.  Uploading replaces the unit's draft of that key (or
+starts one); publishing makes the latest draft the version new items start on and
+retires the one before.  Published and retired versions never change (a guard below
+refuses it at flush time), so items keep the exact definition they started with.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, datetime
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+from sqlalchemy import event, inspect
+
+from riskctl.core.access import Action, Principal, require, visible_units
+from riskctl.core.calendar import TimeLimit
+from riskctl.core.clock import utcnow
+from riskctl.core.db import DbSession
+from riskctl.core.errors import Conflict, NotFound, ValidationFailed
+from riskctl.core.listing import Page, paginate, unit_filter
+from riskctl.org.models import Post, Unit
+from riskctl.process.conditions import Problem
+from riskctl.process.definition import PROCESS_KEY_RE, Definition
+from riskctl.process.models import ProcessDefinition, ProcessStatus
+from riskctl.process.validation import Validated, validate
+
+TEMPLATES = Path(__file__).with_name("templates")
+MAX_SOURCE = 256 * 1024
+_IMMUTABLE = ("unit_id", "key", "version", "name", "category", "risk", "body", "source")
+
+
+@event.listens_for(ProcessDefinition, "before_update")
+def _published_versions_are_immutable(mapper: Any, connection: Any, row: Any) -> None:
+    state = inspect(row)
+    status = state.attrs.status.history
+    was = (status.deleted or [row.status])[0]
+    if was is ProcessStatus.DRAFT:
+        return
+    changed = [name for name in _IMMUTABLE if state.attrs[name].history.has_changes()]
+    if changed:
+        raise Conflict(
+            f"{row.key} v{row.version} is {was.value}; published versions never change",
+            code="immutable_version",
+        )
+
+
+def problems_as_details(problems: tuple[Problem, ...] | list[Problem]) -> list[dict[str, str]]:
+    return [p.as_dict() for p in problems]
+
+
+def read_text(text: str) -> Any:
+    """YAML (or JSON, which YAML reads too) → the definition structure."""
+    if len(text) > MAX_SOURCE:
+        raise ValidationFailed.at("", f"a definition is at most {MAX_SOURCE // 1024} KiB")
+    try:
+        return _jsonable(yaml.safe_load(text))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or exc
+        raise ValidationFailed.at("", f"not valid YAML: {where}{problem}") from None
+
+
+def _jsonable(value: Any) -> Any:
+    """YAML reads ``2026-01-01`` as a date; the stored body is JSON, so dates become the
+    ISO text they were written as (the field checks read them back)."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def body_of(session: DbSession, definition_id: int) -> Any:
+    return session.scalar(
+        sa.select(ProcessDefinition.body).where(ProcessDefinition.id == definition_id)
+    )
+
+
+# ---------------------------------------------------------------- compiled definitions
+
+
+@dataclass(frozen=True)
+class Published:
+    id: int
+    unit_id: int
+    key: str
+    version: int
+    definition: Definition
+
+
+@lru_cache(maxsize=512)
+def _compile(definition_id: int, body_json: str) -> Definition:
+    import json
+
+    result = validate(json.loads(body_json))
+    if result.definition is None or not result.ok:
+        raise RuntimeError(f"stored definition {definition_id} does not validate")
+    return result.definition
+
+
+def compiled(row: ProcessDefinition) -> Definition:
+    """The engine's view of a stored version (cached: published rows never change)."""
+    import json
+
+    return _compile(row.id, json.dumps(row.body, sort_keys=True, ensure_ascii=False))
+
+
+_by_id: dict[int, Published] = {}
+
+
+def published_by_id(session: DbSession, definition_id: int) -> Published:
+    """A published or retired version by id; cached for the life of the process."""
+    found = _by_id.get(definition_id)
+    if found is None:
+        row = session.get(ProcessDefinition, definition_id)
+        if row is None or row.status is ProcessStatus.DRAFT:
+            raise NotFound(f"no published process version {definition_id}")
+        found = Published(row.id, row.unit_id, row.key, row.version, compiled(row))
+        _by_id[definition_id] = found
+    return found
+
+
+def latest_published(session: DbSession, unit_id: int, key: str) -> Published | None:
+    definition_id = session.scalar(
+        sa.select(ProcessDefinition.id).where(
+            ProcessDefinition.unit_id == unit_id,
+            ProcessDefinition.key == key,
+            ProcessDefinition.status == ProcessStatus.PUBLISHED,
+        )
+    )
+    return None if definition_id is None else published_by_id(session, definition_id)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _unit_for(session: DbSession, principal: Principal, code: str | None, action: Action) -> Unit:
+    """The unit named, or the caller's own; 404 outside the caller's reach."""
+    if code is None:
+        if principal.unit_id is None:
+            raise ValidationFailed.at("unit", "say which unit (?unit=code)")
+        unit = session.get(Unit, principal.unit_id)
+    else:
+        unit = session.scalar(sa.select(Unit).where(Unit.code == code))
+    if unit is None or unit.id not in visible_units(principal, action):
+        raise NotFound(f"no unit {code!r}", code="unknown_unit")
+    return unit
+
+
+def unit_posts(session: DbSession, unit_id: int) -> set[str]:
+    return set(session.scalars(sa.select(Post.code).where(Post.unit_id == unit_id)))
+
+
+def list_definitions(
+    session: DbSession,
+    principal: Principal,
+    *,
+    unit: str | None = None,
+    status: str | None = "published",
+    limit: int = 50,
+    offset: int = 0,
+) -> Page:
+    require(principal, Action.VIEW_PROCESSES)
+    stmt = sa.select(ProcessDefinition).where(
+        unit_filter(principal, Action.VIEW_PROCESSES, ProcessDefinition.unit_id)
+    )
+    if unit is not None:
+        stmt = stmt.where(
+            ProcessDefinition.unit_id
+            == _unit_for(session, principal, unit, Action.VIEW_PROCESSES).id
+        )
+    if status is not None:
+        stmt = stmt.where(ProcessDefinition.status == ProcessStatus(status))
+    return paginate(session, stmt.order_by(ProcessDefinition.id.desc()), limit, offset)
+
+
+def get_definition(
+    session: DbSession,
+    principal: Principal,
+    key: str,
+    *,
+    unit: str | None = None,
+    version: int | None = None,
+) -> ProcessDefinition:
+    """A version of a unit's process: ``version``, else the published one, else (for
+    those who manage processes) the latest draft."""
+    found = _unit_for(session, principal, unit, Action.VIEW_PROCESSES)
+    stmt = sa.select(ProcessDefinition).where(
+        ProcessDefinition.unit_id == found.id, ProcessDefinition.key == key
+    )
+    if version is not None:
+        row = session.scalar(stmt.where(ProcessDefinition.version == version))
+    else:
+        row = session.scalar(stmt.where(ProcessDefinition.status == ProcessStatus.PUBLISHED))
+        if row is None and principal_manages(principal, found.id):
+            row = session.scalar(stmt.order_by(ProcessDefinition.version.desc()).limit(1))
+    if row is None or (
+        row.status is ProcessStatus.DRAFT and not principal_manages(principal, found.id)
+    ):
+        raise NotFound(f"no process {key!r} in unit {found.code!r}", code="unknown_process")
+    return row
+
+
+def principal_manages(principal: Principal, unit_id: int) -> bool:
+    return unit_id in visible_units(principal, Action.MANAGE_PROCESSES)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def check(session: DbSession, unit_id: int, raw: Any) -> Validated:
+    return validate(raw, unit_posts(session, unit_id))
+
+
+def validate_only(
+    session: DbSession, principal: Principal, raw: Any, *, unit: str | None = None
+) -> Validated:
+    require(principal, Action.MANAGE_PROCESSES)
+    found = _unit_for(session, principal, unit, Action.MANAGE_PROCESSES)
+    return check(session, found.id, raw)
+
+
+def save_draft(
+    session: DbSession,
+    principal: Principal,
+    raw: Any,
+    *,
+    unit: str | None = None,
+    source: str | None = None,
+    template: str | None = None,
+) -> ProcessDefinition:
+    """Create or replace the unit's draft of ``raw['key']``; 422 with every problem."""
+    require(principal, Action.MANAGE_PROCESSES)
+    found = _unit_for(session, principal, unit, Action.MANAGE_PROCESSES)
+    result = check(session, found.id, raw)
+    if not result.ok:
+        details = problems_as_details(result.problems)
+        raise ValidationFailed(
+            f"the definition has {len(details)} problem(s); the first: "
+            f"{details[0]['path'] or 'document'}: {details[0]['message']}",
+            code="invalid_definition",
+            details=details,
+        )
+    assert result.definition is not None
+    d = result.definition
+    rows = session.scalars(
+        sa.select(ProcessDefinition)
+        .where(ProcessDefinition.unit_id == found.id, ProcessDefinition.key == d.key)
+        .order_by(ProcessDefinition.version.desc())
+    ).all()
+    draft = next((r for r in rows if r.status is ProcessStatus.DRAFT), None)
+    if draft is None:
+        draft = ProcessDefinition(
+            unit_id=found.id,
+            key=d.key,
+            version=(rows[0].version + 1) if rows else 1,
+            status=ProcessStatus.DRAFT,
+            created_by_id=principal.person_id or None,
+        )
+        session.add(draft)
+    draft.name, draft.category, draft.risk = d.name, d.category, d.risk
+    draft.body, draft.source, draft.template = copy.deepcopy(raw), source, template
+    session.flush()
+    return draft
+
+
+def publish(
+    session: DbSession, principal: Principal, key: str, *, unit: str | None = None
+) -> ProcessDefinition:
+    """Publish the latest draft; the version published before it is retired."""
+    require(principal, Action.MANAGE_PROCESSES)
+    found = _unit_for(session, principal, unit, Action.MANAGE_PROCESSES)
+    rows = session.scalars(
+        sa.select(ProcessDefinition)
+        .where(ProcessDefinition.unit_id == found.id, ProcessDefinition.key == key)
+        .order_by(ProcessDefinition.version.desc())
+        .with_for_update()
+    ).all()
+    if not rows:
+        raise NotFound(f"no process {key!r} in unit {found.code!r}", code="unknown_process")
+    draft = next((r for r in rows if r.status is ProcessStatus.DRAFT), None)
+    if draft is None:
+        raise Conflict(f"{key!r} has no draft to publish", code="no_draft")
+    # Posts may have changed since the draft was saved.
+    result = check(session, found.id, draft.body)
+    if not result.ok:
+        raise ValidationFailed(
+            "the draft no longer validates",
+            code="invalid_definition",
+            details=problems_as_details(result.problems),
+        )
+    for row in rows:
+        if row.status is ProcessStatus.PUBLISHED:
+            row.status = ProcessStatus.RETIRED
+    session.flush()  # retire first: at most one published version at any moment
+    draft.status = ProcessStatus.PUBLISHED
+    draft.published_at = utcnow()
+    draft.published_by_id = principal.person_id or None
+    session.flush()
+    return draft
+
+
+# ---------------------------------------------------------------- templates
+
+
+@dataclass(frozen=True)
+class Template:
+    key: str
+    name: str
+    category: str
+    description: str
+    source: str
+
+    @property
+    def raw(self) -> Any:
+        return _jsonable(yaml.safe_load(self.source))
+
+
+@lru_cache(maxsize=1)
+def templates() -> tuple[Template, ...]:
+    found = []
+    for path in sorted(TEMPLATES.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
+        found.append(
+            Template(raw["key"], raw["name"], raw["category"], raw.get("description", ""), text)
+        )
+    return tuple(found)
+
+
+def template(key: str) -> Template:
+    for found in templates():
+        if found.key == key:
+            return found
+    known = ", ".join(t.key for t in templates())
+    raise NotFound(f"no template {key!r}; there are: {known}", code="unknown_template")
+
+
+def adopt(
+    session: DbSession,
+    principal: Principal,
+    template_key: str,
+    *,
+    unit: str | None = None,
+    key: str | None = None,
+    posts: dict[str, str] | None = None,
+    limits: dict[str, str] | None = None,
+    risks: dict[str, int] | None = None,
+    publish_now: bool = True,
+) -> ProcessDefinition:
+    """A unit takes a template as its process, adjusting posts (template post → unit
+    post), time limits and risk values per node (``"process"``: the process's own)."""
+    require(principal, Action.MANAGE_PROCESSES)
+    chosen = template(template_key)
+    raw = adjusted(chosen.raw, key=key, posts=posts, limits=limits, risks=risks)
+    draft = save_draft(session, principal, raw, unit=unit, template=chosen.key)
+    if publish_now:
+        return publish(session, principal, draft.key, unit=unit)
+    return draft
+
+
+def adjusted(
+    raw: dict[str, Any],
+    *,
+    key: str | None = None,
+    posts: dict[str, str] | None = None,
+    limits: dict[str, str] | None = None,
+    risks: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """``raw`` with the adopter's changes; 422 naming any change that does not fit."""
+    raw = copy.deepcopy(raw)
+    problems: list[dict[str, str]] = []
+    if key is not None:
+        if not PROCESS_KEY_RE.match(key):
+            problems.append({"path": "key", "message": f"{key!r} is not a valid process key"})
+        raw["key"] = key
+    nodes = {n["key"]: n for n in raw.get("nodes", [])}
+    used_posts = {n.get("post") for n in nodes.values()}
+    for old, new in (posts or {}).items():
+        if old not in used_posts:
+            problems.append({"path": f"posts.{old}", "message": "the template has no such post"})
+        for node in nodes.values():
+            if node.get("post") == old:
+                node["post"] = new
+    for node_key, limit in (limits or {}).items():
+        if node_key not in nodes or nodes[node_key].get("kind", "task") != "task":
+            problems.append({"path": f"limits.{node_key}", "message": "no such task"})
+            continue
+        try:
+            TimeLimit.parse(limit)
+        except ValueError as exc:
+            problems.append({"path": f"limits.{node_key}", "message": str(exc)})
+            continue
+        nodes[node_key]["limit"] = limit
+    for node_key, risk in (risks or {}).items():
+        if isinstance(risk, bool) or not isinstance(risk, int) or not 1 <= risk <= 5:
+            problems.append({"path": f"risks.{node_key}", "message": "must be 1 to 5"})
+        elif node_key == "process":
+            raw["risk"] = risk
+        elif node_key not in nodes:
+            problems.append({"path": f"risks.{node_key}", "message": "no such node"})
+        else:
+            nodes[node_key]["risk"] = risk
+    if problems:
+        raise ValidationFailed(
+            "; ".join(f"{p['path']}: {p['message']}" for p in problems), details=problems
+        )
+    return raw

@@ -1,0 +1,815 @@
+"""Items and tasks: load, call the pure engine, check the controls, persist — one
+transaction per action.
+
+The step path (``complete_task``) is the hottest write of the platform, so it runs on
+prebuilt Core statements (building a statement costs more than executing it on SQLite)
+and reads what it needs in as few round trips as possible: the task with its item and
+the item's open tasks in one query, the actor's posts in another, the actor's earlier
+steps on the item only when the node is part of an incompatible pair.
+
+Concurrency is optimistic: every write to an item is ``UPDATE item … WHERE revision =
+<the revision read>``.  Of two people completing one task at once exactly one update
+matches; the other finds the task closed on its retry and gets 409.  Completions of
+*different* open tasks of one item (parallel branches) retry and both land.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+
+from riskctl.controls import services as controls
+from riskctl.controls.models import ControlKind, ControlMode, HitOutcome
+from riskctl.core import audit
+from riskctl.core.access import Action, Principal, can, require, visible_units
+from riskctl.core.calendar_store import working_calendar
+from riskctl.core.clock import utcnow
+from riskctl.core.db import DbSession
+from riskctl.core.errors import Conflict, Forbidden, NotFound, Refused, ValidationFailed
+from riskctl.core.listing import Page, unit_filter
+from riskctl.org.models import ConflictOfInterest, Person, Post, PostAssignment, Unit
+from riskctl.process.definition import Definition, NodeSpec, RuleSpec
+from riskctl.process.models import ProcessDefinition
+from riskctl.process.services import Published, latest_published, published_by_id
+from riskctl.workflow import engine
+from riskctl.workflow.models import Item, ItemStatus, Step, StepKind, Task, TaskStatus
+
+ATTEMPTS = 3  # optimistic retries when another branch of the item moved first
+
+_item = cast(sa.Table, Item.__table__)
+_task = cast(sa.Table, Task.__table__)
+_step = cast(sa.Table, Step.__table__)
+_assignment = cast(sa.Table, PostAssignment.__table__)
+_post = cast(sa.Table, Post.__table__)
+_coi = cast(sa.Table, ConflictOfInterest.__table__)
+
+# The task, its item, and every open task of that item, in one round trip.
+_LOAD = (
+    sa.select(
+        _task.c.id,
+        _task.c.node,
+        _task.c.post,
+        _task.c.status,
+        _item.c.id.label("item_id"),
+        _item.c.unit_id,
+        _item.c.definition_id,
+        _item.c.status.label("item_status"),
+        _item.c.revision,
+        _item.c.fields,
+        _item.c.joins,
+    )
+    .join(_item, _item.c.id == _task.c.item_id)
+    .where(
+        _task.c.item_id
+        == sa.select(_task.c.item_id).where(_task.c.id == sa.bindparam("task")).scalar_subquery(),
+        sa.or_(_task.c.status == TaskStatus.OPEN, _task.c.id == sa.bindparam("task")),
+    )
+)
+_POSTS = (
+    sa.select(_post.c.code)
+    .join(_assignment, _assignment.c.post_id == _post.c.id)
+    .where(
+        _assignment.c.person_id == sa.bindparam("person"),
+        _assignment.c.valid_from <= sa.bindparam("day"),
+        sa.or_(_assignment.c.valid_to.is_(None), _assignment.c.valid_to >= sa.bindparam("day")),
+    )
+)
+_MY_STEPS = sa.select(_step.c.id, _step.c.node, _step.c.at).where(
+    _step.c.item_id == sa.bindparam("item"), _step.c.person_id == sa.bindparam("person")
+)
+_DECLARED = sa.select(_coi.c.counterparty, _coi.c.relation).where(
+    _coi.c.person_id == sa.bindparam("person")
+)
+_UPDATE_ITEM = (
+    sa.update(_item)
+    .where(_item.c.id == sa.bindparam("b_item"), _item.c.revision == sa.bindparam("b_revision"))
+    .values(revision=_item.c.revision + 1)
+)
+_CLOSE_TASK = sa.update(_task).where(
+    _task.c.id == sa.bindparam("b_task"), _task.c.status == TaskStatus.OPEN
+)
+_CLOSE_LEFTOVERS = sa.update(_task).where(
+    _task.c.item_id == sa.bindparam("b_item"),
+    _task.c.status == TaskStatus.OPEN,
+    _task.c.node.in_(sa.bindparam("b_nodes", expanding=True)),
+)
+_INSERT_ITEM = sa.insert(_item).returning(_item.c.id)
+_INSERT_STEP = sa.insert(_step).returning(_step.c.id)
+_INSERT_TASK = sa.insert(_task).returning(_task.c.id)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, with the posts they hold today."""
+
+    principal: Principal
+    posts: frozenset[str]
+
+
+def actor_for(session: DbSession, principal: Principal, day: date | None = None) -> Actor:
+    rows = session.connection().execute(
+        _POSTS, {"person": principal.person_id, "day": day or utcnow().date()}
+    )
+    return Actor(principal, frozenset(r[0] for r in rows))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action did (enough for the caller to answer without reloading)."""
+
+    item_id: int
+    status: str
+    revision: int
+    step_id: int
+    opened: tuple[tuple[int, str], ...]  # (task id, node)
+
+
+# ---------------------------------------------------------------- controls
+
+
+@dataclass
+class _Checked:
+    """Flag-mode hits to record once the step exists."""
+
+    flags: list[dict[str, Any]]
+
+
+def _refusal_details(
+    definition: Definition,
+    rule: RuleSpec,
+    node: NodeSpec,
+    earlier: Any,
+    zone: Any,
+) -> tuple[str, list[dict[str, Any]]]:
+    other = definition.node_map[earlier["node"]]
+    at = earlier["at"]
+    local = at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    message = (
+        f"不相容岗位：同一人不得既办理「{other.name}」又办理「{node.name}」"
+        f"（规则 {rule.code}：{rule.name}）；"
+        f"您已于 {local} 办理「{other.name}」（步骤 {earlier['id']}）。"
+        f" Incompatible posts: rule {rule.code} forbids one person completing both "
+        f"{other.key} and {node.key}; you completed {other.key} at {at.isoformat()} "
+        f"(step {earlier['id']})."
+    )
+    details: list[dict[str, Any]] = [
+        {"path": "rule", "rule": rule.code, "message": rule.name},
+        {
+            "path": "step",
+            "step": {"id": earlier["id"], "node": other.key, "name": other.name, "at": at},
+            "message": f"earlier step {earlier['id']} at {other.key}",
+        },
+    ]
+    return message, details
+
+
+def _check_controls(
+    session: DbSession,
+    published: Published,
+    node: NodeSpec,
+    actor: Actor,
+    unit_id: int,
+    item_id: int | None,
+    fields: Mapping[str, Any],
+    task_id: int | None,
+) -> _Checked:
+    """Dynamic pairs and conflicts of interest for ``actor`` doing ``node``.
+
+    A block-mode hit is recorded (hit + audit) and refused with 422; flag-mode hits are
+    returned to be recorded with the step they accompany."""
+    definition = published.definition
+    person = actor.principal.person_id
+    conn = session.connection()
+    flags: list[dict[str, Any]] = []
+    refusals: list[tuple[str, list[dict[str, Any]], dict[str, Any]]] = []
+    pairs = definition.rules_by_node.get(node.key, ())
+    if pairs and item_id is not None:
+        mine = [r._mapping for r in conn.execute(_MY_STEPS, {"item": item_id, "person": person})]
+        for rule, other in pairs:
+            earlier = [s for s in mine if s["node"] == other]
+            if not earlier:
+                continue
+            last = earlier[-1]
+            hit = {
+                "kind": ControlKind.DYNAMIC,
+                "rule": controls.process_rule(published.key, rule.code),
+                "rule_name": rule.name,
+                "mode": ControlMode(rule.mode),
+                "node": node.key,
+                "earlier_step_id": last["id"],
+                "evidence": {
+                    "process": published.key,
+                    "version": published.version,
+                    "rule": rule.code,
+                    "nodes": list(rule.nodes),
+                    "earlier_step": last["id"],
+                    "task": task_id,
+                },
+            }
+            if rule.mode == "block":
+                zone = working_calendar(session).zone
+                message, details = _refusal_details(definition, rule, node, last, zone)
+                refusals.append((message, details, hit))
+            else:
+                flags.append(hit)
+    counterparties = [
+        str(fields[k]) for k in definition.counterparty_fields if fields.get(k) not in (None, "")
+    ]
+    if counterparties and definition.conflict_of_interest != "off":
+        declared = [(r[0], r[1]) for r in conn.execute(_DECLARED, {"person": person})]
+        for counterparty, relation, value in controls.interest_matches(declared, counterparties):
+            hit = {
+                "kind": ControlKind.CONFLICT_OF_INTEREST,
+                "rule": controls.COI_RULE,
+                "rule_name": f"利益冲突：与「{counterparty}」存在{relation}关系",
+                "mode": ControlMode(definition.conflict_of_interest),
+                "node": node.key,
+                "earlier_step_id": None,
+                "evidence": {
+                    "declared": counterparty,
+                    "relation": relation,
+                    "item_value": value,
+                    "task": task_id,
+                },
+            }
+            if definition.conflict_of_interest == "block":
+                message = (
+                    f"利益冲突：您申报与「{counterparty}」存在{relation}关系，不得办理涉及"
+                    f"「{value}」的「{node.name}」。 Conflict of interest: you declared a "
+                    f"relation ({relation}) to {counterparty}, the counterparty of this item."
+                )
+                details = [{"path": "rule", "rule": controls.COI_RULE, "message": hit["rule_name"]}]
+                refusals.append((message, details, hit))
+            else:
+                flags.append(hit)
+    if refusals:
+        for _, _, hit in refusals:
+            controls.record_hit(
+                session,
+                outcome=HitOutcome.REFUSED,
+                unit_id=unit_id,
+                person_id=person,
+                item_id=item_id,
+                **hit,
+            )
+        audit.record(
+            session,
+            "task.refused",
+            target_type="item",
+            target_id=item_id,
+            unit_id=unit_id,
+            after={
+                "task": task_id,
+                "node": node.key,
+                "rules": [hit["rule"] for _, _, hit in refusals],
+            },
+        )
+        message, details, first = refusals[0]
+        code = (
+            "conflict_of_interest"
+            if first["kind"] is ControlKind.CONFLICT_OF_INTEREST
+            else "incompatible_posts"
+        )
+        raise Refused(
+            " ".join(m for m, _, _ in refusals),
+            code=code,
+            details=[d for _, ds, _ in refusals for d in ds],
+        )
+    return _Checked(flags)
+
+
+def _record_flags(
+    session: DbSession,
+    checked: _Checked,
+    unit_id: int,
+    person: int,
+    item_id: int,
+    step_id: int,
+    day: date,
+) -> None:
+    for hit in checked.flags:
+        mitigation = controls.active_mitigation(session, unit_id, hit["rule"], person, day)
+        controls.record_hit(
+            session,
+            outcome=HitOutcome.MITIGATED if mitigation else HitOutcome.FLAGGED,
+            unit_id=unit_id,
+            person_id=person,
+            item_id=item_id,
+            step_id=step_id,
+            mitigation_id=mitigation,
+            **hit,
+        )
+
+
+# ---------------------------------------------------------------- actions
+
+
+def _invalid(exc: engine.InvalidAction) -> ValidationFailed:
+    details = [p.as_dict() for p in exc.problems]
+    return ValidationFailed(
+        "; ".join(f"{d['path']}: {d['message']}" for d in details), details=details
+    )
+
+
+def _open_tasks(
+    session: DbSession,
+    definition: Definition,
+    item_id: int,
+    nodes: Sequence[str],
+    now: datetime,
+) -> tuple[tuple[int, str], ...]:
+    if not nodes:
+        return ()
+    calendar = working_calendar(session)
+    conn = session.connection()
+    opened = []
+    for key in nodes:
+        spec = definition.node_map[key]
+        due = calendar.due_at(now, spec.limit) if spec.limit else None
+        task_id = conn.execute(
+            _INSERT_TASK,
+            {
+                "item_id": item_id,
+                "node": key,
+                "post": spec.post or "",
+                "status": TaskStatus.OPEN,
+                "due_at": due,
+                "opened_at": now,
+            },
+        ).scalar_one()
+        opened.append((int(task_id), key))
+    return tuple(opened)
+
+
+def start_item(
+    session: DbSession,
+    principal: Principal,
+    process: str,
+    title: str,
+    values: Mapping[str, Any],
+    *,
+    comment: str | None = None,
+) -> Outcome:
+    """Start an item of the unit's published ``process`` in the caller's unit."""
+    unit_id = principal.unit_id
+    if unit_id is None or not can(principal, Action.WORK_ITEMS, unit_id):
+        raise Forbidden("only staff of a unit start its items", code="forbidden")
+    published = latest_published(session, unit_id, process)
+    if published is None:
+        raise ValidationFailed.at("process", f"no published process {process!r} in your unit")
+    definition = published.definition
+    begin = definition.start
+    actor = actor_for(session, principal)
+    if begin.post and begin.post not in actor.posts:
+        raise Forbidden(f"only the post {begin.post!r} starts {process!r}", code="not_your_post")
+    if not title.strip():
+        raise ValidationFailed.at("title", "give the item a title")
+    try:
+        advance = engine.start(definition, values)
+    except engine.InvalidAction as exc:
+        raise _invalid(exc) from None
+    fields = dict(advance.state.fields)
+    checked = _check_controls(session, published, begin, actor, unit_id, None, fields, None)
+    now = utcnow()
+    conn = session.connection()
+    status = ItemStatus(advance.state.status)
+    item_id = int(
+        conn.execute(
+            _INSERT_ITEM,
+            {
+                "unit_id": unit_id,
+                "definition_id": published.id,
+                "title": title.strip()[:200],
+                "fields": fields,
+                "status": status,
+                "revision": 1,
+                "joins": dict(advance.state.joins),
+                "started_by_id": principal.person_id,
+                "started_at": now,
+                "updated_at": now,
+                "ended_at": now if advance.ended else None,
+            },
+        ).scalar_one()
+    )
+    step_id = _insert_step(
+        session, item_id, None, StepKind.START, begin.key, principal.person_id, begin.post,
+        None, advance.changes, comment, now,
+    )  # fmt: skip
+    opened = _open_tasks(session, definition, item_id, advance.opened, now)
+    _record_flags(session, checked, unit_id, principal.person_id, item_id, step_id, now.date())
+    audit.record(
+        session,
+        "item.start",
+        target_type="item",
+        target_id=item_id,
+        unit_id=unit_id,
+        after={
+            "process": published.key,
+            "version": published.version,
+            "title": title.strip(),
+            "fields": fields,
+            "step": step_id,
+            "opened": [node for _, node in opened],
+        },
+    )
+    return Outcome(item_id, status.value, 1, step_id, opened)
+
+
+def _insert_step(
+    session: DbSession,
+    item_id: int,
+    task_id: int | None,
+    kind: StepKind,
+    node: str,
+    person: int,
+    post: str | None,
+    decision: str | None,
+    changes: Mapping[str, tuple[Any, Any]],
+    comment: str | None,
+    now: datetime,
+) -> int:
+    return int(
+        session.connection()
+        .execute(
+            _INSERT_STEP,
+            {
+                "item_id": item_id,
+                "task_id": task_id,
+                "kind": kind,
+                "node": node,
+                "person_id": person,
+                "post": post,
+                "decision": decision,
+                "changes": {k: [old, new] for k, (old, new) in changes.items()} or None,
+                "comment": comment or None,
+                "at": now,
+            },
+        )
+        .scalar_one()
+    )
+
+
+def complete_task(
+    session: DbSession,
+    principal: Principal,
+    task_id: int,
+    *,
+    decision: str | None = None,
+    values: Mapping[str, Any] | None = None,
+    comment: str | None = None,
+    actor: Actor | None = None,
+) -> Outcome:
+    """Complete an open task as ``principal`` and advance its item."""
+    conn = session.connection()
+    for _ in range(ATTEMPTS):
+        rows = [r._mapping for r in conn.execute(_LOAD, {"task": task_id})]
+        this = next((r for r in rows if r["id"] == task_id), None)
+        if this is None or this["unit_id"] not in visible_units(principal, Action.VIEW_ITEMS):
+            raise NotFound(f"no task {task_id}", code="unknown_task")
+        if this["status"] != TaskStatus.OPEN:
+            raise Conflict(f"task {task_id} is {this['status'].value}", code="task_not_open")
+        if this["item_status"] is not ItemStatus.RUNNING:
+            raise Conflict(
+                f"the item is {this['item_status'].value}", code=f"item_{this['item_status'].value}"
+            )
+        unit_id, item_id = this["unit_id"], this["item_id"]
+        if actor is None:
+            actor = actor_for(session, principal)
+        if (
+            principal.unit_id != unit_id
+            or this["post"] not in actor.posts
+            or not can(principal, Action.WORK_ITEMS, unit_id)
+        ):
+            raise Forbidden(
+                f"task {task_id} is for the post {this['post']!r}, which you do not hold",
+                code="not_your_post",
+            )
+        published = published_by_id(session, this["definition_id"])
+        definition = published.definition
+        node = definition.node_map[this["node"]]
+        state = engine.ItemState(
+            ItemStatus.RUNNING.value,
+            this["fields"] or {},
+            tuple(r["node"] for r in rows if r["status"] == TaskStatus.OPEN),
+            this["joins"] or {},
+        )
+        try:
+            advance = engine.complete(
+                definition, state, node.key, decision=decision, values=values or {}
+            )
+        except engine.InvalidAction as exc:
+            raise _invalid(exc) from None
+        fields = dict(advance.state.fields)
+        checked = _check_controls(
+            session, published, node, actor, unit_id, item_id, fields, task_id
+        )
+        now = utcnow()
+        status = ItemStatus(advance.state.status)
+        moved = conn.execute(
+            _UPDATE_ITEM,
+            {
+                "b_item": item_id,
+                "b_revision": this["revision"],
+                "fields": fields,
+                "status": status,
+                "joins": dict(advance.state.joins),
+                "updated_at": now,
+                "ended_at": now if advance.ended else None,
+            },
+        ).rowcount
+        if moved != 1:
+            continue  # another action on this item committed first: read again
+        closed = conn.execute(
+            _CLOSE_TASK,
+            {
+                "b_task": task_id,
+                "status": TaskStatus.COMPLETED,
+                "closed_at": now,
+                "closed_by_id": principal.person_id,
+            },
+        ).rowcount
+        if closed != 1:  # cannot happen while every task change moves the revision
+            raise Conflict(f"task {task_id} is no longer open", code="task_not_open")
+        if advance.cancelled:
+            conn.execute(
+                _CLOSE_LEFTOVERS,
+                {
+                    "b_item": item_id,
+                    "b_nodes": list(advance.cancelled),
+                    "status": TaskStatus.CANCELLED,
+                    "closed_at": now,
+                },
+            )
+        step_id = _insert_step(
+            session, item_id, task_id, StepKind.COMPLETE, node.key, principal.person_id,
+            node.post, decision, advance.changes, comment, now,
+        )  # fmt: skip
+        opened = _open_tasks(session, definition, item_id, advance.opened, now)
+        _record_flags(session, checked, unit_id, principal.person_id, item_id, step_id, now.date())
+        audit.record(
+            session,
+            "task.complete",
+            target_type="item",
+            target_id=item_id,
+            unit_id=unit_id,
+            after={
+                "task": task_id,
+                "node": node.key,
+                "decision": decision,
+                "changes": {k: [old, new] for k, (old, new) in advance.changes.items()},
+                "step": step_id,
+                "opened": [n for _, n in opened],
+                "passed": list(advance.passed),
+                "status": status.value,
+            },
+        )
+        return Outcome(item_id, status.value, this["revision"] + 1, step_id, opened)
+    raise Conflict(
+        f"item changed {ATTEMPTS} times while completing task {task_id}; try again",
+        code="stale_revision",
+    )
+
+
+def cancel_item(session: DbSession, principal: Principal, item_id: int, reason: str) -> Outcome:
+    """Stop a running (or frozen) item; an administrator's decision with a reason."""
+    item = session.get(Item, item_id)
+    if item is None or item.unit_id not in visible_units(principal, Action.VIEW_ITEMS):
+        raise NotFound(f"no item {item_id}", code="unknown_item")
+    require(principal, Action.CANCEL_ITEMS, item.unit_id)
+    if not reason.strip():
+        raise ValidationFailed.at("reason", "say why the item is cancelled")
+    if item.status not in (ItemStatus.RUNNING, ItemStatus.FROZEN):
+        raise Conflict(f"the item is {item.status.value}", code=f"item_{item.status.value}")
+    now = utcnow()
+    conn = session.connection()
+    moved = conn.execute(
+        _UPDATE_ITEM,
+        {
+            "b_item": item.id,
+            "b_revision": item.revision,
+            "status": ItemStatus.CANCELLED,
+            "updated_at": now,
+            "ended_at": now,
+            "cancel_reason": reason.strip()[:500],
+        },
+    ).rowcount
+    if moved != 1:
+        raise Conflict("the item changed meanwhile; reload and try again", code="stale_revision")
+    cancelled = [
+        r[0]
+        for r in conn.execute(
+            sa.select(_task.c.node).where(
+                _task.c.item_id == item.id, _task.c.status == TaskStatus.OPEN
+            )
+        )
+    ]
+    conn.execute(
+        sa.update(_task)
+        .where(_task.c.item_id == item.id, _task.c.status == TaskStatus.OPEN)
+        .values(status=TaskStatus.CANCELLED, closed_at=now, closed_by_id=principal.person_id)
+    )
+    step_id = _insert_step(
+        session, item.id, None, StepKind.CANCEL, cancelled[0] if cancelled else "-",
+        principal.person_id, None, None, {}, reason.strip(), now,
+    )  # fmt: skip
+    audit.record(
+        session,
+        "item.cancel",
+        target_type="item",
+        target_id=item.id,
+        unit_id=item.unit_id,
+        after={"reason": reason.strip(), "cancelled_tasks": cancelled, "step": step_id},
+    )
+    session.expire(item)
+    return Outcome(item.id, ItemStatus.CANCELLED.value, item.revision + 1, step_id, ())
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _names(session: DbSession, ids: set[int]) -> dict[int, tuple[str, str]]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(Person.id, Person.username, Person.name).where(Person.id.in_(sorted(ids)))
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def task_view(task: Task, definition: Definition) -> dict[str, Any]:
+    spec = definition.node_map.get(task.node)
+    return {
+        "id": task.id,
+        "item_id": task.item_id,
+        "node": task.node,
+        "name": spec.name if spec else task.node,
+        "post": task.post,
+        "status": task.status.value,
+        "due_at": task.due_at,
+        "assignee": None,
+        "opened_at": task.opened_at,
+        "decisions": [{"key": d.key, "label": d.label} for d in spec.decisions] if spec else [],
+        "edits": list(spec.edits) if spec else [],
+    }
+
+
+def item_view(session: DbSession, principal: Principal, item_id: int) -> dict[str, Any]:
+    """An item with its timeline (steps), open tasks and control hits (api.md shape)."""
+    item = session.get(Item, item_id)
+    if item is None or item.unit_id not in visible_units(principal, Action.VIEW_ITEMS):
+        raise NotFound(f"no item {item_id}", code="unknown_item")
+    row = session.get(ProcessDefinition, item.definition_id)
+    assert row is not None
+    definition = published_by_id(session, row.id).definition
+    unit = session.get(Unit, item.unit_id)
+    steps = session.scalars(sa.select(Step).where(Step.item_id == item.id).order_by(Step.id)).all()
+    tasks = session.scalars(
+        sa.select(Task)
+        .where(Task.item_id == item.id, Task.status == TaskStatus.OPEN)
+        .order_by(Task.id)
+    ).all()
+    hits = controls.hits_of_item(session, item.id)
+    people = _names(
+        session,
+        {s.person_id for s in steps}
+        | {h.person_id for h in hits if h.person_id}
+        | {item.started_by_id},
+    )
+    return {
+        "id": item.id,
+        "process": row.key,
+        "process_name": row.name,
+        "version": row.version,
+        "revision": item.revision,
+        "unit": unit.code if unit else None,
+        "title": item.title,
+        "status": item.status.value,
+        "fields": dict(item.fields),  # as stored: money and dates as strings (api.md)
+        "started_by": people.get(item.started_by_id, ("", ""))[0],
+        "started_at": item.started_at,
+        "ended_at": item.ended_at,
+        "cancel_reason": item.cancel_reason,
+        "tasks": [task_view(t, definition) for t in tasks],
+        "steps": [_step_view(s, definition, people) for s in steps],
+        "control_hits": [_hit_view(h, people) for h in hits],
+        "risk_events": [],  # filled by the risk engine (issue 4)
+    }
+
+
+def _step_view(
+    step: Step, definition: Definition, people: Mapping[int, tuple[str, str]]
+) -> dict[str, Any]:
+    spec = definition.node_map.get(step.node)
+    username, name = people.get(step.person_id, ("", ""))
+    return {
+        "id": step.id,
+        "kind": step.kind.value,
+        "node": step.node,
+        "name": spec.name if spec else step.node,
+        "person": username,
+        "person_name": name,
+        "post": step.post,
+        "decision": step.decision,
+        "changes": step.changes or {},
+        "comment": step.comment,
+        "at": step.at,
+    }
+
+
+def _hit_view(hit: Any, people: Mapping[int, tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "id": hit.id,
+        "kind": hit.kind.value,
+        "rule": hit.rule,
+        "rule_name": hit.rule_name,
+        "mode": hit.mode.value,
+        "outcome": hit.outcome.value,
+        "person": people.get(hit.person_id, ("", ""))[0] if hit.person_id else None,
+        "node": hit.node,
+        "step_id": hit.step_id,
+        "earlier_step_id": hit.earlier_step_id,
+        "mitigation_id": hit.mitigation_id,
+        "evidence": hit.evidence,
+        "at": hit.at,
+    }
+
+
+def list_items(
+    session: DbSession,
+    principal: Principal,
+    *,
+    unit: str | None = None,
+    process: str | None = None,
+    status: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page:
+    """Items the caller may see, newest first; ``start``/``end`` bound when they started."""
+    require(principal, Action.VIEW_ITEMS)
+    stmt = (
+        sa.select(Item, ProcessDefinition.key, ProcessDefinition.version, Unit.code)
+        .join(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
+        .join(Unit, Unit.id == Item.unit_id)
+        .where(unit_filter(principal, Action.VIEW_ITEMS, Item.unit_id))
+    )
+    if unit is not None:
+        stmt = stmt.where(Unit.code == unit)
+    if process is not None:
+        stmt = stmt.where(ProcessDefinition.key == process)
+    if status is not None:
+        stmt = stmt.where(Item.status == ItemStatus(status))
+    if start is not None:
+        stmt = stmt.where(Item.started_at >= start)
+    if end is not None:
+        stmt = stmt.where(Item.started_at < end)
+    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    rows = session.execute(stmt.order_by(Item.id.desc()).limit(limit).offset(offset)).all()
+    items = [
+        {
+            "id": item.id,
+            "process": key,
+            "version": version,
+            "unit": code,
+            "title": item.title,
+            "status": item.status.value,
+            "revision": item.revision,
+            "started_at": item.started_at,
+            "ended_at": item.ended_at,
+        }
+        for item, key, version, code in rows
+    ]
+    return Page(items, total, limit, offset)
+
+
+def my_tasks(session: DbSession, principal: Principal, *, limit: int = 50, offset: int = 0) -> Page:
+    """Open tasks the caller may complete: their unit, the posts they hold today."""
+    actor = actor_for(session, principal)
+    if principal.unit_id is None or not actor.posts:
+        return Page([], 0, limit, offset)
+    stmt = (
+        sa.select(Task, Item.title, Item.definition_id, ProcessDefinition.key)
+        .join(Item, Item.id == Task.item_id)
+        .join(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
+        .where(
+            Item.unit_id == principal.unit_id,
+            Item.status == ItemStatus.RUNNING,
+            Task.status == TaskStatus.OPEN,
+            Task.post.in_(sorted(actor.posts)),
+        )
+    )
+    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    rows = session.execute(
+        stmt.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit).offset(offset)
+    ).all()
+    items = []
+    for task, title, definition_id, key in rows:
+        view = task_view(task, published_by_id(session, definition_id).definition)
+        view.update(item_title=title, process=key)
+        items.append(view)
+    return Page(items, total, limit, offset)
