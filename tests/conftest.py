@@ -143,6 +143,17 @@ def session(app: Flask) -> Iterator[Any]:
             connection.close()
 
 
+@pytest.fixture(autouse=True)
+def _forget_cached_rows() -> Iterator[None]:
+    """Process-wide caches of rows: a rolled-back row's id may be handed out again."""
+    yield
+    from riskctl.core import calendar_store
+    from riskctl.process.services import forget_published
+
+    forget_published()
+    calendar_store.forget()
+
+
 class IsolatedClient(FlaskClient):
     """Runs each request in an empty context, as a real server would.
 

@@ -32,12 +32,13 @@ from riskctl.controls.models import (
     Mitigation,
     PostIncompatibility,
 )
-from riskctl.core.access import Action, Principal, require, visible_units
+from riskctl.core.access import Action, Principal, require
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
 from riskctl.core.errors import NotFound, ValidationFailed
 from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org.models import Person, Post, Unit
+from riskctl.org.services import filter_unit
 
 COI_RULE = "conflict_of_interest"
 MAX_MITIGATION_DAYS = 366  # a compensating control is reviewed at least once a year
@@ -337,9 +338,7 @@ def list_hits(
         unit_filter(principal, Action.VIEW_CONTROLS, ControlHit.unit_id)
     )
     if unit is not None:
-        found = session.scalar(sa.select(Unit).where(Unit.code == unit))
-        if found is None or found.id not in visible_units(principal, Action.VIEW_CONTROLS):
-            raise NotFound(f"no unit {unit!r}", code="unknown_unit")
+        found = filter_unit(session, principal, Action.VIEW_CONTROLS, unit)
         stmt = stmt.where(ControlHit.unit_id == found.id)
     if item_id is not None:
         stmt = stmt.where(ControlHit.item_id == item_id)

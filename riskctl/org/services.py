@@ -68,6 +68,16 @@ def list_posts(
     return paginate(session, stmt, limit, offset)
 
 
+def filter_unit(session: DbSession, principal: Principal, action: Action, code: str) -> Unit:
+    """The unit a list is filtered by: 404 when unknown, 403 when outside the reach."""
+    unit = unit_by_code(session, code)
+    if unit is None:
+        raise NotFound(f"no unit {code!r}", code="unknown_unit")
+    if unit.id not in visible_units(principal, action):
+        raise Forbidden(f"unit {code!r} is outside your scope", code="out_of_scope")
+    return unit
+
+
 def list_people(
     session: DbSession,
     principal: Principal,
@@ -81,11 +91,7 @@ def list_people(
     stmt = sa.select(Person).where(unit_filter(principal, Action.VIEW_PEOPLE, Person.unit_id))
     unit_id = None
     if unit_code is not None:
-        unit = unit_by_code(session, unit_code)
-        if unit is None:
-            raise NotFound(f"no unit {unit_code!r}", code="unknown_unit")
-        if unit.id not in visible_units(principal, Action.VIEW_PEOPLE):
-            raise Forbidden(f"unit {unit_code!r} is outside your scope", code="out_of_scope")
+        unit = filter_unit(session, principal, Action.VIEW_PEOPLE, unit_code)
         unit_id = unit.id
         stmt = stmt.where(Person.unit_id == unit.id)
     page = paginate(session, stmt.order_by(Person.id.desc()), limit, offset)

@@ -9,8 +9,8 @@ refuses it at flush time), so items keep the exact definition they started with.
 from __future__ import annotations
 
 import copy
-from datetime import date, datetime
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, NotFound, ValidationFailed
 from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org.models import Post, Unit
+from riskctl.org.services import filter_unit
 from riskctl.process.conditions import Problem
 from riskctl.process.definition import PROCESS_KEY_RE, Definition
 from riskctl.process.models import ProcessDefinition, ProcessStatus
@@ -115,19 +116,27 @@ def compiled(row: ProcessDefinition) -> Definition:
     return _compile(row.id, json.dumps(row.body, sort_keys=True, ensure_ascii=False))
 
 
-_by_id: dict[int, Published] = {}
+# Keyed by database too: one process (the test suite, a bench) may talk to several.
+_by_id: dict[tuple[str, int], Published] = {}
 
 
 def published_by_id(session: DbSession, definition_id: int) -> Published:
-    """A published or retired version by id; cached for the life of the process."""
-    found = _by_id.get(definition_id)
+    """A published or retired version by id; cached for the life of the process, since
+    such a version never changes (``_published_versions_are_immutable``)."""
+    key = (str(session.get_bind().engine.url), definition_id)
+    found = _by_id.get(key)
     if found is None:
         row = session.get(ProcessDefinition, definition_id)
         if row is None or row.status is ProcessStatus.DRAFT:
             raise NotFound(f"no published process version {definition_id}")
         found = Published(row.id, row.unit_id, row.key, row.version, compiled(row))
-        _by_id[definition_id] = found
+        _by_id[key] = found
     return found
+
+
+def forget_published() -> None:
+    """Empty the cache (tests roll back rows whose ids the database may hand out again)."""
+    _by_id.clear()
 
 
 def latest_published(session: DbSession, unit_id: int, key: str) -> Published | None:
@@ -175,10 +184,8 @@ def list_definitions(
         unit_filter(principal, Action.VIEW_PROCESSES, ProcessDefinition.unit_id)
     )
     if unit is not None:
-        stmt = stmt.where(
-            ProcessDefinition.unit_id
-            == _unit_for(session, principal, unit, Action.VIEW_PROCESSES).id
-        )
+        found = filter_unit(session, principal, Action.VIEW_PROCESSES, unit)
+        stmt = stmt.where(ProcessDefinition.unit_id == found.id)
     if status is not None:
         stmt = stmt.where(ProcessDefinition.status == ProcessStatus(status))
     return paginate(session, stmt.order_by(ProcessDefinition.id.desc()), limit, offset)

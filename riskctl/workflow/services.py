@@ -32,6 +32,7 @@ from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, Forbidden, NotFound, Refused, ValidationFailed
 from riskctl.core.listing import Page, unit_filter
 from riskctl.org.models import ConflictOfInterest, Person, Post, PostAssignment, Unit
+from riskctl.org.services import filter_unit
 from riskctl.process.definition import Definition, NodeSpec, RuleSpec
 from riskctl.process.models import ProcessDefinition
 from riskctl.process.services import Published, latest_published, published_by_id
@@ -759,7 +760,9 @@ def list_items(
         .where(unit_filter(principal, Action.VIEW_ITEMS, Item.unit_id))
     )
     if unit is not None:
-        stmt = stmt.where(Unit.code == unit)
+        stmt = stmt.where(
+            Item.unit_id == filter_unit(session, principal, Action.VIEW_ITEMS, unit).id
+        )
     if process is not None:
         stmt = stmt.where(ProcessDefinition.key == process)
     if status is not None:

@@ -46,6 +46,92 @@ def _csv(unit):
                       "posts.csv")}  # fmt: skip
 
 
+# Items need a person of the unit to start them: the unit's handler, with a token issued
+# by the test's own ``token_for`` (set by the autouse fixture below).
+HANDLER = {"czj": "czj.wangfang", "nmj": "nmj.gaopeng"}
+_tokens: dict[str, object] = {}
+
+
+@pytest.fixture(autouse=True)
+def _share_tokens(token_for):
+    _tokens["for"] = token_for
+    yield
+    _tokens.clear()
+
+
+def _item(c, unit):
+    """A fresh expense item of ``unit``; its open task is the handler's 申请."""
+    body = {
+        "process": "expense_reimbursement",
+        "title": "矩阵报销",
+        "fields": {"purpose": "差旅", "budget_line": "2026-公用经费", "amount": "800.00"},
+    }
+    response = c.post("/api/v1/items", json=body, headers=_tokens["for"](HANDLER[unit]))
+    assert response.status_code == 201, response.get_json()
+    return response.json
+
+
+def _draft(c, unit, key):
+    """An admin's draft of a small valid process in ``unit``."""
+    response = c.post(
+        f"/api/v1/processes?unit={unit}",
+        data=_draft_text(key).encode(),
+        content_type="application/yaml",
+        headers=_tokens["for"]("admin"),
+    )
+    assert response.status_code == 201, response.get_json()
+
+
+def _publish(c, h, unit):
+    key = f"mx{next(_seq)}"
+    _draft(c, unit, key)
+    return c.post(f"/api/v1/processes/{key}/publish?unit={unit}", headers=h)
+
+
+def _validate(c, h, unit):
+    return c.post(
+        f"/api/v1/processes/validate?unit={unit}",
+        headers=h,
+        data=_draft_text(f"mx{next(_seq)}"),
+        content_type="application/yaml",
+    )
+
+
+def _draft_text(key):
+    return (
+        f"key: {key}\nname: 矩阵流程\ncategory: other\nnodes:\n  - {{key: s, kind: start}}\n"
+        "  - {key: t, name: 办理, post: handler, limit: 2wd}\n  - {key: e, kind: end}\n"
+        "edges:\n  - [s, t]\n  - [t, e]\n"
+    )
+
+
+def _complete_first(c, h, unit):
+    item = _item(c, unit)
+    return c.post(f"/api/v1/tasks/{item['tasks'][0]['id']}/complete", headers=h, json={})
+
+
+def _delete_override(c, h):
+    day = "/api/v1/calendar/overrides/2027-01-03"
+    put = c.put(day, json={"is_working": True, "reason": "矩阵"}, headers=_tokens["for"]("admin"))
+    assert put.status_code == 200, put.get_json()
+    return c.delete(day, headers=h)
+
+
+def _pair(unit):
+    return {"posts": ["handler", "acceptor"], "mode": "flag", "name": "矩阵"}
+
+
+def _mitigation(unit):
+    return {
+        "unit": unit,
+        "rule": "procurement:request~accept",
+        "name": "矩阵缓释",
+        "approver": "czj.zhoujie" if unit == "czj" else "nmj.dengyun",
+        "valid_from": "2026-01-01",
+        "valid_to": "2026-06-30",
+    }
+
+
 # (method, rule, call(client, headers, unit, person) -> response, {role: (own, other)})
 OK, NO, HIDDEN, ANON = 200, 403, 404, 401
 ENDPOINTS = [
@@ -93,6 +179,104 @@ ENDPOINTS = [
     ("DELETE", "/api/v1/auth/token",
      lambda c, h, u, p: c.delete("/api/v1/auth/token", headers=h),
      {"staff": (204, 204), "discipline_leader": (204, 204), "inspector": (204, 204),
+      "admin": (204, 204)}),
+    ("GET", "/api/v1/processes",
+     lambda c, h, u, p: c.get(f"/api/v1/processes?unit={u}", headers=h),
+     {"staff": (OK, NO), "discipline_leader": (OK, NO), "inspector": (OK, NO),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/processes",
+     lambda c, h, u, p: c.post(f"/api/v1/processes?unit={u}", headers=h,
+                               data=_draft_text(f"mx{next(_seq)}").encode(),
+                               content_type="application/yaml"),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (201, 201)}),
+    ("POST", "/api/v1/processes/validate",
+     lambda c, h, u, p: _validate(c, h, u),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/processes/<key>",
+     lambda c, h, u, p: c.get(f"/api/v1/processes/procurement?unit={u}", headers=h),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/processes/<key>/publish",
+     lambda c, h, u, p: _publish(c, h, u),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/processes/adopt",
+     lambda c, h, u, p: c.post("/api/v1/processes/adopt", headers=h,
+                               json={"template": "contract", "unit": u, "key": f"mx{next(_seq)}"}),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (201, 201)}),
+    ("GET", "/api/v1/process-templates",
+     lambda c, h, u, p: c.get("/api/v1/process-templates", headers=h),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/process-templates/<key>",
+     lambda c, h, u, p: c.get("/api/v1/process-templates/procurement", headers=h),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/items",
+     lambda c, h, u, p: c.get(f"/api/v1/items?unit={u}", headers=h),
+     {"staff": (OK, NO), "discipline_leader": (OK, NO), "inspector": (OK, NO),
+      "admin": (OK, OK)}),
+    # Items start in the caller's own unit, whatever the side; every demo actor is staff.
+    ("POST", "/api/v1/items",
+     lambda c, h, u, p: c.post("/api/v1/items", headers=h, json={
+         "process": "expense_reimbursement", "title": "矩阵",
+         "fields": {"purpose": "差旅", "budget_line": "公用经费", "amount": "10.00"}}),
+     {"staff": (201, 201), "discipline_leader": (201, 201), "inspector": (201, 201),
+      "admin": (201, 201)}),
+    ("GET", "/api/v1/items/<int:item_id>",
+     lambda c, h, u, p: c.get(f"/api/v1/items/{_item(c, u)['id']}", headers=h),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/items/<int:item_id>/cancel",
+     lambda c, h, u, p: c.post(f"/api/v1/items/{_item(c, u)['id']}/cancel", headers=h,
+                               json={"reason": "矩阵"}),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/tasks",
+     lambda c, h, u, p: c.get("/api/v1/tasks", headers=h),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    # The open task is the handler's: only czj.wangfang holds that post in czj.
+    ("POST", "/api/v1/tasks/<int:task_id>/complete",
+     lambda c, h, u, p: _complete_first(c, h, u),
+     {"staff": (OK, HIDDEN), "discipline_leader": (NO, HIDDEN), "inspector": (NO, HIDDEN),
+      "admin": (NO, NO)}),
+    ("GET", "/api/v1/units/<code>/incompatible-posts",
+     lambda c, h, u, p: c.get(f"/api/v1/units/{u}/incompatible-posts", headers=h),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/units/<code>/incompatible-posts",
+     lambda c, h, u, p: c.post(f"/api/v1/units/{u}/incompatible-posts", json=_pair(u),
+                               headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (201, 201)}),
+    ("GET", "/api/v1/mitigations",
+     lambda c, h, u, p: c.get("/api/v1/mitigations", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/mitigations",
+     lambda c, h, u, p: c.post("/api/v1/mitigations", json=_mitigation(u), headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (201, 201)}),
+    ("GET", "/api/v1/control-hits",
+     lambda c, h, u, p: c.get(f"/api/v1/control-hits?unit={u}", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (OK, NO), "inspector": (OK, NO),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/calendar/overrides",
+     lambda c, h, u, p: c.get("/api/v1/calendar/overrides", headers=h),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("PUT", "/api/v1/calendar/overrides/<day>",
+     lambda c, h, u, p: c.put("/api/v1/calendar/overrides/2027-01-02", headers=h,
+                              json={"is_working": True, "reason": "矩阵"}),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (OK, OK)}),
+    ("DELETE", "/api/v1/calendar/overrides/<day>",
+     lambda c, h, u, p: _delete_override(c, h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
       "admin": (204, 204)}),
 ]  # fmt: skip
 PUBLIC = {("GET", "/api/v1/healthz"), ("GET", "/api/v1/readyz"), ("POST", "/api/v1/auth/token")}

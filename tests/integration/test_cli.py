@@ -42,11 +42,11 @@ def test_the_demo_is_idempotent(app, session):
     before = count(session, AuditRecord)
     result = run(app, "demo")
     assert result.exit_code == 0, result.output
-    assert "people 0 created / 0 updated / 55 unchanged" in result.output
+    assert "people 0 created / 0 updated / 60 unchanged" in result.output
     assert "admin" in result.output and "demo-pass-2026" in result.output
     # Only the import itself is recorded: nothing changed.
     assert count(session, AuditRecord) == before + 1
-    assert count(session, Person) == 55
+    assert count(session, Person) == 60
 
 
 def test_tokens_are_created_and_revoked_from_the_cli(app, client):

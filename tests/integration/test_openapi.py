@@ -1,5 +1,7 @@
 """The OpenAPI document is generated from the code, valid, and complete."""
 
+import re
+
 from openapi_spec_validator import validate
 
 
@@ -18,7 +20,7 @@ def test_every_api_route_is_documented_with_its_methods(app, client):
         if method in {"get", "post", "put", "patch", "delete"}
     }
     routes = {
-        (method, rule.rule.replace("<", "{").replace(">", "}"))
+        (method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule))
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/v1/")
         for method in rule.methods - {"HEAD", "OPTIONS"}
