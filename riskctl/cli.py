@@ -1,11 +1,12 @@
-"""``flask riskctl …``: serve, users, tokens, demo data, org import, audit verification."""
+"""``flask riskctl …``: serve, users, tokens, demo data, org import, audit verification,
+processes and the working calendar."""
 
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from flask import current_app
@@ -14,7 +15,7 @@ from marshmallow import ValidationError
 from werkzeug.serving import run_simple
 
 from riskctl.auth import services as auth
-from riskctl.core import audit
+from riskctl.core import audit, calendar_store
 from riskctl.core.access import SYSTEM_ADMIN, Role
 from riskctl.core.errors import DomainError, flatten_messages
 from riskctl.extensions import db
@@ -22,6 +23,8 @@ from riskctl.org import demo as demo_data
 from riskctl.org import importer
 from riskctl.org import services as org
 from riskctl.org.schemas import PersonBootstrapIn
+from riskctl.process import services as processes
+from riskctl.process.models import ProcessStatus
 
 riskctl_cli = AppGroup("riskctl", help="riskctl 廉政风险防控平台 administration.")
 
@@ -30,7 +33,7 @@ def _as_cli(command: str) -> None:
     audit.act_as(db.session, audit.AuditActor(None, "cli", f"cli {command}"))
 
 
-def _fail(exc: DomainError) -> None:
+def _fail(exc: DomainError) -> NoReturn:
     db.session.rollback()
     lines = [f"error: {exc.message}"] + [
         f"  - {d.get('file', '')}{' row ' + str(d['row']) if 'row' in d else ''} "
@@ -271,3 +274,194 @@ def audit_verify(no_seal: bool) -> None:
     where = f"seq {brk.seq}" if brk.seq is not None else "an unsealed record"
     click.echo(f"audit chain BROKEN at {where} (row id {brk.row_id}): {brk.reason}", err=True)
     sys.exit(1)
+
+
+@riskctl_cli.group("process")
+def process_group() -> None:
+    """Process definitions: templates, adopting, drafts, validation, publishing."""
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    """``("a=b", …)`` → ``{"a": "b"}``; a clear error for anything else."""
+    found: dict[str, str] = {}
+    for value in values:
+        left, sep, right = value.partition("=")
+        if not sep or not left.strip() or not right.strip():
+            raise click.BadParameter(f"{value!r}: write NAME=VALUE", param_hint=option)
+        found[left.strip()] = right.strip()
+    return found
+
+
+@process_group.command("templates")
+def process_templates() -> None:
+    """The templates shipped with riskctl."""
+    for found in processes.templates():
+        click.echo(f"{found.key:<24}{found.category:<14}{found.name}  {found.description}")
+
+
+@process_group.command("adopt")
+@click.argument("template")
+@click.option("--unit", required=True, help="the adopting unit's code")
+@click.option("--key", default=None, help="the unit's process key (default: the template's)")
+@click.option("--post", "posts", multiple=True, help="TEMPLATE_POST=UNIT_POST (repeatable)")
+@click.option("--limit", "limits", multiple=True, help="NODE=LIMIT, e.g. review=3wd")
+@click.option("--risk", "risks", multiple=True, help="NODE=1..5, or process=1..5")
+@click.option("--draft", is_flag=True, help="save as a draft instead of publishing")
+def process_adopt(
+    template: str,
+    unit: str,
+    key: str | None,
+    posts: tuple[str, ...],
+    limits: tuple[str, ...],
+    risks: tuple[str, ...],
+    draft: bool,
+) -> None:
+    """A unit adopts TEMPLATE, with its own posts, time limits and risk values."""
+    _as_cli("process adopt")
+    risk_values: dict[str, int] = {}
+    for node, value in _pairs(risks, "--risk").items():
+        if not value.isdigit():
+            raise click.BadParameter(f"{node}={value}: a risk value is 1 to 5", param_hint="--risk")
+        risk_values[node] = int(value)
+    try:
+        row = processes.adopt(
+            db.session, SYSTEM_ADMIN, template, unit=unit, key=key,
+            posts=_pairs(posts, "--post"), limits=_pairs(limits, "--limit"),
+            risks=risk_values, publish_now=not draft,
+        )  # fmt: skip
+    except DomainError as exc:
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo(f"{unit}: {row.key} v{row.version} {row.status.value} (from template {template})")
+
+
+@process_group.command("list")
+@click.option("--unit", default=None, help="one unit's processes (default: every unit's)")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in ProcessStatus] + ["all"]),
+    default="published",
+    show_default=True,
+)
+def process_list(unit: str | None, status: str) -> None:
+    """Process versions by unit."""
+    try:
+        page = processes.list_definitions(
+            db.session, SYSTEM_ADMIN, unit=unit, status=None if status == "all" else status,
+            limit=10_000,
+        )  # fmt: skip
+    except DomainError as exc:
+        _fail(exc)
+        return
+    for row in page.items:
+        click.echo(
+            f"{row.unit.code:<6}{row.key:<24}v{row.version:<4}{row.status.value:<10}{row.name}"
+        )
+    click.echo(f"{page.total} version(s)")
+
+
+def _read_definition(path: Path) -> tuple[Any, str]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        return processes.read_text(text), text
+    except DomainError as exc:
+        _fail(exc)
+
+
+@process_group.command("validate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--unit", required=True, help="check posts against this unit")
+def process_validate(path: Path, unit: str) -> None:
+    """Check a YAML/JSON definition; print every problem with its path (exit 1 if any)."""
+    raw, _ = _read_definition(path)
+    try:
+        result = processes.validate_only(db.session, SYSTEM_ADMIN, raw, unit=unit)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    if result.ok:
+        click.echo(f"{path}: valid")
+        return
+    for problem in result.problems:
+        click.echo(f"  - {problem.path}: {problem.message}", err=True)
+    raise click.ClickException(f"{path}: {len(result.problems)} problem(s)")
+
+
+@process_group.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--unit", required=True)
+@click.option("--publish", "publish_now", is_flag=True, help="publish it at once")
+def process_load(path: Path, unit: str, publish_now: bool) -> None:
+    """Save a definition file as the unit's draft (and publish it with --publish)."""
+    _as_cli("process load")
+    raw, text = _read_definition(path)
+    try:
+        row = processes.save_draft(db.session, SYSTEM_ADMIN, raw, unit=unit, source=text)
+        if publish_now:
+            row = processes.publish(db.session, SYSTEM_ADMIN, row.key, unit=unit)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo(f"{unit}: {row.key} v{row.version} {row.status.value}")
+
+
+@process_group.command("publish")
+@click.argument("key")
+@click.option("--unit", required=True)
+def process_publish(key: str, unit: str) -> None:
+    """Publish the unit's latest draft of KEY (running items keep their version)."""
+    _as_cli("process publish")
+    try:
+        row = processes.publish(db.session, SYSTEM_ADMIN, key, unit=unit)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo(f"{unit}: {row.key} v{row.version} published")
+
+
+@riskctl_cli.group("calendar")
+def calendar_group() -> None:
+    """The working-day calendar: overrides that win over the holidays package."""
+
+
+@calendar_group.command("override")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--working/--off", required=True, help="a working day, or a day off")
+@click.option("--reason", required=True, help="e.g. 国务院办公厅关于2027年部分节假日安排的通知")
+def calendar_override(day: datetime, working: bool, reason: str) -> None:
+    """Declare DAY (YYYY-MM-DD) a working day or a day off."""
+    _as_cli("calendar override")
+    try:
+        calendar_store.set_override(
+            db.session, SYSTEM_ADMIN, day.date(), is_working=working, reason=reason
+        )
+    except DomainError as exc:
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo(f"{day.date().isoformat()}: {'working day' if working else 'day off'} ({reason})")
+
+
+@calendar_group.command("remove")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def calendar_remove(day: datetime) -> None:
+    """Remove DAY's override: the holidays package decides again."""
+    _as_cli("calendar remove")
+    try:
+        calendar_store.remove_override(db.session, SYSTEM_ADMIN, day.date())
+    except DomainError as exc:
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo(f"{day.date().isoformat()}: override removed")
+
+
+@calendar_group.command("list")
+def calendar_list() -> None:
+    """Every override, by date."""
+    for row in calendar_store.list_overrides(db.session):
+        kind = "working day" if row.is_working else "day off"
+        click.echo(f"{row.day.isoformat()}  {kind:<12}{row.reason}")
