@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     SECRET_KEY: str = INSECURE_SECRET_KEY
     # None means "not configured": production refuses to start without it.
     DATABASE_URL: str | None = f"sqlite:///{ROOT / 'instance' / 'riskctl.db'}"
+    # SQLite only (single-machine mode): WAL journal always; at each commit NORMAL syncs
+    # the WAL at checkpoints (a commit survives a crash of riskctl, the last ones may be
+    # lost on a power cut, the file never corrupts); FULL syncs every commit (~3x slower).
+    SQLITE_SYNCHRONOUS: Literal["NORMAL", "FULL"] = "NORMAL"
     # When set: Socket.IO message queue, shared rate-limit counters, readiness check.
     REDIS_URL: str | None = None
 

@@ -68,12 +68,14 @@ def _bind_extensions(app: Flask, settings: Any) -> None:
     from riskctl import models  # noqa: F401  (the whole schema, for Alembic)
     from riskctl.api import api, handle_domain_error
     from riskctl.core import calendar_store
+    from riskctl.core.db import configure_sqlite
     from riskctl.core.errors import DomainError
     from riskctl.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
     from riskctl.web import render_error, select_locale
 
     db.init_app(app)
     calendar_store.configure(settings.TIMEZONE)
+    configure_sqlite(settings.SQLITE_SYNCHRONOUS)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -75,6 +75,17 @@ class Base(DeclarativeBase):
         return f"<{type(self).__name__} {ident}>"
 
 
+_sqlite_synchronous = "NORMAL"
+
+
+def configure_sqlite(synchronous: str) -> None:
+    """The ``synchronous`` level of SQLite connections opened from now on (settings)."""
+    global _sqlite_synchronous
+    if synchronous not in ("NORMAL", "FULL"):
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {synchronous!r}")
+    _sqlite_synchronous = synchronous
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     # pysqlite opens transactions lazily and breaks SAVEPOINT; let SQLAlchemy emit BEGIN
@@ -84,6 +95,10 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
+        # WAL: readers never wait for the writer, and a commit appends instead of
+        # rewriting pages.  (An in-memory database answers "memory" and stays so.)
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={_sqlite_synchronous}")
         cursor.close()
 
 
