@@ -3,9 +3,12 @@ transaction per action.
 
 The step path (``complete_task``) is the hottest write of the platform, so it runs on
 prebuilt Core statements (building a statement costs more than executing it on SQLite)
-and reads what it needs in as few round trips as possible: the task with its item and
-the item's open tasks in one query, the actor's posts in another, the actor's earlier
-steps on the item only when the node is part of an incompatible pair.
+and reads what it needs in one round trip: the task with its item, the item's open
+tasks, whether the caller holds the task's post, which nodes of the item the caller has
+done and whether they declared any interest.  The caller's earlier steps and declarations
+are read only when that says a rule may fire.  A step is then six statements: load,
+update the item, close the task, insert the step, open the next task, append the audit
+record.
 
 Concurrency is optimistic: every write to an item is ``UPDATE item … WHERE revision =
 <the revision read>``.  Of two people completing one task at once exactly one update
@@ -48,7 +51,32 @@ _assignment = cast(sa.Table, PostAssignment.__table__)
 _post = cast(sa.Table, Post.__table__)
 _coi = cast(sa.Table, ConflictOfInterest.__table__)
 
-# The task, its item, and every open task of that item, in one round trip.
+_holds_post = (
+    sa.select(sa.literal(1))
+    .select_from(_assignment.join(_post, _post.c.id == _assignment.c.post_id))
+    .where(
+        _assignment.c.person_id == sa.bindparam("person"),
+        _post.c.unit_id == _item.c.unit_id,
+        _post.c.code == _task.c.post,
+        _assignment.c.valid_from <= sa.bindparam("day"),
+        sa.or_(_assignment.c.valid_to.is_(None), _assignment.c.valid_to >= sa.bindparam("day")),
+    )
+    .exists()
+)
+_steps_of_caller = sa.alias(_step, "mine")
+_my_nodes = (
+    sa.select(sa.func.aggregate_strings(_steps_of_caller.c.node, ","))
+    .where(
+        _steps_of_caller.c.item_id == _item.c.id,
+        _steps_of_caller.c.person_id == sa.bindparam("person"),
+    )
+    .scalar_subquery()
+)
+_declares = sa.select(_coi.c.id).where(_coi.c.person_id == sa.bindparam("person")).exists()
+
+# The task, its item, every open task of that item, and what the controls need to know
+# about the caller (holds the post? which nodes of this item done? declared interests?),
+# in one round trip: a step is a handful of statements, and each one costs.
 _LOAD = (
     sa.select(
         _task.c.id,
@@ -62,6 +90,9 @@ _LOAD = (
         _item.c.revision,
         _item.c.fields,
         _item.c.joins,
+        _holds_post.label("holds_post"),
+        _my_nodes.label("my_nodes"),
+        _declares.label("declares"),
     )
     .join(_item, _item.c.id == _task.c.item_id)
     .where(
@@ -172,22 +203,26 @@ def _check_controls(
     session: DbSession,
     published: Published,
     node: NodeSpec,
-    actor: Actor,
+    person: int,
     unit_id: int,
     item_id: int | None,
     fields: Mapping[str, Any],
     task_id: int | None,
+    *,
+    my_nodes: frozenset[str] | None = None,
+    declares: bool | None = None,
 ) -> _Checked:
-    """Dynamic pairs and conflicts of interest for ``actor`` doing ``node``.
+    """Dynamic pairs and conflicts of interest for ``person`` doing ``node``.
 
     A block-mode hit is recorded (hit + audit) and refused with 422; flag-mode hits are
     returned to be recorded with the step they accompany."""
     definition = published.definition
-    person = actor.principal.person_id
     conn = session.connection()
     flags: list[dict[str, Any]] = []
     refusals: list[tuple[str, list[dict[str, Any]], dict[str, Any]]] = []
     pairs = definition.rules_by_node.get(node.key, ())
+    if my_nodes is not None:  # known from the load: look closer only on a likely hit
+        pairs = tuple((rule, other) for rule, other in pairs if other in my_nodes)
     if pairs and item_id is not None:
         mine = [r._mapping for r in conn.execute(_MY_STEPS, {"item": item_id, "person": person})]
         for rule, other in pairs:
@@ -220,7 +255,7 @@ def _check_controls(
     counterparties = [
         str(fields[k]) for k in definition.counterparty_fields if fields.get(k) not in (None, "")
     ]
-    if counterparties and definition.conflict_of_interest != "off":
+    if counterparties and definition.conflict_of_interest != "off" and declares is not False:
         declared = [(r[0], r[1]) for r in conn.execute(_DECLARED, {"person": person})]
         for counterparty, relation, value in controls.interest_matches(declared, counterparties):
             hit = {
@@ -374,7 +409,9 @@ def start_item(
     except engine.InvalidAction as exc:
         raise _invalid(exc) from None
     fields = dict(advance.state.fields)
-    checked = _check_controls(session, published, begin, actor, unit_id, None, fields, None)
+    checked = _check_controls(
+        session, published, begin, principal.person_id, unit_id, None, fields, None
+    )
     now = utcnow()
     conn = session.connection()
     status = ItemStatus(advance.state.status)
@@ -462,12 +499,12 @@ def complete_task(
     decision: str | None = None,
     values: Mapping[str, Any] | None = None,
     comment: str | None = None,
-    actor: Actor | None = None,
 ) -> Outcome:
     """Complete an open task as ``principal`` and advance its item."""
     conn = session.connection()
+    load = {"task": task_id, "person": principal.person_id, "day": utcnow().date()}
     for _ in range(ATTEMPTS):
-        rows = [r._mapping for r in conn.execute(_LOAD, {"task": task_id})]
+        rows = [r._mapping for r in conn.execute(_LOAD, load)]
         this = next((r for r in rows if r["id"] == task_id), None)
         if this is None or this["unit_id"] not in visible_units(principal, Action.VIEW_ITEMS):
             raise NotFound(f"no task {task_id}", code="unknown_task")
@@ -478,11 +515,9 @@ def complete_task(
                 f"the item is {this['item_status'].value}", code=f"item_{this['item_status'].value}"
             )
         unit_id, item_id = this["unit_id"], this["item_id"]
-        if actor is None:
-            actor = actor_for(session, principal)
         if (
             principal.unit_id != unit_id
-            or this["post"] not in actor.posts
+            or not this["holds_post"]
             or not can(principal, Action.WORK_ITEMS, unit_id)
         ):
             raise Forbidden(
@@ -506,8 +541,10 @@ def complete_task(
             raise _invalid(exc) from None
         fields = dict(advance.state.fields)
         checked = _check_controls(
-            session, published, node, actor, unit_id, item_id, fields, task_id
-        )
+            session, published, node, principal.person_id, unit_id, item_id, fields, task_id,
+            my_nodes=frozenset(filter(None, (this["my_nodes"] or "").split(","))),
+            declares=bool(this["declares"]),
+        )  # fmt: skip
         now = utcnow()
         status = ItemStatus(advance.state.status)
         moved = conn.execute(
