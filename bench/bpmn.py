@@ -40,9 +40,7 @@ def to_bpmn(raw: dict[str, Any]) -> str:
     ET.register_namespace("bpmn", BPMN)
     money = {f["key"] for f in raw.get("fields", []) if f.get("type") == "money"}
     root = ET.Element(f"{{{BPMN}}}definitions", {"id": "defs", "targetNamespace": "riskctl"})
-    process = ET.SubElement(
-        root, f"{{{BPMN}}}process", {"id": raw["key"], "isExecutable": "true"}
-    )
+    process = ET.SubElement(root, f"{{{BPMN}}}process", {"id": raw["key"], "isExecutable": "true"})
     kinds = {n["key"]: n.get("kind", "task") for n in raw["nodes"]}
     for node in raw["nodes"]:
         ET.SubElement(process, f"{{{BPMN}}}{KINDS[kinds[node['key']]]}",

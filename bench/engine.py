@@ -30,6 +30,7 @@ import multiprocessing as mp
 import os
 import platform
 import queue
+import sqlite3
 import tempfile
 import time
 import uuid
@@ -76,6 +77,20 @@ spiff_row = sa.Table(
 
 # ---------------------------------------------------------------- the three clients
 
+LOCKED = (sqlite3.OperationalError, sa.exc.OperationalError)
+
+
+def _until_done(transaction: Any, rollback: Any = None) -> Any:
+    """Run ``transaction`` again when SQLite's busy timeout ran out under contention (four
+    writers on one file can starve one for seconds); a web app would retry too.  Applied
+    to all three clients alike."""
+    while True:
+        try:
+            return transaction()
+        except LOCKED:
+            if rollback is not None:
+                rollback()
+
 
 def riskctl_client(url: str, deadline_in: float, gate: Any, out: Any) -> None:
     from riskctl import create_app
@@ -100,20 +115,30 @@ def riskctl_client(url: str, deadline_in: float, gate: Any, out: Any) -> None:
 
         def one_item(stop_at: float | None) -> int:
             done = 0
-            outcome = services.start_item(
-                session, principals["purchaser"], "procurement", "基准测试采购", {}
-            )
-            session.commit()
+
+            def start() -> Any:
+                begun = services.start_item(
+                    session, principals["purchaser"], "procurement", "基准测试采购", {}
+                )
+                session.commit()
+                return begun
+
+            outcome = _until_done(start, session.rollback)
             done += 1
             while outcome.opened:
                 if stop_at is not None and time.perf_counter() >= stop_at:
                     return done
                 task_id, node = outcome.opened[0]
-                outcome = services.complete_task(
-                    session, principals[posts[node]], task_id, decision=DECISIONS.get(node),
-                    values=FIELDS if node == "request" else None,
-                )  # fmt: skip
-                session.commit()
+
+                def complete(task_id: int = task_id, node: str = node) -> Any:
+                    completed = services.complete_task(
+                        session, principals[posts[node]], task_id, decision=DECISIONS.get(node),
+                        values=FIELDS if node == "request" else None,
+                    )  # fmt: skip
+                    session.commit()
+                    return completed
+
+                outcome = _until_done(complete, session.rollback)
                 done += 1
             assert outcome.status == "completed", outcome
             return done
@@ -129,15 +154,26 @@ def riskctl_client(url: str, deadline_in: float, gate: Any, out: Any) -> None:
         db.engine.dispose()
 
 
+def _same_sqlite_settings() -> None:
+    """The app applies its SQLite settings in create_app; the other clients do it here."""
+    from riskctl.core.db import configure_sqlite
+
+    configure_sqlite(os.environ.get("RISKCTL_SQLITE_SYNCHRONOUS", "NORMAL"))
+
+
 def raw_client(url: str, deadline_in: float, gate: Any, out: Any) -> None:
     from riskctl.core.db import engine_url
 
+    _same_sqlite_settings()
     engine = sa.create_engine(engine_url(url))
     update = (
         sa.update(raw_item)
         .where(raw_item.c.id == sa.bindparam("b_id"))
-        .values(revision=raw_item.c.revision + 1, fields=sa.bindparam("b_fields"),
-                updated_at=sa.bindparam("b_at"))  # fmt: skip
+        .values(
+            revision=raw_item.c.revision + 1,
+            fields=sa.bindparam("b_fields"),
+            updated_at=sa.bindparam("b_at"),
+        )
     )
     insert = sa.insert(raw_step)
     with engine.begin() as conn:
@@ -150,26 +186,31 @@ def raw_client(url: str, deadline_in: float, gate: Any, out: Any) -> None:
     stop_at = started + deadline_in
     steps = 0
     with engine.connect() as conn:
-        while time.perf_counter() < stop_at:
+
+        def one_step() -> None:
             now = datetime.now(UTC)
             with conn.begin():
                 conn.execute(update, {"b_id": item, "b_fields": FIELDS, "b_at": now})
                 conn.execute(insert, {"item_id": item, "node": "review", "person_id": 1,
                                       "changes": {"amount": [None, "1"]}, "at": now})  # fmt: skip
+
+        while time.perf_counter() < stop_at:
+            _until_done(one_step)
             steps += 1
     out.put((steps, time.perf_counter() - started))
     engine.dispose()
 
 
 def spiff_client(url: str, deadline_in: float, gate: Any, out: Any) -> None:
+    from bpmn import to_bpmn  # bench/ is on sys.path, as the script's folder
     from SpiffWorkflow.bpmn.parser import BpmnParser
     from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
     from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
     from SpiffWorkflow.util.task import TaskState
 
-    from bpmn import to_bpmn  # bench/ is on sys.path, as the script's folder
     from riskctl.core.db import engine_url
 
+    _same_sqlite_settings()
     parser = BpmnParser()
     path = Path(tempfile.mkdtemp()) / "procurement.bpmn"
     path.write_text(to_bpmn(yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))))
@@ -185,23 +226,32 @@ def spiff_client(url: str, deadline_in: float, gate: Any, out: Any) -> None:
     )
     create = sa.insert(spiff_row).returning(spiff_row.c.id)
 
+    def step(conn: sa.Connection, item: int) -> Any:
+        with conn.begin():
+            body = conn.execute(load, {"b_id": item}).scalar_one()
+            workflow = serializer.deserialize_json(body)
+            task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+            task.data["decision"] = DECISIONS.get(task.task_spec.name)
+            if task.task_spec.name == "request":
+                task.data.update(FIELDS)
+            task.run()
+            workflow.do_engine_steps()
+            conn.execute(save, {"b_id": item, "b_body": serializer.serialize_json(workflow)})
+        return workflow
+
     def one_item(conn: sa.Connection, stop_at: float | None) -> int:
         workflow = BpmnWorkflow(spec)
         workflow.do_engine_steps()
-        with conn.begin():
-            item = conn.execute(create, {"body": serializer.serialize_json(workflow)}).scalar_one()
+        body = serializer.serialize_json(workflow)
+
+        def insert() -> int:
+            with conn.begin():
+                return int(conn.execute(create, {"body": body}).scalar_one())
+
+        item = _until_done(insert)
         done = 1
         while stop_at is None or time.perf_counter() < stop_at:
-            with conn.begin():
-                body = conn.execute(load, {"b_id": item}).scalar_one()
-                workflow = serializer.deserialize_json(body)
-                task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
-                task.data["decision"] = DECISIONS.get(task.task_spec.name)
-                if task.task_spec.name == "request":
-                    task.data.update(FIELDS)
-                task.run()
-                workflow.do_engine_steps()
-                conn.execute(save, {"b_id": item, "b_body": serializer.serialize_json(workflow)})
+            workflow = _until_done(lambda: step(conn, item))
             done += 1
             if workflow.is_completed():
                 break
@@ -304,9 +354,11 @@ def fresh_postgres(admin_url: str) -> tuple[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgresql", metavar="URL", default=None,
-                        help="an existing PostgreSQL database; the bench creates and drops "
-                             "its own database next to it (default: a fresh SQLite file)")  # fmt: skip
+    parser.add_argument(
+        "--postgresql", metavar="URL", default=None,
+        help="an existing PostgreSQL database; the bench creates and drops its own database "
+        "next to it (default: a fresh SQLite file)",
+    )  # fmt: skip
     parser.add_argument("--seconds", type=float, default=10.0, help="per measurement")
     parser.add_argument("--clients", default="1,4", help="comma-separated client counts")
     parser.add_argument("--synchronous", choices=["NORMAL", "FULL"], default="NORMAL",

@@ -164,7 +164,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_step'))
     )
     with op.batch_alter_table('step', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_step_item_id'), ['item_id'], unique=False)
+        batch_op.create_index('ix_step_item_id_person_id', ['item_id', 'person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_step_person_id'), ['person_id'], unique=False)
 
     op.create_table('control_hit',
@@ -209,7 +209,7 @@ def downgrade():
     op.drop_table('control_hit')
     with op.batch_alter_table('step', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_step_person_id'))
-        batch_op.drop_index(batch_op.f('ix_step_item_id'))
+        batch_op.drop_index('ix_step_item_id_person_id')
 
     op.drop_table('step')
     with op.batch_alter_table('task', schema=None) as batch_op:

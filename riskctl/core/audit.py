@@ -180,7 +180,8 @@ def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
         row = {**entry, "before": _plain(entry["before"]), "after": _plain(entry["after"])}
         row["digest"] = record_digest(row)
         rows.append(row)
-    session.connection().execute(_INSERT, rows)
+    # One row is the common case (a step); a list would take the executemany path.
+    session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
     session.info[_WRITTEN_KEY] = session.info.get(_WRITTEN_KEY, 0) + len(rows)
 
 

@@ -82,9 +82,13 @@ class Step(Base):
     """The immutable record of what happened; an item's timeline is its steps."""
 
     __tablename__ = "step"
+    # (item, person): "what has this person done on this item" for every step's controls;
+    # its prefix serves the timeline.  An index on person alone would be chosen by SQLite
+    # for that query and grow with the person's history.
+    __table_args__ = (sa.Index("ix_step_item_id_person_id", "item_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id"), index=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id"))
     task_id: Mapped[int | None] = mapped_column(sa.ForeignKey("task.id"))
     kind: Mapped[StepKind] = mapped_column(value_enum(StepKind, "step_kind"))
     node: Mapped[str] = mapped_column(sa.String(40))
