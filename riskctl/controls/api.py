@@ -91,13 +91,13 @@ class HitArgs(PageArgs):
 
 class ControlHitOut(Schema):
     id = fields.Integer()
-    kind = fields.Function(lambda h: h.kind.value)
+    kind = fields.String()
     rule = fields.String()
     rule_name = fields.String()
-    mode = fields.Function(lambda h: h.mode.value)
-    outcome = fields.Function(lambda h: h.outcome.value)
-    unit = fields.Function(lambda h: _unit_code(h.unit_id))
-    person = fields.Function(lambda h: _username(h.person_id))
+    mode = fields.String()
+    outcome = fields.String()
+    unit = fields.String()
+    person = fields.String(allow_none=True)
     item_id = fields.Integer(allow_none=True)
     node = fields.String(allow_none=True)
     step_id = fields.Integer(allow_none=True)

@@ -346,12 +346,44 @@ def list_hits(
         stmt = stmt.where(ControlHit.kind == ControlKind(kind))
     if outcome is not None:
         stmt = stmt.where(ControlHit.outcome == HitOutcome(outcome))
-    return paginate(session, stmt.order_by(ControlHit.id.desc()), limit, offset)
+    page = paginate(session, stmt.order_by(ControlHit.id.desc()), limit, offset)
+    return Page(hit_views(session, page.items), page.total, page.limit, page.offset)
 
 
-def hits_of_item(session: DbSession, item_id: int) -> list[ControlHit]:
-    return list(
-        session.scalars(
-            sa.select(ControlHit).where(ControlHit.item_id == item_id).order_by(ControlHit.id)
-        )
+def hits_of_item(session: DbSession, item_id: int) -> list[dict[str, Any]]:
+    hits = session.scalars(
+        sa.select(ControlHit).where(ControlHit.item_id == item_id).order_by(ControlHit.id)
     )
+    return hit_views(session, list(hits))
+
+
+def hit_views(session: DbSession, hits: Sequence[ControlHit]) -> list[dict[str, Any]]:
+    """Hits as the API shows them, with usernames and unit codes read in one query each."""
+    person_ids = sorted({h.person_id for h in hits if h.person_id is not None})
+    unit_ids = sorted({h.unit_id for h in hits})
+    usernames: dict[int, str] = {}
+    if person_ids:
+        query = sa.select(Person.id, Person.username).where(Person.id.in_(person_ids))
+        usernames = {row.id: row.username for row in session.execute(query)}
+    query = sa.select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids))
+    codes = {row.id: row.code for row in session.execute(query)} if unit_ids else {}
+    return [
+        {
+            "id": h.id,
+            "kind": h.kind.value,
+            "rule": h.rule,
+            "rule_name": h.rule_name,
+            "mode": h.mode.value,
+            "outcome": h.outcome.value,
+            "unit": codes.get(h.unit_id),
+            "person": usernames.get(h.person_id) if h.person_id is not None else None,
+            "item_id": h.item_id,
+            "node": h.node,
+            "step_id": h.step_id,
+            "earlier_step_id": h.earlier_step_id,
+            "mitigation_id": h.mitigation_id,
+            "evidence": h.evidence,
+            "at": h.at,
+        }
+        for h in hits
+    ]

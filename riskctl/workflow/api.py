@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from riskctl.api import documents_errors
 from riskctl.api.auth import current_principal, requires
+from riskctl.controls.api import ControlHitOut
 from riskctl.core.access import Action
 from riskctl.extensions import db
 from riskctl.org.schemas import CODE, PageArgs, Strict, page_of
@@ -96,22 +97,6 @@ class StepOut(Schema):
     at = fields.DateTime()
 
 
-class HitOut(Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    rule = fields.String()
-    rule_name = fields.String()
-    mode = fields.String()
-    outcome = fields.String()
-    person = fields.String(allow_none=True)
-    node = fields.String(allow_none=True)
-    step_id = fields.Integer(allow_none=True)
-    earlier_step_id = fields.Integer(allow_none=True)
-    mitigation_id = fields.Integer(allow_none=True)
-    evidence = fields.Dict()
-    at = fields.DateTime()
-
-
 class ItemSummaryOut(Schema):
     id = fields.Integer()
     process = fields.String()
@@ -131,7 +116,7 @@ class ItemOut(ItemSummaryOut):
     cancel_reason = fields.String(allow_none=True)
     tasks = fields.List(fields.Nested(TaskOut))
     steps = fields.List(fields.Nested(StepOut))
-    control_hits = fields.List(fields.Nested(HitOut))
+    control_hits = fields.List(fields.Nested(ControlHitOut))
     risk_events = fields.List(fields.Dict())
 
 

@@ -713,9 +713,7 @@ def item_view(session: DbSession, principal: Principal, item_id: int) -> dict[st
     hits = controls.hits_of_item(session, item.id)
     people = _names(
         session,
-        {s.person_id for s in steps}
-        | {h.person_id for h in hits if h.person_id}
-        | {item.started_by_id},
+        {s.person_id for s in steps} | {item.started_by_id},
     )
     return {
         "id": item.id,
@@ -733,7 +731,7 @@ def item_view(session: DbSession, principal: Principal, item_id: int) -> dict[st
         "cancel_reason": item.cancel_reason,
         "tasks": [task_view(t, definition) for t in tasks],
         "steps": [_step_view(s, definition, people) for s in steps],
-        "control_hits": [_hit_view(h, people) for h in hits],
+        "control_hits": hits,
         "risk_events": [],  # filled by the risk engine (issue 4)
     }
 
@@ -755,24 +753,6 @@ def _step_view(
         "changes": step.changes or {},
         "comment": step.comment,
         "at": step.at,
-    }
-
-
-def _hit_view(hit: Any, people: Mapping[int, tuple[str, str]]) -> dict[str, Any]:
-    return {
-        "id": hit.id,
-        "kind": hit.kind.value,
-        "rule": hit.rule,
-        "rule_name": hit.rule_name,
-        "mode": hit.mode.value,
-        "outcome": hit.outcome.value,
-        "person": people.get(hit.person_id, ("", ""))[0] if hit.person_id else None,
-        "node": hit.node,
-        "step_id": hit.step_id,
-        "earlier_step_id": hit.earlier_step_id,
-        "mitigation_id": hit.mitigation_id,
-        "evidence": hit.evidence,
-        "at": hit.at,
     }
 
 

@@ -318,15 +318,8 @@ def test_a_return_after_the_countersign_resets_the_join(run):
 
 
 def test_one_person_may_not_sign_twice_in_a_countersign(run, client, token_for, session):
-    from riskctl.org.models import Post, PostAssignment
-
     # 赵磊 (leader) is made finance reviewer as well: the rule still stops a second signature.
-    zhaolei = run_person(session, "czj.zhaolei")
-    post = session.scalar(sa.select(Post).where(Post.code == "finance_reviewer",
-                                                Post.unit_id == zhaolei.unit_id))  # fmt: skip
-    session.add(PostAssignment(person_id=zhaolei.id, post_id=post.id,
-                               valid_from=date(2026, 1, 1)))  # fmt: skip
-    session.flush()
+    _give_post(session, "czj.zhaolei", "finance_reviewer")
     item = run.start("major_decision", START_FIELDS["major_decision"])
     item = run.complete(item["tasks"][0])
     item = run.complete(item["tasks"][0], decision="approve")
