@@ -112,10 +112,19 @@ def _register(app: Flask) -> None:
     from riskctl.extensions import csrf, db
     from riskctl.org.api import blp as org_api
     from riskctl.process.api import blp as process_api
+    from riskctl.risk.api import blp as risk_api
     from riskctl.web import bp as web_pages
     from riskctl.workflow.api import blp as items_api
 
-    for blueprint in (health_api, auth_api, org_api, process_api, items_api, controls_api):
+    for blueprint in (
+        health_api,
+        auth_api,
+        org_api,
+        process_api,
+        items_api,
+        controls_api,
+        risk_api,
+    ):
         # The API checks CSRF itself, and only for cookie sessions (riskctl.api.auth).
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

@@ -6,6 +6,7 @@ from riskctl.controls import models as control_models
 from riskctl.core import audit, calendar_store
 from riskctl.org import models as org_models
 from riskctl.process import models as process_models
+from riskctl.risk import models as risk_models
 from riskctl.workflow import models as workflow_models
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "control_models",
     "org_models",
     "process_models",
+    "risk_models",
     "workflow_models",
 ]

@@ -35,6 +35,16 @@ class Action(enum.StrEnum):
     VIEW_CONTROLS = "controls.view"  # control hits, incompatible post pairs, mitigations
     MANAGE_CONTROLS = "controls.manage"
     MANAGE_CALENDAR = "calendar.manage"
+    VIEW_RISK = "risk.view"  # risk events of a unit (staff: only those about their work)
+    EXPLAIN_RISK = "risk.explain"  # the handler's explanation (checked against the event)
+    HANDLE_RISK = "risk.handle"  # acknowledge; resolve or dismiss yellow and orange
+    CLOSE_RED = "risk.close_red"  # resolve or dismiss red; events about discipline leaders
+    RUN_SCAN = "risk.scan"
+    VIEW_POLICY = "policy.view"
+    MANAGE_POLICY = "policy.manage"  # the policy and the risk values of the four levels
+    PREVIEW_POLICY = "policy.preview"  # what-if and back-test, within the reach
+    MANAGE_RISK_VALUES = "risk_values.manage"
+    VIEW_STATS = "stats.view"
 
 
 class Reach(enum.Enum):
@@ -52,6 +62,7 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.VIEW_PROCESSES: Reach.OWN_UNIT,
         Action.VIEW_ITEMS: Reach.OWN_UNIT,
         Action.WORK_ITEMS: Reach.OWN_UNIT,
+        Action.EXPLAIN_RISK: Reach.OWN_UNIT,
     },
     Role.DISCIPLINE_LEADER: {
         Action.VIEW_ORG: Reach.OWN_UNIT,
@@ -59,6 +70,9 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.VIEW_PROCESSES: Reach.OWN_UNIT,
         Action.VIEW_ITEMS: Reach.OWN_UNIT,
         Action.VIEW_CONTROLS: Reach.OWN_UNIT,
+        Action.VIEW_RISK: Reach.OWN_UNIT,
+        Action.HANDLE_RISK: Reach.OWN_UNIT,
+        Action.VIEW_STATS: Reach.OWN_UNIT,
     },
     Role.INSPECTOR: {
         Action.VIEW_ORG: Reach.SCOPE,
@@ -66,6 +80,12 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.VIEW_PROCESSES: Reach.SCOPE,
         Action.VIEW_ITEMS: Reach.SCOPE,
         Action.VIEW_CONTROLS: Reach.SCOPE,
+        Action.VIEW_RISK: Reach.SCOPE,
+        Action.HANDLE_RISK: Reach.SCOPE,
+        Action.CLOSE_RED: Reach.SCOPE,
+        Action.VIEW_POLICY: Reach.SCOPE,
+        Action.PREVIEW_POLICY: Reach.SCOPE,
+        Action.VIEW_STATS: Reach.SCOPE,
     },
     Role.ADMIN: {
         Action.VIEW_ORG: Reach.ALL,
@@ -79,6 +99,13 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.VIEW_CONTROLS: Reach.ALL,
         Action.MANAGE_CONTROLS: Reach.ALL,
         Action.MANAGE_CALENDAR: Reach.ALL,
+        Action.VIEW_RISK: Reach.ALL,
+        Action.RUN_SCAN: Reach.ALL,
+        Action.VIEW_POLICY: Reach.ALL,
+        Action.MANAGE_POLICY: Reach.ALL,
+        Action.PREVIEW_POLICY: Reach.ALL,
+        Action.MANAGE_RISK_VALUES: Reach.ALL,
+        Action.VIEW_STATS: Reach.ALL,
     },
 }
 

@@ -14,6 +14,7 @@ from riskctl.controls.api import ControlHitOut
 from riskctl.core.access import Action
 from riskctl.extensions import db
 from riskctl.org.schemas import CODE, PageArgs, Strict, page_of
+from riskctl.risk.api import RiskEventOut
 from riskctl.workflow import services
 from riskctl.workflow.models import ItemStatus
 
@@ -117,7 +118,7 @@ class ItemOut(ItemSummaryOut):
     tasks = fields.List(fields.Nested(TaskOut))
     steps = fields.List(fields.Nested(StepOut))
     control_hits = fields.List(fields.Nested(ControlHitOut))
-    risk_events = fields.List(fields.Dict())
+    risk_events = fields.List(fields.Nested(RiskEventOut))
 
 
 ItemPage = page_of(ItemSummaryOut, "ItemPage")

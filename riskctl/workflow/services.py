@@ -696,7 +696,10 @@ def task_view(task: Task, definition: Definition) -> dict[str, Any]:
 
 
 def item_view(session: DbSession, principal: Principal, item_id: int) -> dict[str, Any]:
-    """An item with its timeline (steps), open tasks and control hits (api.md shape)."""
+    """An item with its timeline (steps), open tasks, control hits and the risk events
+    the caller may see (api.md shape)."""
+    from riskctl.risk import services as risk  # the risk engine reads workflow tables
+
     item = session.get(Item, item_id)
     if item is None or item.unit_id not in visible_units(principal, Action.VIEW_ITEMS):
         raise NotFound(f"no item {item_id}", code="unknown_item")
@@ -732,7 +735,7 @@ def item_view(session: DbSession, principal: Principal, item_id: int) -> dict[st
         "tasks": [task_view(t, definition) for t in tasks],
         "steps": [_step_view(s, definition, people) for s in steps],
         "control_hits": hits,
-        "risk_events": [],  # filled by the risk engine (issue 4)
+        "risk_events": risk.events_of_item(session, principal, item.id),
     }
 
 

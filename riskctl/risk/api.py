@@ -1,0 +1,384 @@
+"""/api/v1 endpoints for risk events, scans, the policy, risk values and statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from riskctl.api import documents_errors
+from riskctl.api.auth import authenticated, current_principal, requires
+from riskctl.core.access import Action
+from riskctl.extensions import db
+from riskctl.org.schemas import CODE, USERNAME, PageArgs, Strict, page_of
+from riskctl.risk import services
+from riskctl.risk.models import Disposition, EventStatus, Level
+from riskctl.risk.rules import REGISTRY
+
+blp = Blueprint(
+    "risk", __name__, url_prefix="/api/v1",
+    description="Risk events (风险事件) and their handling, scans, policy, risk values, statistics",
+)  # fmt: skip
+
+
+class EventArgs(PageArgs):
+    unit = fields.String(load_default=None, validate=CODE)
+    level = fields.String(load_default=None, validate=validate.OneOf([v.value for v in Level]))
+    status = fields.String(
+        load_default=None, validate=validate.OneOf([s.value for s in EventStatus])
+    )
+    rule = fields.String(load_default=None, validate=validate.OneOf(list(REGISTRY)))
+    item_id = fields.Integer(data_key="item", load_default=None)
+    start = fields.AwareDateTime(
+        data_key="from", load_default=None, metadata={"description": "raised at or after"}
+    )
+    end = fields.AwareDateTime(
+        data_key="to", load_default=None, metadata={"description": "raised before"}
+    )
+
+
+class RiskEventOut(Schema):
+    id = fields.Integer()
+    rule = fields.String()
+    rule_name = fields.String()
+    rule_name_en = fields.String()
+    level = fields.String()
+    score = fields.Float()
+    factors = fields.Dict(
+        metadata={"description": "severity and, per level, risk value and factor"}
+    )
+    evidence = fields.Dict()
+    status = fields.String()
+    unit = fields.String()
+    item_id = fields.Integer(allow_none=True)
+    node = fields.String(allow_none=True)
+    person = fields.String(allow_none=True)
+    person_name = fields.String(allow_none=True)
+    post = fields.String(allow_none=True)
+    subject = fields.String(allow_none=True)
+    escalated = fields.Boolean()
+    level_since = fields.DateTime()
+    cause_cleared_at = fields.DateTime(allow_none=True)
+    explanation = fields.String(allow_none=True)
+    explained_by = fields.String(allow_none=True)
+    explained_at = fields.DateTime(allow_none=True)
+    acknowledged_by = fields.String(allow_none=True)
+    acknowledged_at = fields.DateTime(allow_none=True)
+    disposition = fields.String(allow_none=True)
+    closing_note = fields.String(allow_none=True)
+    closed_by = fields.String(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    policy_version = fields.Integer()
+
+
+EventPage = page_of(RiskEventOut, "RiskEventPage")
+
+
+class ExplainIn(Strict):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class ResolveIn(Strict):
+    disposition = fields.String(
+        required=True,
+        validate=validate.OneOf([d.value for d in Disposition]),
+        metadata={"description": "no_problem 无问题 · reminder_talk 提醒谈话 · "
+                  "letter_inquiry 函询 · "
+                  "admonishment 诫勉谈话 · case_clue 移交问题线索"},
+    )  # fmt: skip
+    note = fields.String(load_default=None, validate=validate.Length(max=4000))
+
+
+class DismissIn(Strict):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class EmptyIn(Strict):
+    pass
+
+
+class ScanIn(Strict):
+    full = fields.Boolean(
+        load_default=False, metadata={"description": "judge everything, not only what changed"}
+    )
+
+
+class ScanOut(Schema):
+    mode = fields.String()
+    at = fields.DateTime()
+    scanned = fields.Integer(metadata={"description": "signals found and scored"})
+    raised = fields.Integer()
+    updated = fields.Integer()
+    closed = fields.Integer()
+    hints = fields.Integer(metadata={"description": "scored under the lowest threshold"})
+
+
+class PolicyIn(Strict):
+    factors = fields.Dict(keys=fields.String(), values=fields.Raw())
+    thresholds = fields.Dict(keys=fields.String(), values=fields.Raw())
+    escalation = fields.Dict(keys=fields.String(), values=fields.Raw())
+    routing = fields.Dict(keys=fields.String(), values=fields.Raw())
+    rules = fields.Dict(
+        keys=fields.String(), values=fields.Dict(),
+        metadata={
+            "description": "rule code → {enabled, freeze_on_red, params: [{from, unit, values}]}"
+        },
+    )  # fmt: skip
+    comment = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class PolicyOut(Schema):
+    version = fields.Integer()
+    created_at = fields.DateTime(allow_none=True)
+    created_by = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+    factors = fields.Dict()
+    thresholds = fields.Dict()
+    escalation = fields.Dict()
+    routing = fields.Dict()
+    rules = fields.Dict()
+
+
+class PreviewIn(Strict):
+    at = fields.AwareDateTime(load_default=None, metadata={"description": "default: now"})
+    policy = fields.Dict(
+        load_default=None,
+        metadata={"description": "changes to the current policy, as PUT /policy takes them"},
+    )
+    start = fields.Date(
+        data_key="from", load_default=None, metadata={"description": "back-test from"}
+    )
+    end = fields.Date(data_key="to", load_default=None, metadata={"description": "back-test to"})
+
+
+class PreviewOut(Schema):
+    policy_version = fields.Integer()
+    at = fields.DateTime()
+    start = fields.Date(data_key="from")
+    end = fields.Date(data_key="to")
+    days = fields.List(fields.Dict())
+    events = fields.List(fields.Dict())
+    summary = fields.Dict()
+
+
+class RiskValueIn(Strict):
+    unit = fields.String(required=True, validate=CODE)
+    target = fields.String(required=True, validate=validate.OneOf(services.TARGETS))
+    process = fields.String(load_default=None)
+    node = fields.String(load_default=None)
+    post = fields.String(load_default=None, validate=CODE)
+    person = fields.String(load_default=None, validate=USERNAME)
+    risk = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+
+
+class RiskValueArgs(Strict):
+    unit = fields.String(required=True, validate=CODE)
+
+
+class RiskValueOut(Schema):
+    unit = fields.String()
+    target = fields.String()
+    process = fields.String(allow_none=True)
+    node = fields.String(allow_none=True)
+    post = fields.String(allow_none=True)
+    person = fields.String(allow_none=True)
+    risk = fields.Integer()
+
+
+class RiskValuesOut(Schema):
+    unit = fields.String()
+    processes = fields.List(
+        fields.Dict(),
+        metadata={"description": "{process, name, risk, nodes: [{node, name, post, risk}]}"},
+    )
+    posts = fields.List(fields.Dict(), metadata={"description": "{post, name, risk}"})
+    people = fields.List(fields.Dict(), metadata={"description": "{person, name, risk}"})
+
+
+class StatsArgs(Strict):
+    group_by = fields.String(required=True, validate=validate.OneOf(services.GROUPS))
+    start = fields.AwareDateTime(
+        data_key="from", load_default=None, metadata={"description": "default: 30 days before to"}
+    )
+    end = fields.AwareDateTime(
+        data_key="to", load_default=None, metadata={"description": "default: now"}
+    )
+    unit = fields.String(load_default=None, validate=CODE)
+
+
+class StatsGroupOut(Schema):
+    key = fields.String()
+    label = fields.String()
+    count = fields.Integer()
+    mean_score = fields.Float()
+    red = fields.Integer()
+    orange = fields.Integer()
+    yellow = fields.Integer()
+
+
+class StatsOut(Schema):
+    group_by = fields.String()
+    start = fields.DateTime(data_key="from")
+    end = fields.DateTime(data_key="to")
+    total = fields.Integer()
+    groups = fields.List(fields.Nested(StatsGroupOut))
+
+
+@blp.route("/risk-events")
+class RiskEvents(MethodView):
+    @authenticated
+    @documents_errors(blp, 401, 403, 404)
+    @blp.arguments(EventArgs, location="query")
+    @blp.response(200, EventPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Risk events in the caller's reach (staff: those about their own work)."""
+        page = services.list_events(db.session, current_principal(), **args)
+        return {"items": services.event_views(db.session, page.items), "total": page.total,
+                "limit": page.limit, "offset": page.offset}  # fmt: skip
+
+
+@blp.route("/risk-events/<int:event_id>")
+class RiskEventById(MethodView):
+    @authenticated
+    @documents_errors(blp, 401, 404)
+    @blp.response(200, RiskEventOut)
+    def get(self, event_id: int) -> Any:
+        event = services.visible_event(db.session, current_principal(), event_id)
+        return services.event_views(db.session, [event])[0]
+
+
+def _answer(event: Any) -> Any:
+    db.session.commit()
+    return services.event_views(db.session, [event])[0]
+
+
+@blp.route("/risk-events/<int:event_id>/explain")
+class ExplainEvent(MethodView):
+    @requires(Action.EXPLAIN_RISK)
+    @documents_errors(blp, 401, 403, 404, 409, 422)
+    @blp.arguments(ExplainIn)
+    @blp.response(200, RiskEventOut)
+    def post(self, data: dict[str, Any], event_id: int) -> Any:
+        """The handler's explanation (an orange explained in time does not escalate)."""
+        return _answer(services.explain(db.session, current_principal(), event_id, data["text"]))
+
+
+@blp.route("/risk-events/<int:event_id>/acknowledge")
+class AcknowledgeEvent(MethodView):
+    @requires(Action.HANDLE_RISK)
+    @documents_errors(blp, 401, 403, 404, 409)
+    @blp.arguments(EmptyIn)
+    @blp.response(200, RiskEventOut)
+    def post(self, _data: dict[str, Any], event_id: int) -> Any:
+        return _answer(services.acknowledge(db.session, current_principal(), event_id))
+
+
+@blp.route("/risk-events/<int:event_id>/resolve")
+class ResolveEvent(MethodView):
+    @requires(Action.HANDLE_RISK)
+    @documents_errors(blp, 401, 403, 404, 409, 422)
+    @blp.arguments(ResolveIn)
+    @blp.response(200, RiskEventOut)
+    def post(self, data: dict[str, Any], event_id: int) -> Any:
+        """Close with a disposition (red: inspectors only); a frozen item runs again."""
+        return _answer(
+            services.resolve(
+                db.session, current_principal(), event_id, data["disposition"], data["note"]
+            )
+        )
+
+
+@blp.route("/risk-events/<int:event_id>/dismiss")
+class DismissEvent(MethodView):
+    @requires(Action.HANDLE_RISK)
+    @documents_errors(blp, 401, 403, 404, 409, 422)
+    @blp.arguments(DismissIn)
+    @blp.response(200, RiskEventOut)
+    def post(self, data: dict[str, Any], event_id: int) -> Any:
+        return _answer(services.dismiss(db.session, current_principal(), event_id, data["reason"]))
+
+
+@blp.route("/scan")
+class Scan(MethodView):
+    @requires(Action.RUN_SCAN)
+    @documents_errors(blp, 401, 403, 409)
+    @blp.arguments(ScanIn)
+    @blp.response(200, ScanOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Run one risk scan now: `{scanned, raised, updated, closed}`."""
+        result = services.scan_now(db.session, current_principal(), full=data["full"])
+        db.session.commit()
+        return result.as_dict()
+
+
+@blp.route("/policy")
+class PolicyView(MethodView):
+    @requires(Action.VIEW_POLICY)
+    @documents_errors(blp, 401, 403)
+    @blp.response(200, PolicyOut)
+    def get(self) -> Any:
+        """The policy in force, with every rule's description, defaults and parameters."""
+        return services.policy_view(db.session, current_principal())
+
+    @requires(Action.MANAGE_POLICY)
+    @documents_errors(blp, 401, 403, 422)
+    @blp.arguments(PolicyIn)
+    @blp.response(200, PolicyOut)
+    def put(self, data: dict[str, Any]) -> Any:
+        """A new version: the sections given replace the current ones (rules: per rule
+        and setting); every problem is reported with its path; audited."""
+        comment = data.pop("comment", None)
+        services.save_policy(db.session, current_principal(), data, comment)
+        db.session.commit()
+        return services.policy_view(db.session, current_principal())
+
+
+@blp.route("/policy/preview")
+class PolicyPreview(MethodView):
+    @requires(Action.PREVIEW_POLICY)
+    @documents_errors(blp, 401, 403, 422)
+    @blp.arguments(PreviewIn)
+    @blp.response(200, PreviewOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """What a scan would raise at `at` under `policy` (what-if), or on each day from
+        `from` to `to` (back-test, at most 92 days); writes nothing."""
+        answer = services.preview(db.session, current_principal(), **data)
+        db.session.rollback()
+        return answer
+
+
+@blp.route("/risk-values")
+class RiskValues(MethodView):
+    @authenticated
+    @documents_errors(blp, 401, 403, 404, 422)
+    @blp.arguments(RiskValueArgs, location="query")
+    @blp.response(200, RiskValuesOut)
+    def get(self, args: dict[str, Any]) -> Any:
+        """A unit's risk values (风险值, 1–5) on processes, nodes, posts and people."""
+        return services.risk_values(db.session, current_principal(), args["unit"])
+
+    @requires(Action.MANAGE_RISK_VALUES)
+    @documents_errors(blp, 401, 403, 404, 422)
+    @blp.arguments(RiskValueIn)
+    @blp.response(200, RiskValueOut)
+    def put(self, data: dict[str, Any]) -> Any:
+        """Set one risk value; the next scan scores with it."""
+        answer = services.set_risk_value(db.session, current_principal(), **data)
+        db.session.commit()
+        return answer
+
+
+@blp.route("/stats/risk")
+class RiskStats(MethodView):
+    @requires(Action.VIEW_STATS)
+    @documents_errors(blp, 401, 403, 404, 422)
+    @blp.arguments(StatsArgs, location="query")
+    @blp.response(200, StatsOut)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Counts and mean scores of the events raised in a time range, by unit, process,
+        node, level, rule or day (风险分时间段查询及统计)."""
+        return services.stats(db.session, current_principal(), **args)

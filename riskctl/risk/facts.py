@@ -1,0 +1,393 @@
+"""The facts rules judge, read set-based from the database for one scan.
+
+One instance per scan (or preview): each query runs once, whatever number of rules ask
+for its answer.  Every query sees the database *as of* ``scope.at`` — items started by
+then, tasks open then, steps and control hits up to then, field values rewound through
+later steps' changes — so that a preview at a past time is a back-test, not a guess.
+
+``scope.item_ids``/``scope.unit_ids`` narrow an incremental scan to what changed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+import sqlalchemy as sa
+
+from riskctl.controls.models import ControlHit
+from riskctl.core.db import DbSession
+from riskctl.process.models import ProcessDefinition
+from riskctl.workflow.models import Item, ItemStatus, Step, StepKind, Task
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Scope:
+    at: datetime
+    item_ids: frozenset[int] | None = None  # None: every item
+    unit_ids: frozenset[int] | None = None  # None: every unit
+    due_since: datetime | None = None  # incremental: tasks that fell due after this
+    historic: bool = False  # ``at`` is in the past: rewind field values
+
+    @property
+    def full(self) -> bool:
+        return self.item_ids is None and self.unit_ids is None
+
+
+@dataclass(frozen=True)
+class ItemFact:
+    id: int
+    unit_id: int
+    definition_id: int
+    process: str
+    category: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    started_by_id: int
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TaskFact:
+    id: int
+    item_id: int
+    unit_id: int
+    definition_id: int
+    node: str
+    post: str
+    due_at: datetime
+    assignee_id: int | None
+
+
+@dataclass(frozen=True)
+class HitFact:
+    id: int
+    kind: str
+    rule: str
+    rule_name: str
+    outcome: str
+    unit_id: int
+    person_id: int | None
+    item_id: int | None
+    definition_id: int | None
+    node: str | None
+    evidence: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class StepFact:
+    id: int
+    item_id: int
+    node: str
+    kind: str
+    person_id: int
+    post: str | None
+    decision: str | None
+    task_id: int | None
+    at: datetime
+    changed: tuple[str, ...] = ()
+
+
+@dataclass
+class ScanData:
+    session: DbSession
+    scope: Scope
+    _cache: dict[Any, Any] = field(default_factory=dict)
+
+    def _once(self, key: Any, load: Callable[[], T]) -> T:
+        if key not in self._cache:
+            self._cache[key] = load()
+        return cast(T, self._cache[key])
+
+    # -- narrowing ---------------------------------------------------------------------
+
+    def _items_in_scope(self, column: Any, *, by_unit: bool) -> Any:
+        """The WHERE clause of an incremental scan: the changed items, or (for rules
+        that weigh a unit's items together) every item of the changed units."""
+        scope = self.scope
+        if by_unit:
+            return sa.true() if scope.unit_ids is None else column.in_(sorted(scope.unit_ids))
+        return sa.true() if scope.item_ids is None else column.in_(sorted(scope.item_ids))
+
+    # -- items -------------------------------------------------------------------------
+
+    def items(self, category: str, *, by_unit: bool = False) -> list[ItemFact]:
+        return self._once(("items", category, by_unit), lambda: self._items(category, by_unit))
+
+    def _items(self, category: str, by_unit: bool) -> list[ItemFact]:
+        at = self.scope.at
+        # The status an item had at ``at``: it ended later, so it was running then.
+        status = sa.case(
+            (sa.and_(Item.ended_at.is_not(None), Item.ended_at <= at), Item.status),
+            else_=sa.literal(ItemStatus.RUNNING.value),
+        )
+        column = Item.unit_id if by_unit else Item.id
+        stmt = (
+            sa.select(
+                Item.id, Item.unit_id, Item.definition_id, ProcessDefinition.key,
+                ProcessDefinition.category, status, Item.started_at, Item.ended_at,
+                Item.started_by_id, Item.fields,
+            )
+            .join(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
+            .where(
+                ProcessDefinition.category == category,
+                Item.started_at <= at,
+                Item.status != ItemStatus.CANCELLED.value,
+                self._items_in_scope(column, by_unit=by_unit),
+            )
+            .order_by(Item.started_at, Item.id)
+        )  # fmt: skip
+        facts = [
+            ItemFact(
+                r[0], r[1], r[2], r[3], r[4], str(getattr(r[5], "value", r[5])), r[6],
+                r[7] if r[7] is not None and r[7] <= at else None, r[8], dict(r[9] or {}),
+            )
+            for r in self.session.execute(stmt)
+        ]  # fmt: skip
+        if self.scope.historic and facts:
+            self._rewind(facts)
+        return facts
+
+    def _rewind(self, facts: list[ItemFact]) -> None:
+        """Undo, newest first, the field changes steps made after ``at``."""
+        by_id = {f.id: f for f in facts}
+        later = self.session.execute(
+            sa.select(Step.item_id, Step.changes)
+            .where(
+                Step.item_id.in_(sorted(by_id)), Step.at > self.scope.at, Step.changes.is_not(None)
+            )
+            .order_by(Step.id.desc())
+        )
+        for item_id, changes in later:
+            for name, (old, _new) in (changes or {}).items():
+                if old is None:
+                    by_id[item_id].fields.pop(name, None)
+                else:
+                    by_id[item_id].fields[name] = old
+
+    def running_items(self) -> list[ItemFact]:
+        """Every item running at ``at``, whatever its category (for the item-overdue rule)."""
+        return self._once("running", self._running_items)
+
+    def _running_items(self) -> list[ItemFact]:
+        at = self.scope.at
+        stmt = (
+            sa.select(
+                Item.id, Item.unit_id, Item.definition_id, ProcessDefinition.key,
+                ProcessDefinition.category, Item.started_at, Item.started_by_id,
+            )
+            .join(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
+            .where(
+                Item.started_at <= at,
+                sa.or_(
+                    Item.status.in_([ItemStatus.RUNNING.value, ItemStatus.FROZEN.value]),
+                    Item.ended_at > at,
+                ),
+                self._items_in_scope(Item.id, by_unit=False),
+            )
+        )  # fmt: skip
+        return [
+            ItemFact(r[0], r[1], r[2], r[3], r[4], "running", r[5], None, r[6], {})
+            for r in self.session.execute(stmt)
+        ]
+
+    # -- tasks -------------------------------------------------------------------------
+
+    def overdue_tasks(self) -> list[TaskFact]:
+        """Tasks open at ``at`` whose due time had passed: one range scan on
+        (status, due_at) for the present, open-at-``at`` tasks for the past."""
+        return self._once("overdue", self._overdue_tasks)
+
+    def _overdue_tasks(self) -> list[TaskFact]:
+        scope, at = self.scope, self.scope.at
+        if scope.historic:
+            open_then = sa.and_(
+                Task.opened_at <= at, sa.or_(Task.closed_at.is_(None), Task.closed_at > at)
+            )
+        else:
+            open_then = Task.status == "open"
+        narrowing: sa.ColumnElement[bool] = sa.true()
+        if scope.item_ids is not None:
+            narrowing = Task.item_id.in_(sorted(scope.item_ids))
+            if scope.due_since is not None:
+                narrowing = sa.or_(narrowing, Task.due_at > scope.due_since)
+        stmt = (
+            sa.select(
+                Task.id, Task.item_id, Item.unit_id, Item.definition_id, Task.node, Task.post,
+                Task.due_at, Task.assignee_id,
+            )
+            .join(Item, Item.id == Task.item_id)
+            .where(open_then, Task.due_at < at, narrowing)
+        )  # fmt: skip
+        return [TaskFact(*r) for r in self.session.execute(stmt)]  # type: ignore[arg-type]
+
+    # -- control hits ------------------------------------------------------------------
+
+    def control_hits(self) -> list[HitFact]:
+        return self._once("hits", self._control_hits)
+
+    def _control_hits(self) -> list[HitFact]:
+        scope = self.scope
+        narrowing: sa.ColumnElement[bool] = sa.true()
+        if not scope.full:
+            # Hits about an item follow the item; static hits (no item) follow the unit.
+            narrowing = sa.or_(
+                ControlHit.item_id.in_(sorted(scope.item_ids or ())),
+                sa.and_(
+                    ControlHit.item_id.is_(None),
+                    ControlHit.unit_id.in_(sorted(scope.unit_ids or ())),
+                ),
+            )
+        stmt = (
+            sa.select(
+                ControlHit.id, ControlHit.kind, ControlHit.rule, ControlHit.rule_name,
+                ControlHit.outcome, ControlHit.unit_id, ControlHit.person_id,
+                ControlHit.item_id, Item.definition_id, ControlHit.node, ControlHit.evidence,
+                ControlHit.at,
+            )
+            .outerjoin(Item, Item.id == ControlHit.item_id)
+            .where(ControlHit.at <= scope.at, ControlHit.outcome != "refused", narrowing)
+        )  # fmt: skip
+        return [
+            HitFact(
+                r[0], r[1].value, r[2], r[3], r[4].value, r[5], r[6], r[7], r[8], r[9],
+                dict(r[10] or {}), r[11],
+            )
+            for r in self.session.execute(stmt)
+        ]  # fmt: skip
+
+    # -- steps -------------------------------------------------------------------------
+
+    def steps(self, item_ids: Iterable[int]) -> dict[int, list[StepFact]]:
+        """The steps (to ``at``) of some items, oldest first, by item."""
+        wanted = sorted(set(item_ids))
+        found: dict[int, list[StepFact]] = defaultdict(list)
+        for chunk in _chunks(wanted, 900):
+            rows = self.session.execute(
+                sa.select(
+                    Step.id, Step.item_id, Step.node, Step.kind, Step.person_id, Step.post,
+                    Step.decision, Step.task_id, Step.at, Step.changes,
+                )
+                .where(Step.item_id.in_(chunk), Step.at <= self.scope.at)
+                .order_by(Step.item_id, Step.id)
+            )  # fmt: skip
+            for r in rows:
+                found[r[1]].append(
+                    StepFact(
+                        r[0], r[1], r[2], r[3].value, r[4], r[5], r[6], r[7], r[8],
+                        tuple(sorted((r[9] or {}).keys())),
+                    )
+                )  # fmt: skip
+        return found
+
+    def handling(self) -> list[HandlingFact]:
+        """Per item, what irregular handling needs: returns, steps recorded after the
+        item ended, steps back-dated before an earlier one, completions without a task."""
+        return self._once("handling", self._handling)
+
+    def _handling(self) -> list[HandlingFact]:
+        at = self.scope.at
+        returns = sa.func.sum(sa.case((Step.decision == "return", 1), else_=0))
+        after_end = sa.func.sum(
+            sa.case(
+                (
+                    sa.and_(
+                        Item.ended_at.is_not(None),
+                        Step.at > Item.ended_at,
+                        Step.kind != StepKind.CANCEL.value,
+                    ),
+                    1,
+                ),
+                else_=0,
+            )
+        )
+        untasked = sa.func.sum(
+            sa.case(
+                (sa.and_(Step.kind == StepKind.COMPLETE.value, Step.task_id.is_(None)), 1), else_=0
+            )
+        )
+        # A step that says it happened before the step recorded just before it.
+        previous_at = sa.func.max(Step.at).over(
+            partition_by=Step.item_id, order_by=Step.id, rows=(None, -1)
+        )
+        ordered = (
+            sa.select(Step.item_id, Step.at, previous_at.label("previous_at"))
+            .where(Step.at <= at, self._items_in_scope(Step.item_id, by_unit=False))
+            .subquery()
+        )
+        backdated: dict[int, int] = dict(
+            self.session.execute(  # type: ignore[arg-type]
+                sa.select(ordered.c.item_id, sa.func.count())
+                .where(ordered.c.at < ordered.c.previous_at)
+                .group_by(ordered.c.item_id)
+            ).all()
+        )
+        stmt = (
+            sa.select(
+                Step.item_id, Item.unit_id, Item.definition_id, returns, after_end, untasked,
+            )
+            .join(Item, Item.id == Step.item_id)
+            .where(Step.at <= at, self._items_in_scope(Step.item_id, by_unit=False))
+            .group_by(Step.item_id, Item.unit_id, Item.definition_id)
+            .having(sa.or_(
+                returns > 0, after_end > 0, untasked > 0,
+                Step.item_id.in_(sorted(backdated) or [-1]),
+            ))
+        )  # fmt: skip
+        return [
+            HandlingFact(r[0], r[1], r[2], int(r[3] or 0), int(r[4] or 0), int(r[5] or 0),
+                         int(backdated.get(r[0], 0)))
+            for r in self.session.execute(stmt)
+        ]  # fmt: skip
+
+    def last_activity(self) -> dict[int, datetime | None]:
+        """Per unit (every unit in scope), the time of its latest step up to ``at``."""
+        return self._once("activity", self._last_activity)
+
+    def _last_activity(self) -> dict[int, datetime | None]:
+        from riskctl.org.models import Unit, UnitKind
+
+        units = sa.select(Unit.id).where(Unit.kind != UnitKind.COMMISSION)
+        if self.scope.unit_ids is not None:
+            units = units.where(Unit.id.in_(sorted(self.scope.unit_ids)))
+        found: dict[int, datetime | None] = {uid: None for uid in self.session.scalars(units)}
+        rows = self.session.execute(
+            sa.select(Item.unit_id, sa.func.max(Step.at))
+            .join(Item, Item.id == Step.item_id)
+            .where(Step.at <= self.scope.at, Item.unit_id.in_(sorted(found) or [-1]))
+            .group_by(Item.unit_id)
+        )
+        for unit_id, last in rows:
+            found[unit_id] = last
+        return found
+
+    def unit_opened(self) -> dict[int, datetime]:
+        """When each unit came onto the platform (its creation)."""
+        from riskctl.org.models import Unit
+
+        return self._once(
+            "opened", lambda: dict(self.session.execute(sa.select(Unit.id, Unit.created_at)).all())
+        )
+
+
+@dataclass(frozen=True)
+class HandlingFact:
+    item_id: int
+    unit_id: int
+    definition_id: int
+    returns: int
+    after_end: int
+    untasked: int
+    backdated: int
+
+
+def _chunks(values: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

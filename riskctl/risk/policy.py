@@ -1,0 +1,227 @@
+"""The risk policy: factors, level thresholds, escalation, routing and rule parameters.
+
+A policy is a JSON document (the body of ``risk_policy`` rows and of ``GET/PUT
+/api/v1/policy``).  Rule parameters are effective-dated and may be set per unit
+(jurisdiction): each rule has a list of entries ``{from, unit, values}``; the values in
+force for a unit on a day are the rule's defaults, then the platform entries (``unit``
+null) from on or before that day in date order, then the unit's own.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from riskctl.core.calendar import TimeLimit
+from riskctl.core.errors import ValidationFailed
+from riskctl.risk.models import Level
+from riskctl.risk.rules import REGISTRY
+
+CHANNELS = ("in_app", "sms", "screen")
+RECIPIENTS = ("handler", "discipline_leader", "inspectors")
+LEVEL_ORDER = (Level.RED, Level.ORANGE, Level.YELLOW)
+SINCE_EVER = "2000-01-01"
+
+
+def default_body() -> dict[str, Any]:
+    return {
+        "factors": {"1": 0.6, "2": 0.8, "3": 1.0, "4": 1.25, "5": 1.5},
+        "thresholds": {"red": 80, "orange": 50, "yellow": 20},
+        # An orange the handler has not explained within this becomes red.
+        "escalation": {"explain_within": "2wd"},
+        "routing": {
+            "yellow": {"channels": ["in_app"], "notify": ["handler"]},
+            "orange": {"channels": ["in_app", "sms"], "notify": ["handler", "discipline_leader"]},
+            "red": {
+                "channels": ["in_app", "sms", "screen"],
+                "notify": ["handler", "discipline_leader", "inspectors"],
+            },
+        },
+        "rules": {
+            code: {"enabled": True, "freeze_on_red": False, "params": []} for code in REGISTRY
+        },
+    }
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.details: list[dict[str, str]] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.details.append({"path": path, "message": message})
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def merged(
+    current: Mapping[str, Any], change: Mapping[str, Any], unit_codes: set[str]
+) -> dict[str, Any]:
+    """``current`` with the sections ``change`` gives replaced (rules: per rule and per
+    setting), validated as a whole; raises ``ValidationFailed`` with every problem."""
+    problems = _Problems()
+    known = {"factors", "thresholds", "escalation", "routing", "rules"}
+    for key in change:
+        if key not in known:
+            problems.add(key, f"unknown section; expected one of {', '.join(sorted(known))}")
+    body = copy.deepcopy(dict(current))
+    for key in ("factors", "thresholds", "escalation", "routing"):
+        if key in change:
+            body[key] = copy.deepcopy(change[key])
+    rules = change.get("rules", {})
+    if not isinstance(rules, dict):
+        problems.add("rules", "must be an object of rule code → settings")
+        rules = {}
+    for code, settings in rules.items():
+        if code not in REGISTRY:
+            problems.add(f"rules.{code}", "unknown rule")
+            continue
+        if not isinstance(settings, dict):
+            problems.add(f"rules.{code}", "must be an object {enabled, freeze_on_red, params}")
+            continue
+        for key in settings:
+            if key not in ("enabled", "freeze_on_red", "params"):
+                problems.add(f"rules.{code}.{key}", "unknown setting")
+        body["rules"][code] = {**body["rules"].get(code, {}), **copy.deepcopy(settings)}
+    _check(body, unit_codes, problems)
+    if problems.details:
+        raise ValidationFailed("the policy has problems", details=problems.details)
+    return body
+
+
+def _check(body: dict[str, Any], unit_codes: set[str], problems: _Problems) -> None:
+    factors = body.get("factors")
+    if not isinstance(factors, dict) or set(factors) != {"1", "2", "3", "4", "5"}:
+        problems.add("factors", "must give a factor for each risk value 1 to 5")
+    else:
+        values = [factors[str(v)] for v in range(1, 6)]
+        for value, factor in zip(range(1, 6), values, strict=True):
+            if not _number(factor) or not 0 < factor <= 5:
+                problems.add(f"factors.{value}", "must be a number above 0 and at most 5")
+        if all(_number(f) for f in values) and values != sorted(values):
+            problems.add("factors", "must not decrease as the risk value grows")
+    thresholds = body.get("thresholds")
+    if not isinstance(thresholds, dict) or set(thresholds) != {"red", "orange", "yellow"}:
+        problems.add("thresholds", "must give red, orange and yellow")
+    else:
+        for level, value in thresholds.items():
+            if not _number(value) or not 0 < value <= 100:
+                problems.add(f"thresholds.{level}", "must be a score above 0 and at most 100")
+        if all(_number(v) for v in thresholds.values()) and not (
+            thresholds["red"] > thresholds["orange"] > thresholds["yellow"]
+        ):
+            problems.add("thresholds", "must order red > orange > yellow")
+    escalation = body.get("escalation")
+    if not isinstance(escalation, dict) or set(escalation) != {"explain_within"}:
+        problems.add("escalation", "must be {explain_within: time limit, e.g. 2wd}")
+    else:
+        try:
+            TimeLimit.parse(escalation["explain_within"])
+        except ValueError as exc:
+            problems.add("escalation.explain_within", str(exc))
+    routing = body.get("routing")
+    if not isinstance(routing, dict) or set(routing) != {"red", "orange", "yellow"}:
+        problems.add("routing", "must give red, orange and yellow")
+    else:
+        for level, route in routing.items():
+            if not isinstance(route, dict) or set(route) != {"channels", "notify"}:
+                problems.add(f"routing.{level}", "must be {channels: [...], notify: [...]}")
+                continue
+            for key, allowed in (("channels", CHANNELS), ("notify", RECIPIENTS)):
+                value = route[key]
+                if not isinstance(value, list) or any(v not in allowed for v in value):
+                    problems.add(
+                        f"routing.{level}.{key}", f"must be a list of {', '.join(allowed)}"
+                    )
+    for code, settings in body.get("rules", {}).items():
+        rule, path = REGISTRY.get(code), f"rules.{code}"
+        if rule is None:
+            continue
+        for flag in ("enabled", "freeze_on_red"):
+            if not isinstance(settings.get(flag), bool):
+                problems.add(f"{path}.{flag}", "must be true or false")
+        if settings.get("freeze_on_red") and not rule.can_freeze:
+            problems.add(f"{path}.freeze_on_red", "this rule cannot freeze an item")
+        entries: Any = settings.get("params")
+        if not isinstance(entries, list):
+            problems.add(f"{path}.params", "must be a list of {from, unit, values}")
+            continue
+        for n, entry in enumerate(entries):
+            where = f"{path}.params[{n}]"
+            if not isinstance(entry, dict) or not set(entry) <= {"from", "unit", "values"}:
+                problems.add(where, "must be {from: YYYY-MM-DD, unit: code or null, values: {...}}")
+                continue
+            try:
+                date.fromisoformat(str(entry.get("from", "")))
+            except ValueError:
+                problems.add(f"{where}.from", "must be a date YYYY-MM-DD")
+            unit = entry.get("unit")
+            if unit is not None and unit not in unit_codes:
+                problems.add(f"{where}.unit", f"no unit {unit!r}")
+            given: Any = entry.get("values")
+            if not isinstance(given, dict) or not given:
+                problems.add(f"{where}.values", "must set at least one parameter")
+                continue
+            for name, value in given.items():
+                param = rule.params.get(name)
+                if param is None:
+                    problems.add(f"{where}.values.{name}", f"unknown parameter of {code}")
+                elif (why := param.check(value)) is not None:
+                    problems.add(f"{where}.values.{name}", why)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A policy compiled for use: what scoring and the rules ask of it, fast."""
+
+    version: int
+    body: Mapping[str, Any]
+    unit_codes: Mapping[int, str] = field(default_factory=dict)
+
+    def factor(self, risk: int | None) -> float:
+        return float(self.body["factors"][str(risk if risk in (1, 2, 3, 4, 5) else 3)])
+
+    def level(self, score: float) -> Level | None:
+        thresholds = self.body["thresholds"]
+        for level in LEVEL_ORDER:
+            if score >= thresholds[level.value]:
+                return level
+        return None
+
+    def enabled(self, code: str) -> bool:
+        return bool(self.body["rules"].get(code, {}).get("enabled", True))
+
+    def freezes(self, code: str) -> bool:
+        return bool(self.body["rules"].get(code, {}).get("freeze_on_red", False))
+
+    @property
+    def explain_within(self) -> TimeLimit:
+        return TimeLimit.parse(self.body["escalation"]["explain_within"])
+
+    def params(self, code: str, unit_id: int, on: date) -> Mapping[str, Any]:
+        return _resolve(self, code, self.unit_codes.get(unit_id), on)
+
+    def routing(self, level: Level) -> Mapping[str, Any]:
+        return self.body["routing"][level.value]  # type: ignore[no-any-return]
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+@lru_cache(maxsize=4096)
+def _resolve(policy: Policy, code: str, unit_code: str | None, on: date) -> Mapping[str, Any]:
+    values = REGISTRY[code].defaults()
+    entries = [
+        e for e in policy.body["rules"].get(code, {}).get("params", [])
+        if date.fromisoformat(e["from"]) <= on and e.get("unit") in (None, unit_code)
+    ]  # fmt: skip
+    # Platform entries first, then the unit's own; each in date order.
+    entries.sort(key=lambda e: (e.get("unit") is not None, e["from"]))
+    for entry in entries:
+        values.update(entry["values"])
+    return values

@@ -1,0 +1,51 @@
+"""The rule registry: every rule the scan runs, by code, in a stable order."""
+
+from __future__ import annotations
+
+from riskctl.risk.rules.base import Context, Param, Rule, Signal
+from riskctl.risk.rules.controls import CrossItemIncompatible, IncompatiblePosts
+from riskctl.risk.rules.handling import IrregularHandling
+from riskctl.risk.rules.platform import PlatformUnused
+from riskctl.risk.rules.procurement import (
+    JustUnderThreshold,
+    LateContract,
+    ShortTenderPeriod,
+    SingleBidder,
+    Splitting,
+    SupplierConcentration,
+)
+from riskctl.risk.rules.timing import ItemOverdue, StepOverdue
+from riskctl.risk.rules.works import (
+    ChangeOrderExcess,
+    DisposalBelowAppraisal,
+    DisposalWithoutCollectiveDecision,
+    LateFinalAccounts,
+    PaymentBeforeAcceptance,
+    PaymentOverBudget,
+)
+
+REGISTRY: dict[str, Rule] = {
+    rule.code: rule
+    for rule in (
+        IncompatiblePosts(),
+        CrossItemIncompatible(),
+        StepOverdue(),
+        ItemOverdue(),
+        IrregularHandling(),
+        JustUnderThreshold(),
+        Splitting(),
+        SingleBidder(),
+        ShortTenderPeriod(),
+        LateContract(),
+        SupplierConcentration(),
+        ChangeOrderExcess(),
+        PaymentBeforeAcceptance(),
+        LateFinalAccounts(),
+        DisposalBelowAppraisal(),
+        DisposalWithoutCollectiveDecision(),
+        PaymentOverBudget(),
+        PlatformUnused(),
+    )
+}
+
+__all__ = ["REGISTRY", "Context", "Param", "Rule", "Signal"]

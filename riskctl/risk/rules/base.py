@@ -1,0 +1,162 @@
+"""What every rule is: parameters, facts in, signals out.
+
+A rule is a small class.  ``collect`` asks ``ScanData`` for the facts it needs (the
+set-based SQL lives there, shared by all rules); ``evaluate`` is pure — plain facts and a
+context in, signals out — so that each rule is tested for a hit, a miss and its boundary
+without a database, and the same code answers a scan, a what-if preview and a back-test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from riskctl.core.calendar import WorkingCalendar
+
+if TYPE_CHECKING:
+    from riskctl.risk.facts import ScanData
+
+ParamKind = Literal[
+    "int", "number", "share", "money", "money_list", "text_list", "money_map", "int_map"
+]
+
+
+@dataclass(frozen=True)
+class Param:
+    default: Any
+    kind: ParamKind
+    help: str = ""
+
+    def check(self, value: Any) -> str | None:
+        """Why ``value`` is not acceptable for this parameter, or None."""
+        if self.kind == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            return None if ok else "must be a whole number ≥ 0"
+        if self.kind == "number":
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+            return None if ok else "must be a number ≥ 0"
+        if self.kind == "share":
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1
+            return None if ok else "must be a share between 0 (exclusive) and 1"
+        if self.kind == "money":
+            return None if money(value) is not None else 'must be an amount in yuan, e.g. "1000000"'
+        if self.kind == "money_list":
+            ok = isinstance(value, list) and all(money(v) is not None for v in value)
+            return None if ok else "must be a list of amounts in yuan"
+        if self.kind == "text_list":
+            ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+            return None if ok else "must be a list of texts"
+        if self.kind == "money_map":
+            ok = isinstance(value, dict) and all(
+                isinstance(k, str) and money(v) is not None for k, v in value.items()
+            )
+            return None if ok else "must map names to amounts in yuan"
+        if self.kind == "int_map":
+            ok = isinstance(value, dict) and all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                for k, v in value.items()
+            )
+            return None if ok else "must map names to whole numbers ≥ 0"
+        return f"unknown parameter kind {self.kind}"  # pragma: no cover
+
+
+def money(value: Any) -> Decimal | None:
+    """A stored money value (decimal string, as api.md keeps it) or None."""
+    if value is None or isinstance(value, bool | float):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() and amount >= 0 else None
+
+
+def day(value: Any) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def grow(base: float, per: float, amount: float) -> int:
+    """A severity that starts at ``base`` and grows by ``per`` for each unit of
+    ``amount`` (days late, percent over …), capped at 100."""
+    return max(0, min(100, round(base + per * max(0.0, amount))))
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A situation found by a rule, before scoring.  ``attribute_to`` asks the scan to
+    name the person (and node) from the item's steps: the last one who completed one of
+    those nodes — a rule about field values knows which node writes a field, not who."""
+
+    rule: str
+    unit_id: int
+    severity: int
+    evidence: Mapping[str, Any]
+    item_id: int | None = None
+    definition_id: int | None = None
+    node: str | None = None
+    person_id: int | None = None
+    post: str | None = None
+    subject: str | None = None
+    attribute_to: tuple[str, ...] = ()
+
+    @property
+    def identity(self) -> str:
+        parts = (self.rule, self.item_id, self.node, self.person_id, self.subject)
+        return "|".join("" if p is None else str(p) for p in parts)[:300]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What ``evaluate`` may know besides its facts: the time it judges, the working
+    calendar, and the rule's parameters for a unit on a day (thresholds are
+    effective-dated and may differ by jurisdiction)."""
+
+    at: datetime
+    calendar: WorkingCalendar
+    params_for: Callable[[int, date], Mapping[str, Any]]
+    # Which nodes of a process definition edit a field (for attributing a signal).
+    editors: Callable[[int, str], tuple[str, ...]] = field(default=lambda _d, _f: ())
+
+    @property
+    def today(self) -> date:
+        return self.calendar.local_date(self.at)
+
+    def params(self, unit_id: int, on: date | None = None) -> Mapping[str, Any]:
+        return self.params_for(unit_id, on or self.today)
+
+
+class Rule:
+    """Subclasses set the class attributes and implement ``collect`` and ``evaluate``."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]  # Chinese, as the monitor shows it
+    name_en: ClassVar[str]
+    description: ClassVar[str]
+    description_en: ClassVar[str]
+    params: ClassVar[Mapping[str, Param]] = {}
+    # "item": its facts change only when an item changes, so an incremental scan looks
+    # at the changed items; "unit": it weighs several items of a unit together, so it
+    # looks at every item of the changed units.  ``daily``: the passing of time alone
+    # changes its answer (lateness counted in days), so it is also judged in full at
+    # the first scan of each day.
+    reach: ClassVar[Literal["item", "unit"]] = "item"
+    daily: ClassVar[bool] = False
+    # A red on this rule may freeze the item (when the policy says so for this rule).
+    can_freeze: ClassVar[bool] = False
+
+    def defaults(self) -> dict[str, Any]:
+        return {key: p.default for key, p in self.params.items()}
+
+    def collect(self, data: ScanData) -> Any:
+        raise NotImplementedError
+
+    def evaluate(self, facts: Any, ctx: Context) -> Sequence[Signal]:
+        raise NotImplementedError

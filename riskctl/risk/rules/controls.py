@@ -1,0 +1,138 @@
+"""不相容岗位: control hits scored, and the cross-item pair no single check can see."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from riskctl.risk.facts import HitFact, ItemFact, ScanData, StepFact
+from riskctl.risk.rules.base import Context, Param, Rule, Signal
+
+_SEVERITY = {"dynamic": "severity_dynamic", "static": "severity_static",
+             "conflict_of_interest": "severity_conflict"}  # fmt: skip
+
+
+class IncompatiblePosts(Rule):
+    code = "incompatible_posts"
+    name = "不相容岗位未分离"
+    name_en = "Incompatible duties not separated"
+    description = (
+        "同一人办理了同一事项中不相容的两个环节、同时在岗两个不相容岗位，或与事项相对方存在"
+        "申报的利害关系（标记模式放行的控制命中）。已有缓释措施的命中只留痕、不计分。"
+    )
+    description_en = (
+        "One person did two incompatible steps of an item, holds two incompatible posts, or "
+        "declared a relation to the item's counterparty (hits let through in flag mode). "
+        "Hits under a valid mitigation stay visible but score nothing."
+    )
+    params: ClassVar[Mapping[str, Param]] = {
+        "severity_dynamic": Param(70, "int", "same person on both nodes of one item"),
+        "severity_static": Param(60, "int", "one person holding two incompatible posts"),
+        "severity_conflict": Param(80, "int", "declared relation to the counterparty"),
+    }
+    can_freeze = True
+
+    def collect(self, data: ScanData) -> list[HitFact]:
+        return data.control_hits()
+
+    def evaluate(self, facts: Sequence[HitFact], ctx: Context) -> list[Signal]:
+        signals = []
+        for hit in facts:
+            mitigated = hit.outcome == "mitigated"
+            params = ctx.params(hit.unit_id, ctx.calendar.local_date(hit.at))
+            severity = 0 if mitigated else int(params[_SEVERITY[hit.kind]])
+            signals.append(
+                Signal(
+                    self.code, hit.unit_id, severity,
+                    {"control_hit": hit.id, "kind": hit.kind, "control_rule": hit.rule,
+                     "control_rule_name": hit.rule_name, "outcome": hit.outcome,
+                     "mitigated": mitigated, "at": hit.at.isoformat(), **hit.evidence},
+                    item_id=hit.item_id, definition_id=hit.definition_id, node=hit.node,
+                    person_id=hit.person_id, subject=hit.rule,
+                )
+            )  # fmt: skip
+        return signals
+
+
+@dataclass(frozen=True)
+class LinkedItems:
+    procurements: dict[int, ItemFact]
+    contracts: list[ItemFact]
+    steps: dict[int, list[StepFact]]
+
+
+class CrossItemIncompatible(Rule):
+    code = "cross_item_incompatible"
+    name = "跨事项不相容岗位"
+    name_en = "Incompatible duties across linked items"
+    description = (
+        "同一人提出了采购需求，又在关联的合同事项中验收了该采购的货物或服务"
+        "（事项通过合同的“关联采购事项”相连）。"
+    )
+    description_en = (
+        "The same person wrote a procurement requirement and accepted the goods or services "
+        "of that procurement's contract in another item (linked by the contract's "
+        "procurement reference)."
+    )
+    params: ClassVar[Mapping[str, Param]] = {
+        "requirement_nodes": Param(
+            ["request"], "text_list", "procurement nodes that write the requirement"
+        ),
+        "acceptance_nodes": Param(["perform"], "text_list", "contract nodes that accept the goods"),
+        "link_field": Param(
+            ["procurement_ref"], "text_list", "contract fields naming the procurement item"
+        ),
+        "severity": Param(70, "int"),
+    }  # fmt: skip
+    reach = "unit"
+    can_freeze = True
+
+    def collect(self, data: ScanData) -> LinkedItems:
+        contracts = data.items("contract", by_unit=True)
+        procurements = {p.id: p for p in data.items("procurement", by_unit=True)}
+        # Parameters are per unit and day, so every field that could name an item counts
+        # here; ``evaluate`` keeps the ones its parameters name.
+        refs = {c.id: _refs(c, c.fields) & procurements.keys() for c in contracts}
+        wanted = {cid for cid, found in refs.items() if found} | set().union(*refs.values())
+        return LinkedItems(procurements, contracts, data.steps(wanted) if wanted else {})
+
+    def evaluate(self, facts: LinkedItems, ctx: Context) -> list[Signal]:
+        signals = []
+        for contract in facts.contracts:
+            params = ctx.params(contract.unit_id, ctx.calendar.local_date(contract.started_at))
+            for ref in sorted(_refs(contract, params["link_field"])):
+                procurement = facts.procurements.get(ref)
+                if procurement is None:
+                    continue
+                wrote = {
+                    s.person_id: s for s in facts.steps.get(ref, [])
+                    if s.kind == "complete" and s.node in params["requirement_nodes"]
+                }  # fmt: skip
+                for step in facts.steps.get(contract.id, []):
+                    if step.kind != "complete" or step.node not in params["acceptance_nodes"]:
+                        continue
+                    requirement = wrote.get(step.person_id)
+                    if requirement is None:
+                        continue
+                    signals.append(
+                        Signal(
+                            self.code, contract.unit_id, int(params["severity"]),
+                            {"procurement_item": ref, "requirement_step": requirement.id,
+                             "requirement_node": requirement.node,
+                             "requirement_at": requirement.at.isoformat(),
+                             "acceptance_step": step.id, "acceptance_at": step.at.isoformat()},
+                            item_id=contract.id, definition_id=contract.definition_id,
+                            node=step.node, person_id=step.person_id, subject=f"item:{ref}",
+                        )
+                    )  # fmt: skip
+        return signals
+
+
+def _refs(item: ItemFact, names: Any) -> set[int]:
+    refs = set()
+    for name in names:
+        value = item.fields.get(name)
+        if isinstance(value, str | int) and str(value).isdigit():
+            refs.add(int(value))
+    return refs

@@ -1,0 +1,56 @@
+"""Platform use: the seed's reported failure was pilot units that did not log in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from riskctl.risk.facts import ScanData
+from riskctl.risk.rules.base import Context, Param, Rule, Signal, grow
+
+
+@dataclass(frozen=True)
+class UnitActivity:
+    last_step: Mapping[int, datetime | None]
+    opened: Mapping[int, datetime]
+
+
+class PlatformUnused(Rule):
+    code = "platform_unused"
+    name = "平台未使用"
+    name_en = "Platform not used"
+    description = "单位连续若干个工作日没有在平台上办理任何事项（业务可能在线下办理）。"
+    description_en = "A unit with no item processed in the platform for N working days."
+    params: ClassVar[Mapping[str, Param]] = {
+        "max_idle_working_days": Param(10, "int"),
+        "severity": Param(30, "int", "one working day over"),
+        "per_working_day": Param(3, "number"),
+    }
+    reach = "unit"
+    daily = True
+
+    def collect(self, data: ScanData) -> UnitActivity:
+        return UnitActivity(data.last_activity(), data.unit_opened())
+
+    def evaluate(self, facts: UnitActivity, ctx: Context) -> list[Signal]:
+        signals = []
+        for unit_id, last in facts.last_step.items():
+            since = last or facts.opened.get(unit_id)
+            if since is None:
+                continue
+            params = ctx.params(unit_id)
+            idle = ctx.calendar.working_days_between(ctx.calendar.local_date(since), ctx.today)
+            over = idle - int(params["max_idle_working_days"])
+            if over > 0:
+                signals.append(
+                    Signal(
+                        self.code, unit_id,
+                        grow(params["severity"], params["per_working_day"], over - 1),
+                        {"last_activity": last.isoformat() if last else None,
+                         "idle_working_days": idle,
+                         "max_idle_working_days": params["max_idle_working_days"]},
+                    )
+                )  # fmt: skip
+        return signals

@@ -1,0 +1,90 @@
+"""Lateness (单环节超时, 整体超时), counted in working days of the Chinese calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+from riskctl.risk.facts import ItemFact, ScanData, TaskFact
+from riskctl.risk.rules.base import Context, Param, Rule, Signal, grow
+
+
+class StepOverdue(Rule):
+    code = "step_overdue"
+    name = "单环节超时"
+    name_en = "Step overdue"
+    description = "环节超过办理时限仍未办结；严重程度随超时的工作日数增加。"
+    description_en = "A step still open past its time limit; severity grows with working days late."
+    params: ClassVar[Mapping[str, Param]] = {
+        "base": Param(20, "int", "severity on the first day late"),
+        "per_working_day": Param(10, "number", "added for each working day late"),
+    }
+    daily = True
+
+    def collect(self, data: ScanData) -> list[TaskFact]:
+        return data.overdue_tasks()
+
+    def evaluate(self, facts: Sequence[TaskFact], ctx: Context) -> list[Signal]:
+        signals = []
+        for task in facts:
+            if task.due_at >= ctx.at:
+                continue
+            late = ctx.calendar.working_days_between(
+                ctx.calendar.local_date(task.due_at), ctx.today
+            )
+            params = ctx.params(task.unit_id)
+            signals.append(
+                Signal(
+                    self.code, task.unit_id,
+                    grow(params["base"], params["per_working_day"], late - 1),
+                    {"task": task.id, "due_at": task.due_at.isoformat(), "working_days_late": late},
+                    item_id=task.item_id, definition_id=task.definition_id, node=task.node,
+                    post=task.post, person_id=task.assignee_id,
+                )
+            )  # fmt: skip
+        return signals
+
+
+class ItemOverdue(Rule):
+    code = "item_overdue"
+    name = "整体超时"
+    name_en = "Item overdue"
+    description = "事项自发起起超过该类业务的整体办理时限（工作日）仍未办结。"
+    description_en = "An item still running past the overall limit of its category (working days)."
+    params: ClassVar[Mapping[str, Param]] = {
+        "limits": Param(
+            {"procurement": 60, "construction": 500, "assets": 40, "finance": 20,
+             "contract": 60, "major_decision": 30, "other": 30},
+            "int_map", "working days by process category; 'other' for the rest",
+        ),
+        "base": Param(20, "int"),
+        "per_working_day": Param(5, "number"),
+    }  # fmt: skip
+    daily = True
+
+    def collect(self, data: ScanData) -> list[ItemFact]:
+        return data.running_items()
+
+    def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
+        signals = []
+        for item in facts:
+            params = ctx.params(item.unit_id)
+            limits = params["limits"]
+            limit = limits.get(item.category, limits.get("other"))
+            if limit is None:
+                continue
+            started = ctx.calendar.local_date(item.started_at)
+            late = ctx.calendar.working_days_between(started, ctx.today) - int(limit)
+            if late <= 0:
+                continue
+            signals.append(
+                Signal(
+                    self.code, item.unit_id,
+                    grow(params["base"], params["per_working_day"], late - 1),
+                    {"started_at": item.started_at.isoformat(), "limit_working_days": limit,
+                     "working_days_late": late},
+                    item_id=item.id, definition_id=item.definition_id,
+                    person_id=item.started_by_id,
+                )
+            )  # fmt: skip
+        return signals

@@ -1,0 +1,452 @@
+"""The risk scan: rules judge the facts, signals are scored, events are reconciled.
+
+    score = min(100, severity × f(process) × f(node) × f(post) × f(person))
+
+One scan is one transaction: killed half-way, it leaves nothing; run twice, the second
+finds every event already there (identity = rule, item, node, person, subject; the
+partial unique index on active identities makes a duplicate impossible even for two
+scans at once, and on PostgreSQL a transaction-scoped advisory lock makes the second
+wait instead of fail).
+
+Incremental: between two scans of the same day under the same policy, only what
+changed since the previous scan is judged again — changed items (item-reach rules),
+their units (unit-reach rules), tasks that fell due since.  The first scan of a day,
+and any scan after a policy change, is full: lateness grows by days.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from riskctl.controls.models import ControlHit
+from riskctl.core import audit, calendar_store
+from riskctl.core.calendar import WorkingCalendar
+from riskctl.core.clock import utcnow
+from riskctl.core.db import DbSession
+from riskctl.core.errors import Conflict
+from riskctl.org.models import Person, Post, Unit
+from riskctl.process.definition import Definition
+from riskctl.process.services import published_by_id
+from riskctl.risk.facts import ScanData, Scope, StepFact
+from riskctl.risk.models import ACTIVE, EventStatus, Level, RiskEvent, RiskScan, RiskValue
+from riskctl.risk.policy import Policy
+from riskctl.risk.rules import REGISTRY, Context, Rule, Signal
+from riskctl.workflow.models import Item, ItemStatus
+
+# Changes committed a little after a scan's snapshot may carry an earlier updated_at;
+# looking back this far past the watermark catches them (a scan is idempotent).
+OVERLAP = timedelta(minutes=2)
+SCAN_LOCK = 0x5249534B  # "RISK": the advisory lock key that serialises scans
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A signal scored: what an event is, or would be, made of."""
+
+    signal: Signal
+    identity: str
+    node: str | None
+    person_id: int | None
+    post: str | None
+    score: float
+    level: Level | None
+    factors: Mapping[str, Any]
+
+
+@dataclass
+class ScanResult:
+    mode: str
+    at: datetime
+    scanned: int = 0  # rules × facts judged is not meaningful; signals found
+    raised: int = 0
+    updated: int = 0
+    closed: int = 0
+    hints: int = 0  # scored under the lowest threshold: recorded nowhere, counted here
+    frozen: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "at": self.at, "scanned": self.scanned, "raised": self.raised,
+                "updated": self.updated, "closed": self.closed, "hints": self.hints}  # fmt: skip
+
+
+# ---------------------------------------------------------------- judging and scoring
+
+
+class Weights:
+    """Risk values of processes, nodes, posts and people, read once per scan."""
+
+    def __init__(self, session: DbSession) -> None:
+        self.session = session
+        self.overrides = {
+            (u, p, n): r
+            for u, p, n, r in session.execute(
+                sa.select(RiskValue.unit_id, RiskValue.process, RiskValue.node, RiskValue.risk)
+            )
+        }
+        self.posts = {
+            (u, c): r for u, c, r in session.execute(sa.select(Post.unit_id, Post.code, Post.risk))
+        }
+        self.people = dict(session.execute(sa.select(Person.id, Person.risk)).all())  # type: ignore[arg-type]
+        self._definitions: dict[int, Definition] = {}
+
+    def definition(self, definition_id: int | None) -> Definition | None:
+        if definition_id is None:
+            return None
+        found = self._definitions.get(definition_id)
+        if found is None:
+            found = published_by_id(self.session, definition_id).definition
+            self._definitions[definition_id] = found
+        return found
+
+    def editors(self, definition_id: int, field_key: str) -> tuple[str, ...]:
+        definition = self.definition(definition_id)
+        if definition is None:
+            return ()
+        return tuple(n.key for n in definition.nodes if field_key in n.edits)
+
+    def values(
+        self, signal: Signal, node: str | None, post: str | None, person_id: int | None
+    ) -> dict[str, int]:
+        definition = self.definition(signal.definition_id)
+        process_risk = node_risk = 3
+        if definition is not None:
+            process_risk = self.overrides.get((signal.unit_id, definition.key, ""), definition.risk)
+            spec = definition.node_map.get(node) if node else None
+            if spec is not None:
+                node_risk = self.overrides.get(
+                    (signal.unit_id, definition.key, spec.key), spec.risk
+                )
+                post = post or spec.post
+        post_risk = self.posts.get((signal.unit_id, post), 3) if post else 3
+        person_risk = self.people.get(person_id, 3) if person_id else 3
+        return {
+            "process": process_risk,
+            "node": node_risk,
+            "post": post_risk,
+            "person": person_risk,
+        }
+
+
+def _attribute(
+    signal: Signal, steps: Mapping[int, list[StepFact]]
+) -> tuple[str | None, int | None, str | None]:
+    """(node, person, post) of a signal: as the rule said, or the last person who
+    completed one of the nodes it names on the item."""
+    if not signal.attribute_to or signal.item_id is None:
+        return signal.node, signal.person_id, signal.post
+    for step in reversed(steps.get(signal.item_id, [])):
+        if step.kind == "complete" and step.node in signal.attribute_to:
+            return step.node, step.person_id, step.post
+    return signal.attribute_to[0], None, None
+
+
+def score_signals(
+    signals: Sequence[Signal], policy: Policy, weights: Weights, data: ScanData
+) -> list[Scored]:
+    attributed = [s.item_id for s in signals if s.attribute_to and s.item_id is not None]
+    steps = data.steps(attributed) if attributed else {}
+    scored = []
+    for signal in signals:
+        node, person_id, post = _attribute(signal, steps)
+        risks = weights.values(signal, node, post, person_id)
+        product = float(signal.severity)
+        for risk in risks.values():
+            product *= policy.factor(risk)
+        score = round(min(100.0, product), 2)
+        factors: dict[str, Any] = {"severity": signal.severity}
+        factors.update({k: {"risk": v, "factor": policy.factor(v)} for k, v in risks.items()})
+        identity = Signal(
+            signal.rule, signal.unit_id, 0, {}, item_id=signal.item_id, node=node,
+            person_id=person_id, subject=signal.subject,
+        ).identity  # fmt: skip
+        scored.append(
+            Scored(signal, identity, node, person_id, post, score, policy.level(score), factors)
+        )
+    return scored
+
+
+def judge(
+    session: DbSession,
+    policy: Policy,
+    scope: Scope,
+    rules: Iterable[Rule],
+    calendar: WorkingCalendar,
+) -> tuple[list[Scored], ScanData, Weights]:
+    """Every rule's signals for ``scope``, scored.  Reads only."""
+    data = ScanData(session, scope)
+    weights = Weights(session)
+    signals: list[Signal] = []
+    for rule in rules:
+        ctx = Context(
+            scope.at, calendar,
+            params_for=functools.partial(policy.params, rule.code),
+            editors=weights.editors,
+        )  # fmt: skip
+        signals.extend(rule.evaluate(rule.collect(data), ctx))
+    # One signal per identity: several facts may point at one event (the worst wins).
+    best: dict[str, Scored] = {}
+    for scored in score_signals(signals, policy, weights, data):
+        kept = best.get(scored.identity)
+        if kept is None or scored.score > kept.score:
+            best[scored.identity] = scored
+    return list(best.values()), data, weights
+
+
+# ---------------------------------------------------------------- the scan
+
+
+def _changed_since(session: DbSession, since: datetime) -> tuple[frozenset[int], frozenset[int]]:
+    rows = session.execute(sa.select(Item.id, Item.unit_id).where(Item.updated_at > since)).all()
+    hits = session.execute(
+        sa.select(ControlHit.item_id, ControlHit.unit_id).where(ControlHit.at > since)
+    ).all()
+    items = {r[0] for r in rows} | {h[0] for h in hits if h[0] is not None}
+    units = {r[1] for r in rows} | {h[1] for h in hits}
+    return frozenset(items), frozenset(units)
+
+
+def _last_scan(session: DbSession) -> RiskScan | None:
+    return session.scalars(
+        sa.select(RiskScan)
+        .where(RiskScan.finished_at.is_not(None))
+        .order_by(RiskScan.id.desc())
+        .limit(1)
+    ).first()
+
+
+def run_scan(
+    session: DbSession, policy: Policy, *, at: datetime | None = None, full: bool = False
+) -> ScanResult:
+    """Judge, score and reconcile; the caller commits.  See the module docstring."""
+    at = at or utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(SCAN_LOCK)))
+    calendar = calendar_store.working_calendar(session)
+    previous = _last_scan(session)
+    incremental = (
+        not full and previous is not None and previous.policy_version == policy.version
+        and calendar.local_date(previous.at) == calendar.local_date(at) and previous.at <= at
+    )  # fmt: skip
+    rules = [r for r in REGISTRY.values() if policy.enabled(r.code)]
+    if incremental:
+        assert previous is not None
+        items, units = _changed_since(session, previous.at - OVERLAP)
+        scope = Scope(at, items, units, due_since=previous.at - OVERLAP)
+    else:
+        scope = Scope(at)
+    result = ScanResult("incremental" if incremental else "full", at)
+    scan = RiskScan(mode=result.mode, at=at, policy_version=policy.version, started_at=utcnow())
+    session.add(scan)
+    scored, _data, _weights = judge(session, policy, scope, rules, calendar)
+    result.scanned = len(scored)
+    try:
+        with session.begin_nested():
+            _reconcile(session, policy, scope, rules, scored, result)
+    except IntegrityError as exc:
+        raise Conflict(
+            "another scan raised the same events at the same time; nothing was written",
+            code="concurrent_scan",
+        ) from exc
+    scan.raised, scan.updated, scan.closed = result.raised, result.updated, result.closed
+    scan.scanned = result.scanned
+    scan.finished_at = utcnow()
+    return result
+
+
+def _covered(scope: Scope, rules: Sequence[Rule]) -> Any:
+    """The active events this scan judged again (and so may close)."""
+    if scope.full:
+        return RiskEvent.rule.in_([r.code for r in rules])
+    clauses = []
+    item_rules = [r.code for r in rules if r.reach == "item"]
+    unit_rules = [r.code for r in rules if r.reach == "unit"]
+    if item_rules and scope.item_ids:
+        clauses.append(
+            sa.and_(RiskEvent.rule.in_(item_rules), RiskEvent.item_id.in_(sorted(scope.item_ids)))
+        )
+    if unit_rules and scope.unit_ids:
+        clauses.append(
+            sa.and_(RiskEvent.rule.in_(unit_rules), RiskEvent.unit_id.in_(sorted(scope.unit_ids)))
+        )
+    return sa.or_(*clauses) if clauses else sa.false()
+
+
+def _reconcile(
+    session: DbSession, policy: Policy, scope: Scope, rules: Sequence[Rule],
+    scored: Sequence[Scored], result: ScanResult,
+) -> None:  # fmt: skip
+    now = scope.at
+    found = {s.identity: s for s in scored if s.level is not None}
+    result.hints = sum(1 for s in scored if s.level is None)
+    covered = session.scalars(
+        sa.select(RiskEvent).where(
+            RiskEvent.status.in_([s.value for s in ACTIVE]), _covered(scope, rules)
+        )
+    ).all()
+    active = {e.identity: e for e in covered}
+    covered_ids = {e.id for e in covered}
+    # Signals outside the covered set (an overdue task of an unchanged item) may match
+    # an active event too: fetch those by identity.
+    missing = [i for i in found if i not in active]
+    for chunk in (missing[n : n + 500] for n in range(0, len(missing), 500)):
+        for event in session.scalars(
+            sa.select(RiskEvent).where(
+                RiskEvent.identity.in_(chunk), RiskEvent.status.in_([s.value for s in ACTIVE])
+            )
+        ):
+            active[event.identity] = event
+    new_rows: list[RiskEvent] = []
+    for identity, s in found.items():
+        existing = active.get(identity)
+        if existing is None:
+            new_rows.append(_new_event(s, policy, now))
+            continue
+        event = existing
+        if _update(session, event, s, now):
+            result.updated += 1
+        if event.level is Level.RED and policy.freezes(event.rule):
+            _freeze(session, event, result)
+    if new_rows:
+        session.add_all(new_rows)
+        session.flush()
+        result.raised += len(new_rows)
+        for event in new_rows:
+            audit.record(
+                session, "risk_event.raise", target_type="risk_event", target_id=event.id,
+                unit_id=event.unit_id,
+                after={"rule": event.rule, "level": event.level.value, "score": event.score},
+            )  # fmt: skip
+            if event.level is Level.RED and policy.freezes(event.rule):
+                _freeze(session, event, result)
+    for identity, event in active.items():
+        if identity in found:
+            continue
+        if event.id not in covered_ids:
+            continue
+        if event.level is Level.RED:
+            # A red waits for an inspector's disposition even when its cause is gone.
+            if event.cause_cleared_at is None:
+                event.cause_cleared_at = now
+                event.updated_at = now
+                result.updated += 1
+            continue
+        event.status = EventStatus.AUTO_CLOSED
+        event.closed_at = now
+        event.updated_at = now
+        result.closed += 1
+        audit.record(
+            session, "risk_event.auto_close", target_type="risk_event", target_id=event.id,
+            unit_id=event.unit_id, after={"status": "auto_closed"},
+        )  # fmt: skip
+
+
+def _new_event(s: Scored, policy: Policy, now: datetime) -> RiskEvent:
+    assert s.level is not None
+    return RiskEvent(
+        identity=s.identity, rule=s.signal.rule, unit_id=s.signal.unit_id,
+        item_id=s.signal.item_id, node=s.node, person_id=s.person_id, post=s.post,
+        subject=s.signal.subject, severity=s.signal.severity, score=s.score, level=s.level,
+        factors=dict(s.factors), evidence=dict(s.signal.evidence), status=EventStatus.OPEN,
+        policy_version=policy.version, level_since=now, created_at=now, updated_at=now,
+    )  # fmt: skip
+
+
+def _update(session: DbSession, event: RiskEvent, s: Scored, now: datetime) -> bool:
+    """Re-score an active event; True when anything changed.  An escalated event stays
+    red; an upgrade restarts the escalation wait, a downgrade does not."""
+    assert s.level is not None
+    level = Level.RED if event.escalated else s.level
+    changed = (
+        event.score != s.score or event.level is not level or event.severity != s.signal.severity
+        or event.evidence != dict(s.signal.evidence) or event.cause_cleared_at is not None
+    )  # fmt: skip
+    if not changed:
+        return False
+    if level.rank > event.level.rank:
+        event.level_since = now
+    if level is not event.level:
+        audit.record(
+            session, "risk_event.regrade", target_type="risk_event", target_id=event.id,
+            unit_id=event.unit_id, before={"level": event.level.value, "score": event.score},
+            after={"level": level.value, "score": s.score},
+        )  # fmt: skip
+    event.level, event.score, event.severity = level, s.score, s.signal.severity
+    event.factors, event.evidence = dict(s.factors), dict(s.signal.evidence)
+    event.cause_cleared_at = None
+    event.updated_at = now
+    return True
+
+
+def _freeze(session: DbSession, event: RiskEvent, result: ScanResult) -> None:
+    """Stop work on the item until an inspector disposes of the red (policy per rule)."""
+    if event.item_id is None:
+        return
+    done = session.execute(
+        sa.update(Item)
+        .where(Item.id == event.item_id, Item.status == ItemStatus.RUNNING)
+        .values(status=ItemStatus.FROZEN, revision=Item.revision + 1, updated_at=utcnow())
+    )
+    if done.rowcount:  # type: ignore[attr-defined]
+        result.frozen.append(event.item_id)
+        audit.record(
+            session, "item.freeze", target_type="item", target_id=event.item_id,
+            unit_id=event.unit_id, after={"risk_event": event.id, "rule": event.rule},
+        )  # fmt: skip
+
+
+# ---------------------------------------------------------------- escalation
+
+
+def escalate(session: DbSession, policy: Policy, *, at: datetime | None = None) -> int:
+    """Oranges not explained within the policy's wait become red."""
+    at = at or utcnow()
+    calendar = calendar_store.working_calendar(session)
+    wait = policy.explain_within
+    candidates = session.scalars(
+        sa.select(RiskEvent).where(
+            RiskEvent.level == Level.ORANGE,
+            RiskEvent.status.in_([EventStatus.OPEN.value, EventStatus.ACKNOWLEDGED.value]),
+        )
+    ).all()
+    count = 0
+    for event in candidates:
+        if calendar.due_at(event.level_since, wait) > at:
+            continue
+        event.level, event.escalated, event.level_since, event.updated_at = Level.RED, True, at, at
+        count += 1
+        audit.record(
+            session, "risk_event.escalate", target_type="risk_event", target_id=event.id,
+            unit_id=event.unit_id, before={"level": "orange"},
+            after={"level": "red", "reason": f"not explained within {wait}"},
+        )  # fmt: skip
+        if policy.freezes(event.rule):
+            _freeze(session, event, ScanResult("escalation", at))
+    return count
+
+
+def unit_codes(session: DbSession) -> dict[int, str]:
+    return dict(session.execute(sa.select(Unit.id, Unit.code)).all())  # type: ignore[arg-type]
+
+
+def fiscal_year(calendar: WorkingCalendar, moment: datetime) -> int:
+    return calendar.local_date(moment).year
+
+
+def days_between(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def group_by_level(scored: Iterable[Scored]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for s in scored:
+        if s.level is not None:
+            counts[s.level.value] += 1
+    return dict(counts)
