@@ -117,6 +117,35 @@ def _delete_override(c, h):
     return c.delete(day, headers=h)
 
 
+def _event(unit, level="orange"):
+    """A risk event about the work of ``unit``'s handler, written straight to the table."""
+    from riskctl.extensions import db
+    from riskctl.org.models import Person, Unit
+    from riskctl.risk.models import EventStatus, Level, RiskEvent
+
+    session = db.session
+    unit_id = session.query(Unit.id).filter(Unit.code == unit).scalar()
+    person_id = session.query(Person.id).filter(Person.username == HANDLER[unit]).scalar()
+    event = RiskEvent(
+        identity=f"matrix|{next(_seq)}", rule="step_overdue", unit_id=unit_id,
+        person_id=person_id, severity=60, score=60.0 if level == "orange" else 90.0,
+        level=Level(level), factors={"severity": 60}, evidence={}, status=EventStatus.OPEN,
+        policy_version=0,
+    )  # fmt: skip
+    session.add(event)
+    session.flush()
+    return event.id
+
+
+def _on_event(c, h, unit, action, body=None, level="orange"):
+    return c.post(f"/api/v1/risk-events/{_event(unit, level)}/{action}", headers=h, json=body or {})
+
+
+def _thresholds():
+    yellow = 21 + next(_seq) % 20
+    return {"thresholds": {"red": 80, "orange": 50, "yellow": yellow}}
+
+
 def _pair(unit):
     return {"posts": ["handler", "acceptor"], "mode": "flag", "name": "矩阵"}
 
@@ -278,6 +307,59 @@ ENDPOINTS = [
      lambda c, h, u, p: _delete_override(c, h),
      {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
       "admin": (204, 204)}),
+    ("GET", "/api/v1/risk-events",
+     lambda c, h, u, p: c.get(f"/api/v1/risk-events?unit={u}", headers=h),
+     {"staff": (OK, NO), "discipline_leader": (OK, NO), "inspector": (OK, NO),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/risk-events/<int:event_id>",
+     lambda c, h, u, p: c.get(f"/api/v1/risk-events/{_event(u)}", headers=h),
+     {"staff": (OK, 404), "discipline_leader": (OK, 404), "inspector": (OK, 404),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/risk-events/<int:event_id>/explain",
+     lambda c, h, u, p: _on_event(c, h, u, "explain", {"text": "矩阵说明"}),
+     {"staff": (OK, 404), "discipline_leader": (NO, 404), "inspector": (NO, 404),
+      "admin": (NO, NO)}),
+    ("POST", "/api/v1/risk-events/<int:event_id>/acknowledge",
+     lambda c, h, u, p: _on_event(c, h, u, "acknowledge"),
+     {"staff": (NO, NO), "discipline_leader": (OK, 404), "inspector": (OK, 404),
+      "admin": (NO, NO)}),
+    ("POST", "/api/v1/risk-events/<int:event_id>/resolve",
+     lambda c, h, u, p: _on_event(c, h, u, "resolve", {"disposition": "reminder_talk"}, "red"),
+     {"staff": (NO, NO), "discipline_leader": (NO, 404), "inspector": (OK, 404),
+      "admin": (NO, NO)}),
+    ("POST", "/api/v1/risk-events/<int:event_id>/dismiss",
+     lambda c, h, u, p: _on_event(c, h, u, "dismiss", {"reason": "矩阵"}),
+     {"staff": (NO, NO), "discipline_leader": (OK, 404), "inspector": (OK, 404),
+      "admin": (NO, NO)}),
+    ("POST", "/api/v1/scan",
+     lambda c, h, u, p: c.post("/api/v1/scan", headers=h, json={}),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/policy",
+     lambda c, h, u, p: c.get("/api/v1/policy", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("PUT", "/api/v1/policy",
+     lambda c, h, u, p: c.put("/api/v1/policy", headers=h, json=_thresholds()),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/policy/preview",
+     lambda c, h, u, p: c.post("/api/v1/policy/preview", headers=h, json={}),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/risk-values",
+     lambda c, h, u, p: c.get(f"/api/v1/risk-values?unit={u}", headers=h),
+     {"staff": (OK, NO), "discipline_leader": (OK, NO), "inspector": (OK, NO),
+      "admin": (OK, OK)}),
+    ("PUT", "/api/v1/risk-values",
+     lambda c, h, u, p: c.put("/api/v1/risk-values", headers=h,
+                              json={"unit": u, "target": "post", "post": "cashier", "risk": 5}),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/stats/risk",
+     lambda c, h, u, p: c.get(f"/api/v1/stats/risk?group_by=rule&unit={u}", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (OK, NO), "inspector": (OK, NO),
+      "admin": (OK, OK)}),
 ]  # fmt: skip
 PUBLIC = {("GET", "/api/v1/healthz"), ("GET", "/api/v1/readyz"), ("POST", "/api/v1/auth/token")}
 

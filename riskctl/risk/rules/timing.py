@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import ClassVar
 
 from riskctl.risk.facts import ItemFact, ScanData, TaskFact
@@ -29,9 +30,9 @@ class StepOverdue(Rule):
         for task in facts:
             if task.due_at >= ctx.at:
                 continue
-            late = ctx.calendar.working_days_between(
-                ctx.calendar.local_date(task.due_at), ctx.today
-            )
+            # Due at 24:00 of its last day: that day, not the next, is the one it had.
+            last_day = ctx.calendar.local_date(task.due_at - timedelta(microseconds=1))
+            late = ctx.calendar.working_days_between(last_day, ctx.today)
             params = ctx.params(task.unit_id)
             signals.append(
                 Signal(

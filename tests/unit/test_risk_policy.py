@@ -1,0 +1,82 @@
+"""The policy: validation with paths, effective-dated parameters, factors and levels."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from riskctl.core.errors import ValidationFailed
+from riskctl.risk.models import Level
+from riskctl.risk.policy import Policy, default_body, merged
+
+
+def problems(change: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(ValidationFailed) as caught:
+        merged(default_body(), change, {"czj", "jw"})
+    return {d["path"]: d["message"] for d in caught.value.details}
+
+
+def test_every_problem_is_reported_with_its_path() -> None:
+    found = problems({
+        "factors": {"1": 0.6, "2": 0.8, "3": 1.0, "4": 0.9, "5": 0},
+        "thresholds": {"red": 50, "orange": 60, "yellow": 20},
+        "rules": {
+            "no_such_rule": {},
+            "step_overdue": {"params": [
+                {"from": "2026-13-01", "values": {"base": -1}},
+                {"from": "2026-01-01", "unit": "nowhere", "values": {"nonsense": 1}},
+            ]},
+            "item_overdue": {"freeze_on_red": True},
+        },
+    })  # fmt: skip
+    assert set(found) == {
+        "factors.5", "factors", "thresholds", "rules.no_such_rule",
+        "rules.step_overdue.params[0].from", "rules.step_overdue.params[0].values.base",
+        "rules.step_overdue.params[1].unit", "rules.step_overdue.params[1].values.nonsense",
+        "rules.item_overdue.freeze_on_red",
+    }  # fmt: skip
+
+
+def test_a_valid_change_replaces_only_what_it_names() -> None:
+    body = merged(default_body(), {"thresholds": {"red": 90, "orange": 60, "yellow": 30},
+                                   "rules": {"incompatible_posts": {"freeze_on_red": True}}},
+                  {"czj"})  # fmt: skip
+    assert body["thresholds"]["red"] == 90 and body["factors"] == default_body()["factors"]
+    assert body["rules"]["incompatible_posts"] == {
+        "enabled": True, "freeze_on_red": True, "params": [],
+    }  # fmt: skip
+
+
+def test_parameters_are_effective_dated_and_a_unit_beats_the_platform() -> None:
+    body = merged(default_body(), {"rules": {"procurement_splitting": {"params": [
+        {"from": "2026-01-01", "unit": None, "values": {"open_tender_threshold": "3000000"}},
+        {"from": "2027-01-01", "unit": None, "values": {"open_tender_threshold": "5000000"}},
+        {"from": "2026-07-01", "unit": "czj", "values": {"open_tender_threshold": "2000000"}},
+    ]}}}, {"czj", "wjj"})  # fmt: skip
+    policy = Policy(2, body, {1: "czj", 2: "wjj"})
+    threshold = lambda unit, day: policy.params("procurement_splitting", unit, day)[  # noqa: E731
+        "open_tender_threshold"
+    ]
+    assert threshold(2, date(2025, 12, 31)) == "4000000"  # the rule's default
+    assert threshold(2, date(2026, 1, 1)) == "3000000"
+    assert threshold(1, date(2026, 6, 30)) == "3000000"
+    assert threshold(1, date(2026, 7, 1)) == "2000000"
+    assert threshold(1, date(2027, 6, 1)) == "2000000"  # the unit's own still wins
+    assert threshold(2, date(2027, 6, 1)) == "5000000"
+
+
+@pytest.mark.parametrize(
+    ("score", "level"),
+    [(100, Level.RED), (80, Level.RED), (79.99, Level.ORANGE), (50, Level.ORANGE),
+     (49.99, Level.YELLOW), (20, Level.YELLOW), (19.99, None)],
+)  # fmt: skip
+def test_levels_by_threshold(score: float, level: Level | None) -> None:
+    assert Policy(0, default_body()).level(score) is level
+
+
+def test_factor_table_and_neutral_default() -> None:
+    policy = Policy(0, default_body())
+    assert [policy.factor(v) for v in (1, 2, 3, 4, 5)] == [0.6, 0.8, 1.0, 1.25, 1.5]
+    assert policy.factor(None) == 1.0

@@ -1,0 +1,346 @@
+"""Every rule's pure ``evaluate``: a hit, a miss and the boundary between them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from riskctl.core.calendar import WorkingCalendar
+from riskctl.risk.facts import HandlingFact, HitFact, ItemFact, StepFact, TaskFact
+from riskctl.risk.rules import REGISTRY, Context, Rule, Signal
+from riskctl.risk.rules.controls import LinkedItems
+from riskctl.risk.rules.platform import UnitActivity
+from riskctl.risk.rules.works import ItemsWithSteps, add_months
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CAL = WorkingCalendar()
+AT = datetime(2026, 11, 25, 12, 0, tzinfo=SHANGHAI).astimezone(UTC)  # a Wednesday
+TODAY = date(2026, 11, 25)
+
+
+def ctx(rule: Rule, **params: Any) -> Context:
+    values = {**rule.defaults(), **params}
+    return Context(AT, CAL, lambda _u, _d: values, editors=lambda _d, f: (f"writes_{f}",))
+
+
+def run(code: str, facts: Any, **params: Any) -> list[Signal]:
+    rule = REGISTRY[code]
+    return list(rule.evaluate(facts, ctx(rule, **params)))
+
+
+def noon(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def working_days_ago(n: int) -> date:
+    """The day with exactly ``n`` working days in (day, TODAY]."""
+    day = TODAY
+    while CAL.working_days_between(day, TODAY) < n:
+        day -= timedelta(days=1)
+    while CAL.working_days_between(day - timedelta(days=1), TODAY) == n:
+        day -= timedelta(days=1)
+    return day
+
+
+def item(
+    id: int = 1, category: str = "procurement", status: str = "running",
+    started: date = date(2026, 6, 1), **fields: Any,
+) -> ItemFact:  # fmt: skip
+    return ItemFact(id, 7, 3, category, category, status, noon(started), None, 9, dict(fields))
+
+
+def step(id: int, item_id: int, node: str, person: int, decision: str | None = None) -> StepFact:
+    return StepFact(id, item_id, node, "complete", person, None, decision, id, noon(TODAY))
+
+
+# ---------------------------------------------------------------- incompatible posts
+
+
+def _hit(kind: str, outcome: str = "flagged") -> HitFact:
+    return HitFact(1, kind, "procurement:a~b", "需求与审批", outcome, 7, 5, 11, 3, "review", {}, AT)
+
+
+@pytest.mark.parametrize(
+    ("kind", "severity"), [("dynamic", 70), ("static", 60), ("conflict_of_interest", 80)]
+)
+def test_incompatible_posts_scores_a_flagged_hit_by_kind(kind: str, severity: int) -> None:
+    (signal,) = run("incompatible_posts", [_hit(kind)])
+    assert (signal.severity, signal.item_id, signal.node, signal.person_id) == (
+        severity, 11, "review", 5,
+    )  # fmt: skip
+    assert signal.evidence["control_hit"] == 1 and signal.evidence["mitigated"] is False
+
+
+def test_incompatible_posts_mitigated_hit_stays_visible_and_scores_nothing() -> None:
+    (signal,) = run("incompatible_posts", [_hit("dynamic", "mitigated")])
+    assert signal.severity == 0 and signal.evidence["mitigated"] is True
+
+
+def test_cross_item_requirement_writer_accepting_the_linked_contract() -> None:
+    procurement = item(1)
+    contract = item(2, "contract", procurement_ref="1")
+    steps = {1: [step(10, 1, "request", 5)], 2: [step(20, 2, "perform", 5)]}
+    (signal,) = run("cross_item_incompatible", LinkedItems({1: procurement}, [contract], steps))
+    assert (signal.item_id, signal.person_id, signal.node) == (2, 5, "perform")
+    assert signal.evidence["requirement_step"] == 10 and signal.subject == "item:1"
+    # miss: someone else accepted
+    steps[2] = [step(20, 2, "perform", 6)]
+    assert run("cross_item_incompatible", LinkedItems({1: procurement}, [contract], steps)) == []
+    # boundary: same person, but on a node that is not an acceptance
+    steps[2] = [step(20, 2, "pay", 5)]
+    assert run("cross_item_incompatible", LinkedItems({1: procurement}, [contract], steps)) == []
+    steps[2] = [step(20, 2, "pay", 5)]
+    assert run("cross_item_incompatible", LinkedItems({1: procurement}, [contract], steps),
+               acceptance_nodes=["pay"]) != []  # fmt: skip
+
+
+# ---------------------------------------------------------------- lateness
+
+
+def _task(due: datetime) -> TaskFact:
+    return TaskFact(1, 11, 7, 3, "review", "section_chief", due, None)
+
+
+def test_step_overdue_grows_by_working_day_late() -> None:
+    yesterday = CAL.end_of_day(working_days_ago(1))
+    (first,) = run("step_overdue", [_task(yesterday)])
+    assert first.severity == 20 and first.evidence["working_days_late"] == 1
+    (third,) = run("step_overdue", [_task(CAL.end_of_day(working_days_ago(3)))])
+    assert third.severity == 40
+    assert first.post == "section_chief" and first.node == "review"
+
+
+def test_step_overdue_boundary_is_the_due_time() -> None:
+    assert run("step_overdue", [_task(AT)]) == []
+    (signal,) = run("step_overdue", [_task(AT - timedelta(seconds=1))])
+    assert signal.severity == 20
+
+
+def test_item_overdue_counts_working_days_against_the_category_limit() -> None:
+    on_time = item(category="finance", started=working_days_ago(20))
+    late = item(category="finance", started=working_days_ago(21))
+    assert run("item_overdue", [on_time]) == []
+    (signal,) = run("item_overdue", [late])
+    assert signal.severity == 20 and signal.evidence["limit_working_days"] == 20
+    assert signal.person_id == 9  # the person who started it
+    (later,) = run("item_overdue", [item(category="finance", started=working_days_ago(25))])
+    assert later.severity == 20 + 4 * 5
+
+
+def test_irregular_handling_returns_over_the_limit() -> None:
+    fact = HandlingFact(11, 7, 3, returns=3, after_end=0, untasked=0, backdated=0)
+    (signal,) = run("irregular_handling", [fact])
+    assert signal.subject == "returns" and signal.severity == 30
+    at_limit = HandlingFact(11, 7, 3, returns=2, after_end=0, untasked=0, backdated=0)
+    assert run("irregular_handling", [at_limit]) == []
+
+
+def test_irregular_handling_after_end_skipped_and_backdated() -> None:
+    fact = HandlingFact(11, 7, 3, returns=0, after_end=1, untasked=2, backdated=1)
+    found = {s.subject: s.severity for s in run("irregular_handling", [fact])}
+    assert found == {"after_end": 60, "untasked": 60, "backdated": 70}
+    assert run("irregular_handling", [HandlingFact(11, 7, 3, 0, 0, 0, 0)]) == []
+
+
+# ---------------------------------------------------------------- procurement
+
+
+@pytest.mark.parametrize(
+    ("amount", "hit"),
+    [("950000", True), ("999999.99", True), ("949999.99", False), ("1000000", False)],
+)
+def test_just_under_threshold_band(amount: str, hit: bool) -> None:
+    signals = run("procurement_just_under_threshold", [item(amount=amount)])
+    assert bool(signals) is hit
+    if hit:
+        assert signals[0].subject == "1000000" and signals[0].attribute_to == ("writes_amount",)
+
+
+def _purchase(
+    id: int, amount: str, method: str = "询价", started: date = date(2026, 3, 1)
+) -> ItemFact:
+    return item(id, started=started, amount=amount, method=method, budget_project="办公设备",
+                item_category="货物")  # fmt: skip
+
+
+def test_splitting_hits_the_purchase_that_crosses_the_open_tender_threshold() -> None:
+    facts = [_purchase(1, "2500000"), _purchase(2, "1500000.01"), _purchase(3, "10")]
+    (signal,) = run("procurement_splitting", facts)
+    assert signal.item_id == 2 and signal.subject == "2026/办公设备/货物"
+    assert signal.evidence["total"] == "4000010.01" and len(signal.evidence["items"]) == 3
+
+
+def test_splitting_boundary_and_misses() -> None:
+    assert run("procurement_splitting", [_purchase(1, "2500000"), _purchase(2, "1500000")]) == []
+    open_tender = [_purchase(1, "2500000"), _purchase(2, "2500000", method="公开招标")]
+    assert run("procurement_splitting", open_tender) == []
+    other_year = [_purchase(1, "2500000"), _purchase(2, "2500000", started=date(2025, 3, 1))]
+    assert run("procurement_splitting", other_year) == []
+    assert run("procurement_splitting", [_purchase(1, "5000000")]) == []  # one purchase
+
+
+@pytest.mark.parametrize(
+    ("method", "bidders", "hit"),
+    [("公开招标", 1, True), ("公开招标", 2, False), ("单一来源", 1, False)],
+)
+def test_single_bidder(method: str, bidders: int, hit: bool) -> None:
+    assert bool(run("procurement_single_bidder", [item(method=method, bidders=bidders)])) is hit
+
+
+@pytest.mark.parametrize(("end", "hit"), [("2026-11-20", True), ("2026-11-21", False)])
+def test_short_tender_period_open_tender_20_days(end: str, hit: bool) -> None:
+    facts = [item(method="公开招标", tender_start="2026-11-01", tender_end=end)]
+    signals = run("procurement_short_tender_period", facts)
+    assert bool(signals) is hit
+    if hit:
+        assert signals[0].severity == 60 and signals[0].evidence["days"] == 19
+
+
+@pytest.mark.parametrize(("signed", "hit"), [("2026-10-31", False), ("2026-11-01", True)])
+def test_late_contract_30_days_after_award(signed: str, hit: bool) -> None:
+    signals = run("procurement_late_contract", [item(awarded_on="2026-10-01", signed_on=signed)])
+    assert bool(signals) is hit
+    if hit:
+        assert signals[0].severity == 40 and signals[0].evidence["days_late"] == 1
+
+
+def test_late_contract_unsigned_counts_to_today_while_running() -> None:
+    awarded = (TODAY - timedelta(days=31)).isoformat()
+    assert run("procurement_late_contract", [item(awarded_on=awarded)]) != []
+    assert run("procurement_late_contract", [item(awarded_on=awarded, status="completed")]) == []
+    on_time = (TODAY - timedelta(days=30)).isoformat()
+    assert run("procurement_late_contract", [item(awarded_on=on_time)]) == []
+
+
+def _award(id: int, supplier: str, amount: str) -> ItemFact:
+    return item(id, supplier=supplier, contract_amount=amount,
+                awarded_on=(TODAY - timedelta(days=10)).isoformat())  # fmt: skip
+
+
+def test_supplier_concentration_over_the_share() -> None:
+    facts = [
+        _award(1, "甲", "40"),
+        _award(2, "甲", "20"),
+        _award(3, "乙", "20"),
+        _award(4, "丙", "20"),
+    ]
+    (signal,) = run("procurement_supplier_concentration", facts)
+    assert signal.subject == "supplier:甲" and signal.evidence["share"] == 0.6
+    assert signal.severity == 50 + 10
+
+
+def test_supplier_concentration_boundary_and_too_few_awards() -> None:
+    at_limit = [
+        _award(1, "甲", "50"),
+        _award(2, "乙", "20"),
+        _award(3, "丙", "20"),
+        _award(4, "丁", "10"),
+    ]
+    assert run("procurement_supplier_concentration", at_limit) == []
+    few = [_award(1, "甲", "90"), _award(2, "乙", "5"), _award(3, "丙", "5")]
+    assert run("procurement_supplier_concentration", few) == []
+    old = [_award(i, "甲", "10") for i in range(4)]
+    assert run("procurement_supplier_concentration", old, window_days=5) == []
+
+
+# ---------------------------------------------------------------- construction, assets, finance
+
+
+@pytest.mark.parametrize(("change", "hit"), [("100000", False), ("100000.01", True)])
+def test_change_orders_above_ten_percent(change: str, hit: bool) -> None:
+    facts = [item(category="construction", contract_amount="1000000", change_amount=change)]
+    assert bool(run("construction_change_order_excess", facts)) is hit
+
+
+def test_payment_before_acceptance_by_step_order() -> None:
+    works = item(category="construction", contract_amount="1000000")
+    paid_first = {1: [step(1, 1, "payment", 5), step(2, 1, "acceptance", 6)]}
+    (signal,) = run("construction_payment_before_acceptance", ItemsWithSteps([works], paid_first))
+    assert (signal.node, signal.person_id) == ("payment", 5)
+    accepted_first = {1: [step(1, 1, "acceptance", 6), step(2, 1, "payment", 5)]}
+    assert (
+        run("construction_payment_before_acceptance", ItemsWithSteps([works], accepted_first)) == []
+    )
+
+
+@pytest.mark.parametrize(("paid", "hit"), [("800000", False), ("800000.01", True)])
+def test_progress_payments_before_acceptance_boundary(paid: str, hit: bool) -> None:
+    works = item(category="construction", contract_amount="1000000", paid_amount=paid)
+    signals = run("construction_payment_before_acceptance", ItemsWithSteps([works], {}))
+    assert bool(signals) is hit
+
+
+@pytest.mark.parametrize(("completed", "hit"), [("2026-08-25", False), ("2026-08-24", True)])
+def test_final_accounts_three_months_after_completion(completed: str, hit: bool) -> None:
+    signals = run(
+        "construction_late_final_accounts", [item(category="construction", completed_on=completed)]
+    )
+    assert bool(signals) is hit
+    done = item(category="construction", completed_on="2026-01-01", final_on="2026-03-31")
+    assert run("construction_late_final_accounts", [done]) == []
+
+
+def test_add_months_keeps_the_day_or_the_month_end() -> None:
+    assert add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
+    assert add_months(date(2026, 8, 25), 3) == date(2026, 11, 25)
+
+
+@pytest.mark.parametrize(
+    ("method", "proceeds", "hit"),
+    [("出售", "100000", False), ("出售", "99999.99", True), ("报废", "1", False)],
+)
+def test_disposal_below_appraisal(method: str, proceeds: str, hit: bool) -> None:
+    facts = [
+        item(category="assets", disposal_method=method, appraised_value="100000", proceeds=proceeds)
+    ]
+    assert bool(run("assets_disposal_below_appraisal", facts)) is hit
+
+
+@pytest.mark.parametrize(
+    ("book", "approved", "hit"),
+    [("500000", False, True), ("500000", True, False), ("499999.99", False, False)],
+)
+def test_disposal_without_collective_decision(book: str, approved: bool, hit: bool) -> None:
+    disposal = item(category="assets", book_value=book, disposal_method="出售")
+    steps = [step(2, 1, "execute", 5)]
+    if approved:
+        steps.insert(0, step(1, 1, "collective", 4, decision="approve"))
+    signals = run(
+        "assets_disposal_without_collective_decision", ItemsWithSteps([disposal], {1: steps})
+    )
+    assert bool(signals) is hit
+
+
+def _expense(id: int, amount: str) -> ItemFact:
+    return item(id, category="finance", budget_line="办公经费", amount=amount)
+
+
+def test_payment_over_budget_line() -> None:
+    budgets = {"办公经费": "100000"}
+    at_budget = [_expense(1, "60000"), _expense(2, "40000")]
+    assert run("finance_payment_over_budget", at_budget, budgets=budgets) == []
+    (signal,) = run(
+        "finance_payment_over_budget", [*at_budget, _expense(3, "0.01")], budgets=budgets
+    )
+    assert signal.item_id == 3 and signal.evidence["cumulative"] == "100000.01"
+    assert run("finance_payment_over_budget", [_expense(1, "9999999")]) == []  # no budget set
+
+
+def test_platform_unused_after_n_working_days() -> None:
+    idle = noon(working_days_ago(10))
+    assert run("platform_unused", UnitActivity({7: idle}, {7: idle})) == []
+    (signal,) = run("platform_unused", UnitActivity({7: noon(working_days_ago(11))}, {}))
+    assert signal.severity == 30 and signal.item_id is None and signal.unit_id == 7
+    never = UnitActivity({7: None}, {7: noon(working_days_ago(12))})
+    assert run("platform_unused", never)[0].evidence["last_activity"] is None
+
+
+def test_every_rule_has_descriptions_in_both_languages_and_checked_defaults() -> None:
+    assert len(REGISTRY) >= 18
+    for rule in REGISTRY.values():
+        assert rule.name and rule.name_en and rule.description and rule.description_en
+        for name, param in rule.params.items():
+            assert param.check(param.default) is None, (rule.code, name)
