@@ -1,0 +1,307 @@
+"""The risk engine end to end: scans raise, re-score and close events; the lifecycle and
+its permissions; escalation and freezing; the policy and its preview; statistics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from riskctl.core.audit import AuditRecord
+from riskctl.core.clock import set_clock
+from riskctl.org.models import PersonRole
+from riskctl.risk import services as risk
+from riskctl.risk.models import EventStatus, Level, RiskEvent, RiskScan
+from riskctl.workflow import services as workflow
+from riskctl.workflow.models import Item, ItemStatus
+from tests.conftest import count
+
+START = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Beijing
+MID = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)  # the 申请 task two working days late
+LATER = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # three weeks on
+
+
+@pytest.fixture
+def at() -> Any:
+    def move(moment: datetime) -> None:
+        set_clock(lambda: moment)
+
+    yield move
+    set_clock(None)
+
+
+def _expense(session: Any, person: Any, amount: str = "800.00") -> int:
+    outcome = workflow.start_item(
+        session, person("czj.wangfang").principal(), "expense_reimbursement", "差旅报销",
+        {"purpose": "差旅", "budget_line": "公用经费", "amount": amount},
+    )  # fmt: skip
+    return outcome.item_id
+
+
+def _audits(session: Any, action: str) -> int:
+    stmt = sa.select(sa.func.count()).select_from(AuditRecord).where(AuditRecord.action == action)
+    return int(session.scalar(stmt))
+
+
+def _events(session: Any, **where: Any) -> list[RiskEvent]:
+    stmt = sa.select(RiskEvent).order_by(RiskEvent.id)
+    for key, value in where.items():
+        stmt = stmt.where(getattr(RiskEvent, key) == value)
+    return list(session.scalars(stmt))
+
+
+def _scan(session: Any, **kw: Any) -> Any:
+    from riskctl.core.access import SYSTEM_ADMIN
+
+    return risk.scan_now(session, SYSTEM_ADMIN, **kw)
+
+
+def test_an_overdue_task_raises_one_event_that_closes_when_the_task_is_done(session, person, at):
+    at(START)
+    item_id = _expense(session, person)
+    at(MID)
+    first = _scan(session)
+    assert first.mode == "full"
+    (event,) = _events(session, item_id=item_id, rule="step_overdue")
+    assert event.node == "apply" and event.status is EventStatus.OPEN
+    # the score is the product of its factors, and its level follows the thresholds
+    f = event.factors
+    product = f["severity"] * f["process"]["factor"] * f["node"]["factor"]
+    product *= f["post"]["factor"] * f["person"]["factor"]
+    assert event.score == round(min(100, product), 2)
+    assert event.level is risk.current_policy(session).level(event.score)
+    assert event.evidence["working_days_late"] == 2 and event.level is not Level.RED
+
+    again = _scan(session)
+    assert again.mode == "incremental" and again.raised == 0
+    assert _scan(session, full=True).raised == 0
+    assert len(_events(session, item_id=item_id, rule="step_overdue")) == 1
+
+    at(LATER)  # the demo's post assignments start on the day the demo was loaded
+    task = workflow.item_view(session, person("czj.wangfang").principal(), item_id)["tasks"][0]
+    workflow.complete_task(session, person("czj.wangfang").principal(), task["id"])
+    closed = _scan(session)
+    assert closed.closed >= 1
+    session.refresh(event)
+    assert event.status is EventStatus.AUTO_CLOSED and event.closed_at is not None
+    assert _audits(session, "risk_event.auto_close") >= 1
+
+
+def test_a_red_whose_cause_is_gone_waits_for_a_disposition(session, person, at):
+    at(START)
+    item_id = _expense(session, person)
+    at(LATER)
+    _scan(session)
+    (event,) = _events(session, item_id=item_id, rule="step_overdue")
+    assert event.level is Level.RED and event.severity == 100
+    task = workflow.item_view(session, person("czj.wangfang").principal(), item_id)["tasks"][0]
+    workflow.complete_task(session, person("czj.wangfang").principal(), task["id"])
+    _scan(session)
+    session.refresh(event)
+    assert event.status is EventStatus.OPEN and event.cause_cleared_at is not None
+
+
+def test_the_item_view_carries_its_risk_events(client, session, person, token_for, at):
+    at(START)
+    item_id = _expense(session, person)
+    at(LATER)
+    _scan(session)
+    body = client.get(f"/api/v1/items/{item_id}", headers=token_for("czj.zhoujie")).json
+    assert [e["rule"] for e in body["risk_events"]] == ["step_overdue"]
+    assert set(body["risk_events"][0]["factors"]) == {
+        "severity",
+        "process",
+        "node",
+        "post",
+        "person",
+    }
+
+
+def test_the_handler_explains_and_the_discipline_leader_resolves(
+    client, session, person, token_for, at
+):
+    at(START)
+    item_id = _expense(session, person)
+    at(LATER)
+    _scan(session)
+    (event,) = _events(session, item_id=item_id)
+    event.level = Level.ORANGE
+    session.flush()
+    url = f"/api/v1/risk-events/{event.id}"
+    hidden = client.post(f"{url}/explain", json={"text": "x"}, headers=token_for("czj.liqiang"))
+    assert hidden.status_code == 404  # a colleague does not even see it
+    refused = client.post(f"{url}/explain", json={"text": "x"}, headers=token_for("czj.zhoujie"))
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "not_the_handler"
+    explained = client.post(
+        f"{url}/explain", json={"text": "出差未归"}, headers=token_for("czj.wangfang")
+    )
+    assert explained.status_code == 200 and explained.json["status"] == "explained"
+    bad = client.post(
+        f"{url}/resolve", json={"disposition": "shrug"}, headers=token_for("czj.zhoujie")
+    )
+    assert bad.status_code == 422
+    done = client.post(f"{url}/resolve", json={"disposition": "reminder_talk", "note": "已提醒"},
+                       headers=token_for("czj.zhoujie"))  # fmt: skip
+    assert done.status_code == 200, done.json
+    assert (done.json["status"], done.json["disposition"], done.json["closed_by"]) == (
+        "resolved", "reminder_talk", "czj.zhoujie",
+    )  # fmt: skip
+    again = client.post(f"{url}/dismiss", json={"reason": "x"}, headers=token_for("czj.zhoujie"))
+    assert again.status_code == 409
+    actions = {
+        r.action
+        for r in session.scalars(
+            sa.select(AuditRecord).where(AuditRecord.target_id == str(event.id))
+        )
+    }
+    assert {"risk_event.raise", "risk_event.explain", "risk_event.resolve"} <= actions
+
+
+def _about(
+    session: Any, person: Any, username: str, level: Level = Level.ORANGE, **kw: Any
+) -> RiskEvent:
+    who = person(username)
+    event = RiskEvent(
+        identity=f"test|{username}|{level}|{kw.get('item_id')}",
+        rule=kw.pop("rule", "step_overdue"),
+        unit_id=who.unit_id, person_id=who.id, severity=60, score=60.0, level=level,
+        factors={}, evidence={}, status=EventStatus.OPEN, policy_version=0, **kw,
+    )  # fmt: skip
+    session.add(event)
+    session.flush()
+    return event
+
+
+def test_nobody_acts_on_their_own_work_and_the_commission_watches_the_watcher(
+    client, session, person, token_for
+):
+    own = _about(session, person, "czj.zhoujie")
+    answer = client.post(f"/api/v1/risk-events/{own.id}/acknowledge", json={},
+                         headers=token_for("czj.zhoujie"))  # fmt: skip
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "own_work"
+    assert client.post(f"/api/v1/risk-events/{own.id}/acknowledge", json={},
+                       headers=token_for("jw.liuhong")).status_code == 200  # fmt: skip
+
+    session.add(PersonRole(person_id=person("czj.liqiang").id, role="discipline_leader"))
+    session.flush()
+    leader = _about(session, person, "czj.liqiang")
+    answer = client.post(f"/api/v1/risk-events/{leader.id}/dismiss", json={"reason": "无"},
+                         headers=token_for("czj.zhoujie"))  # fmt: skip
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "commission_only"
+
+    red = _about(session, person, "czj.chenli", Level.RED)
+    answer = client.post(f"/api/v1/risk-events/{red.id}/resolve",
+                         json={"disposition": "no_problem"},
+                         headers=token_for("czj.zhoujie"))  # fmt: skip
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "inspector_only"
+
+
+def test_an_unexplained_orange_escalates_to_red_and_may_freeze_the_item(
+    client, session, person, token_for, at
+):
+    at(START)
+    item_id = _expense(session, person)
+    risk.save_policy(
+        session, _admin(person), {"rules": {"incompatible_posts": {"freeze_on_red": True}}}, "冻结"
+    )
+    waiting = _about(session, person, "czj.wangfang", item_id=item_id, rule="incompatible_posts",
+                     level_since=START)  # fmt: skip
+    explained = _about(session, person, "czj.chenli", level_since=START)
+    explained.status = EventStatus.EXPLAINED
+    at(START + timedelta(days=1))
+    assert risk.escalate_now(session) == 0  # within two working days
+    at(LATER)
+    assert risk.escalate_now(session) == 1
+    session.refresh(waiting)
+    assert (waiting.level, waiting.escalated) == (Level.RED, True)
+    assert session.get(Item, item_id).status is ItemStatus.FROZEN
+    answer = client.post(f"/api/v1/risk-events/{waiting.id}/resolve",
+                         json={"disposition": "letter_inquiry"},
+                         headers=token_for("jw.liuhong"))  # fmt: skip
+    assert answer.status_code == 200, answer.json
+    session.expire_all()
+    assert session.get(Item, item_id).status is ItemStatus.RUNNING
+
+
+def _admin(person: Any) -> Any:
+    return person("admin").principal()
+
+
+def test_the_policy_is_versioned_validated_and_audited(client, session, token_for):
+    h = token_for("admin")
+    before = client.get("/api/v1/policy", headers=h).json
+    assert before["thresholds"] == {"red": 80, "orange": 50, "yellow": 20}
+    assert before["rules"]["procurement_splitting"]["name"] == "化整为零规避公开招标"
+    bad = client.put(
+        "/api/v1/policy", headers=h, json={"thresholds": {"red": 10, "orange": 50, "yellow": 20}}
+    )
+    assert bad.status_code == 422
+    assert {d["path"] for d in bad.json["error"]["details"]} == {"thresholds"}
+    good = client.put("/api/v1/policy", headers=h,
+                      json={"thresholds": {"red": 85, "orange": 55, "yellow": 25},
+                            "comment": "收紧"})  # fmt: skip
+    assert good.status_code == 200 and good.json["version"] == before["version"] + 1
+    assert good.json["comment"] == "收紧"
+    assert _audits(session, "policy.update") == 1
+
+
+def test_the_preview_raises_on_paper_and_writes_nothing(client, session, person, token_for, at):
+    at(START)
+    _expense(session, person, amount="99000.00")
+    at(LATER)
+    inspector = token_for("jw.liuhong")  # tokens are audited: issue them before counting
+    admin = token_for("admin")
+    tables = (RiskEvent, RiskScan, AuditRecord)
+    before = [count(session, t) for t in tables]
+    lower = {"thresholds": {"red": 80, "orange": 50, "yellow": 5}}
+    answer = client.post("/api/v1/policy/preview", headers=inspector, json={"policy": lower})
+    assert answer.status_code == 200, answer.json
+    rules = {e["rule"] for e in answer.json["events"]}
+    assert "step_overdue" in rules and answer.json["summary"]["total"] == len(answer.json["events"])
+    assert {e["unit"] for e in answer.json["events"]} <= {"czj", "wjj"}  # the inspector's scope
+    backtest = client.post("/api/v1/policy/preview", headers=admin,
+                           json={"from": "2026-11-01", "to": "2026-11-24"})  # fmt: skip
+    assert backtest.status_code == 200, backtest.json
+    days = {d["day"]: d["events"] for d in backtest.json["days"]}
+    assert days["2026-11-01"] == 0 or days["2026-11-01"] <= days["2026-11-24"]
+    assert [count(session, t) for t in tables] == before
+
+
+def test_risk_values_change_the_score(client, session, person, token_for, at):
+    at(START)
+    item_id = _expense(session, person)
+    at(LATER)
+    h = token_for("admin")
+    answer = client.put("/api/v1/risk-values", headers=h,
+                        json={"unit": "czj", "target": "node", "process": "expense_reimbursement",
+                              "node": "apply", "risk": 5})  # fmt: skip
+    assert answer.status_code == 200, answer.json
+    values = client.get("/api/v1/risk-values?unit=czj", headers=h).json
+    (expense,) = [p for p in values["processes"] if p["process"] == "expense_reimbursement"]
+    assert {n["node"]: n["risk"] for n in expense["nodes"]}["apply"] == 5
+    bad = client.put("/api/v1/risk-values", headers=h,
+                     json={"unit": "czj", "target": "node", "process": "expense_reimbursement",
+                           "node": "nowhere", "risk": 5})  # fmt: skip
+    assert bad.status_code == 422
+    _scan(session)
+    (event,) = _events(session, item_id=item_id, rule="step_overdue")
+    assert event.factors["node"] == {"risk": 5, "factor": 1.5}
+
+
+def test_statistics_by_rule_level_and_day(client, session, person, token_for, at):
+    at(START)
+    _expense(session, person)
+    _expense(session, person)
+    at(LATER)
+    _scan(session)
+    h = token_for("czj.zhoujie")
+    window = "from=2026-11-01T00:00:00%2B08:00&to=2026-12-01T00:00:00%2B08:00"
+    by_rule = client.get(f"/api/v1/stats/risk?group_by=rule&{window}", headers=h).json
+    overdue = [g for g in by_rule["groups"] if g["key"] == "step_overdue"]
+    assert overdue and overdue[0]["count"] >= 2 and overdue[0]["label"] == "单环节超时"
+    by_day = client.get(f"/api/v1/stats/risk?group_by=day&{window}", headers=h).json
+    assert [g["key"] for g in by_day["groups"]] == ["2026-11-25"]
+    assert sum(g["count"] for g in by_day["groups"]) == by_rule["total"]
+    assert client.get("/api/v1/stats/risk?group_by=colour", headers=h).status_code == 422
