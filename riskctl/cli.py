@@ -465,3 +465,62 @@ def calendar_list() -> None:
     for row in calendar_store.list_overrides(db.session):
         kind = "working day" if row.is_working else "day off"
         click.echo(f"{row.day.isoformat()}  {kind:<12}{row.reason}")
+
+
+@riskctl_cli.command("scan")
+@click.option("--full", is_flag=True, help="judge everything, not only what changed")
+def scan(full: bool) -> None:
+    """Run one risk scan now (the scheduler runs one every minute)."""
+    from riskctl.risk import services as risk
+
+    _as_cli("scan")
+    try:
+        result = risk.scan_now(db.session, SYSTEM_ADMIN, full=full)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo(
+        f"{result.mode} scan at {result.at:%Y-%m-%d %H:%M:%S} UTC: {result.scanned} signals, "
+        f"{result.raised} raised, {result.updated} updated, {result.closed} closed, "
+        f"{result.hints} under the lowest threshold"
+    )
+
+
+@riskctl_cli.command("scheduler")
+@click.option("--standby-interval", default=5.0, show_default=True, help="seconds between tries")
+@click.option("--watchdog-interval", default=5.0, show_default=True, help="seconds between checks")
+def scheduler(standby_interval: float, watchdog_interval: float) -> None:
+    """The production scheduler process: waits as a standby until it holds the
+    PostgreSQL advisory lock, runs the jobs while it does, exits (status 3) when it
+    loses it — the supervisor starts it again as a standby."""
+    import time
+
+    from riskctl.extensions import db as database
+    from riskctl.scheduler import build_scheduler
+    from riskctl.scheduler.leader import Leadership
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    engine = database.engine
+    if engine.dialect.name != "postgresql":
+        raise click.ClickException(
+            "the scheduler process needs PostgreSQL (its leadership is an advisory lock); "
+            "with SQLite, `flask riskctl serve` runs the scheduler in-process"
+        )
+    leader = Leadership(engine)
+    while not leader.try_acquire():
+        click.echo(f"standby: another scheduler leads; trying again in {standby_interval:g}s")
+        time.sleep(standby_interval)
+    jobs = build_scheduler(app, fence=leader.holds)
+    jobs.start()
+    click.echo(f"leader: running jobs {', '.join(j.id for j in jobs.get_jobs())}")
+    try:
+        while leader.holds():
+            time.sleep(watchdog_interval)
+        click.echo("leadership lost: stopping", err=True)
+        jobs.shutdown(wait=False)
+        sys.exit(3)
+    except KeyboardInterrupt:
+        jobs.shutdown(wait=True)
+    finally:
+        leader.release()

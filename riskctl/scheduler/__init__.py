@@ -3,7 +3,7 @@
 Single-machine mode (``make run``) runs the scheduler inside the web process, but only
 in the process that takes an exclusive file lock; a second ``serve`` on the same
 machine serves pages without a scheduler.  Production runs ``flask riskctl scheduler``
-(leadership through a PostgreSQL advisory lock; arrives with the risk-engine issue).
+(leadership through a PostgreSQL advisory lock with fencing: ``riskctl.scheduler.leader``).
 """
 
 from __future__ import annotations
@@ -42,17 +42,46 @@ def _seal_audit_trail() -> None:
     audit.seal_pending(db.session)
 
 
+def _scan_risks() -> None:
+    from riskctl.risk import scan, services
+
+    scan.run_scan(db.session, services.current_policy(db.session))
+
+
+def _escalate_risks() -> None:
+    from riskctl.risk import services
+
+    services.escalate_now(db.session)
+
+
+def _snapshot_figures() -> None:
+    from riskctl.risk import services
+
+    services.snapshot_figures(db.session)
+
+
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("auth.purge_expired_tokens", _purge_tokens, "interval", {"hours": 1}),
     # Seconds between a record's commit and its place in the chain (core/audit.py).
     JobSpec("audit.seal", _seal_audit_trail, "interval", {"seconds": 5}),
+    # Incremental within a day, full at the first scan of each day (riskctl.risk.scan).
+    JobSpec("risk.scan", _scan_risks, "interval", {"minutes": 1}),
+    JobSpec("risk.escalate", _escalate_risks, "interval", {"minutes": 5}),
+    # Idempotent: rewrites today's figures, so hourly keeps the day's row current.
+    JobSpec("risk.snapshot", _snapshot_figures, "interval", {"hours": 1}),
 )
 
 
-def _in_app_context(app: Flask, spec: JobSpec) -> Callable[[], None]:
-    """Each run gets its own app context and session, commits once, rolls back on error."""
+def _in_app_context(
+    app: Flask, spec: JobSpec, fence: Callable[[], bool] | None = None
+) -> Callable[[], None]:
+    """Each run gets its own app context and session, commits once, rolls back on error.
+    ``fence``: asked before each run; a scheduler that lost leadership runs nothing."""
 
     def run() -> None:
+        if fence is not None and not fence():
+            log.error("job %s not run: this scheduler is no longer the leader", spec.id)
+            return
         with app.app_context():
             audit.act_as(db.session, audit.AuditActor(None, "scheduler", f"job {spec.id}"))
             try:
@@ -65,14 +94,16 @@ def _in_app_context(app: Flask, spec: JobSpec) -> Callable[[], None]:
     return run
 
 
-def build_scheduler(app: Flask, jobs: tuple[JobSpec, ...] = JOBS) -> BackgroundScheduler:
+def build_scheduler(
+    app: Flask, jobs: tuple[JobSpec, ...] = JOBS, fence: Callable[[], bool] | None = None
+) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone=app.config["RISKCTL"].TIMEZONE,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
     for spec in jobs:
         scheduler.add_job(
-            _in_app_context(app, spec),
+            _in_app_context(app, spec, fence),
             spec.trigger,
             id=spec.id,
             name=spec.id,

@@ -52,3 +52,58 @@ def test_the_token_purge_job_deletes_only_long_expired_tokens(session, person):
     assert purge_expired_tokens(session) == 1
     remaining = set(session.scalars(sa.select(ApiToken.id)).all())
     assert fresh.id in remaining and old.id not in remaining
+
+
+def test_the_risk_jobs_are_scheduled_with_their_ids():
+    ids = {spec.id for spec in JOBS}
+    assert {"risk.scan", "risk.escalate", "risk.snapshot"} <= ids
+    (scan,) = [spec for spec in JOBS if spec.id == "risk.scan"]
+    assert scan.trigger_args == {"minutes": 1}
+
+
+def test_a_fenced_scheduler_runs_no_job(app):
+    from riskctl.scheduler import JobSpec, _in_app_context
+
+    ran = []
+    spec = JobSpec("test.job", lambda: ran.append(1), "interval", {"seconds": 1})
+    _in_app_context(app, spec, fence=lambda: False)()
+    assert ran == []
+    _in_app_context(app, spec, fence=lambda: True)()
+    assert ran == [1]
+
+
+def test_leadership_is_one_advisory_lock_checked_on_its_own_connection():
+    """Two scheduler processes: one leads; when its database session is killed it sees
+    the loss (fencing) and the standby takes over."""
+    import sqlalchemy as sa
+
+    from riskctl.scheduler.leader import Leadership
+    from tests.conftest import PG_URL, need_service
+
+    engine = sa.create_engine(PG_URL)
+    try:
+        with engine.connect() as probe:
+            probe.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        need_service("PostgreSQL", str(exc).splitlines()[0])
+    key = 0x7E57_0001  # this test's own lock, so that a running scheduler is not disturbed
+    first, second = Leadership(engine, key), Leadership(engine, key)
+    try:
+        assert first.try_acquire() and first.holds()
+        assert not second.try_acquire() and not second.holds()
+        with engine.connect() as admin:
+            admin.execute(sa.select(sa.func.pg_terminate_backend(first.backend_pid())))
+            admin.commit()
+        assert not first.holds()
+        assert second.try_acquire() and second.holds()
+    finally:
+        first.release()
+        second.release()
+        engine.dispose()
+
+
+def test_cli_scan_runs_one_scan(app, session):
+    result = app.test_cli_runner().invoke(args=["riskctl", "scan", "--full"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("full scan at ")
+    assert "raised" in result.output
