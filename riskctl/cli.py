@@ -69,8 +69,14 @@ def serve(host: str, port: int) -> None:
 
 
 @riskctl_cli.command("demo")
-def demo() -> None:
-    """Load the six pilot units, their posts and people (idempotent)."""
+@click.option("--history/--no-history", default=True, show_default=True,
+              help="also months of work in the pilot units, with planted problems")  # fmt: skip
+def demo(history: bool) -> None:
+    """Load the six pilot units, their posts and people (idempotent), a few months of
+    their work (once), and scan it for risks."""
+    from riskctl.risk import services as risk
+    from riskctl.workflow.history import load_history
+
     _as_cli("demo")
     try:
         result = demo_data.load_demo(db.session, SYSTEM_ADMIN)
@@ -78,6 +84,16 @@ def demo() -> None:
         _fail(exc)
         return
     db.session.commit()
+    if history:
+        made = load_history(db.session)
+        db.session.commit()
+        if made.items:
+            click.echo(
+                f"history: {made.items} items, {made.steps} steps, {made.open_tasks} open tasks"
+            )
+            scanned = risk.scan_now(db.session, SYSTEM_ADMIN, full=True)
+            db.session.commit()
+            click.echo(f"risk scan: {scanned.raised} warnings raised")
     summary = result.imported.summary
     click.echo(
         "demo data: "

@@ -1,0 +1,78 @@
+"""The demo history: months of work in the pilot units whose scan shows the planted
+problems — and nothing else red."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from riskctl.core.access import SYSTEM_ADMIN
+from riskctl.core.clock import set_clock
+from riskctl.extensions import db
+from riskctl.org.demo import load_demo
+from riskctl.org.models import Unit
+from riskctl.risk import services as risk
+from riskctl.risk.models import Level, RiskEvent
+from riskctl.workflow.history import load_history
+from riskctl.workflow.models import Item
+from tests.conftest import fresh_database, make_app
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+PLANTED_RED = {("czj", "procurement_splitting"), ("qjz", "incompatible_posts")}
+
+
+@pytest.fixture(scope="module")
+def scanned(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    url, cleanup = fresh_database(backend, tmp_path_factory.mktemp(f"history-{backend}"))
+    app = make_app(url)
+    try:
+        with app.app_context():
+            upgrade()
+            load_demo(db.session, SYSTEM_ADMIN)
+            made = load_history(db.session, now=NOW)
+            set_clock(lambda: NOW)
+            risk.scan_now(db.session, SYSTEM_ADMIN, full=True)
+            db.session.commit()
+            rows = db.session.execute(
+                sa.select(Unit.code, RiskEvent.rule, RiskEvent.level, RiskEvent.evidence).join(
+                    Unit, Unit.id == RiskEvent.unit_id
+                )
+            ).all()
+            again = load_history(db.session, now=NOW)
+            items = db.session.scalar(sa.select(sa.func.count()).select_from(Item))
+            yield made, rows, again, items
+    finally:
+        set_clock(None)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        cleanup()
+
+
+def test_the_planted_problems_are_found_and_nothing_else_is_red(scanned):
+    made, rows, _again, _items = scanned
+    assert made.items > 100 and made.steps > 500
+    found = {(unit, rule) for unit, rule, _level, _evidence in rows}
+    assert ("czj", "procurement_splitting") in found
+    assert ("wjj", "procurement_just_under_threshold") in found
+    assert ("qjz", "incompatible_posts") in found
+    late = [r for r in rows if r[1] == "step_overdue"]
+    assert late and {r[0] for r in late} == {"nmj"}  # chronic lateness in one unit only
+    reds = {(unit, rule) for unit, rule, level, _e in rows if level is Level.RED}
+    assert reds <= PLANTED_RED
+    assert not [r for r in rows if r[0] == "rsj"]  # a unit that works by the book
+    (split,) = [e for u, rule, _l, e in rows if rule == "procurement_splitting"]
+    assert len(split["items"]) == 3 and split["budget_project"] == "办公设备购置"
+    (pair,) = [e for u, rule, _l, e in rows if rule == "incompatible_posts"]
+    assert pair["outcome"] == "flagged" and pair["control_rule"] == "procurement:request~accept"
+
+
+def test_the_history_is_made_once(scanned):
+    _made, _rows, again, items = scanned
+    assert again.items == 0 and set(again.skipped_units) == {"czj", "wjj", "nmj", "rsj", "qjz"}
+    assert items > 100
