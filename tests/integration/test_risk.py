@@ -305,3 +305,23 @@ def test_statistics_by_rule_level_and_day(client, session, person, token_for, at
     assert [g["key"] for g in by_day["groups"]] == ["2026-11-25"]
     assert sum(g["count"] for g in by_day["groups"]) == by_rule["total"]
     assert client.get("/api/v1/stats/risk?group_by=colour", headers=h).status_code == 422
+
+
+def test_an_incremental_scan_judges_what_changed_since_the_last(session, person, at):
+    at(LATER)
+    assert _scan(session).mode == "full"
+    workflow.start_item(
+        session, person("czj.wangfang").principal(), "procurement", "电脑采购",
+        {"budget_project": "日常办公", "item_category": "货物", "method": "询价",
+         "amount": "990000.00"},
+    )  # fmt: skip
+    at(LATER + timedelta(minutes=1))
+    result = _scan(session)
+    assert result.mode == "incremental" and result.raised == 1
+    (event,) = _events(session, rule="procurement_just_under_threshold")
+    assert event.node == "request" and event.evidence["threshold"] == "1000000"
+    at(LATER + timedelta(minutes=2))
+    quiet = _scan(session)
+    assert (quiet.mode, quiet.raised, quiet.closed) == ("incremental", 0, 0)
+    session.refresh(event)
+    assert event.status is EventStatus.OPEN  # not judged again, not closed
