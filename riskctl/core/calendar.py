@@ -69,12 +69,34 @@ class WorkingCalendar:
     ) -> None:
         self._overrides = dict(overrides or {})
         self.zone = ZoneInfo(timezone)
+        self._years: dict[int, tuple[list[bool], list[int]]] = {}
 
     def is_working_day(self, day: date) -> bool:
-        override = self._overrides.get(day)
-        if override is not None:
-            return override
-        return bool(_china(day.year).is_working_day(day))
+        return self._year(day.year)[0][day.timetuple().tm_yday - 1]
+
+    def _year(self, year: int) -> tuple[list[bool], list[int]]:
+        """The year's working days as flags, and their running count (``counts[i]``:
+        working days among its first ``i`` days) — so that counting working days between
+        two dates is a subtraction, not a walk (the risk scan counts for every open item)."""
+        found = self._years.get(year)
+        if found is None:
+            first = date(year, 1, 1)
+            flags = []
+            for n in range((date(year + 1, 1, 1) - first).days):
+                day = first + timedelta(days=n)
+                override = self._overrides.get(day)
+                flags.append(
+                    override if override is not None else bool(_china(year).is_working_day(day))
+                )
+            counts = [0]
+            for flag in flags:
+                counts.append(counts[-1] + flag)
+            found = self._years[year] = (flags, counts)
+        return found
+
+    def _working_days_in_year_to(self, day: date) -> int:
+        """Working days from 1 January to ``day`` inclusive."""
+        return self._year(day.year)[1][day.timetuple().tm_yday]
 
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after ``day``."""
@@ -93,9 +115,10 @@ class WorkingCalendar:
         """Working days in ``(start, end]``; negative when ``end`` is before ``start``."""
         if end < start:
             return -self.working_days_between(end, start)
-        return sum(
-            1 for n in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(n))
-        )
+        total = self._working_days_in_year_to(end) - self._working_days_in_year_to(start)
+        for year in range(start.year, end.year):
+            total += self._year(year)[1][-1]
+        return total
 
     def local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -24,6 +24,25 @@ from riskctl.process.models import ProcessDefinition
 from riskctl.workflow.models import Item, ItemStatus, Step, StepKind, Task
 
 T = TypeVar("T")
+
+
+def money_field(name: str) -> Any:
+    """A money field of ``item.fields`` as a number in SQL (prefilters only: the rules
+    compare exact decimals)."""
+    return sa.cast(Item.fields[name].as_string(), sa.Float)
+
+
+def text_field(name: str) -> Any:
+    return Item.fields[name].as_string()
+
+
+def has_completed(nodes: Sequence[str], decision: str | None = None) -> Any:
+    """EXISTS a completion of one of ``nodes`` on the item (with ``decision``)."""
+    clause = sa.and_(Step.item_id == Item.id, Step.kind == StepKind.COMPLETE.value,
+                     Step.node.in_(list(nodes) or [""]))  # fmt: skip
+    if decision is not None:
+        clause = sa.and_(clause, Step.decision == decision)
+    return sa.exists().where(clause)
 
 
 @dataclass(frozen=True)
@@ -99,7 +118,33 @@ class StepFact:
 class ScanData:
     session: DbSession
     scope: Scope
+    policy: Any = None  # riskctl.risk.policy.Policy (not imported: it imports the rules)
+    calendar: Any = None  # riskctl.core.calendar.WorkingCalendar
     _cache: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def today(self) -> date:
+        if self.calendar is None:
+            return self.scope.at.date()
+        return self.calendar.local_date(self.scope.at)  # type: ignore[no-any-return]
+
+    def narrowed(self, column: Any, *, by_unit: bool) -> Any:
+        return self._items_in_scope(column, by_unit=by_unit)
+
+    def grouped(self, stmt: Any) -> list[tuple[Any, ...]]:
+        """The rows of a rule's own aggregate query (a prefilter)."""
+        return [tuple(r) for r in self._execute(stmt)]
+
+    def days_between(self, start: Any, end: Any) -> Any:
+        """``end - start`` in days, for ISO date strings (NULL when either is)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return sa.cast(end, sa.Date) - sa.cast(start, sa.Date)
+        return sa.func.julianday(end) - sa.func.julianday(start)
+
+    def _execute(self, stmt: Any) -> Any:
+        # Core, not the ORM: these are column rows, and the ORM's result machinery would
+        # cost more than the query on a full scan.
+        return self.session.connection().execute(stmt)
 
     def _once(self, key: Any, load: Callable[[], T]) -> T:
         if key not in self._cache:
@@ -118,10 +163,27 @@ class ScanData:
 
     # -- items -------------------------------------------------------------------------
 
-    def items(self, category: str, *, by_unit: bool = False) -> list[ItemFact]:
-        return self._once(("items", category, by_unit), lambda: self._items(category, by_unit))
+    def items(
+        self, category: str, *, by_unit: bool = False, where: Any = None, name: str = ""
+    ) -> list[ItemFact]:
+        """A category's items (not cancelled), oldest first.  ``where``: a rule's SQL
+        prefilter, a superset of what its ``evaluate`` can hit (named, for the cache) —
+        so that a full scan reads the candidates, not every item of the category."""
+        by_unit = by_unit and not self.scope.full  # the same rows when nothing is narrowed
+        return self._once(
+            ("items", category, by_unit, name), lambda: self._items(category, by_unit, where)
+        )
 
-    def _items(self, category: str, by_unit: bool) -> list[ItemFact]:
+    def values(self, code: str, param: str) -> list[Any]:
+        """Every value a rule parameter takes in the policy (any unit, any date), for
+        prefilters that must hold under all of them."""
+        if self.policy is None:
+            from riskctl.risk.rules import REGISTRY
+
+            return [REGISTRY[code].params[param].default]
+        return list(self.policy.all_values(code, param))
+
+    def _items(self, category: str, by_unit: bool, where: Any = None) -> list[ItemFact]:
         at = self.scope.at
         # The status an item had at ``at``: it ended later, so it was running then.
         status = sa.case(
@@ -141,6 +203,7 @@ class ScanData:
                 Item.started_at <= at,
                 Item.status != ItemStatus.CANCELLED.value,
                 self._items_in_scope(column, by_unit=by_unit),
+                sa.true() if where is None else where,
             )
             .order_by(Item.started_at, Item.id)
         )  # fmt: skip
@@ -149,7 +212,7 @@ class ScanData:
                 r[0], r[1], r[2], r[3], r[4], str(getattr(r[5], "value", r[5])), r[6],
                 r[7] if r[7] is not None and r[7] <= at else None, r[8], dict(r[9] or {}),
             )
-            for r in self.session.execute(stmt)
+            for r in self._execute(stmt)
         ]  # fmt: skip
         if self.scope.historic and facts:
             self._rewind(facts)
@@ -158,7 +221,7 @@ class ScanData:
     def _rewind(self, facts: list[ItemFact]) -> None:
         """Undo, newest first, the field changes steps made after ``at``."""
         by_id = {f.id: f for f in facts}
-        later = self.session.execute(
+        later = self._execute(
             sa.select(Step.item_id, Step.changes)
             .where(
                 Step.item_id.in_(sorted(by_id)), Step.at > self.scope.at, Step.changes.is_not(None)
@@ -172,11 +235,12 @@ class ScanData:
                 else:
                     by_id[item_id].fields[name] = old
 
-    def running_items(self) -> list[ItemFact]:
-        """Every item running at ``at``, whatever its category (for the item-overdue rule)."""
-        return self._once("running", self._running_items)
+    def running_items(self, where: Any = None) -> list[ItemFact]:
+        """The items running at ``at``, whatever their category (the item-overdue rule;
+        ``where``: its prefilter)."""
+        return self._once("running", lambda: self._running_items(where))
 
-    def _running_items(self) -> list[ItemFact]:
+    def _running_items(self, where: Any = None) -> list[ItemFact]:
         at = self.scope.at
         stmt = (
             sa.select(
@@ -191,11 +255,12 @@ class ScanData:
                     Item.ended_at > at,
                 ),
                 self._items_in_scope(Item.id, by_unit=False),
+                sa.true() if where is None else where,
             )
         )  # fmt: skip
         return [
             ItemFact(r[0], r[1], r[2], r[3], r[4], "running", r[5], None, r[6], {})
-            for r in self.session.execute(stmt)
+            for r in self._execute(stmt)
         ]
 
     # -- tasks -------------------------------------------------------------------------
@@ -226,7 +291,7 @@ class ScanData:
             .join(Item, Item.id == Task.item_id)
             .where(open_then, Task.due_at < at, narrowing)
         )  # fmt: skip
-        return [TaskFact(*r) for r in self.session.execute(stmt)]  # type: ignore[arg-type]
+        return [TaskFact(*r) for r in self._execute(stmt)]  # type: ignore[arg-type]
 
     # -- control hits ------------------------------------------------------------------
 
@@ -260,7 +325,7 @@ class ScanData:
                 r[0], r[1].value, r[2], r[3], r[4].value, r[5], r[6], r[7], r[8], r[9],
                 dict(r[10] or {}), r[11],
             )
-            for r in self.session.execute(stmt)
+            for r in self._execute(stmt)
         ]  # fmt: skip
 
     # -- steps -------------------------------------------------------------------------
@@ -270,7 +335,7 @@ class ScanData:
         wanted = sorted(set(item_ids))
         found: dict[int, list[StepFact]] = defaultdict(list)
         for chunk in _chunks(wanted, 900):
-            rows = self.session.execute(
+            rows = self._execute(
                 sa.select(
                     Step.id, Step.item_id, Step.node, Step.kind, Step.person_id, Step.post,
                     Step.decision, Step.task_id, Step.at, Step.changes,
@@ -293,58 +358,55 @@ class ScanData:
         return self._once("handling", self._handling)
 
     def _handling(self) -> list[HandlingFact]:
-        at = self.scope.at
-        returns = sa.func.sum(sa.case((Step.decision == "return", 1), else_=0))
-        after_end = sa.func.sum(
-            sa.case(
-                (
-                    sa.and_(
-                        Item.ended_at.is_not(None),
-                        Step.at > Item.ended_at,
-                        Step.kind != StepKind.CANCEL.value,
-                    ),
-                    1,
-                ),
-                else_=0,
-            )
-        )
-        untasked = sa.func.sum(
-            sa.case(
-                (sa.and_(Step.kind == StepKind.COMPLETE.value, Step.task_id.is_(None)), 1), else_=0
-            )
-        )
-        # A step that says it happened before the step recorded just before it.
+        # Each part reads only the steps it is about, through a partial index where it
+        # can (returns; completions without a task), so that a scan does not read every
+        # step; back-dating needs each step's predecessor: the window runs over the
+        # narrowed items only (the rule is sticky, see IrregularHandling).
+        at, narrowed = self.scope.at, self._items_in_scope(Step.item_id, by_unit=False)
+        counts: dict[int, dict[str, int]] = defaultdict(dict)
+
+        def tally(kind: str, stmt: Any) -> None:
+            for item_id, n in self._execute(stmt):
+                counts[item_id][kind] = int(n)
+
+        fewest = min(int(v) for v in self.values("irregular_handling", "max_returns"))
+        tally("returns", sa.select(Step.item_id, sa.func.count())
+              .where(Step.decision == "return", Step.at <= at, narrowed)
+              .group_by(Step.item_id).having(sa.func.count() > fewest))  # fmt: skip
+        tally("untasked", sa.select(Step.item_id, sa.func.count())
+              .where(Step.task_id.is_(None), Step.kind == StepKind.COMPLETE.value,
+                     Step.at <= at, narrowed)
+              .group_by(Step.item_id))  # fmt: skip
+        tally("after_end", sa.select(Step.item_id, sa.func.count())
+              .join(Item, Item.id == Step.item_id)
+              .where(Item.ended_at.is_not(None), Item.ended_at <= at, Step.at > Item.ended_at,
+                     Step.at <= at, Step.kind != StepKind.CANCEL.value, narrowed)
+              .group_by(Step.item_id))  # fmt: skip
         previous_at = sa.func.max(Step.at).over(
             partition_by=Step.item_id, order_by=Step.id, rows=(None, -1)
         )
         ordered = (
             sa.select(Step.item_id, Step.at, previous_at.label("previous_at"))
-            .where(Step.at <= at, self._items_in_scope(Step.item_id, by_unit=False))
+            .where(Step.at <= at, narrowed)
             .subquery()
         )
-        backdated: dict[int, int] = dict(
-            self.session.execute(  # type: ignore[arg-type]
-                sa.select(ordered.c.item_id, sa.func.count())
-                .where(ordered.c.at < ordered.c.previous_at)
-                .group_by(ordered.c.item_id)
-            ).all()
-        )
-        stmt = (
-            sa.select(
-                Step.item_id, Item.unit_id, Item.definition_id, returns, after_end, untasked,
+        tally("backdated", sa.select(ordered.c.item_id, sa.func.count())
+              .where(ordered.c.at < ordered.c.previous_at).group_by(ordered.c.item_id))  # fmt: skip
+        if not counts:
+            return []
+        owners = dict(
+            (r[0], (r[1], r[2]))
+            for r in self._execute(
+                sa.select(Item.id, Item.unit_id, Item.definition_id).where(
+                    Item.id.in_(sorted(counts))
+                )
             )
-            .join(Item, Item.id == Step.item_id)
-            .where(Step.at <= at, self._items_in_scope(Step.item_id, by_unit=False))
-            .group_by(Step.item_id, Item.unit_id, Item.definition_id)
-            .having(sa.or_(
-                returns > 0, after_end > 0, untasked > 0,
-                Step.item_id.in_(sorted(backdated) or [-1]),
-            ))
-        )  # fmt: skip
+        )
         return [
-            HandlingFact(r[0], r[1], r[2], int(r[3] or 0), int(r[4] or 0), int(r[5] or 0),
-                         int(backdated.get(r[0], 0)))
-            for r in self.session.execute(stmt)
+            HandlingFact(item_id, owners[item_id][0], owners[item_id][1], found.get("returns", 0),
+                         found.get("after_end", 0), found.get("untasked", 0),
+                         found.get("backdated", 0))
+            for item_id, found in sorted(counts.items()) if item_id in owners
         ]  # fmt: skip
 
     def last_activity(self) -> dict[int, datetime | None]:
@@ -358,10 +420,10 @@ class ScanData:
         if self.scope.unit_ids is not None:
             units = units.where(Unit.id.in_(sorted(self.scope.unit_ids)))
         found: dict[int, datetime | None] = {uid: None for uid in self.session.scalars(units)}
-        rows = self.session.execute(
-            sa.select(Item.unit_id, sa.func.max(Step.at))
-            .join(Item, Item.id == Step.item_id)
-            .where(Step.at <= self.scope.at, Item.unit_id.in_(sorted(found) or [-1]))
+        # An item's updated_at is its latest step's time (the engine sets both at once).
+        rows = self._execute(
+            sa.select(Item.unit_id, sa.func.max(Item.updated_at))
+            .where(Item.updated_at <= self.scope.at, Item.unit_id.in_(sorted(found) or [-1]))
             .group_by(Item.unit_id)
         )
         for unit_id, last in rows:
@@ -373,7 +435,7 @@ class ScanData:
         from riskctl.org.models import Unit
 
         return self._once(
-            "opened", lambda: dict(self.session.execute(sa.select(Unit.id, Unit.created_at)).all())
+            "opened", lambda: dict(self._execute(sa.select(Unit.id, Unit.created_at)).all())
         )
 
 

@@ -206,6 +206,14 @@ class Policy:
     def params(self, code: str, unit_id: int, on: date) -> Mapping[str, Any]:
         return _resolve(self, code, self.unit_codes.get(unit_id), on)
 
+    def all_values(self, code: str, param: str) -> list[Any]:
+        """The parameter's default and every value an entry gives it."""
+        found: list[Any] = [REGISTRY[code].params[param].default]
+        for entry in self.body["rules"].get(code, {}).get("params", []):
+            if param in entry.get("values", {}):
+                found.append(entry["values"][param])
+        return found
+
     def routing(self, level: Level) -> Mapping[str, Any]:
         return self.body["routing"][level.value]  # type: ignore[no-any-return]
 

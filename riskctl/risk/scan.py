@@ -179,9 +179,12 @@ def judge(
     scope: Scope,
     rules: Iterable[Rule],
     calendar: WorkingCalendar,
+    sticky_scope: Scope | None = None,
 ) -> tuple[list[Scored], ScanData, Weights]:
-    """Every rule's signals for ``scope``, scored.  Reads only."""
-    data = ScanData(session, scope)
+    """Every rule's signals for ``scope`` (sticky rules: ``sticky_scope``), scored.
+    Reads only."""
+    data = ScanData(session, scope, policy, calendar)
+    sticky = data if sticky_scope is None else ScanData(session, sticky_scope, policy, calendar)
     weights = Weights(session)
     signals: list[Signal] = []
     for rule in rules:
@@ -190,7 +193,7 @@ def judge(
             params_for=functools.partial(policy.params, rule.code),
             editors=weights.editors,
         )  # fmt: skip
-        signals.extend(rule.evaluate(rule.collect(data), ctx))
+        signals.extend(rule.evaluate(rule.collect(sticky if rule.sticky else data), ctx))
     # One signal per identity: several facts may point at one event (the worst wins).
     best: dict[str, Scored] = {}
     for scored in score_signals(signals, policy, weights, data):
@@ -231,21 +234,24 @@ def run_scan(
         session.execute(sa.select(sa.func.pg_advisory_xact_lock(SCAN_LOCK)))
     calendar = calendar_store.working_calendar(session)
     previous = _last_scan(session)
+    same_policy = (
+        previous is not None and previous.policy_version == policy.version and previous.at <= at
+    )
     incremental = (
-        not full and previous is not None and previous.policy_version == policy.version
-        and calendar.local_date(previous.at) == calendar.local_date(at) and previous.at <= at
+        not full and same_policy and previous is not None
+        and calendar.local_date(previous.at) == calendar.local_date(at)
     )  # fmt: skip
     rules = [r for r in REGISTRY.values() if policy.enabled(r.code)]
-    if incremental:
-        assert previous is not None
+    scope = sticky_scope = Scope(at)
+    if same_policy and previous is not None:
         items, units = _changed_since(session, previous.at - OVERLAP)
-        scope = Scope(at, items, units, due_since=previous.at - OVERLAP)
-    else:
-        scope = Scope(at)
+        sticky_scope = Scope(at, items, units, due_since=previous.at - OVERLAP)
+        if incremental:
+            scope = sticky_scope
     result = ScanResult("incremental" if incremental else "full", at)
     scan = RiskScan(mode=result.mode, at=at, policy_version=policy.version, started_at=utcnow())
     session.add(scan)
-    scored, _data, _weights = judge(session, policy, scope, rules, calendar)
+    scored, _data, _weights = judge(session, policy, scope, rules, calendar, sticky_scope)
     result.scanned = len(scored)
     try:
         with session.begin_nested():
@@ -262,7 +268,9 @@ def run_scan(
 
 
 def _covered(scope: Scope, rules: Sequence[Rule]) -> Any:
-    """The active events this scan judged again (and so may close)."""
+    """The active events this scan judged again (and so may close); never those of
+    sticky rules, whose findings do not go away."""
+    rules = [r for r in rules if not r.sticky]
     if scope.full:
         return RiskEvent.rule.in_([r.code for r in rules])
     clauses = []

@@ -85,7 +85,20 @@ class Step(Base):
     # (item, person): "what has this person done on this item" for every step's controls;
     # its prefix serves the timeline.  An index on person alone would be chosen by SQLite
     # for that query and grow with the person's history.
-    __table_args__ = (sa.Index("ix_step_item_id_person_id", "item_id", "person_id"),)
+    __table_args__ = (
+        sa.Index("ix_step_item_id_person_id", "item_id", "person_id"),
+        # The risk scan's irregular-handling rule reads these few steps, not all of them.
+        sa.Index(
+            "ix_step_returns", "item_id",
+            sqlite_where=sa.text("decision = 'return'"),
+            postgresql_where=sa.text("decision = 'return'"),
+        ),
+        sa.Index(
+            "ix_step_untasked", "item_id",
+            sqlite_where=sa.text("task_id IS NULL AND kind = 'complete'"),
+            postgresql_where=sa.text("task_id IS NULL AND kind = 'complete'"),
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id"))

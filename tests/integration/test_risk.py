@@ -325,3 +325,21 @@ def test_an_incremental_scan_judges_what_changed_since_the_last(session, person,
     assert (quiet.mode, quiet.raised, quiet.closed) == ("incremental", 0, 0)
     session.refresh(event)
     assert event.status is EventStatus.OPEN  # not judged again, not closed
+
+
+def test_returns_over_the_limit_raise_a_warning_that_does_not_close_by_itself(session, person, at):
+    at(LATER)
+    item_id = _expense(session, person)
+    staff, chief = person("czj.wangfang").principal(), person("czj.liqiang").principal()
+    for _ in range(3):
+        (apply,) = workflow.item_view(session, staff, item_id)["tasks"]
+        workflow.complete_task(session, staff, apply["id"])
+        (review,) = workflow.item_view(session, staff, item_id)["tasks"]
+        workflow.complete_task(session, chief, review["id"], decision="return", comment="补充票据")
+    _scan(session)
+    (event,) = _events(session, item_id=item_id, rule="irregular_handling")
+    assert event.subject == "returns" and event.evidence["returns"] == 3
+    at(LATER + timedelta(days=1))
+    _scan(session, full=True)  # a new day, a full scan: the returns are still a fact
+    session.refresh(event)
+    assert event.status is EventStatus.OPEN

@@ -94,3 +94,21 @@ def test_time_limits_parse(text: str) -> None:
 def test_bad_time_limits_are_refused_with_help(text: object) -> None:
     with pytest.raises(ValueError, match=r"time limit|between"):
         TimeLimit.parse(text)
+
+
+def test_counting_working_days_by_running_totals_matches_walking_the_days():
+    import random
+
+    calendar = WorkingCalendar({date(2026, 10, 10): False, date(2026, 10, 11): True})
+    rng = random.Random(3)
+    for _ in range(300):
+        start = date(2024, 1, 1) + timedelta(days=rng.randrange(0, 1100))
+        end = start + timedelta(days=rng.randrange(-40, 800))
+        walked = sum(
+            1 for n in range(1, (end - start).days + 1)
+            if calendar.is_working_day(start + timedelta(days=n))
+        ) if end >= start else -sum(
+            1 for n in range(1, (start - end).days + 1)
+            if calendar.is_working_day(end + timedelta(days=n))
+        )  # fmt: skip
+        assert calendar.working_days_between(start, end) == walked, (start, end)

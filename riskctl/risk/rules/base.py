@@ -149,6 +149,9 @@ class Rule:
     # the first scan of each day.
     reach: ClassVar[Literal["item", "unit"]] = "item"
     daily: ClassVar[bool] = False
+    # Its findings are permanent facts of the record: its events never auto-close, and
+    # even a full scan judges only what changed since the previous scan.
+    sticky: ClassVar[bool] = False
     # A red on this rule may freeze the item (when the policy says so for this rule).
     can_freeze: ClassVar[bool] = False
 

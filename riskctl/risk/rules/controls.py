@@ -6,8 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from riskctl.risk.facts import HitFact, ItemFact, ScanData, StepFact
+import sqlalchemy as sa
+
+from riskctl.risk.facts import HitFact, ItemFact, ScanData, StepFact, text_field
 from riskctl.risk.rules.base import Context, Param, Rule, Signal
+from riskctl.workflow.models import Item
 
 _SEVERITY = {"dynamic": "severity_dynamic", "static": "severity_static",
              "conflict_of_interest": "severity_conflict"}  # fmt: skip
@@ -89,11 +92,18 @@ class CrossItemIncompatible(Rule):
     can_freeze = True
 
     def collect(self, data: ScanData) -> LinkedItems:
-        contracts = data.items("contract", by_unit=True)
-        procurements = {p.id: p for p in data.items("procurement", by_unit=True)}
-        # Parameters are per unit and day, so every field that could name an item counts
-        # here; ``evaluate`` keeps the ones its parameters name.
-        refs = {c.id: _refs(c, c.fields) & procurements.keys() for c in contracts}
+        links = sorted({f for fs in data.values(self.code, "link_field") for f in fs})
+        linked = sa.or_(sa.false(), *(text_field(f).is_not(None) for f in links))
+        contracts = data.items("contract", by_unit=True, where=linked, name=self.code)
+        if not contracts:
+            return LinkedItems({}, [], {})
+        named = {r for c in contracts for r in _refs(c, links)}
+        procurements = {
+            p.id: p
+            for p in data.items("procurement", by_unit=True, where=Item.id.in_(sorted(named)),
+                                name=f"{self.code}:{len(named)}:{hash(tuple(sorted(named)))}")
+        }  # fmt: skip
+        refs = {c.id: _refs(c, links) & procurements.keys() for c in contracts}
         wanted = {cid for cid, found in refs.items() if found} | set().union(*refs.values())
         return LinkedItems(procurements, contracts, data.steps(wanted) if wanted else {})
 

@@ -33,6 +33,10 @@ class IrregularHandling(Rule):
         "severity_backdated": Param(70, "int"),
     }
 
+    # What the record shows does not un-happen: these events never close by themselves,
+    # so each scan judges only the items that changed since the one before.
+    sticky = True
+
     def collect(self, data: ScanData) -> list[HandlingFact]:
         return data.handling()
 

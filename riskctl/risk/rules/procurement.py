@@ -12,7 +12,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import ClassVar
 
-from riskctl.risk.facts import ItemFact, ScanData
+import sqlalchemy as sa
+
+from riskctl.risk.facts import ItemFact, ScanData, money_field, text_field
 from riskctl.risk.rules.base import Context, Param, Rule, Signal, day, grow, money
 
 CATEGORY = "procurement"
@@ -49,7 +51,11 @@ class JustUnderThreshold(Rule):
     }
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items(CATEGORY)
+        band = max(float(b) for b in data.values(self.code, "band"))
+        thresholds = {float(t) for ts in data.values(self.code, "thresholds") for t in ts}
+        amount = money_field("amount")
+        near = [sa.and_(amount >= t * (1 - band) - 0.01, amount < t + 0.01) for t in thresholds]
+        return data.items(CATEGORY, where=sa.or_(sa.false(), *near), name=self.code)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -93,7 +99,31 @@ class Splitting(Rule):
     reach = "unit"
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items(CATEGORY, by_unit=True)
+        # Groups (by unit, project and category; the year is judged in ``evaluate``) of
+        # several purchases by a method no entry of the policy calls open, that together
+        # pass the lowest threshold any entry sets.
+        from riskctl.process.models import ProcessDefinition
+        from riskctl.workflow.models import Item
+
+        open_methods = set.intersection(*(set(m) for m in data.values(self.code, "open_methods")))
+        lowest = min(float(t) for t in data.values(self.code, "open_tender_threshold"))
+        project, kind = text_field("budget_project"), text_field("item_category")
+        non_open = sa.or_(
+            text_field("method").is_(None),
+            text_field("method").not_in(sorted(open_methods) or [""]),
+        )
+        groups = data.grouped(
+            sa.select(Item.unit_id, project, kind)
+            .join(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
+            .where(ProcessDefinition.category == CATEGORY, non_open, Item.status != "cancelled",
+                   Item.started_at <= data.scope.at, data.narrowed(Item.unit_id, by_unit=True))
+            .group_by(Item.unit_id, project, kind)
+            .having(sa.func.count() > 1, sa.func.sum(money_field("amount")) > lowest - 0.01)
+        )  # fmt: skip
+        if not groups:
+            return []
+        where = sa.or_(*(sa.and_(Item.unit_id == u, project == p, kind == k) for u, p, k in groups))
+        return data.items(CATEGORY, by_unit=True, where=sa.and_(non_open, where), name=self.code)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         groups: dict[tuple[int, int, str, str], list[tuple[ItemFact, Decimal]]] = defaultdict(list)
@@ -149,7 +179,9 @@ class SingleBidder(Rule):
     }
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items(CATEGORY)
+        most = max(int(m) for m in data.values(self.code, "min_bidders"))
+        where = sa.cast(text_field("bidders"), sa.Float) < most
+        return data.items(CATEGORY, where=where, name=self.code)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -189,7 +221,9 @@ class ShortTenderPeriod(Rule):
     }  # fmt: skip
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items(CATEGORY)
+        longest = max(int(v) for m in data.values(self.code, "min_days") for v in m.values())
+        days = data.days_between(text_field("tender_start"), text_field("tender_end"))
+        return data.items(CATEGORY, where=days < longest, name=self.code)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -229,7 +263,17 @@ class LateContract(Rule):
     daily = True
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items(CATEGORY)
+        shortest = min(int(v) for v in data.values(self.code, "max_days"))
+        awarded, signed = text_field("awarded_on"), text_field("signed_on")
+        today = data.today.isoformat()
+        where = sa.and_(
+            awarded.is_not(None),
+            sa.or_(
+                sa.and_(signed.is_(None), data.days_between(awarded, sa.literal(today)) > shortest),
+                data.days_between(awarded, signed) > shortest,
+            ),
+        )
+        return data.items(CATEGORY, where=where, name=self.code)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -272,7 +316,12 @@ class SupplierConcentration(Rule):
     daily = True
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items(CATEGORY, by_unit=True)
+        widest = max(int(v) for v in data.values(self.code, "window_days"))
+        since = (data.today - timedelta(days=widest)).isoformat()
+        awarded = text_field("awarded_on")
+        where = sa.and_(text_field("supplier").is_not(None), awarded > since,
+                        awarded <= data.today.isoformat())  # fmt: skip
+        return data.items(CATEGORY, by_unit=True, where=where, name=self.code)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         awards: dict[int, list[tuple[str, Decimal, ItemFact]]] = defaultdict(list)

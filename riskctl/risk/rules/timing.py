@@ -6,8 +6,11 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import ClassVar
 
+import sqlalchemy as sa
+
 from riskctl.risk.facts import ItemFact, ScanData, TaskFact
 from riskctl.risk.rules.base import Context, Param, Rule, Signal, grow
+from riskctl.workflow.models import Item
 
 
 class StepOverdue(Rule):
@@ -64,7 +67,24 @@ class ItemOverdue(Rule):
     daily = True
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.running_items()
+        # Working days never outnumber calendar days: an item can be late only once more
+        # calendar days than its (smallest) limit have passed since it started.
+        from riskctl.process.models import ProcessDefinition
+
+        limits: dict[str, int] = {}
+        for given in data.values(self.code, "limits"):
+            for category, days in given.items():
+                limits[category] = min(days, limits.get(category, days))
+        other = limits.pop("other", None)
+        category = ProcessDefinition.category
+        ways = [
+            sa.and_(category == c, Item.started_at < data.scope.at - timedelta(days=d))
+            for c, d in limits.items()
+        ]
+        if other is not None:
+            started = Item.started_at < data.scope.at - timedelta(days=other)
+            ways.append(sa.and_(category.not_in(sorted(limits) or [""]), started))
+        return data.running_items(where=sa.or_(sa.false(), *ways))
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []

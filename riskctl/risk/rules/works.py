@@ -9,7 +9,9 @@ from datetime import date
 from decimal import Decimal
 from typing import ClassVar
 
-from riskctl.risk.facts import ItemFact, ScanData, StepFact
+import sqlalchemy as sa
+
+from riskctl.risk.facts import ItemFact, ScanData, StepFact, has_completed, money_field, text_field
 from riskctl.risk.rules.base import Context, Param, Rule, Signal, day, grow, money
 from riskctl.risk.rules.procurement import _signal
 
@@ -37,7 +39,9 @@ class ChangeOrderExcess(Rule):
     }
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items("construction")
+        least = min(float(v) for v in data.values(self.code, "max_share"))
+        where = money_field("change_amount") > money_field("contract_amount") * least - 0.01
+        return data.items("construction", where=where, name=self.code)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -81,7 +85,13 @@ class PaymentBeforeAcceptance(Rule):
     can_freeze = True
 
     def collect(self, data: ScanData) -> ItemsWithSteps:
-        items = data.items("construction")
+        payment = {n for ns in data.values(self.code, "payment_nodes") for n in ns}
+        least = min(float(v) for v in data.values(self.code, "max_share_before_acceptance"))
+        where = sa.or_(
+            has_completed(sorted(payment)),
+            money_field("paid_amount") > money_field("contract_amount") * least - 0.01,
+        )
+        items = data.items("construction", where=where, name=self.code)
         return ItemsWithSteps(items, data.steps(i.id for i in items))
 
     def evaluate(self, facts: ItemsWithSteps, ctx: Context) -> list[Signal]:
@@ -148,7 +158,13 @@ class LateFinalAccounts(Rule):
     daily = True
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items("construction")
+        fewest = min(int(v) for v in data.values(self.code, "max_months"))
+        latest_on_time = add_months(data.today, -fewest).isoformat()
+        completed, final = text_field("completed_on"), text_field("final_on")
+        where = sa.and_(
+            completed.is_not(None), sa.or_(final.is_not(None), completed < latest_on_time)
+        )
+        return data.items("construction", where=where, name=self.code)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -187,7 +203,8 @@ class DisposalBelowAppraisal(Rule):
     can_freeze = True
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items("assets")
+        where = money_field("proceeds") < money_field("appraised_value") + 0.01
+        return data.items("assets", where=where, name=self.code)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -232,10 +249,12 @@ class DisposalWithoutCollectiveDecision(Rule):
     can_freeze = True
 
     def collect(self, data: ScanData) -> ItemsWithSteps:
-        items = [
-            i for i in data.items("assets")
-            if i.fields.get("book_value") is not None and i.fields.get("disposal_method")
-        ]  # fmt: skip
+        lowest = min(float(v) for v in data.values(self.code, "threshold"))
+        execution = {n for ns in data.values(self.code, "execution_nodes") for n in ns}
+        where = sa.and_(
+            money_field("book_value") >= lowest - 0.01, has_completed(sorted(execution))
+        )
+        items = data.items("assets", where=where, name=self.code)
         return ItemsWithSteps(items, data.steps(i.id for i in items))
 
     def evaluate(self, facts: ItemsWithSteps, ctx: Context) -> list[Signal]:
@@ -280,7 +299,11 @@ class PaymentOverBudget(Rule):
     reach = "unit"
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items("finance", by_unit=True)
+        lines = sorted({line for budgets in data.values(self.code, "budgets") for line in budgets})
+        if not lines:
+            return []  # no budget line has an amount: nothing to compare with
+        where = text_field("budget_line").in_(lines)
+        return data.items("finance", by_unit=True, where=where, name=self.code)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         spent: dict[tuple[int, int, str], list[tuple[ItemFact, Decimal]]] = defaultdict(list)
