@@ -8,8 +8,8 @@ ORM objects for comparison — in one run.  Run by hand; results go to docs/benc
 The data: the demo's units and published processes (procurement, expense, contract, asset
 disposal, construction: 57 task nodes across the five), 100,000 running items (40 %
 expense, 25 % procurement, 15 % contract, 10 % assets, 10 % construction) each with ten
-steps (start and nine completions, each with its closed task) and one open task — 10 % of
-them overdue.  About 1 % of the items carry a planted problem for each field rule, 0.5 %
+steps (start and nine completions, each with its closed task) and one open task — 2 % of
+them overdue, 2 % of the items past their overall limit.  About 1 % of the items carry a planted problem for each field rule, 0.5 %
 were returned three times, 0.5 % have a flagged incompatible pair.
 
 Measured, each in a fresh process (so that generating the data does not count):
@@ -127,7 +127,9 @@ def generate(url: str, items: int, seed: int = 7) -> dict[str, Any]:
             unit_id = unit_ids[n % len(unit_ids)]
             process = rng.choices([p for p, _w in MIX], weights)[0]
             definition_id, nodes = definitions[(unit_id, process)]
-            begun = NOW - timedelta(days=rng.randrange(5, 60), minutes=rng.randrange(0, 600))
+            # Most items are recent; one in fifty has run past its category's limit.
+            age = rng.randrange(40, 90) if n % 50 == 0 else rng.randrange(2, 25)
+            begun = NOW - timedelta(days=age, minutes=rng.randrange(0, 600))
             staff = people[unit_id]
             item_rows.append({
                 "id": n, "unit_id": unit_id, "definition_id": definition_id,
@@ -158,7 +160,7 @@ def generate(url: str, items: int, seed: int = 7) -> dict[str, Any]:
                                   "node": node.key, "person_id": staff[s % len(staff)], "post": node.post,
                                   "decision": decision, "changes": None, "comment": None, "at": at})  # fmt: skip
             node = nodes[(STEPS_PER_ITEM - 1) % len(nodes)]
-            overdue = n % 10 == 0
+            overdue = n % 50 == 1
             task_id += 1
             task_rows.append({"id": task_id, "item_id": n, "node": node.key, "post": node.post,
                               "status": "open",

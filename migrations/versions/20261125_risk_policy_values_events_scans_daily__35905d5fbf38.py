@@ -112,7 +112,11 @@ def upgrade():
         batch_op.create_index('ix_risk_event_unit_created_at', ['unit_id', 'created_at'], unique=False)
         batch_op.create_index('uq_risk_event_active_identity', ['identity'], unique=True, sqlite_where=sa.text("status IN ('open', 'acknowledged', 'explained')"), postgresql_where=sa.text("status IN ('open', 'acknowledged', 'explained')"))
 
+    with op.batch_alter_table('item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_item_updated_at'), ['updated_at'], unique=False)
+
     with op.batch_alter_table('step', schema=None) as batch_op:
+        batch_op.create_index('ix_step_node_item_id', ['node', 'item_id'], unique=False)
         batch_op.create_index('ix_step_returns', ['item_id'], unique=False, sqlite_where=sa.text("decision = 'return'"), postgresql_where=sa.text("decision = 'return'"))
         batch_op.create_index('ix_step_untasked', ['item_id'], unique=False, sqlite_where=sa.text("task_id IS NULL AND kind = 'complete'"), postgresql_where=sa.text("task_id IS NULL AND kind = 'complete'"))
 
@@ -124,6 +128,10 @@ def downgrade():
     with op.batch_alter_table('step', schema=None) as batch_op:
         batch_op.drop_index('ix_step_untasked', sqlite_where=sa.text("task_id IS NULL AND kind = 'complete'"), postgresql_where=sa.text("task_id IS NULL AND kind = 'complete'"))
         batch_op.drop_index('ix_step_returns', sqlite_where=sa.text("decision = 'return'"), postgresql_where=sa.text("decision = 'return'"))
+        batch_op.drop_index('ix_step_node_item_id')
+
+    with op.batch_alter_table('item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_item_updated_at'))
 
     with op.batch_alter_table('risk_event', schema=None) as batch_op:
         batch_op.drop_index('uq_risk_event_active_identity', sqlite_where=sa.text("status IN ('open', 'acknowledged', 'explained')"), postgresql_where=sa.text("status IN ('open', 'acknowledged', 'explained')"))

@@ -36,15 +36,6 @@ def text_field(name: str) -> Any:
     return Item.fields[name].as_string()
 
 
-def has_completed(nodes: Sequence[str], decision: str | None = None) -> Any:
-    """EXISTS a completion of one of ``nodes`` on the item (with ``decision``)."""
-    clause = sa.and_(Step.item_id == Item.id, Step.kind == StepKind.COMPLETE.value,
-                     Step.node.in_(list(nodes) or [""]))  # fmt: skip
-    if decision is not None:
-        clause = sa.and_(clause, Step.decision == decision)
-    return sa.exists().where(clause)
-
-
 @dataclass(frozen=True)
 class Scope:
     at: datetime
@@ -128,19 +119,6 @@ class ScanData:
             return self.scope.at.date()
         return self.calendar.local_date(self.scope.at)  # type: ignore[no-any-return]
 
-    def narrowed(self, column: Any, *, by_unit: bool) -> Any:
-        return self._items_in_scope(column, by_unit=by_unit)
-
-    def grouped(self, stmt: Any) -> list[tuple[Any, ...]]:
-        """The rows of a rule's own aggregate query (a prefilter)."""
-        return [tuple(r) for r in self._execute(stmt)]
-
-    def days_between(self, start: Any, end: Any) -> Any:
-        """``end - start`` in days, for ISO date strings (NULL when either is)."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            return sa.cast(end, sa.Date) - sa.cast(start, sa.Date)
-        return sa.func.julianday(end) - sa.func.julianday(start)
-
     def _execute(self, stmt: Any) -> Any:
         # Core, not the ORM: these are column rows, and the ORM's result machinery would
         # cost more than the query on a full scan.
@@ -153,26 +131,20 @@ class ScanData:
 
     # -- narrowing ---------------------------------------------------------------------
 
-    def _items_in_scope(self, column: Any, *, by_unit: bool) -> Any:
-        """The WHERE clause of an incremental scan: the changed items, or (for rules
-        that weigh a unit's items together) every item of the changed units."""
-        scope = self.scope
-        if by_unit:
-            return sa.true() if scope.unit_ids is None else column.in_(sorted(scope.unit_ids))
-        return sa.true() if scope.item_ids is None else column.in_(sorted(scope.item_ids))
+    def _items_in_scope(self, column: Any) -> Any:
+        """The WHERE clause of an incremental scan: the changed items."""
+        ids = self.scope.item_ids
+        return sa.true() if ids is None else column.in_(sorted(ids))
 
     # -- items -------------------------------------------------------------------------
 
     def items(
-        self, category: str, *, by_unit: bool = False, where: Any = None, name: str = ""
+        self, category: str, *, where: Any = None, name: str = "", narrow: bool = True
     ) -> list[ItemFact]:
-        """A category's items (not cancelled), oldest first.  ``where``: a rule's SQL
-        prefilter, a superset of what its ``evaluate`` can hit (named, for the cache) —
-        so that a full scan reads the candidates, not every item of the category."""
-        by_unit = by_unit and not self.scope.full  # the same rows when nothing is narrowed
-        return self._once(
-            ("items", category, by_unit, name), lambda: self._items(category, by_unit, where)
-        )
+        """A category's items (not cancelled) — one read per category and scan, shared by
+        every rule that judges them in Python.  ``where`` (named, for the cache): a rule
+        that needs particular items; ``narrow=False``: whatever changed (a lookup by id)."""
+        return self._once(("items", category, name), lambda: self._items(category, where, narrow))
 
     def values(self, code: str, param: str) -> list[Any]:
         """Every value a rule parameter takes in the policy (any unit, any date), for
@@ -183,34 +155,47 @@ class ScanData:
             return [REGISTRY[code].params[param].default]
         return list(self.policy.all_values(code, param))
 
-    def _items(self, category: str, by_unit: bool, where: Any = None) -> list[ItemFact]:
+    def definitions(self) -> dict[int, tuple[str, str]]:
+        """Process definition id → (key, category); a small table, read once."""
+        return self._once(
+            "definitions",
+            lambda: {
+                r[0]: (r[1], r[2])
+                for r in self._execute(
+                    sa.select(
+                        ProcessDefinition.id, ProcessDefinition.key, ProcessDefinition.category
+                    )
+                )
+            },
+        )
+
+    def _items(self, category: str, where: Any, narrow: bool) -> list[ItemFact]:
         at = self.scope.at
+        definitions = self.definitions()
+        ids = sorted(d for d, (_key, cat) in definitions.items() if cat == category)
         # The status an item had at ``at``: it ended later, so it was running then.
         status = sa.case(
             (sa.and_(Item.ended_at.is_not(None), Item.ended_at <= at), Item.status),
             else_=sa.literal(ItemStatus.RUNNING.value),
         )
-        column = Item.unit_id if by_unit else Item.id
         stmt = (
             sa.select(
-                Item.id, Item.unit_id, Item.definition_id, ProcessDefinition.key,
-                ProcessDefinition.category, status, Item.started_at, Item.ended_at,
-                Item.started_by_id, Item.fields,
+                Item.id, Item.unit_id, Item.definition_id, status, Item.started_at,
+                Item.ended_at, Item.started_by_id, Item.fields,
             )
-            .join(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
             .where(
-                ProcessDefinition.category == category,
+                Item.definition_id.in_(ids or [-1]),  # the index, not a join: the fast path
                 Item.started_at <= at,
                 Item.status != ItemStatus.CANCELLED.value,
-                self._items_in_scope(column, by_unit=by_unit),
+                self._items_in_scope(Item.id) if narrow else sa.true(),
                 sa.true() if where is None else where,
             )
-            .order_by(Item.started_at, Item.id)
         )  # fmt: skip
         facts = [
             ItemFact(
-                r[0], r[1], r[2], r[3], r[4], str(getattr(r[5], "value", r[5])), r[6],
-                r[7] if r[7] is not None and r[7] <= at else None, r[8], dict(r[9] or {}),
+                r[0], r[1], r[2], definitions[r[2]][0], category,
+                str(getattr(r[3], "value", r[3])), r[4],
+                r[5] if r[5] is not None and r[5] <= at else None, r[6], dict(r[7] or {}),
             )
             for r in self._execute(stmt)
         ]  # fmt: skip
@@ -254,7 +239,7 @@ class ScanData:
                     Item.status.in_([ItemStatus.RUNNING.value, ItemStatus.FROZEN.value]),
                     Item.ended_at > at,
                 ),
-                self._items_in_scope(Item.id, by_unit=False),
+                self._items_in_scope(Item.id),
                 sa.true() if where is None else where,
             )
         )  # fmt: skip
@@ -352,6 +337,19 @@ class ScanData:
                 )  # fmt: skip
         return found
 
+    def completed_at(self, nodes: Iterable[str]) -> set[int]:
+        """Items with a completion of one of ``nodes`` (to ``at``): one range of the
+        (node, item) index per node."""
+        wanted = sorted(set(nodes))
+        return self._once(("completed_at", tuple(wanted)), lambda: {
+            r[0] for r in self._execute(
+                sa.select(Step.item_id).distinct().where(
+                    Step.node.in_(wanted or [""]), Step.kind == StepKind.COMPLETE.value,
+                    Step.at <= self.scope.at, self._items_in_scope(Step.item_id),
+                )
+            )
+        })  # fmt: skip
+
     def handling(self) -> list[HandlingFact]:
         """Per item, what irregular handling needs: returns, steps recorded after the
         item ended, steps back-dated before an earlier one, completions without a task."""
@@ -362,7 +360,7 @@ class ScanData:
         # can (returns; completions without a task), so that a scan does not read every
         # step; back-dating needs each step's predecessor: the window runs over the
         # narrowed items only (the rule is sticky, see IrregularHandling).
-        at, narrowed = self.scope.at, self._items_in_scope(Step.item_id, by_unit=False)
+        at, narrowed = self.scope.at, self._items_in_scope(Step.item_id)
         counts: dict[int, dict[str, int]] = defaultdict(dict)
 
         def tally(kind: str, stmt: Any) -> None:

@@ -20,7 +20,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -241,7 +241,10 @@ def run_scan(
         not full and same_policy and previous is not None
         and calendar.local_date(previous.at) == calendar.local_date(at)
     )  # fmt: skip
+    # Rules that weigh a whole unit's year together are judged in full scans only.
     rules = [r for r in REGISTRY.values() if policy.enabled(r.code)]
+    if incremental:
+        rules = [r for r in rules if r.incremental]
     scope = sticky_scope = Scope(at)
     if same_policy and previous is not None:
         items, units = _changed_since(session, previous.at - OVERLAP)
@@ -442,14 +445,6 @@ def escalate(session: DbSession, policy: Policy, *, at: datetime | None = None) 
 
 def unit_codes(session: DbSession) -> dict[int, str]:
     return dict(session.execute(sa.select(Unit.id, Unit.code)).all())  # type: ignore[arg-type]
-
-
-def fiscal_year(calendar: WorkingCalendar, moment: datetime) -> int:
-    return calendar.local_date(moment).year
-
-
-def days_between(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
 def group_by_level(scored: Iterable[Scored]) -> dict[str, int]:

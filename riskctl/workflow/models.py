@@ -55,7 +55,8 @@ class Item(Base):
     joins: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)  # branches arrived
     started_by_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed: the every-minute risk scan asks which items changed since the last one.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     ended_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
@@ -87,7 +88,9 @@ class Step(Base):
     # for that query and grow with the person's history.
     __table_args__ = (
         sa.Index("ix_step_item_id_person_id", "item_id", "person_id"),
-        # The risk scan's irregular-handling rule reads these few steps, not all of them.
+        # The risk scan: completions at given nodes (payment, execution …) by index range;
+        # the irregular-handling rule reads the few steps below, not all of them.
+        sa.Index("ix_step_node_item_id", "node", "item_id"),
         sa.Index(
             "ix_step_returns", "item_id",
             sqlite_where=sa.text("decision = 'return'"),

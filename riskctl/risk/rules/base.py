@@ -152,6 +152,10 @@ class Rule:
     # Its findings are permanent facts of the record: its events never auto-close, and
     # even a full scan judges only what changed since the previous scan.
     sticky: ClassVar[bool] = False
+    # False: it weighs all of a unit's items of a year or a window together (splitting,
+    # supplier shares, budget lines), which no narrow read can answer; it is judged in
+    # full scans only — the first scan of each day, or one asked for.
+    incremental: ClassVar[bool] = True
     # A red on this rule may freeze the item (when the policy says so for this rule).
     can_freeze: ClassVar[bool] = False
 

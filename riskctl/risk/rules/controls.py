@@ -6,9 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import sqlalchemy as sa
-
-from riskctl.risk.facts import HitFact, ItemFact, ScanData, StepFact, text_field
+from riskctl.risk.facts import HitFact, ItemFact, ScanData, StepFact
 from riskctl.risk.rules.base import Context, Param, Rule, Signal
 from riskctl.workflow.models import Item
 
@@ -88,21 +86,23 @@ class CrossItemIncompatible(Rule):
         ),
         "severity": Param(70, "int"),
     }  # fmt: skip
-    reach = "unit"
     can_freeze = True
 
     def collect(self, data: ScanData) -> LinkedItems:
+        # The acceptance on the contract comes after the requirement on the procurement,
+        # so the contract's change is the one to judge (item reach).
         links = sorted({f for fs in data.values(self.code, "link_field") for f in fs})
-        linked = sa.or_(sa.false(), *(text_field(f).is_not(None) for f in links))
-        contracts = data.items("contract", by_unit=True, where=linked, name=self.code)
+        contracts = [c for c in data.items("contract") if _refs(c, links)]
         if not contracts:
             return LinkedItems({}, [], {})
-        named = {r for c in contracts for r in _refs(c, links)}
-        procurements = {
-            p.id: p
-            for p in data.items("procurement", by_unit=True, where=Item.id.in_(sorted(named)),
-                                name=f"{self.code}:{len(named)}:{hash(tuple(sorted(named)))}")
-        }  # fmt: skip
+        named = sorted({r for c in contracts for r in _refs(c, links)})
+        if data.scope.full:
+            procurements = {p.id: p for p in data.items("procurement") if p.id in set(named)}
+        else:
+            found = data.items(
+                "procurement", where=Item.id.in_(named), name=f"{self.code}:{named}", narrow=False
+            )
+            procurements = {p.id: p for p in found}
         refs = {c.id: _refs(c, links) & procurements.keys() for c in contracts}
         wanted = {cid for cid, found in refs.items() if found} | set().union(*refs.values())
         return LinkedItems(procurements, contracts, data.steps(wanted) if wanted else {})

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
-import sqlalchemy as sa
-
-from riskctl.risk.facts import ItemFact, ScanData, money_field, text_field
+from riskctl.risk.facts import ItemFact, ScanData
 from riskctl.risk.rules.base import Context, Param, Rule, Signal, day, grow, money
 
 CATEGORY = "procurement"
@@ -22,6 +20,10 @@ CATEGORY = "procurement"
 
 def _live(item: ItemFact) -> bool:
     return item.status != "rejected"
+
+
+def _started(item: ItemFact) -> tuple[datetime, int]:
+    return item.started_at, item.id
 
 
 def _signal(rule: Rule, item: ItemFact, severity: int, evidence: dict, ctx: Context,  # type: ignore[type-arg]
@@ -51,11 +53,8 @@ class JustUnderThreshold(Rule):
     }
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        band = max(float(b) for b in data.values(self.code, "band"))
-        thresholds = {float(t) for ts in data.values(self.code, "thresholds") for t in ts}
-        amount = money_field("amount")
-        near = [sa.and_(amount >= t * (1 - band) - 0.01, amount < t + 0.01) for t in thresholds]
-        return data.items(CATEGORY, where=sa.or_(sa.false(), *near), name=self.code)
+        # Every procurement rule judging one item at a time shares this one read.
+        return data.items(CATEGORY)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -97,37 +96,14 @@ class Splitting(Rule):
         "per_percent_over": Param(0.5, "number", "added per percent of the threshold exceeded"),
     }
     reach = "unit"
+    incremental = False
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        # Groups (by unit, project and category; the year is judged in ``evaluate``) of
-        # several purchases by a method no entry of the policy calls open, that together
-        # pass the lowest threshold any entry sets.
-        from riskctl.process.models import ProcessDefinition
-        from riskctl.workflow.models import Item
-
-        open_methods = set.intersection(*(set(m) for m in data.values(self.code, "open_methods")))
-        lowest = min(float(t) for t in data.values(self.code, "open_tender_threshold"))
-        project, kind = text_field("budget_project"), text_field("item_category")
-        non_open = sa.or_(
-            text_field("method").is_(None),
-            text_field("method").not_in(sorted(open_methods) or [""]),
-        )
-        groups = data.grouped(
-            sa.select(Item.unit_id, project, kind)
-            .join(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
-            .where(ProcessDefinition.category == CATEGORY, non_open, Item.status != "cancelled",
-                   Item.started_at <= data.scope.at, data.narrowed(Item.unit_id, by_unit=True))
-            .group_by(Item.unit_id, project, kind)
-            .having(sa.func.count() > 1, sa.func.sum(money_field("amount")) > lowest - 0.01)
-        )  # fmt: skip
-        if not groups:
-            return []
-        where = sa.or_(*(sa.and_(Item.unit_id == u, project == p, kind == k) for u, p, k in groups))
-        return data.items(CATEGORY, by_unit=True, where=sa.and_(non_open, where), name=self.code)
+        return data.items(CATEGORY)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         groups: dict[tuple[int, int, str, str], list[tuple[ItemFact, Decimal]]] = defaultdict(list)
-        for item in filter(_live, facts):
+        for item in sorted(filter(_live, facts), key=_started):
             amount = money(item.fields.get("amount"))
             project, kind = item.fields.get("budget_project"), item.fields.get("item_category")
             if amount is None or not project or not kind:
@@ -179,9 +155,8 @@ class SingleBidder(Rule):
     }
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        most = max(int(m) for m in data.values(self.code, "min_bidders"))
-        where = sa.cast(text_field("bidders"), sa.Float) < most
-        return data.items(CATEGORY, where=where, name=self.code)
+        # Every procurement rule judging one item at a time shares this one read.
+        return data.items(CATEGORY)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -221,9 +196,8 @@ class ShortTenderPeriod(Rule):
     }  # fmt: skip
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        longest = max(int(v) for m in data.values(self.code, "min_days") for v in m.values())
-        days = data.days_between(text_field("tender_start"), text_field("tender_end"))
-        return data.items(CATEGORY, where=days < longest, name=self.code)
+        # Every procurement rule judging one item at a time shares this one read.
+        return data.items(CATEGORY)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -263,17 +237,8 @@ class LateContract(Rule):
     daily = True
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        shortest = min(int(v) for v in data.values(self.code, "max_days"))
-        awarded, signed = text_field("awarded_on"), text_field("signed_on")
-        today = data.today.isoformat()
-        where = sa.and_(
-            awarded.is_not(None),
-            sa.or_(
-                sa.and_(signed.is_(None), data.days_between(awarded, sa.literal(today)) > shortest),
-                data.days_between(awarded, signed) > shortest,
-            ),
-        )
-        return data.items(CATEGORY, where=where, name=self.code)
+        # Every procurement rule judging one item at a time shares this one read.
+        return data.items(CATEGORY)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -314,14 +279,10 @@ class SupplierConcentration(Rule):
     }
     reach = "unit"
     daily = True
+    incremental = False
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        widest = max(int(v) for v in data.values(self.code, "window_days"))
-        since = (data.today - timedelta(days=widest)).isoformat()
-        awarded = text_field("awarded_on")
-        where = sa.and_(text_field("supplier").is_not(None), awarded > since,
-                        awarded <= data.today.isoformat())  # fmt: skip
-        return data.items(CATEGORY, by_unit=True, where=where, name=self.code)
+        return data.items(CATEGORY)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         awards: dict[int, list[tuple[str, Decimal, ItemFact]]] = defaultdict(list)

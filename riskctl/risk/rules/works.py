@@ -9,9 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import ClassVar
 
-import sqlalchemy as sa
-
-from riskctl.risk.facts import ItemFact, ScanData, StepFact, has_completed, money_field, text_field
+from riskctl.risk.facts import ItemFact, ScanData, StepFact
 from riskctl.risk.rules.base import Context, Param, Rule, Signal, day, grow, money
 from riskctl.risk.rules.procurement import _signal
 
@@ -39,9 +37,7 @@ class ChangeOrderExcess(Rule):
     }
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        least = min(float(v) for v in data.values(self.code, "max_share"))
-        where = money_field("change_amount") > money_field("contract_amount") * least - 0.01
-        return data.items("construction", where=where, name=self.code)
+        return data.items("construction")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -85,13 +81,14 @@ class PaymentBeforeAcceptance(Rule):
     can_freeze = True
 
     def collect(self, data: ScanData) -> ItemsWithSteps:
+        # Candidates: a payment step recorded, or a paid amount at all; the steps of
+        # those items are then read to see what came first.
         payment = {n for ns in data.values(self.code, "payment_nodes") for n in ns}
-        least = min(float(v) for v in data.values(self.code, "max_share_before_acceptance"))
-        where = sa.or_(
-            has_completed(sorted(payment)),
-            money_field("paid_amount") > money_field("contract_amount") * least - 0.01,
-        )
-        items = data.items("construction", where=where, name=self.code)
+        paid = data.completed_at(payment)
+        items = [
+            i for i in data.items("construction")
+            if i.id in paid or money(i.fields.get("paid_amount"))
+        ]  # fmt: skip
         return ItemsWithSteps(items, data.steps(i.id for i in items))
 
     def evaluate(self, facts: ItemsWithSteps, ctx: Context) -> list[Signal]:
@@ -158,13 +155,7 @@ class LateFinalAccounts(Rule):
     daily = True
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        fewest = min(int(v) for v in data.values(self.code, "max_months"))
-        latest_on_time = add_months(data.today, -fewest).isoformat()
-        completed, final = text_field("completed_on"), text_field("final_on")
-        where = sa.and_(
-            completed.is_not(None), sa.or_(final.is_not(None), completed < latest_on_time)
-        )
-        return data.items("construction", where=where, name=self.code)
+        return data.items("construction")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -203,8 +194,7 @@ class DisposalBelowAppraisal(Rule):
     can_freeze = True
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        where = money_field("proceeds") < money_field("appraised_value") + 0.01
-        return data.items("assets", where=where, name=self.code)
+        return data.items("assets")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -249,12 +239,13 @@ class DisposalWithoutCollectiveDecision(Rule):
     can_freeze = True
 
     def collect(self, data: ScanData) -> ItemsWithSteps:
-        lowest = min(float(v) for v in data.values(self.code, "threshold"))
+        lowest = min(Decimal(str(v)) for v in data.values(self.code, "threshold"))
         execution = {n for ns in data.values(self.code, "execution_nodes") for n in ns}
-        where = sa.and_(
-            money_field("book_value") >= lowest - 0.01, has_completed(sorted(execution))
-        )
-        items = data.items("assets", where=where, name=self.code)
+        executed = data.completed_at(execution)
+        items = [
+            i for i in data.items("assets")
+            if i.id in executed and (money(i.fields.get("book_value")) or 0) >= lowest
+        ]  # fmt: skip
         return ItemsWithSteps(items, data.steps(i.id for i in items))
 
     def evaluate(self, facts: ItemsWithSteps, ctx: Context) -> list[Signal]:
@@ -297,17 +288,16 @@ class PaymentOverBudget(Rule):
         "per_percent_over": Param(1, "number"),
     }
     reach = "unit"
+    incremental = False
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        lines = sorted({line for budgets in data.values(self.code, "budgets") for line in budgets})
-        if not lines:
+        if not any(data.values(self.code, "budgets")):
             return []  # no budget line has an amount: nothing to compare with
-        where = text_field("budget_line").in_(lines)
-        return data.items("finance", by_unit=True, where=where, name=self.code)
+        return data.items("finance")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         spent: dict[tuple[int, int, str], list[tuple[ItemFact, Decimal]]] = defaultdict(list)
-        for item in facts:
+        for item in sorted(facts, key=lambda i: (i.started_at, i.id)):
             line, amount = item.fields.get("budget_line"), money(item.fields.get("amount"))
             if not line or amount is None or item.status == "rejected":
                 continue
