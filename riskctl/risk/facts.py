@@ -61,6 +61,7 @@ class ItemFact:
     ended_at: datetime | None
     started_by_id: int
     fields: dict[str, Any]
+    started_day: date  # local (the calendar's zone): the day whose parameters apply
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,11 @@ class ScanData:
         if self.calendar is None:
             return self.scope.at.date()
         return self.calendar.local_date(self.scope.at)  # type: ignore[no-any-return]
+
+    def _local_day(self, moment: datetime) -> date:
+        if self.calendar is None:
+            return moment.date()
+        return self.calendar.local_date(moment)  # type: ignore[no-any-return]
 
     def _execute(self, stmt: Any) -> Any:
         # Core, not the ORM: these are column rows, and the ORM's result machinery would
@@ -196,6 +202,7 @@ class ScanData:
                 r[0], r[1], r[2], definitions[r[2]][0], category,
                 str(getattr(r[3], "value", r[3])), r[4],
                 r[5] if r[5] is not None and r[5] <= at else None, r[6], dict(r[7] or {}),
+                self._local_day(r[4]),
             )
             for r in self._execute(stmt)
         ]  # fmt: skip
@@ -244,7 +251,9 @@ class ScanData:
             )
         )  # fmt: skip
         return [
-            ItemFact(r[0], r[1], r[2], r[3], r[4], "running", r[5], None, r[6], {})
+            ItemFact(
+                r[0], r[1], r[2], r[3], r[4], "running", r[5], None, r[6], {}, self._local_day(r[5])
+            )
             for r in self._execute(stmt)
         ]
 

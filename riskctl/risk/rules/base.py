@@ -124,13 +124,19 @@ class Context:
     params_for: Callable[[int, date], Mapping[str, Any]]
     # Which nodes of a process definition edit a field (for attributing a signal).
     editors: Callable[[int, str], tuple[str, ...]] = field(default=lambda _d, _f: ())
+    _params: dict[tuple[int, date], Mapping[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def today(self) -> date:
         return self.calendar.local_date(self.at)
 
     def params(self, unit_id: int, on: date | None = None) -> Mapping[str, Any]:
-        return self.params_for(unit_id, on or self.today)
+        # Asked once per fact: a plain dict in front of the policy's resolution.
+        key = (unit_id, on or self.today)
+        found = self._params.get(key)
+        if found is None:
+            found = self._params[key] = self.params_for(*key)
+        return found
 
 
 class Rule:

@@ -110,7 +110,7 @@ class CrossItemIncompatible(Rule):
     def evaluate(self, facts: LinkedItems, ctx: Context) -> list[Signal]:
         signals = []
         for contract in facts.contracts:
-            params = ctx.params(contract.unit_id, ctx.calendar.local_date(contract.started_at))
+            params = ctx.params(contract.unit_id, contract.started_day)
             for ref in sorted(_refs(contract, params["link_field"])):
                 procurement = facts.procurements.get(ref)
                 if procurement is None:

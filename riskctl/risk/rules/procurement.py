@@ -62,7 +62,7 @@ class JustUnderThreshold(Rule):
             amount = money(item.fields.get("amount"))
             if amount is None:
                 continue
-            params = ctx.params(item.unit_id, ctx.calendar.local_date(item.started_at))
+            params = ctx.params(item.unit_id, item.started_day)
             band = Decimal(str(params["band"]))
             for threshold in sorted(Decimal(str(t)) for t in params["thresholds"]):
                 if threshold * (1 - band) <= amount < threshold:
@@ -108,7 +108,7 @@ class Splitting(Rule):
             project, kind = item.fields.get("budget_project"), item.fields.get("item_category")
             if amount is None or not project or not kind:
                 continue
-            year = ctx.calendar.local_date(item.started_at).year
+            year = item.started_day.year
             groups[(item.unit_id, year, str(project), str(kind))].append((item, amount))
         signals = []
         for (unit_id, year, project, kind), members in groups.items():
@@ -117,7 +117,7 @@ class Splitting(Rule):
             threshold = Decimal(0)
             split: list[tuple[ItemFact, Decimal]] = []
             for item, amount in members:  # in order of starting
-                params = ctx.params(unit_id, ctx.calendar.local_date(item.started_at))
+                params = ctx.params(unit_id, item.started_day)
                 if item.fields.get("method") in params["open_methods"]:
                     continue
                 split.append((item, amount))
@@ -127,7 +127,7 @@ class Splitting(Rule):
                     crossing = item
             if crossing is None:
                 continue
-            params = ctx.params(unit_id, ctx.calendar.local_date(crossing.started_at))
+            params = ctx.params(unit_id, crossing.started_day)
             over = float((total - threshold) / threshold * 100)
             signals.append(
                 _signal(
@@ -164,7 +164,7 @@ class SingleBidder(Rule):
             bidders = item.fields.get("bidders")
             if not isinstance(bidders, int) or isinstance(bidders, bool):
                 continue
-            params = ctx.params(item.unit_id, ctx.calendar.local_date(item.started_at))
+            params = ctx.params(item.unit_id, item.started_day)
             if item.fields.get("method") not in params["competitive_methods"]:
                 continue
             if bidders < int(params["min_bidders"]):

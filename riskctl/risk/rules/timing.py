@@ -94,7 +94,7 @@ class ItemOverdue(Rule):
             limit = limits.get(item.category, limits.get("other"))
             if limit is None:
                 continue
-            started = ctx.calendar.local_date(item.started_at)
+            started = item.started_day
             late = ctx.calendar.working_days_between(started, ctx.today) - int(limit)
             if late <= 0:
                 continue

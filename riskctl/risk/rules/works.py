@@ -46,7 +46,7 @@ class ChangeOrderExcess(Rule):
             change = money(item.fields.get("change_amount"))
             if not contract or change is None:
                 continue
-            params = ctx.params(item.unit_id, ctx.calendar.local_date(item.started_at))
+            params = ctx.params(item.unit_id, item.started_day)
             share = float(change / contract)
             if share > float(params["max_share"]):
                 over = (share - float(params["max_share"])) * 100
@@ -94,7 +94,7 @@ class PaymentBeforeAcceptance(Rule):
     def evaluate(self, facts: ItemsWithSteps, ctx: Context) -> list[Signal]:
         signals = []
         for item in facts.items:
-            params = ctx.params(item.unit_id, ctx.calendar.local_date(item.started_at))
+            params = ctx.params(item.unit_id, item.started_day)
             steps = facts.steps.get(item.id, [])
             accepted = _completed(steps, params["acceptance_nodes"])
             first_acceptance = accepted[0].id if accepted else None
@@ -203,7 +203,7 @@ class DisposalBelowAppraisal(Rule):
             proceeds = money(item.fields.get("proceeds"))
             if not appraised or proceeds is None:
                 continue
-            params = ctx.params(item.unit_id, ctx.calendar.local_date(item.started_at))
+            params = ctx.params(item.unit_id, item.started_day)
             if item.fields.get("disposal_method") not in params["sale_methods"]:
                 continue
             floor = appraised * (1 - Decimal(str(params["tolerance"])))
@@ -252,7 +252,7 @@ class DisposalWithoutCollectiveDecision(Rule):
         signals = []
         for item in facts.items:
             book = money(item.fields.get("book_value"))
-            params = ctx.params(item.unit_id, ctx.calendar.local_date(item.started_at))
+            params = ctx.params(item.unit_id, item.started_day)
             if book is None or book < Decimal(str(params["threshold"])):
                 continue
             steps = facts.steps.get(item.id, [])
@@ -301,18 +301,14 @@ class PaymentOverBudget(Rule):
             line, amount = item.fields.get("budget_line"), money(item.fields.get("amount"))
             if not line or amount is None or item.status == "rejected":
                 continue
-            year = ctx.calendar.local_date(item.started_at).year
+            year = item.started_day.year
             spent[(item.unit_id, year, str(line))].append((item, amount))
         signals = []
         for (unit_id, year, line), rows in spent.items():
             total = Decimal(0)
             for item, amount in rows:
                 total += amount
-                budget = money(
-                    ctx.params(unit_id, ctx.calendar.local_date(item.started_at))["budgets"].get(
-                        line
-                    )
-                )
+                budget = money(ctx.params(unit_id, item.started_day)["budgets"].get(line))
                 if budget is None or total <= budget:
                     continue
                 over = float((total - budget) / budget * 100) if budget else 100.0
