@@ -9,8 +9,9 @@ The data: the demo's units and published processes (procurement, expense, contra
 disposal, construction: 57 task nodes across the five), 100,000 running items (40 %
 expense, 25 % procurement, 15 % contract, 10 % assets, 10 % construction) each with ten
 steps (start and nine completions, each with its closed task) and one open task — 2 % of
-them overdue, 2 % of the items past their overall limit.  About 1 % of the items carry a planted problem for each field rule, 0.5 %
-were returned three times, 0.5 % have a flagged incompatible pair.
+them overdue, 2 % of the items past their overall limit.  About 1 % of the items carry a
+planted problem for each field rule, 0.5 % were returned three times, 0.5 % have a
+flagged incompatible pair.
 
 Measured, each in a fresh process (so that generating the data does not count):
 - ``judge``: read the facts, evaluate every rule, score (what a preview does);
@@ -43,8 +44,13 @@ import sqlalchemy as sa
 
 ITEMS = 100_000
 STEPS_PER_ITEM = 10
-MIX = (("expense_reimbursement", 40), ("procurement", 25), ("contract", 15),
-       ("asset_disposal", 10), ("construction", 10))  # fmt: skip
+MIX = (
+    ("expense_reimbursement", 40),
+    ("procurement", 25),
+    ("contract", 15),
+    ("asset_disposal", 10),
+    ("construction", 10),
+)
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 
 
@@ -58,27 +64,48 @@ def _fields(process: str, rng: random.Random, n: int) -> dict[str, Any]:
     planted = n % 100 == 0  # one item in a hundred has the rule's problem
     if process == "procurement":
         amount = "985000.00" if planted else f"{rng.randrange(50, 900) * 1000}.00"
-        return {"budget_project": f"项目{n % 50}", "item_category": "货物",
-                "method": "公开招标" if n % 3 == 0 else "询价", "amount": amount,
-                "bidders": 1 if n % 100 == 1 else 4, "supplier": f"供应商{n % 40}",
-                "tender_start": "2026-09-01", "tender_end": "2026-09-15" if n % 100 == 2 else "2026-09-30",
-                "awarded_on": "2026-10-01", "signed_on": "2026-11-20" if n % 100 == 3 else "2026-10-10",
-                "contract_amount": amount}  # fmt: skip
+        return {
+            "budget_project": f"项目{n % 50}",
+            "item_category": "货物",
+            "method": "公开招标" if n % 3 == 0 else "询价",
+            "amount": amount,
+            "bidders": 1 if n % 100 == 1 else 4,
+            "supplier": f"供应商{n % 40}",
+            "tender_start": "2026-09-01",
+            "tender_end": "2026-09-15" if n % 100 == 2 else "2026-09-30",
+            "awarded_on": "2026-10-01",
+            "signed_on": "2026-11-20" if n % 100 == 3 else "2026-10-10",
+            "contract_amount": amount,
+        }
     if process == "expense_reimbursement":
-        return {"purpose": "差旅", "budget_line": f"指标{n % 20}",
-                "amount": f"{rng.randrange(100, 9000)}.00"}  # fmt: skip
+        return {
+            "purpose": "差旅",
+            "budget_line": f"指标{n % 20}",
+            "amount": f"{rng.randrange(100, 9000)}.00",
+        }
     if process == "contract":
-        return {"subject": "服务", "counterparty": f"供应商{n % 40}",
-                "contract_amount": f"{rng.randrange(10, 500) * 1000}.00"}  # fmt: skip
+        return {
+            "subject": "服务",
+            "counterparty": f"供应商{n % 40}",
+            "contract_amount": f"{rng.randrange(10, 500) * 1000}.00",
+        }
     if process == "asset_disposal":
         book = Decimal(rng.randrange(10, 400) * 1000)
-        return {"asset_no": f"ZC{n}", "disposal_method": "出售", "book_value": f"{book}.00",
-                "appraised_value": f"{book}.00",
-                "proceeds": f"{book * Decimal('0.9') if planted else book}"}  # fmt: skip
+        return {
+            "asset_no": f"ZC{n}",
+            "disposal_method": "出售",
+            "book_value": f"{book}.00",
+            "appraised_value": f"{book}.00",
+            "proceeds": f"{book * Decimal('0.9') if planted else book}",
+        }
     contract = Decimal(rng.randrange(100, 5000) * 1000)
     change = contract * Decimal("0.2" if planted else "0.05")
-    return {"project": f"工程{n}", "budget_project": "基建", "contract_amount": f"{contract}.00",
-            "change_amount": f"{change:.2f}"}  # fmt: skip
+    return {
+        "project": f"工程{n}",
+        "budget_project": "基建",
+        "contract_amount": f"{contract}.00",
+        "change_amount": f"{change:.2f}",
+    }
 
 
 def generate(url: str, items: int, seed: int = 7) -> dict[str, Any]:
@@ -131,49 +158,115 @@ def generate(url: str, items: int, seed: int = 7) -> dict[str, Any]:
             age = rng.randrange(40, 90) if n % 50 == 0 else rng.randrange(2, 25)
             begun = NOW - timedelta(days=age, minutes=rng.randrange(0, 600))
             staff = people[unit_id]
-            item_rows.append({
-                "id": n, "unit_id": unit_id, "definition_id": definition_id,
-                "title": f"{process} {n}", "fields": _fields(process, rng, n), "status": "running",
-                "revision": STEPS_PER_ITEM, "joins": {}, "started_by_id": staff[0],
-                "started_at": begun, "updated_at": begun + timedelta(days=3),
-            })  # fmt: skip
+            item_rows.append(
+                {
+                    "id": n,
+                    "unit_id": unit_id,
+                    "definition_id": definition_id,
+                    "title": f"{process} {n}",
+                    "fields": _fields(process, rng, n),
+                    "status": "running",
+                    "revision": STEPS_PER_ITEM,
+                    "joins": {},
+                    "started_by_id": staff[0],
+                    "started_at": begun,
+                    "updated_at": begun + timedelta(hours=4 * (STEPS_PER_ITEM - 1)),
+                }
+            )
             step_id += 1
-            step_rows.append({"id": step_id, "item_id": n, "task_id": None, "kind": "start",
-                              "node": "start", "person_id": staff[0], "post": None,
-                              "decision": None, "changes": None, "comment": None, "at": begun})  # fmt: skip
+            step_rows.append(
+                {
+                    "id": step_id,
+                    "item_id": n,
+                    "task_id": None,
+                    "kind": "start",
+                    "node": "start",
+                    "person_id": staff[0],
+                    "post": None,
+                    "decision": None,
+                    "changes": None,
+                    "comment": None,
+                    "at": begun,
+                }
+            )
             returns = 3 if n % 200 == 5 else 0
             for s in range(STEPS_PER_ITEM - 1):
                 node = nodes[s % len(nodes)]
                 at = begun + timedelta(hours=4 * (s + 1))
                 task_id += 1
-                task_rows.append({"id": task_id, "item_id": n, "node": node.key, "post": node.post,
-                                  "status": "completed", "due_at": at + timedelta(days=2),
-                                  "assignee_id": None, "opened_at": at - timedelta(hours=4),
-                                  "closed_at": at, "closed_by_id": staff[s % len(staff)]})  # fmt: skip
+                task_rows.append(
+                    {
+                        "id": task_id,
+                        "item_id": n,
+                        "node": node.key,
+                        "post": node.post,
+                        "status": "completed",
+                        "due_at": at + timedelta(days=2),
+                        "assignee_id": None,
+                        "opened_at": at - timedelta(hours=4),
+                        "closed_at": at,
+                        "closed_by_id": staff[s % len(staff)],
+                    }
+                )
                 step_id += 1
                 decision = (
                     "return"
                     if s < returns
                     else (node.decision_keys[0] if node.decision_keys else None)
                 )
-                step_rows.append({"id": step_id, "item_id": n, "task_id": task_id, "kind": "complete",
-                                  "node": node.key, "person_id": staff[s % len(staff)], "post": node.post,
-                                  "decision": decision, "changes": None, "comment": None, "at": at})  # fmt: skip
+                step_rows.append(
+                    {
+                        "id": step_id,
+                        "item_id": n,
+                        "task_id": task_id,
+                        "kind": "complete",
+                        "node": node.key,
+                        "person_id": staff[s % len(staff)],
+                        "post": node.post,
+                        "decision": decision,
+                        "changes": None,
+                        "comment": None,
+                        "at": at,
+                    }
+                )
             node = nodes[(STEPS_PER_ITEM - 1) % len(nodes)]
             overdue = n % 50 == 1
             task_id += 1
-            task_rows.append({"id": task_id, "item_id": n, "node": node.key, "post": node.post,
-                              "status": "open",
-                              "due_at": NOW - timedelta(days=rng.randrange(1, 6)) if overdue
-                              else NOW + timedelta(days=rng.randrange(1, 10)),
-                              "assignee_id": None, "opened_at": begun + timedelta(days=3),
-                              "closed_at": None, "closed_by_id": None})  # fmt: skip
+            task_rows.append(
+                {
+                    "id": task_id,
+                    "item_id": n,
+                    "node": node.key,
+                    "post": node.post,
+                    "status": "open",
+                    "due_at": NOW - timedelta(days=rng.randrange(1, 6))
+                    if overdue
+                    else NOW + timedelta(days=rng.randrange(1, 10)),
+                    "assignee_id": None,
+                    "opened_at": begun + timedelta(hours=4 * (STEPS_PER_ITEM - 1)),
+                    "closed_at": None,
+                    "closed_by_id": None,
+                }
+            )
             if n % 200 == 7:
-                hit_rows.append({"kind": "dynamic", "rule": f"{process}:x~y", "rule_name": "不相容",
-                                 "mode": "flag", "outcome": "flagged", "unit_id": unit_id,
-                                 "person_id": staff[1], "item_id": n, "node": nodes[1].key,
-                                 "step_id": step_id, "earlier_step_id": step_id - 1,
-                                 "mitigation_id": None, "evidence": {}, "at": begun})  # fmt: skip
+                hit_rows.append(
+                    {
+                        "kind": "dynamic",
+                        "rule": f"{process}:x~y",
+                        "rule_name": "不相容",
+                        "mode": "flag",
+                        "outcome": "flagged",
+                        "unit_id": unit_id,
+                        "person_id": staff[1],
+                        "item_id": n,
+                        "node": nodes[1].key,
+                        "step_id": step_id,
+                        "earlier_step_id": step_id - 1,
+                        "mitigation_id": None,
+                        "evidence": {},
+                        "at": begun,
+                    }
+                )
             if len(step_rows) >= 50_000 or n == items:
                 conn.execute(sa.insert(Item.__table__), item_rows)
                 conn.execute(sa.insert(Task.__table__), task_rows)
@@ -187,10 +280,12 @@ def generate(url: str, items: int, seed: int = 7) -> dict[str, Any]:
                 c.execute(sa.text("ANALYZE"))
                 c.commit()
                 for table in ("item", "task", "step"):
-                    c.execute(sa.text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT max(id) FROM {table}))"
-                    ))  # fmt: skip
+                    c.execute(
+                        sa.text(
+                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                            f"(SELECT max(id) FROM {table}))"
+                        )
+                    )
                 c.commit()
         else:
             with db.engine.connect() as c:
@@ -198,8 +293,12 @@ def generate(url: str, items: int, seed: int = 7) -> dict[str, Any]:
                 c.commit()
         steps = db.session.scalar(sa.select(sa.func.count()).select_from(Step))
         db.engine.dispose()
-    return {"items": items, "steps": steps, "task_nodes": node_count,
-            "seconds": time.perf_counter() - started}  # fmt: skip
+    return {
+        "items": items,
+        "steps": steps,
+        "task_nodes": node_count,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 # ---------------------------------------------------------------- measurements (child processes)
@@ -257,12 +356,15 @@ def measure_scans(url: str, out: Any) -> None:
         ).all()
         later = NOW + timedelta(minutes=1)
         session.execute(
-            sa.update(Item).where(Item.id.in_(changed)).values(
-                fields=sa.literal({"purpose": "差旅", "budget_line": "指标1", "amount": "999000.00"},
-                                  sa.JSON),
+            sa.update(Item)
+            .where(Item.id.in_(changed))
+            .values(
+                fields=sa.literal(
+                    {"purpose": "差旅", "budget_line": "指标1", "amount": "999000.00"}, sa.JSON
+                ),
                 updated_at=later,
             )
-        )  # fmt: skip
+        )
         session.commit()
         set_clock(lambda: later + timedelta(seconds=30))
         started = time.perf_counter()
@@ -321,8 +423,15 @@ def measure_naive(url: str, sample: int, out: Any) -> None:
             session.expunge_all()
         elapsed = time.perf_counter() - started
         db.engine.dispose()
-    out.put({"sample": min(sample, total), "total": total, "seconds": elapsed, "found": found,
-             "extrapolated": elapsed * total / max(1, min(sample, total))})  # fmt: skip
+    out.put(
+        {
+            "sample": min(sample, total),
+            "total": total,
+            "seconds": elapsed,
+            "found": found,
+            "extrapolated": elapsed * total / max(1, min(sample, total)),
+        }
+    )
 
 
 def fresh_postgres(admin_url: str) -> tuple[str, Any]:
@@ -344,12 +453,20 @@ def fresh_postgres(admin_url: str) -> tuple[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgresql", metavar="URL", default=None,
-                        help="an existing PostgreSQL database; the bench works in its own "
-                        "database next to it (default: a fresh SQLite file)")  # fmt: skip
+    parser.add_argument(
+        "--postgresql",
+        metavar="URL",
+        default=None,
+        help="an existing PostgreSQL database; the bench works in its own "
+        "database next to it (default: a fresh SQLite file)",
+    )
     parser.add_argument("--items", type=int, default=ITEMS)
-    parser.add_argument("--naive-sample", type=int, default=10_000,
-                        help="items the naive loop runs over (the rest is extrapolated)")  # fmt: skip
+    parser.add_argument(
+        "--naive-sample",
+        type=int,
+        default=10_000,
+        help="items the naive loop runs over (the rest is extrapolated)",
+    )
     args = parser.parse_args()
     if args.postgresql:
         url, cleanup = fresh_postgres(args.postgresql)
@@ -361,25 +478,35 @@ def main() -> None:
     try:
         made = generate(url, args.items)
         print(f"{label}; {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
-        print(f"data: {made['items']:,} open items, {made['steps']:,} steps, "
-              f"{made['task_nodes']} task node definitions (generated in {made['seconds']:.0f} s)")  # fmt: skip
+        print(
+            f"data: {made['items']:,} open items, {made['steps']:,} steps, "
+            f"{made['task_nodes']} task node definitions (generated in {made['seconds']:.0f} s)"
+        )
         scans = _in_child(measure_scans, url)
-        print(f"judge (read, evaluate every rule, score): {scans['judge']:.2f} s, "
-              f"{scans['signals']:,} signals")  # fmt: skip
+        print(
+            f"judge (read, evaluate every rule, score): {scans['judge']:.2f} s, "
+            f"{scans['signals']:,} signals"
+        )
         for label_ in ("full scan (first: raises)", "full scan (steady state)"):
             seconds, raised, updated = scans[label_]
             print(f"{label_}: {seconds:.2f} s ({raised:,} raised, {updated:,} updated)")
         seconds, mode, raised, updated = scans["incremental"]
-        print(f"incremental after 100 changed items: {seconds * 1000:.0f} ms "
-              f"(mode {mode}, {raised} raised, {updated} updated)")  # fmt: skip
-        print(f"peak RSS of the scanning process: {scans['peak_rss_mb']:.0f} MB "
-              f"(after start-up: {scans['rss_before_mb']:.0f} MB); "
-              f"Python heap peak during judge: {scans['heap_peak_mb']:.0f} MB")  # fmt: skip
+        print(
+            f"incremental after 100 changed items: {seconds * 1000:.0f} ms "
+            f"(mode {mode}, {raised} raised, {updated} updated)"
+        )
+        print(
+            f"peak RSS of the scanning process: {scans['peak_rss_mb']:.0f} MB "
+            f"(after start-up: {scans['rss_before_mb']:.0f} MB); "
+            f"Python heap peak during judge: {scans['heap_peak_mb']:.0f} MB"
+        )
         naive = _in_child(measure_naive, url, args.naive_sample)
-        print(f"naive ORM loop: {naive['sample']:,} items in {naive['seconds']:.2f} s → "
-              f"{naive['total']:,} items ≈ {naive['extrapolated']:.1f} s; "
-              f"judge is {naive['extrapolated'] / scans['judge']:.1f}x faster, "
-              f"steady full scan {naive['extrapolated'] / scans['full scan (steady state)'][0]:.1f}x")  # fmt: skip
+        print(
+            f"naive ORM loop: {naive['sample']:,} items in {naive['seconds']:.2f} s → "
+            f"{naive['total']:,} items ≈ {naive['extrapolated']:.1f} s; "
+            f"judge is {naive['extrapolated'] / scans['judge']:.1f}x faster, "
+            f"steady full scan {naive['extrapolated'] / scans['full scan (steady state)'][0]:.1f}x"
+        )
     finally:
         cleanup()
 

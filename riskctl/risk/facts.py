@@ -427,14 +427,15 @@ class ScanData:
         if self.scope.unit_ids is not None:
             units = units.where(Unit.id.in_(sorted(self.scope.unit_ids)))
         found: dict[int, datetime | None] = {uid: None for uid in self.session.scalars(units)}
-        # An item's updated_at is its latest step's time (the engine sets both at once).
-        rows = self._execute(
-            sa.select(Item.unit_id, sa.func.max(Item.updated_at))
-            .where(Item.updated_at <= self.scope.at, Item.unit_id.in_(sorted(found) or [-1]))
-            .group_by(Item.unit_id)
-        )
-        for unit_id, last in rows:
-            found[unit_id] = last
+        # An item's updated_at is its latest step's time (the engine sets both at once);
+        # per unit, the newest by the updated_at index — found at once for an active unit.
+        for unit_id in found:
+            found[unit_id] = self._execute(
+                sa.select(Item.updated_at)
+                .where(Item.unit_id == unit_id, Item.updated_at <= self.scope.at)
+                .order_by(Item.updated_at.desc())
+                .limit(1)
+            ).scalar()
         return found
 
     def unit_opened(self) -> dict[int, datetime]:
