@@ -343,3 +343,18 @@ def test_returns_over_the_limit_raise_a_warning_that_does_not_close_by_itself(se
     _scan(session, full=True)  # a new day, a full scan: the returns are still a fact
     session.refresh(event)
     assert event.status is EventStatus.OPEN
+
+
+def test_the_daily_figures_snapshot_is_idempotent(session, person, at):
+    from riskctl.risk.models import RiskDailyFigure
+
+    at(START)
+    _expense(session, person)
+    at(LATER)
+    _scan(session)
+    written = risk.snapshot_figures(session)
+    rows = session.scalars(sa.select(RiskDailyFigure)).all()
+    assert written == len(rows) >= 1
+    assert sum(r.raised for r in rows) == len(_events(session))
+    assert risk.snapshot_figures(session) == written
+    assert len(session.scalars(sa.select(RiskDailyFigure)).all()) == len(rows)

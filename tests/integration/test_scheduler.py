@@ -107,3 +107,66 @@ def test_cli_scan_runs_one_scan(app, session):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("full scan at ")
     assert "raised" in result.output
+
+
+def test_the_scheduler_process_stands_by_leads_and_exits_when_fenced(tmp_path):
+    """Two `flask riskctl scheduler` processes: one leads, the other stands by; when the
+    leader's lock connection is killed, it exits with status 3 and the standby leads."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from riskctl.extensions import db
+    from tests.conftest import fresh_database, make_app
+
+    url, cleanup = fresh_database("postgresql", tmp_path)
+    app = make_app(url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    env = {**os.environ, "FLASK_APP": "wsgi", "RISKCTL_ENV": "testing",
+           "RISKCTL_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    command = [sys.executable, "-m", "flask", "riskctl", "scheduler",
+               "--standby-interval", "0.2", "--watchdog-interval", "0.2"]  # fmt: skip
+
+    def start(name):
+        log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 (closed below)
+        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT), log
+
+    def wait_for(path, text, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in path.read_text():
+                return True
+            time.sleep(0.1)
+        return False
+
+    first, first_log = start("first")
+    second = second_log = None
+    try:
+        assert wait_for(tmp_path / "first.log", "leader:"), (tmp_path / "first.log").read_text()
+        second, second_log = start("second")
+        assert wait_for(tmp_path / "second.log", "standby:"), (tmp_path / "second.log").read_text()
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                "WHERE locktype = 'advisory' AND granted AND objid = 1381188424"
+            ))  # fmt: skip
+            conn.commit()
+        engine.dispose()
+        assert first.wait(timeout=30) == 3
+        assert "leadership lost" in (tmp_path / "first.log").read_text()
+        assert wait_for(tmp_path / "second.log", "leader:")
+    finally:
+        for proc, log in ((first, first_log), (second, second_log)):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=10)
+            if log is not None:
+                log.close()
+        cleanup()

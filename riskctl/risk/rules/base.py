@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from riskctl.core.calendar import WorkingCalendar
@@ -126,7 +127,7 @@ class Context:
     editors: Callable[[int, str], tuple[str, ...]] = field(default=lambda _d, _f: ())
     _params: dict[tuple[int, date], Mapping[str, Any]] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def today(self) -> date:
         return self.calendar.local_date(self.at)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
@@ -286,13 +286,20 @@ class SupplierConcentration(Rule):
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         awards: dict[int, list[tuple[str, Decimal, ItemFact]]] = defaultdict(list)
+        today = ctx.today
+        windows: dict[int, date] = {}
         for item in filter(_live, facts):
             supplier, awarded = item.fields.get("supplier"), day(item.fields.get("awarded_on"))
-            amount = money(item.fields.get("contract_amount") or item.fields.get("amount"))
-            if not supplier or awarded is None or amount is None:
+            if not supplier or awarded is None:
                 continue
-            params = ctx.params(item.unit_id)
-            if ctx.today - timedelta(days=int(params["window_days"])) < awarded <= ctx.today:
+            opens = windows.get(item.unit_id)
+            if opens is None:
+                days = int(ctx.params(item.unit_id)["window_days"])
+                opens = windows[item.unit_id] = today - timedelta(days=days)
+            if not opens < awarded <= today:
+                continue
+            amount = money(item.fields.get("contract_amount") or item.fields.get("amount"))
+            if amount is not None:
                 awards[item.unit_id].append((str(supplier), amount, item))
         signals = []
         for unit_id, rows in awards.items():
