@@ -540,3 +540,38 @@ def scheduler(standby_interval: float, watchdog_interval: float) -> None:
         jobs.shutdown(wait=True)
     finally:
         leader.release()
+
+
+@riskctl_cli.command("risk-value")
+@click.argument("risk", type=click.IntRange(1, 5))
+@click.option("--unit", required=True, help="unit code")
+@click.option("--process", default=None, help="process key (with --node: one of its nodes)")
+@click.option("--node", default=None, help="task node key of --process")
+@click.option("--post", default=None, help="post code")
+@click.option("--person", default=None, help="username")
+def risk_value(
+    risk: int, unit: str, process: str | None, node: str | None, post: str | None,
+    person: str | None,
+) -> None:  # fmt: skip
+    """Set a risk value (风险值, 1–5) on a process, node, post or person of a unit."""
+    from riskctl.risk import services as risk_services
+
+    chosen = [name for name, value in (("post", post), ("person", person)) if value]
+    if node:
+        chosen.append("node")
+    elif process:
+        chosen.append("process")
+    if len(chosen) != 1:
+        raise click.UsageError("give exactly one of --process [--node], --post, --person")
+    _as_cli("risk-value")
+    try:
+        set_ = risk_services.set_risk_value(
+            db.session, SYSTEM_ADMIN, unit=unit, target=chosen[0], risk=risk,
+            process=process, node=node, post=post, person=person,
+        )  # fmt: skip
+    except DomainError as exc:
+        _fail(exc)
+        return
+    db.session.commit()
+    what = {"process": process, "node": f"{process}/{node}", "post": post, "person": person}
+    click.echo(f"{set_['unit']}: {chosen[0]} {what[chosen[0]]} risk {risk}")

@@ -66,3 +66,26 @@ def test_org_import_from_the_cli_rejects_bad_rows_with_their_line(app, session, 
     assert result.exit_code == 1
     assert "row 3" in result.output
     assert session.scalar(sa.select(sa.func.count()).where(Person.username == "ok1")) == 0
+
+
+def test_risk_values_are_set_from_the_cli(app, session):
+    from riskctl.risk import services as risk
+
+    result = run(app, "risk-value", "5", "--unit", "czj", "--process", "procurement",
+                 "--node", "accept")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "czj: node procurement/accept risk 5" in result.output
+    assert run(app, "risk-value", "2", "--unit", "czj", "--post", "cashier").exit_code == 0
+    from riskctl.core.access import SYSTEM_ADMIN
+
+    values = risk.risk_values(session, SYSTEM_ADMIN, "czj")
+    (procurement,) = [p for p in values["processes"] if p["process"] == "procurement"]
+    assert {n["node"]: n["risk"] for n in procurement["nodes"]}["accept"] == 5
+    assert {p["post"]: p["risk"] for p in values["posts"]}["cashier"] == 2
+    bad = run(app, "risk-value", "3", "--unit", "czj", "--process", "procurement",
+              "--node", "nowhere")  # fmt: skip
+    assert bad.exit_code != 0 and "node" in bad.output
+    both = run(
+        app, "risk-value", "3", "--unit", "czj", "--post", "cashier", "--person", "czj.liujing"
+    )
+    assert both.exit_code != 0
