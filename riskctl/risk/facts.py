@@ -140,7 +140,17 @@ class ScanData:
     def _items_in_scope(self, column: Any) -> Any:
         """The WHERE clause of an incremental scan: the changed items."""
         ids = self.scope.item_ids
-        return sa.true() if ids is None else column.in_(sorted(ids))
+        return sa.true() if ids is None else self.among(column, ids)
+
+    def among(self, column: Any, ids: Iterable[int]) -> Any:
+        """``column IN ids``; on PostgreSQL one array parameter (``= ANY``), which spares
+        rendering and parsing a parameter per id on every scan."""
+        values = sorted(set(ids))
+        if self.session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(sa.Integer)))
+        return column.in_(values or [-1])
 
     # -- items -------------------------------------------------------------------------
 
@@ -274,7 +284,7 @@ class ScanData:
             open_then = Task.status == "open"
         narrowing: sa.ColumnElement[bool] = sa.true()
         if scope.item_ids is not None:
-            narrowing = Task.item_id.in_(sorted(scope.item_ids))
+            narrowing = self.among(Task.item_id, scope.item_ids)
             if scope.due_since is not None:
                 narrowing = sa.or_(narrowing, Task.due_at > scope.due_since)
         stmt = (
@@ -298,7 +308,7 @@ class ScanData:
         if not scope.full:
             # Hits about an item follow the item; static hits (no item) follow the unit.
             narrowing = sa.or_(
-                ControlHit.item_id.in_(sorted(scope.item_ids or ())),
+                self.among(ControlHit.item_id, scope.item_ids or ()),
                 sa.and_(
                     ControlHit.item_id.is_(None),
                     ControlHit.unit_id.in_(sorted(scope.unit_ids or ())),
@@ -325,26 +335,30 @@ class ScanData:
     # -- steps -------------------------------------------------------------------------
 
     def steps(self, item_ids: Iterable[int]) -> dict[int, list[StepFact]]:
-        """The steps (to ``at``) of some items, oldest first, by item."""
-        wanted = sorted(set(item_ids))
-        found: dict[int, list[StepFact]] = defaultdict(list)
-        for chunk in _chunks(wanted, 900):
+        """The steps (to ``at``) of some items, oldest first, by item.  Kept for the scan:
+        rules and the scoring ask for overlapping sets, and each item is read once."""
+        known: dict[int, list[StepFact]] = self._cache.setdefault("steps", {})
+        wanted = set(item_ids)
+        missing = sorted(wanted - known.keys())
+        for item_id in missing:
+            known[item_id] = []
+        for chunk in _chunks(missing, 5000):
             rows = self._execute(
                 sa.select(
                     Step.id, Step.item_id, Step.node, Step.kind, Step.person_id, Step.post,
                     Step.decision, Step.task_id, Step.at, Step.changes,
                 )
-                .where(Step.item_id.in_(chunk), Step.at <= self.scope.at)
+                .where(self.among(Step.item_id, chunk), Step.at <= self.scope.at)
                 .order_by(Step.item_id, Step.id)
             )  # fmt: skip
             for r in rows:
-                found[r[1]].append(
+                known[r[1]].append(
                     StepFact(
                         r[0], r[1], r[2], r[3].value, r[4], r[5], r[6], r[7], r[8],
                         tuple(sorted((r[9] or {}).keys())),
                     )
                 )  # fmt: skip
-        return found
+        return {item_id: known[item_id] for item_id in wanted if known[item_id]}
 
     def completed_at(self, nodes: Iterable[str]) -> set[int]:
         """Items with a completion of one of ``nodes`` (to ``at``): one range of the
@@ -365,10 +379,11 @@ class ScanData:
         return self._once("handling", self._handling)
 
     def _handling(self) -> list[HandlingFact]:
-        # Each part reads only the steps it is about, through a partial index where it
-        # can (returns; completions without a task), so that a scan does not read every
-        # step; back-dating needs each step's predecessor: the window runs over the
-        # narrowed items only (the rule is sticky, see IrregularHandling).
+        if self.scope.item_ids is not None:
+            return self._handling_of(self.scope.item_ids)
+        # Every item: each part reads only the steps it is about, through a partial index
+        # where it can (returns; completions without a task), so that a full judgement
+        # does not read every step; back-dating needs each step's predecessor (a window).
         at, narrowed = self.scope.at, self._items_in_scope(Step.item_id)
         counts: dict[int, dict[str, int]] = defaultdict(dict)
 
@@ -376,10 +391,9 @@ class ScanData:
             for item_id, n in self._execute(stmt):
                 counts[item_id][kind] = int(n)
 
-        fewest = min(int(v) for v in self.values("irregular_handling", "max_returns"))
         tally("returns", sa.select(Step.item_id, sa.func.count())
               .where(Step.decision == "return", Step.at <= at, narrowed)
-              .group_by(Step.item_id).having(sa.func.count() > fewest))  # fmt: skip
+              .group_by(Step.item_id))  # fmt: skip
         tally("untasked", sa.select(Step.item_id, sa.func.count())
               .where(Step.task_id.is_(None), Step.kind == StepKind.COMPLETE.value,
                      Step.at <= at, narrowed)
@@ -415,6 +429,38 @@ class ScanData:
                          found.get("backdated", 0))
             for item_id, found in sorted(counts.items()) if item_id in owners
         ]  # fmt: skip
+
+    def _handling_of(self, item_ids: Iterable[int]) -> list[HandlingFact]:
+        """The same, for a few items: their steps (read once per scan) judged here."""
+        steps = self.steps(item_ids)
+        if not steps:
+            return []
+        items = {
+            r[0]: (r[1], r[2], r[3])
+            for r in self._execute(
+                sa.select(Item.id, Item.unit_id, Item.definition_id, Item.ended_at).where(
+                    self.among(Item.id, steps)
+                )
+            )
+        }
+        facts = []
+        for item_id, found in sorted(steps.items()):
+            if item_id not in items:
+                continue
+            unit_id, definition_id, ended = items[item_id]
+            ended = ended if ended is not None and ended <= self.scope.at else None
+            returns = sum(1 for s in found if s.decision == "return")
+            after_end = sum(1 for s in found if ended and s.at > ended and s.kind != "cancel")
+            untasked = sum(1 for s in found if s.kind == "complete" and s.task_id is None)
+            backdated, latest = 0, None
+            for s in found:  # oldest first, by id
+                if latest is not None and s.at < latest:
+                    backdated += 1
+                latest = s.at if latest is None else max(latest, s.at)
+            if returns or after_end or untasked or backdated:
+                facts.append(HandlingFact(item_id, unit_id, definition_id, returns, after_end,
+                                          untasked, backdated))  # fmt: skip
+        return facts
 
     def last_activity(self) -> dict[int, datetime | None]:
         """Per unit (every unit in scope), the time of its latest step up to ``at``."""

@@ -358,3 +358,27 @@ def test_the_daily_figures_snapshot_is_idempotent(session, person, at):
     assert sum(r.raised for r in rows) == len(_events(session))
     assert risk.snapshot_figures(session) == written
     assert len(session.scalars(sa.select(RiskDailyFigure)).all()) == len(rows)
+
+
+def test_irregular_handling_reads_the_same_in_sql_and_for_a_few_items(session, person, at):
+    """The full judgement (SQL, partial indexes, a window) and the narrow one (the items'
+    steps in Python) find the same returns, untasked completions and back-dating."""
+    from riskctl.risk.facts import ScanData, Scope
+    from riskctl.workflow.models import Step, StepKind
+
+    at(LATER)
+    item_id = _expense(session, person)
+    who = person("czj.liqiang").id
+    session.add_all([
+        Step(item_id=item_id, task_id=None, kind=StepKind.COMPLETE, node="chief", person_id=who,
+             post="section_chief", decision="return", at=LATER),
+        Step(item_id=item_id, task_id=None, kind=StepKind.COMPLETE, node="chief", person_id=who,
+             post="section_chief", decision="approve", at=LATER - timedelta(days=2)),
+    ])  # fmt: skip
+    session.flush()
+    moment = LATER + timedelta(minutes=5)
+    full = [f for f in ScanData(session, Scope(moment)).handling() if f.item_id == item_id]
+    narrow = ScanData(session, Scope(moment, frozenset({item_id}), frozenset())).handling()
+    assert full == narrow
+    (fact,) = narrow
+    assert (fact.returns, fact.untasked, fact.backdated, fact.after_end) == (1, 2, 1, 0)

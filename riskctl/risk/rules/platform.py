@@ -30,6 +30,8 @@ class PlatformUnused(Rule):
     }
     reach = "unit"
     daily = True
+    # Idleness is counted in working days: judged once a day, in the full scan.
+    incremental = False
 
     def collect(self, data: ScanData) -> UnitActivity:
         return UnitActivity(data.last_activity(), data.unit_opened())
