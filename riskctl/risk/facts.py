@@ -103,7 +103,6 @@ class StepFact:
     decision: str | None
     task_id: int | None
     at: datetime
-    changed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -186,9 +185,16 @@ class ScanData:
         )
 
     def _items(self, category: str, where: Any, narrow: bool) -> list[ItemFact]:
+        if narrow and where is None and self.scope.item_ids is not None:
+            # An incremental scan: the few changed items, read once for all categories.
+            changed = self._once("changed items", lambda: self._read_items(None, None, True))
+            return [f for f in changed if f.category == category]
+        return self._read_items(category, where, narrow)
+
+    def _read_items(self, category: str | None, where: Any, narrow: bool) -> list[ItemFact]:
         at = self.scope.at
         definitions = self.definitions()
-        ids = sorted(d for d, (_key, cat) in definitions.items() if cat == category)
+        ids = sorted(d for d, (_key, cat) in definitions.items() if category in (None, cat))
         # The status an item had at ``at``: it ended later, so it was running then.
         status = sa.case(
             (sa.and_(Item.ended_at.is_not(None), Item.ended_at <= at), Item.status),
@@ -200,7 +206,8 @@ class ScanData:
                 Item.ended_at, Item.started_by_id, Item.fields,
             )
             .where(
-                Item.definition_id.in_(ids or [-1]),  # the index, not a join: the fast path
+                # The index on definition_id, not a join with the definitions: faster.
+                sa.true() if category is None else Item.definition_id.in_(ids or [-1]),
                 Item.started_at <= at,
                 Item.status != ItemStatus.CANCELLED.value,
                 self._items_in_scope(Item.id) if narrow else sa.true(),
@@ -209,7 +216,7 @@ class ScanData:
         )  # fmt: skip
         facts = [
             ItemFact(
-                r[0], r[1], r[2], definitions[r[2]][0], category,
+                r[0], r[1], r[2], definitions[r[2]][0], definitions[r[2]][1],
                 str(getattr(r[3], "value", r[3])), r[4],
                 r[5] if r[5] is not None and r[5] <= at else None, r[6], dict(r[7] or {}),
                 self._local_day(r[4]),
@@ -346,17 +353,14 @@ class ScanData:
             rows = self._execute(
                 sa.select(
                     Step.id, Step.item_id, Step.node, Step.kind, Step.person_id, Step.post,
-                    Step.decision, Step.task_id, Step.at, Step.changes,
+                    Step.decision, Step.task_id, Step.at,
                 )
                 .where(self.among(Step.item_id, chunk), Step.at <= self.scope.at)
                 .order_by(Step.item_id, Step.id)
             )  # fmt: skip
             for r in rows:
                 known[r[1]].append(
-                    StepFact(
-                        r[0], r[1], r[2], r[3].value, r[4], r[5], r[6], r[7], r[8],
-                        tuple(sorted((r[9] or {}).keys())),
-                    )
+                    StepFact(r[0], r[1], r[2], r[3].value, r[4], r[5], r[6], r[7], r[8])
                 )  # fmt: skip
         return {item_id: known[item_id] for item_id in wanted if known[item_id]}
 
