@@ -33,13 +33,13 @@ import queue
 import sqlite3
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 import yaml
+from scratch_db import fresh_postgres
 
 STEPS_PER_ITEM = 12
 FIELDS = {"budget_project": "2026年办公设备购置", "item_category": "货物",
@@ -335,23 +335,6 @@ def seal(url: str) -> tuple[int, float]:
     return sealed, elapsed
 
 
-def fresh_postgres(admin_url: str) -> tuple[str, Any]:
-    from riskctl.core.db import engine_url
-
-    admin = sa.create_engine(engine_url(admin_url), isolation_level="AUTOCOMMIT")
-    name = f"riskctl_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -366,7 +349,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["RISKCTL_SQLITE_SYNCHRONOUS"] = args.synchronous
     if args.postgresql:
-        url, cleanup = fresh_postgres(args.postgresql)
+        url, cleanup = fresh_postgres(args.postgresql, "riskctl_bench")
         label = "PostgreSQL"
     else:
         url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"

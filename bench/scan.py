@@ -34,13 +34,13 @@ import resource
 import tempfile
 import time
 import tracemalloc
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from scratch_db import fresh_postgres
 
 ITEMS = 100_000
 STEPS_PER_ITEM = 10
@@ -439,23 +439,6 @@ def measure_naive(url: str, sample: int, out: Any) -> None:
     )
 
 
-def fresh_postgres(admin_url: str) -> tuple[str, Any]:
-    from riskctl.core.db import engine_url
-
-    admin = sa.create_engine(engine_url(admin_url), isolation_level="AUTOCOMMIT")
-    name = f"riskctl_scan_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -474,7 +457,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.postgresql:
-        url, cleanup = fresh_postgres(args.postgresql)
+        url, cleanup = fresh_postgres(args.postgresql, "riskctl_scan")
         label = "PostgreSQL"
     else:
         url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'scan.db'}"

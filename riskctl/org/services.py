@@ -37,6 +37,16 @@ def today() -> date:
 # ---------------------------------------------------------------- reading
 
 
+def person_names(session: DbSession, ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Person id → (username, name), in one query."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(Person.id, Person.username, Person.name).where(Person.id.in_(sorted(ids)))
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
 def unit_by_code(session: DbSession, code: str) -> Unit | None:
     return session.scalar(sa.select(Unit).where(Unit.code == code))
 

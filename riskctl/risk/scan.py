@@ -39,7 +39,8 @@ from riskctl.risk.facts import ScanData, Scope, StepFact
 from riskctl.risk.models import ACTIVE, EventStatus, Level, RiskEvent, RiskScan, RiskValue
 from riskctl.risk.policy import Policy
 from riskctl.risk.rules import REGISTRY, Context, Rule, Signal
-from riskctl.workflow.models import Item, ItemStatus
+from riskctl.workflow import services as workflow
+from riskctl.workflow.models import Item
 
 # Changes committed a little after a scan's snapshot may carry an earlier updated_at;
 # looking back this far past the watermark catches them (a scan is idempotent).
@@ -400,17 +401,9 @@ def _freeze(session: DbSession, event: RiskEvent, result: ScanResult) -> None:
     """Stop work on the item until an inspector disposes of the red (policy per rule)."""
     if event.item_id is None:
         return
-    done = session.execute(
-        sa.update(Item)
-        .where(Item.id == event.item_id, Item.status == ItemStatus.RUNNING)
-        .values(status=ItemStatus.FROZEN, revision=Item.revision + 1, updated_at=utcnow())
-    )
-    if done.rowcount:  # type: ignore[attr-defined]
+    because = {"risk_event": event.id, "rule": event.rule}
+    if workflow.set_frozen(session, event.item_id, True, unit_id=event.unit_id, because=because):
         result.frozen.append(event.item_id)
-        audit.record(
-            session, "item.freeze", target_type="item", target_id=event.item_id,
-            unit_id=event.unit_id, after={"risk_event": event.id, "rule": event.rule},
-        )  # fmt: skip
 
 
 # ---------------------------------------------------------------- escalation

@@ -26,7 +26,7 @@ from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org.models import Person, PersonRole, Post, Unit
-from riskctl.org.services import filter_unit, unit_by_code
+from riskctl.org.services import filter_unit, person_names, unit_by_code
 from riskctl.process.models import ProcessDefinition, ProcessStatus
 from riskctl.process.services import published_by_id
 from riskctl.risk import scan as scanning
@@ -42,7 +42,8 @@ from riskctl.risk.models import (
 )
 from riskctl.risk.policy import Policy, default_body, merged
 from riskctl.risk.rules import REGISTRY
-from riskctl.workflow.models import Item, ItemStatus, Step
+from riskctl.workflow import services as workflow
+from riskctl.workflow.models import Item, Step
 from riskctl.workflow.services import actor_for
 
 # ---------------------------------------------------------------- policy
@@ -318,7 +319,7 @@ def _summary(scored: Any) -> dict[str, Any]:
 
 
 def _scored_view(session: DbSession, s: scanning.Scored) -> dict[str, Any]:
-    names = _names(session, {s.person_id} if s.person_id else set())
+    names = person_names(session, {s.person_id} if s.person_id else set())
     units = _unit_codes(session)
     rule = REGISTRY[s.signal.rule]
     return {
@@ -331,15 +332,6 @@ def _scored_view(session: DbSession, s: scanning.Scored) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- reading events
-
-
-def _names(session: DbSession, ids: set[int]) -> dict[int, tuple[str, str]]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        sa.select(Person.id, Person.username, Person.name).where(Person.id.in_(sorted(ids)))
-    )
-    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 def _unit_codes(session: DbSession) -> dict[int, str]:
@@ -403,7 +395,7 @@ def event_views(session: DbSession, events: Any) -> list[dict[str, Any]]:
         ids.update(
             i for i in (e.person_id, e.explained_by_id, e.acknowledged_by_id, e.closed_by_id) if i
         )
-    names = _names(session, ids)
+    names = person_names(session, ids)
     units = _unit_codes(session)
 
     def name(person_id: int | None) -> str | None:
@@ -600,16 +592,9 @@ def _thaw(session: DbSession, event: RiskEvent) -> None:
     ).all()  # fmt: skip
     if any(policy.freezes(rule) for rule in reds):
         return
-    done = session.execute(
-        sa.update(Item)
-        .where(Item.id == event.item_id, Item.status == ItemStatus.FROZEN)
-        .values(status=ItemStatus.RUNNING, revision=Item.revision + 1, updated_at=utcnow())
+    workflow.set_frozen(
+        session, event.item_id, False, unit_id=event.unit_id, because={"risk_event": event.id}
     )
-    if done.rowcount:  # type: ignore[attr-defined]
-        audit.record(
-            session, "item.thaw", target_type="item", target_id=event.item_id,
-            unit_id=event.unit_id, after={"risk_event": event.id},
-        )  # fmt: skip
 
 
 # ---------------------------------------------------------------- statistics

@@ -34,8 +34,8 @@ from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, Forbidden, NotFound, Refused, ValidationFailed
 from riskctl.core.listing import Page, unit_filter
-from riskctl.org.models import ConflictOfInterest, Person, Post, PostAssignment, Unit
-from riskctl.org.services import filter_unit
+from riskctl.org.models import ConflictOfInterest, Post, PostAssignment, Unit
+from riskctl.org.services import filter_unit, person_names
 from riskctl.process.definition import Definition, NodeSpec, RuleSpec
 from riskctl.process.models import ProcessDefinition
 from riskctl.process.services import Published, latest_published, published_by_id
@@ -612,6 +612,28 @@ def complete_task(
     )
 
 
+def set_frozen(
+    session: DbSession, item_id: int, frozen: bool, *, unit_id: int, because: dict[str, Any]
+) -> bool:
+    """Freeze a running item (no task can be completed) or let a frozen one run again —
+    the risk engine's decision on a red warning; audited.  False when the item was not
+    in the state to change."""
+    before, after = (ItemStatus.RUNNING, ItemStatus.FROZEN) if frozen else (
+        ItemStatus.FROZEN, ItemStatus.RUNNING)  # fmt: skip
+    done = session.execute(
+        sa.update(Item)
+        .where(Item.id == item_id, Item.status == before)
+        .values(status=after, revision=Item.revision + 1, updated_at=utcnow())
+    )
+    if not done.rowcount:  # type: ignore[attr-defined]
+        return False
+    audit.record(
+        session, "item.freeze" if frozen else "item.thaw", target_type="item",
+        target_id=item_id, unit_id=unit_id, after=because,
+    )  # fmt: skip
+    return True
+
+
 def cancel_item(session: DbSession, principal: Principal, item_id: int, reason: str) -> Outcome:
     """Stop a running (or frozen) item; an administrator's decision with a reason."""
     item = session.get(Item, item_id)
@@ -669,15 +691,6 @@ def cancel_item(session: DbSession, principal: Principal, item_id: int, reason: 
 # ---------------------------------------------------------------- reading
 
 
-def _names(session: DbSession, ids: set[int]) -> dict[int, tuple[str, str]]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        sa.select(Person.id, Person.username, Person.name).where(Person.id.in_(sorted(ids)))
-    )
-    return {r[0]: (r[1], r[2]) for r in rows}
-
-
 def task_view(task: Task, definition: Definition) -> dict[str, Any]:
     spec = definition.node_map.get(task.node)
     return {
@@ -714,7 +727,7 @@ def item_view(session: DbSession, principal: Principal, item_id: int) -> dict[st
         .order_by(Task.id)
     ).all()
     hits = controls.hits_of_item(session, item.id)
-    people = _names(
+    people = person_names(
         session,
         {s.person_id for s in steps} | {item.started_by_id},
     )
