@@ -382,3 +382,26 @@ def test_irregular_handling_reads_the_same_in_sql_and_for_a_few_items(session, p
     assert full == narrow
     (fact,) = narrow
     assert (fact.returns, fact.untasked, fact.backdated, fact.after_end) == (1, 2, 1, 0)
+
+
+def test_a_rescore_updates_the_event_and_an_upgrade_restarts_its_wait(session, person, at):
+    at(START)
+    item_id = _expense(session, person)
+    at(MID)
+    _scan(session)
+    (event,) = _events(session, item_id=item_id, rule="step_overdue")
+    first_level, first_score, first_since = event.level, event.score, event.level_since
+    at(LATER)
+    _scan(session)
+    (again,) = _events(session, item_id=item_id, rule="step_overdue")
+    assert again.id == event.id and again.score > first_score
+    assert again.level.rank > first_level.rank and again.level_since > first_since
+    assert _audits(session, "risk_event.regrade") >= 1
+
+
+def test_acknowledge_needs_no_body(client, session, person, token_for):
+    event = _about(session, person, "czj.chenli")
+    answer = client.post(f"/api/v1/risk-events/{event.id}/acknowledge",
+                         headers=token_for("czj.zhoujie"))  # fmt: skip
+    assert answer.status_code == 200, answer.json
+    assert answer.json["status"] == "acknowledged"
