@@ -58,7 +58,6 @@ class ItemFact:
     category: str
     status: str
     started_at: datetime
-    ended_at: datetime | None
     started_by_id: int
     fields: dict[str, Any]
     started_day: date  # local (the calendar's zone): the day whose parameters apply
@@ -161,6 +160,13 @@ class ScanData:
         that needs particular items; ``narrow=False``: whatever changed (a lookup by id)."""
         return self._once(("items", category, name), lambda: self._items(category, where, narrow))
 
+    def forget_items(self, category: str) -> None:
+        """Let a category's items go once no rule left in the scan reads them."""
+        for key in [
+            k for k in self._cache if isinstance(k, tuple) and k[:2] == ("items", category)
+        ]:
+            del self._cache[key]
+
     def values(self, code: str, param: str) -> list[Any]:
         """Every value a rule parameter takes in the policy (any unit, any date), for
         prefilters that must hold under all of them."""
@@ -203,7 +209,7 @@ class ScanData:
         stmt = (
             sa.select(
                 Item.id, Item.unit_id, Item.definition_id, status, Item.started_at,
-                Item.ended_at, Item.started_by_id, Item.fields,
+                Item.started_by_id, Item.fields,
             )
             .where(
                 # The index on definition_id, not a join with the definitions: faster.
@@ -217,8 +223,7 @@ class ScanData:
         facts = [
             ItemFact(
                 r[0], r[1], r[2], definitions[r[2]][0], definitions[r[2]][1],
-                str(getattr(r[3], "value", r[3])), r[4],
-                r[5] if r[5] is not None and r[5] <= at else None, r[6], dict(r[7] or {}),
+                str(getattr(r[3], "value", r[3])), r[4], r[5], dict(r[6] or {}),
                 self._local_day(r[4]),
             )
             for r in self._execute(stmt)
@@ -268,9 +273,7 @@ class ScanData:
             )
         )  # fmt: skip
         return [
-            ItemFact(
-                r[0], r[1], r[2], r[3], r[4], "running", r[5], None, r[6], {}, self._local_day(r[5])
-            )
+            ItemFact(r[0], r[1], r[2], r[3], r[4], "running", r[5], r[6], {}, self._local_day(r[5]))
             for r in self._execute(stmt)
         ]
 

@@ -188,13 +188,19 @@ def judge(
     sticky = data if sticky_scope is None else ScanData(session, sticky_scope, policy, calendar)
     weights = Weights(session)
     signals: list[Signal] = []
-    for rule in rules:
+    # The rules of one category run together; its items go once the last has run.
+    order = sorted(rules, key=lambda r: r.reads[-1] if r.reads else "")
+    last_use = {category: n for n, rule in enumerate(order) for category in rule.reads}
+    for n, rule in enumerate(order):
         ctx = Context(
             scope.at, calendar,
             params_for=functools.partial(policy.params, rule.code),
             editors=weights.editors,
         )  # fmt: skip
         signals.extend(rule.evaluate(rule.collect(sticky if rule.sticky else data), ctx))
+        for category in rule.reads:
+            if last_use[category] == n:
+                data.forget_items(category)
     # One signal per identity: several facts may point at one event (the worst wins).
     best: dict[str, Scored] = {}
     for scored in score_signals(signals, policy, weights, data):

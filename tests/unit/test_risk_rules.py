@@ -49,9 +49,7 @@ def item(
     id: int = 1, category: str = "procurement", status: str = "running",
     started: date = date(2026, 6, 1), **fields: Any,
 ) -> ItemFact:  # fmt: skip
-    return ItemFact(
-        id, 7, 3, category, category, status, noon(started), None, 9, dict(fields), started
-    )
+    return ItemFact(id, 7, 3, category, category, status, noon(started), 9, dict(fields), started)
 
 
 def step(id: int, item_id: int, node: str, person: int, decision: str | None = None) -> StepFact:

@@ -163,6 +163,9 @@ class Rule:
     # supplier shares, budget lines), which no narrow read can answer; it is judged in
     # full scans only — the first scan of each day, or one asked for.
     incremental: ClassVar[bool] = True
+    # The process categories whose items ``collect`` reads: the scan runs the rules of a
+    # category together and lets its items go after the last of them (peak memory).
+    reads: ClassVar[tuple[str, ...]] = ()
     # A red on this rule may freeze the item (when the policy says so for this rule).
     can_freeze: ClassVar[bool] = False
 

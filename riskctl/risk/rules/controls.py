@@ -87,6 +87,7 @@ class CrossItemIncompatible(Rule):
         "severity": Param(70, "int"),
     }  # fmt: skip
     can_freeze = True
+    reads = ("contract", "procurement")
 
     def collect(self, data: ScanData) -> LinkedItems:
         # The acceptance on the contract comes after the requirement on the procurement,

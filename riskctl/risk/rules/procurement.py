@@ -52,6 +52,8 @@ class JustUnderThreshold(Rule):
         "severity": Param(50, "int"),
     }
 
+    reads = (CATEGORY,)
+
     def collect(self, data: ScanData) -> list[ItemFact]:
         # Every procurement rule judging one item at a time shares this one read.
         return data.items(CATEGORY)
@@ -97,6 +99,8 @@ class Splitting(Rule):
     }
     reach = "unit"
     incremental = False
+
+    reads = (CATEGORY,)
 
     def collect(self, data: ScanData) -> list[ItemFact]:
         return data.items(CATEGORY)
@@ -154,6 +158,8 @@ class SingleBidder(Rule):
         "severity": Param(60, "int"),
     }
 
+    reads = (CATEGORY,)
+
     def collect(self, data: ScanData) -> list[ItemFact]:
         # Every procurement rule judging one item at a time shares this one read.
         return data.items(CATEGORY)
@@ -195,6 +201,8 @@ class ShortTenderPeriod(Rule):
         "per_day_short": Param(5, "number"),
     }  # fmt: skip
 
+    reads = (CATEGORY,)
+
     def collect(self, data: ScanData) -> list[ItemFact]:
         # Every procurement rule judging one item at a time shares this one read.
         return data.items(CATEGORY)
@@ -235,6 +243,8 @@ class LateContract(Rule):
         "per_day_late": Param(2, "number"),
     }
     daily = True
+
+    reads = (CATEGORY,)
 
     def collect(self, data: ScanData) -> list[ItemFact]:
         # Every procurement rule judging one item at a time shares this one read.
@@ -280,6 +290,8 @@ class SupplierConcentration(Rule):
     reach = "unit"
     daily = True
     incremental = False
+
+    reads = (CATEGORY,)
 
     def collect(self, data: ScanData) -> list[ItemFact]:
         return data.items(CATEGORY)

@@ -36,6 +36,8 @@ class ChangeOrderExcess(Rule):
         "per_percent_over": Param(2, "number"),
     }
 
+    reads = ("construction",)
+
     def collect(self, data: ScanData) -> list[ItemFact]:
         return data.items("construction")
 
@@ -79,6 +81,8 @@ class PaymentBeforeAcceptance(Rule):
         "severity": Param(70, "int"),
     }
     can_freeze = True
+
+    reads = ("construction",)
 
     def collect(self, data: ScanData) -> ItemsWithSteps:
         # Candidates: a payment step recorded, or a paid amount at all; the steps of
@@ -154,6 +158,8 @@ class LateFinalAccounts(Rule):
     }
     daily = True
 
+    reads = ("construction",)
+
     def collect(self, data: ScanData) -> list[ItemFact]:
         return data.items("construction")
 
@@ -192,6 +198,8 @@ class DisposalBelowAppraisal(Rule):
         "per_percent_below": Param(2, "number"),
     }
     can_freeze = True
+
+    reads = ("assets",)
 
     def collect(self, data: ScanData) -> list[ItemFact]:
         return data.items("assets")
@@ -237,6 +245,8 @@ class DisposalWithoutCollectiveDecision(Rule):
         "severity": Param(80, "int"),
     }  # fmt: skip
     can_freeze = True
+
+    reads = ("assets",)
 
     def collect(self, data: ScanData) -> ItemsWithSteps:
         lowest = min(Decimal(str(v)) for v in data.values(self.code, "threshold"))
@@ -289,6 +299,8 @@ class PaymentOverBudget(Rule):
     }
     reach = "unit"
     incremental = False
+
+    reads = ("finance",)
 
     def collect(self, data: ScanData) -> list[ItemFact]:
         if not any(data.values(self.code, "budgets")):
