@@ -47,6 +47,23 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        # SQLite keeps the ISO text SQLAlchemy wrote ("2026-11-25 02:00:00.000000", UTC);
+        # ``fromisoformat`` reads it several times faster than the dialect's regex, which
+        # the risk scan notices over a hundred thousand rows.
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+            if parsed.tzinfo is None:
+                return parsed.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+            return parsed.astimezone(UTC)  # type: ignore[no-any-return]
+
+        return process
+
 
 def value_enum(enum_class: type[enum.Enum], name: str) -> sa.Enum:
     """An enum stored by its value (readable in SQL, stable when members are renamed)."""
