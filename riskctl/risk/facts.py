@@ -297,15 +297,28 @@ class ScanData:
             narrowing = self.among(Task.item_id, scope.item_ids)
             if scope.due_since is not None:
                 narrowing = sa.or_(narrowing, Task.due_at > scope.due_since)
-        stmt = (
+        tasks = self._execute(
             sa.select(
-                Task.id, Task.item_id, Item.unit_id, Item.definition_id, Task.node, Task.post,
-                Task.due_at, Task.assignee_id,
-            )
-            .join(Item, Item.id == Task.item_id)
-            .where(open_then, Task.due_at < at, narrowing)
-        )  # fmt: skip
-        return [TaskFact(*r) for r in self._execute(stmt)]  # type: ignore[arg-type]
+                Task.id, Task.item_id, Task.node, Task.post, Task.due_at, Task.assignee_id
+            ).where(open_then, Task.due_at < at, narrowing)
+        ).all()
+        # Their items in a second query, by id: joined in one, PostgreSQL hashed the whole
+        # item table for a handful of tasks.
+        owners = self._owners(r[1] for r in tasks)
+        return [
+            TaskFact(r[0], r[1], *owners[r[1]], r[2], r[3], r[4], r[5])
+            for r in tasks if r[1] in owners
+        ]  # fmt: skip
+
+    def _owners(self, item_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """Item id → (unit id, definition id)."""
+        wanted = set(item_ids)
+        if not wanted:
+            return {}
+        rows = self._execute(
+            sa.select(Item.id, Item.unit_id, Item.definition_id).where(self.among(Item.id, wanted))
+        )
+        return {r[0]: (r[1], r[2]) for r in rows}
 
     # -- control hits ------------------------------------------------------------------
 
