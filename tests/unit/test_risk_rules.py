@@ -344,3 +344,5 @@ def test_every_rule_has_descriptions_in_both_languages_and_checked_defaults() ->
         assert rule.name and rule.name_en and rule.description and rule.description_en
         for name, param in rule.params.items():
             assert param.check(param.default) is None, (rule.code, name)
+        # Either its own collect, or the default one: the items of its single category.
+        assert type(rule).collect is not Rule.collect or len(rule.reads) == 1, rule.code

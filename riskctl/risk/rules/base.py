@@ -173,7 +173,11 @@ class Rule:
         return {key: p.default for key, p in self.params.items()}
 
     def collect(self, data: ScanData) -> Any:
-        raise NotImplementedError
+        """By default: the items of the one category the rule reads (one read per scan,
+        shared by every rule of that category)."""
+        if len(self.reads) != 1:
+            raise NotImplementedError(f"{type(self).__name__} must say what it collects")
+        return data.items(self.reads[0])
 
     def evaluate(self, facts: Any, ctx: Context) -> Sequence[Signal]:
         raise NotImplementedError

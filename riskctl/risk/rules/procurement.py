@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
-from riskctl.risk.facts import ItemFact, ScanData
+from riskctl.risk.facts import ItemFact
 from riskctl.risk.rules.base import Context, Param, Rule, Signal, day, grow, money
 
 CATEGORY = "procurement"
@@ -53,10 +53,6 @@ class JustUnderThreshold(Rule):
     }
 
     reads = (CATEGORY,)
-
-    def collect(self, data: ScanData) -> list[ItemFact]:
-        # Every procurement rule judging one item at a time shares this one read.
-        return data.items(CATEGORY)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -101,9 +97,6 @@ class Splitting(Rule):
     incremental = False
 
     reads = (CATEGORY,)
-
-    def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items(CATEGORY)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         groups: dict[tuple[int, int, str, str], list[tuple[ItemFact, Decimal]]] = defaultdict(list)
@@ -160,10 +153,6 @@ class SingleBidder(Rule):
 
     reads = (CATEGORY,)
 
-    def collect(self, data: ScanData) -> list[ItemFact]:
-        # Every procurement rule judging one item at a time shares this one read.
-        return data.items(CATEGORY)
-
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in filter(_live, facts):
@@ -203,10 +192,6 @@ class ShortTenderPeriod(Rule):
 
     reads = (CATEGORY,)
 
-    def collect(self, data: ScanData) -> list[ItemFact]:
-        # Every procurement rule judging one item at a time shares this one read.
-        return data.items(CATEGORY)
-
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in filter(_live, facts):
@@ -245,10 +230,6 @@ class LateContract(Rule):
     daily = True
 
     reads = (CATEGORY,)
-
-    def collect(self, data: ScanData) -> list[ItemFact]:
-        # Every procurement rule judging one item at a time shares this one read.
-        return data.items(CATEGORY)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -292,9 +273,6 @@ class SupplierConcentration(Rule):
     incremental = False
 
     reads = (CATEGORY,)
-
-    def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items(CATEGORY)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         awards: dict[int, list[tuple[str, Decimal, ItemFact]]] = defaultdict(list)

@@ -38,9 +38,6 @@ class ChangeOrderExcess(Rule):
 
     reads = ("construction",)
 
-    def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items("construction")
-
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in facts:
@@ -160,9 +157,6 @@ class LateFinalAccounts(Rule):
 
     reads = ("construction",)
 
-    def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items("construction")
-
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in facts:
@@ -200,9 +194,6 @@ class DisposalBelowAppraisal(Rule):
     can_freeze = True
 
     reads = ("assets",)
-
-    def collect(self, data: ScanData) -> list[ItemFact]:
-        return data.items("assets")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
