@@ -27,7 +27,6 @@ def upgrade():
     sa.Column('raised', sa.Integer(), nullable=False),
     sa.Column('updated', sa.Integer(), nullable=False),
     sa.Column('closed', sa.Integer(), nullable=False),
-    sa.Column('escalated', sa.Integer(), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_scan'))

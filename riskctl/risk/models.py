@@ -148,7 +148,6 @@ class RiskScan(Base):
     raised: Mapped[int] = mapped_column(default=0)
     updated: Mapped[int] = mapped_column(default=0)
     closed: Mapped[int] = mapped_column(default=0)
-    escalated: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 

@@ -66,7 +66,7 @@ class Scored:
 class ScanResult:
     mode: str
     at: datetime
-    scanned: int = 0  # rules × facts judged is not meaningful; signals found
+    scanned: int = 0  # signals found and scored
     raised: int = 0
     updated: int = 0
     closed: int = 0
