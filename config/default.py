@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     TWILIO_ACCOUNT_SID: str | None = None
     TWILIO_AUTH_TOKEN: str | None = None
     TWILIO_FROM_NUMBER: str | None = None
+    # Send the Twilio client's requests here instead of Twilio (a local fake server for
+    # demonstrations and tests); unset in production.
+    TWILIO_BASE_URL: str | None = None
+    # The address Twilio reaches us at, for delivery status callbacks (unset: none asked).
+    PUBLIC_BASE_URL: str | None = None
+    SMS_TIMEOUT_SECONDS: float = Field(default=15, gt=0, le=120)
+    # An attempt unfinished for this long belongs to a dispatcher that died mid-request:
+    # its outcome is unknown and is reconciled before any resend.
+    SMS_STALE_ATTEMPT_SECONDS: int = Field(default=90, ge=0)
 
     TIMEZONE: str = "Asia/Shanghai"
     DEFAULT_LOCALE: Literal["zh_CN", "en"] = "zh_CN"

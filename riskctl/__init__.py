@@ -84,6 +84,9 @@ def _bind_extensions(app: Flask, settings: Any) -> None:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     socketio.init_app(app, message_queue=settings.REDIS_URL, async_mode="threading")
+    from riskctl.alerts import push, sockets  # noqa: F401  (push: the after-commit hook)
+
+    sockets.register(socketio)
     api.page_error_handler = render_error
     api.init_app(app)
     api.spec.components.security_scheme(
@@ -102,6 +105,8 @@ def _bind_extensions(app: Flask, settings: Any) -> None:
 
 
 def _register(app: Flask) -> None:
+    from riskctl.alerts.api import blp as alerts_api
+    from riskctl.alerts.views import bp as alert_pages
     from riskctl.api import api
     from riskctl.api.health import blp as health_api
     from riskctl.auth.api import blp as auth_api
@@ -124,12 +129,14 @@ def _register(app: Flask) -> None:
         items_api,
         controls_api,
         risk_api,
+        alerts_api,
     ):
         # The API checks CSRF itself, and only for cookie sessions (riskctl.api.auth).
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     app.register_blueprint(auth_pages)
     app.register_blueprint(web_pages)
+    app.register_blueprint(alert_pages)
     app.cli.add_command(riskctl_cli)
 
     @app.before_request

@@ -523,6 +523,12 @@ def scheduler(standby_interval: float, watchdog_interval: float) -> None:
             "the scheduler process needs PostgreSQL (its leadership is an advisory lock); "
             "with SQLite, `flask riskctl serve` runs the scheduler in-process"
         )
+    settings = app.config["RISKCTL"]
+    if settings.REDIS_URL:
+        from riskctl.alerts import push
+
+        # This process serves no clients: it only publishes to the web processes.
+        push.use_message_queue(settings.REDIS_URL)
     leader = Leadership(engine)
     while not leader.try_acquire():
         click.echo(f"standby: another scheduler leads; trying again in {standby_interval:g}s")
@@ -540,6 +546,75 @@ def scheduler(standby_interval: float, watchdog_interval: float) -> None:
         jobs.shutdown(wait=True)
     finally:
         leader.release()
+
+
+@riskctl_cli.command("dispatch")
+@click.option("--once", is_flag=True, help="one round, then exit")
+@click.option("--interval", default=5.0, show_default=True, help="seconds between rounds")
+def dispatch(once: bool, interval: float) -> None:
+    """Send the SMS due in the outbox (the scheduler's `alerts.dispatch` job does this
+    every few seconds; this command is for operators and for crash tests)."""
+    import time
+    from datetime import timedelta
+
+    from riskctl.alerts import dispatch as dispatcher
+    from riskctl.alerts import sms
+    from riskctl.risk import services as risk
+
+    settings = current_app.config["RISKCTL"]
+    backend = sms.backend_from(settings)
+    stale = timedelta(seconds=settings.SMS_STALE_ATTEMPT_SECONDS)
+    while True:
+        _as_cli("dispatch")
+        result = dispatcher.dispatch_sms(
+            db.session, backend, risk.current_policy(db.session), stale_after=stale
+        )
+        db.session.commit()
+        click.echo(" ".join(f"{k}={v}" for k, v in result.as_dict().items() if v))
+        if once:
+            return
+        time.sleep(interval)
+
+
+@riskctl_cli.command("screen-token")
+@click.argument("name")
+def screen_token(name: str) -> None:
+    """Create a big screen's kiosk token; open /screen?token=… on the screen."""
+    from riskctl.alerts import services as alerts
+
+    _as_cli("screen-token")
+    try:
+        token, kiosk = alerts.create_kiosk(db.session, SYSTEM_ADMIN, name)
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"screen {kiosk.id} ({kiosk.name}): /screen?token={token}")
+
+
+@riskctl_cli.command("fake-twilio")
+@click.option("--port", default=8099, show_default=True, type=int)
+def fake_twilio(port: int) -> None:
+    """A local imitation of Twilio's Messages API for demonstrations (never production):
+    run riskctl with RISKCTL_SMS_BACKEND=twilio, RISKCTL_TWILIO_BASE_URL=http://127.0.0.1:PORT
+    and the account SID and auth token this prints."""
+    import time
+
+    from riskctl.alerts.fake_twilio import FakeTwilio
+
+    fake = FakeTwilio(port=port).start()
+    click.echo(
+        f"fake Twilio on {fake.url}: RISKCTL_TWILIO_ACCOUNT_SID={fake.account_sid} "
+        f"RISKCTL_TWILIO_AUTH_TOKEN={fake.auth_token}"
+    )
+    seen = 0
+    try:
+        while True:
+            time.sleep(0.5)
+            for message in fake.messages[seen:]:
+                click.echo(f"SMS {message['sid']} to {message['to']}: {message['body']}")
+            seen = len(fake.messages)
+    except KeyboardInterrupt:
+        fake.stop()
 
 
 @riskctl_cli.command("risk-value")

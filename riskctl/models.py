@@ -1,6 +1,7 @@
 """Every model module, imported in one place so that Alembic's autogenerate and the
 drift check see the whole schema whatever blueprints are registered."""
 
+from riskctl.alerts import models as alert_models
 from riskctl.auth import models as auth_models
 from riskctl.controls import models as control_models
 from riskctl.core import audit, calendar_store
@@ -10,6 +11,7 @@ from riskctl.risk import models as risk_models
 from riskctl.workflow import models as workflow_models
 
 __all__ = [
+    "alert_models",
     "audit",
     "auth_models",
     "calendar_store",

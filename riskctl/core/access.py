@@ -45,6 +45,10 @@ class Action(enum.StrEnum):
     PREVIEW_POLICY = "policy.preview"  # what-if and back-test, within the reach
     MANAGE_RISK_VALUES = "risk_values.manage"
     VIEW_STATS = "stats.view"
+    VIEW_ALERTS = "alerts.view"  # the notification log with delivery status and attempts
+    MANAGE_SILENCES = "alerts.silence"  # silences over the units in reach
+    VIEW_SCREEN = "screen.view"  # the big screen's aggregates
+    MANAGE_SCREENS = "screen.manage"  # kiosk tokens of big screens
 
 
 class Reach(enum.Enum):
@@ -86,6 +90,9 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.VIEW_POLICY: Reach.SCOPE,
         Action.PREVIEW_POLICY: Reach.SCOPE,
         Action.VIEW_STATS: Reach.SCOPE,
+        Action.VIEW_ALERTS: Reach.SCOPE,
+        Action.MANAGE_SILENCES: Reach.SCOPE,
+        Action.VIEW_SCREEN: Reach.SCOPE,
     },
     Role.ADMIN: {
         Action.VIEW_ORG: Reach.ALL,
@@ -106,6 +113,10 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.PREVIEW_POLICY: Reach.ALL,
         Action.MANAGE_RISK_VALUES: Reach.ALL,
         Action.VIEW_STATS: Reach.ALL,
+        Action.VIEW_ALERTS: Reach.ALL,
+        Action.MANAGE_SILENCES: Reach.ALL,
+        Action.VIEW_SCREEN: Reach.ALL,
+        Action.MANAGE_SCREENS: Reach.ALL,
     },
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -48,6 +49,11 @@ def configure(timezone: str) -> None:
     global _zone
     _zone = timezone
     forget()
+
+
+def zone() -> ZoneInfo:
+    """The zone of local times (Asia/Shanghai unless configured otherwise)."""
+    return ZoneInfo(_zone)
 
 
 def forget() -> None:

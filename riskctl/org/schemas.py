@@ -159,6 +159,10 @@ class PersonOut(Strict):
     created_at = fields.DateTime()
 
 
+class EmptyIn(Strict):
+    """An action that takes no body (or an empty object)."""
+
+
 class PageArgs(Strict):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))

@@ -12,7 +12,7 @@ from riskctl.api import documents_errors
 from riskctl.api.auth import authenticated, current_principal, requires
 from riskctl.core.access import Action
 from riskctl.extensions import db
-from riskctl.org.schemas import CODE, USERNAME, PageArgs, Strict, page_of
+from riskctl.org.schemas import CODE, USERNAME, EmptyIn, PageArgs, Strict, page_of
 from riskctl.risk import services
 from riskctl.risk.models import Disposition, EventStatus, Level
 from riskctl.risk.rules import REGISTRY
@@ -97,10 +97,6 @@ class DismissIn(Strict):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
-class EmptyIn(Strict):
-    pass
-
-
 class ScanIn(Strict):
     full = fields.Boolean(
         load_default=False, metadata={"description": "judge everything, not only what changed"}
@@ -122,6 +118,11 @@ class PolicyIn(Strict):
     thresholds = fields.Dict(keys=fields.String(), values=fields.Raw())
     escalation = fields.Dict(keys=fields.String(), values=fields.Raw())
     routing = fields.Dict(keys=fields.String(), values=fields.Raw())
+    alerts = fields.Dict(
+        keys=fields.String(), values=fields.Raw(),
+        metadata={"description": "repeat_hours, escalate_after_hours, ack_expires_hours, "
+                  "quiet_hours {start, end}, sms_caps {per_recipient_per_hour, global_per_hour}"},
+    )  # fmt: skip
     rules = fields.Dict(
         keys=fields.String(), values=fields.Dict(),
         metadata={
@@ -140,6 +141,7 @@ class PolicyOut(Schema):
     thresholds = fields.Dict()
     escalation = fields.Dict()
     routing = fields.Dict()
+    alerts = fields.Dict()
     rules = fields.Dict()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from functools import lru_cache
 from typing import Any
 
@@ -41,9 +41,25 @@ def default_body() -> dict[str, Any]:
                 "notify": ["handler", "discipline_leader", "inspectors"],
             },
         },
+        "alerts": default_alerts(),
         "rules": {
             code: {"enabled": True, "freeze_on_red": False, "params": []} for code in REGISTRY
         },
+    }
+
+
+def default_alerts() -> dict[str, Any]:
+    """How notifications repeat, escalate, wait and are capped (riskctl.alerts)."""
+    return {
+        # Hours between reminders while a warning is open (0: none).
+        "repeat_hours": {"red": 4, "orange": 24, "yellow": 0},
+        # Hours unacknowledged before the next level's audience is told (0: never).
+        "escalate_after_hours": {"red": 0, "orange": 8, "yellow": 0},
+        # An acknowledgement stops the reminders for this long, then they resume.
+        "ack_expires_hours": 72,
+        # Local time; yellow and orange SMS wait for a morning digest, red never waits.
+        "quiet_hours": {"start": "22:00", "end": "07:30"},
+        "sms_caps": {"per_recipient_per_hour": 6, "global_per_hour": 300},
     }
 
 
@@ -65,12 +81,12 @@ def merged(
     """``current`` with the sections ``change`` gives replaced (rules: per rule and per
     setting), validated as a whole; raises ``ValidationFailed`` with every problem."""
     problems = _Problems()
-    known = {"factors", "thresholds", "escalation", "routing", "rules"}
+    known = {"factors", "thresholds", "escalation", "routing", "alerts", "rules"}
     for key in change:
         if key not in known:
             problems.add(key, f"unknown section; expected one of {', '.join(sorted(known))}")
     body = copy.deepcopy(dict(current))
-    for key in ("factors", "thresholds", "escalation", "routing"):
+    for key in ("factors", "thresholds", "escalation", "routing", "alerts"):
         if key in change:
             body[key] = copy.deepcopy(change[key])
     rules = change.get("rules", {})
@@ -138,6 +154,7 @@ def _check(body: dict[str, Any], unit_codes: set[str], problems: _Problems) -> N
                     problems.add(
                         f"routing.{level}.{key}", f"must be a list of {', '.join(allowed)}"
                     )
+    _check_alerts(body.get("alerts"), problems)
     for code, settings in body.get("rules", {}).items():
         rule, path = REGISTRY.get(code), f"rules.{code}"
         if rule is None:
@@ -173,6 +190,40 @@ def _check(body: dict[str, Any], unit_codes: set[str], problems: _Problems) -> N
                     problems.add(f"{where}.values.{name}", f"unknown parameter of {code}")
                 elif (why := param.check(value)) is not None:
                     problems.add(f"{where}.values.{name}", why)
+
+
+def _check_alerts(alerts: Any, problems: _Problems) -> None:
+    shape = default_alerts()
+    if not isinstance(alerts, dict) or set(alerts) != set(shape):
+        problems.add("alerts", f"must give {', '.join(shape)}")
+        return
+    for key in ("repeat_hours", "escalate_after_hours"):
+        value = alerts[key]
+        if not isinstance(value, dict) or set(value) != {"red", "orange", "yellow"}:
+            problems.add(f"alerts.{key}", "must give red, orange and yellow")
+            continue
+        for level, hours in value.items():
+            if not isinstance(hours, int) or isinstance(hours, bool) or not 0 <= hours <= 720:
+                problems.add(f"alerts.{key}.{level}", "must be whole hours from 0 to 720")
+    hours = alerts["ack_expires_hours"]
+    if not isinstance(hours, int) or isinstance(hours, bool) or not 1 <= hours <= 720:
+        problems.add("alerts.ack_expires_hours", "must be whole hours from 1 to 720")
+    quiet = alerts["quiet_hours"]
+    if not isinstance(quiet, dict) or set(quiet) != {"start", "end"}:
+        problems.add("alerts.quiet_hours", "must be {start: HH:MM, end: HH:MM}")
+    else:
+        for key in ("start", "end"):
+            try:
+                time.fromisoformat(str(quiet[key]))
+            except ValueError:
+                problems.add(f"alerts.quiet_hours.{key}", "must be a time HH:MM")
+    caps = alerts["sms_caps"]
+    if not isinstance(caps, dict) or set(caps) != {"per_recipient_per_hour", "global_per_hour"}:
+        problems.add("alerts.sms_caps", "must give per_recipient_per_hour and global_per_hour")
+    else:
+        for key, value in caps.items():
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100_000:
+                problems.add(f"alerts.sms_caps.{key}", "must be a whole number from 1")
 
 
 @dataclass(frozen=True)
@@ -216,6 +267,10 @@ class Policy:
 
     def routing(self, level: Level) -> Mapping[str, Any]:
         return self.body["routing"][level.value]  # type: ignore[no-any-return]
+
+    @property
+    def alerts(self) -> Mapping[str, Any]:
+        return self.body.get("alerts") or default_alerts()
 
     def __hash__(self) -> int:
         return id(self)

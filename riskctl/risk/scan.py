@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from riskctl.alerts.outbox import Notifier
 from riskctl.controls.models import ControlHit
 from riskctl.core import audit, calendar_store
 from riskctl.core.calendar import WorkingCalendar
@@ -321,6 +322,7 @@ def _reconcile(
             )
         ):
             active[event.identity] = event
+    notifier = Notifier(session, policy, now)
     new_rows: list[RiskEvent] = []
     for identity, s in found.items():
         existing = active.get(identity)
@@ -328,8 +330,11 @@ def _reconcile(
             new_rows.append(_new_event(s, policy, now))
             continue
         event = existing
+        before = event.level
         if _update(session, event, s, now):
             result.updated += 1
+            if event.level.rank > before.rank:  # a downgrade never pages
+                notifier.raised(event, "upgrade")
         if event.level is Level.RED and policy.freezes(event.rule):
             _freeze(session, event, result)
     if new_rows:
@@ -342,6 +347,7 @@ def _reconcile(
                 unit_id=event.unit_id,
                 after={"rule": event.rule, "level": event.level.value, "score": event.score},
             )  # fmt: skip
+            notifier.raised(event)
             if event.level is Level.RED and policy.freezes(event.rule):
                 _freeze(session, event, result)
     for identity, event in active.items():
@@ -364,6 +370,8 @@ def _reconcile(
             session, "risk_event.auto_close", target_type="risk_event", target_id=event.id,
             unit_id=event.unit_id, after={"status": "auto_closed"},
         )  # fmt: skip
+        notifier.closed(event)
+    notifier.flush()
 
 
 def _new_event(s: Scored, policy: Policy, now: datetime) -> RiskEvent:
@@ -427,6 +435,7 @@ def escalate(session: DbSession, policy: Policy, *, at: datetime | None = None) 
         )
     ).all()
     count = 0
+    notifier = Notifier(session, policy, at)
     for event in candidates:
         if calendar.due_at(event.level_since, wait) > at:
             continue
@@ -437,8 +446,10 @@ def escalate(session: DbSession, policy: Policy, *, at: datetime | None = None) 
             unit_id=event.unit_id, before={"level": "orange"},
             after={"level": "red", "reason": f"not explained within {wait}"},
         )  # fmt: skip
+        notifier.raised(event, "escalated")
         if policy.freezes(event.rule):
             _freeze(session, event, ScanResult("escalation", at))
+    notifier.flush()
     return count
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from riskctl.alerts.outbox import Notifier
 from riskctl.core import audit, calendar_store
 from riskctl.core.access import Action, Principal, Role, require, visible_units
 from riskctl.core.clock import utcnow
@@ -40,7 +41,7 @@ from riskctl.risk.models import (
     RiskPolicy,
     RiskValue,
 )
-from riskctl.risk.policy import Policy, default_body, merged
+from riskctl.risk.policy import Policy, default_alerts, default_body, merged
 from riskctl.risk.rules import REGISTRY
 from riskctl.workflow import services as workflow
 from riskctl.workflow.models import Item, Step
@@ -64,6 +65,7 @@ def _with_new_rules(body: Mapping[str, Any]) -> dict[str, Any]:
     for code, settings in default_body()["rules"].items():
         rules.setdefault(code, settings)
     full["rules"] = rules
+    full.setdefault("alerts", default_alerts())
     return full
 
 
@@ -77,7 +79,7 @@ def policy_view(session: DbSession, principal: Principal) -> dict[str, Any]:
         "created_at": row.created_at if row else None,
         "created_by": author.username if author else None,
         "comment": row.comment if row else None,
-        **{k: policy.body[k] for k in ("factors", "thresholds", "escalation", "routing")},
+        **{k: policy.body[k] for k in ("factors", "thresholds", "escalation", "routing", "alerts")},
         "rules": {
             code: {
                 "name": rule.name, "name_en": rule.name_en, "description": rule.description,
@@ -575,6 +577,9 @@ def _close(
     disposed = disposition.value if disposition else None
     _log(session, event, verb, before, {"disposition": disposed, "note": event.closing_note})
     session.flush()
+    notifier = Notifier(session, current_policy(session), now)
+    notifier.closed(event)
+    notifier.flush()
     _thaw(session, event)
     return event
 

@@ -60,6 +60,28 @@ def _snapshot_figures() -> None:
     services.snapshot_figures(db.session)
 
 
+def _dispatch_sms() -> None:
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from riskctl.alerts import dispatch, sms
+    from riskctl.risk import services
+
+    settings = current_app.config["RISKCTL"]
+    dispatch.dispatch_sms(
+        db.session, sms.backend_for(settings), services.current_policy(db.session),
+        stale_after=timedelta(seconds=settings.SMS_STALE_ATTEMPT_SECONDS),
+    )  # fmt: skip
+
+
+def _alert_tick() -> None:
+    from riskctl.alerts import dispatch
+    from riskctl.risk import services
+
+    dispatch.tick(db.session, services.current_policy(db.session))
+
+
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("auth.purge_expired_tokens", _purge_tokens, "interval", {"hours": 1}),
     # Seconds between a record's commit and its place in the chain (core/audit.py).
@@ -69,6 +91,10 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("risk.escalate", _escalate_risks, "interval", {"minutes": 5}),
     # Idempotent: rewrites today's figures, so hourly keeps the day's row current.
     JobSpec("risk.snapshot", _snapshot_figures, "interval", {"hours": 1}),
+    # Commits message by message (riskctl.alerts.dispatch); a killed run loses nothing.
+    JobSpec("alerts.dispatch", _dispatch_sms, "interval", {"seconds": 5}),
+    # Reminders, escalations of unacknowledged warnings, the morning digest.
+    JobSpec("alerts.tick", _alert_tick, "interval", {"minutes": 1}),
 )
 
 

@@ -1,0 +1,380 @@
+"""Writing notifications: who is told what about a risk event change, over which channel.
+
+Rows are written in the caller's transaction (the scan's, the lifecycle call's), so a
+warning and its notifications commit or vanish together.  Each row's ``dedupe_key``
+names the change it reports; the insert skips keys already present, so a scan repeated
+after a crash never notifies twice.  Screen and in-app rows are pushed after the commit
+(``riskctl.alerts.push``).
+
+SMS texts carry only the level, the unit, the rule's name and the warning's number —
+never a person's name, an amount or an item's title: every recipient may see that much,
+and it is all that needs to leave the intranet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from riskctl.alerts.models import Channel, Kind, Notification, Silence, Status
+from riskctl.core import calendar_store
+from riskctl.core.access import Role
+from riskctl.core.clock import utcnow
+from riskctl.core.db import DbSession
+from riskctl.org.models import InspectorScope, Person, PersonRole, Post, PostAssignment, Unit
+from riskctl.risk.models import ACTIVE_VALUES, EventStatus, Level, RiskEvent
+from riskctl.risk.policy import Policy
+from riskctl.risk.rules import REGISTRY
+from riskctl.workflow.models import Item
+
+LEVEL_ZH = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
+CLOSED_ZH = {
+    EventStatus.RESOLVED: "已处置",
+    EventStatus.DISMISSED: "已撤销",
+    EventStatus.AUTO_CLOSED: "风险已消除",
+}
+PUSH_KEY = "riskctl.alerts.push"
+SMS_TAG = "【廉政风险】"
+
+
+def _next_level(level: Level) -> Level | None:
+    return {Level.YELLOW: Level.ORANGE, Level.ORANGE: Level.RED}.get(level)
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str  # in-app text
+    sms: str
+
+
+def _label(event: RiskEvent, unit: str) -> str:
+    rule = REGISTRY[event.rule].name if event.rule in REGISTRY else event.rule
+    return f"{unit}「{rule}」"
+
+
+def message_for(
+    event: RiskEvent, unit: str, kind: Kind, change: str, item_title: str | None,
+    hours: int = 0,
+) -> Message:  # fmt: skip
+    """The words of one notification (Chinese; the SMS short enough for one or two
+    segments of 70 characters)."""
+    level = LEVEL_ZH[event.level.value]
+    what = _label(event, unit)
+    about = f"（事项：{item_title}）" if item_title else ""
+    if kind is Kind.RESOLVED:
+        closed = CLOSED_ZH.get(event.status, "已关闭")
+        return Message(
+            f"预警 {event.id} {closed}", f"{what}的{level}预警{closed}。{about}",
+            f"{SMS_TAG}预警{event.id}（{what}）{closed}。",
+        )  # fmt: skip
+    if kind is Kind.REPEAT:
+        return Message(
+            f"提醒：{level}预警 {event.id} 尚未处理", f"{what}的{level}预警尚未处理。{about}",
+            f"{SMS_TAG}提醒：{level}预警{event.id}（{what}）尚未处理，请登录平台处理。",
+        )  # fmt: skip
+    if kind is Kind.ESCALATED:
+        return Message(
+            f"督办：{level}预警 {event.id} {hours}小时未确认",
+            f"{what}的{level}预警已{hours}小时无人确认，请督办。{about}",
+            f"{SMS_TAG}{level}预警{event.id}（{what}）{hours}小时未确认，请督办。",
+        )  # fmt: skip
+    if change == "escalated":
+        return Message(
+            f"预警 {event.id} 逾期未说明，升为红色",
+            f"{what}的预警逾期未说明，已升为红色预警。{about}",
+            f"{SMS_TAG}预警{event.id}（{what}）逾期未说明，已升为红色，请登录平台处理。",
+        )  # fmt: skip
+    verb = "升级为" if change == "upgrade" else ""
+    return Message(
+        f"{verb}{level}预警 {event.id}：{what}", f"{what}：{verb}{level}预警。{about}",
+        f"{SMS_TAG}{verb}{level}预警{event.id}：{what}，请登录平台处理。",
+    )  # fmt: skip
+
+
+def silence_matches(matcher: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
+    """Every key the matcher gives must equal the event's; an empty matcher matches all."""
+    return all(facts.get(key) == value for key, value in matcher.items())
+
+
+class Notifier:
+    """Collects the notifications of one transaction's event changes; ``flush`` writes
+    them.  Looks up audiences once per unit, so a scan raising thousands of events asks
+    the database a handful of times."""
+
+    def __init__(self, session: DbSession, policy: Policy, now: datetime | None = None) -> None:
+        self.session, self.policy, self.now = session, policy, now or utcnow()
+        self.rows: list[dict[str, Any]] = []
+        self._units: dict[int, str] | None = None
+        self._leaders: dict[int, list[int]] | None = None
+        self._inspectors: dict[int, list[int]] | None = None
+        self._holders: dict[tuple[int, str], list[int]] = {}
+        self._phones: dict[int, str | None] = {}
+        self._silences: list[Silence] | None = None
+        self._titles: dict[int, str] = {}
+        self._top_level: dict[int, int] = {}
+
+    # -- audiences
+
+    def _unit_name(self, unit_id: int) -> str:
+        if self._units is None:
+            self._units = dict(self.session.execute(sa.select(Unit.id, Unit.name)).all())  # type: ignore[arg-type]
+        return self._units.get(unit_id, "")
+
+    def _by_role(self, role: Role) -> list[tuple[int, int | None]]:
+        return list(
+            self.session.execute(
+                sa.select(Person.id, Person.unit_id)
+                .join(PersonRole, PersonRole.person_id == Person.id)
+                .where(PersonRole.role == role, Person.is_active.is_(True))
+                .order_by(Person.id)
+            ).all()  # type: ignore[arg-type]
+        )
+
+    def leaders(self, unit_id: int) -> list[int]:
+        if self._leaders is None:
+            self._leaders = {}
+            for person_id, unit in self._by_role(Role.DISCIPLINE_LEADER):
+                if unit is not None:
+                    self._leaders.setdefault(unit, []).append(person_id)
+        return self._leaders.get(unit_id, [])
+
+    def inspectors(self, unit_id: int) -> list[int]:
+        if self._inspectors is None:
+            self._inspectors = {}
+            rows = self.session.execute(
+                sa.select(InspectorScope.unit_id, Person.id)
+                .join(Person, Person.id == InspectorScope.person_id)
+                .join(PersonRole, PersonRole.person_id == Person.id)
+                .where(PersonRole.role == Role.INSPECTOR, Person.is_active.is_(True))
+                .order_by(Person.id)
+            ).all()
+            for unit, person_id in rows:
+                self._inspectors.setdefault(unit, []).append(person_id)
+        return self._inspectors.get(unit_id, [])
+
+    def handlers(self, event: RiskEvent) -> list[int]:
+        if event.person_id is not None:
+            return [event.person_id]
+        if event.post is None:
+            return []
+        key = (event.unit_id, event.post)
+        if key not in self._holders:
+            today = calendar_store.working_calendar(self.session).local_date(self.now)
+            self._holders[key] = list(
+                self.session.scalars(
+                    sa.select(PostAssignment.person_id)
+                    .join(Post, Post.id == PostAssignment.post_id)
+                    .where(
+                        Post.unit_id == event.unit_id, Post.code == event.post,
+                        PostAssignment.valid_from <= today,
+                        sa.or_(PostAssignment.valid_to.is_(None), PostAssignment.valid_to >= today),
+                    )
+                    .order_by(PostAssignment.person_id)
+                ).all()
+            )  # fmt: skip
+        return self._holders[key]
+
+    def audience(self, event: RiskEvent, notify: Iterable[str]) -> list[int]:
+        """The people to tell, in order, each once.  A warning about a discipline team
+        leader goes to the commission instead of to them (design.md §5)."""
+        wanted = set(notify)
+        leaders = self.leaders(event.unit_id)
+        about_leader = event.person_id is not None and event.person_id in leaders
+        people: list[int] = []
+        if "handler" in wanted:
+            people += self.handlers(event)
+        if "discipline_leader" in wanted:
+            if about_leader:
+                wanted.add("inspectors")
+            else:
+                people += [p for p in leaders if p != event.person_id]
+        if "inspectors" in wanted:
+            people += [p for p in self.inspectors(event.unit_id) if p != event.person_id]
+        return list(dict.fromkeys(people))
+
+    def phone(self, person_id: int) -> str | None:
+        if person_id not in self._phones:
+            self._phones[person_id] = self.session.scalar(
+                sa.select(Person.phone).where(Person.id == person_id)
+            )
+        return self._phones[person_id]
+
+    def _title_of(self, item_id: int | None) -> str | None:
+        if item_id is None:
+            return None
+        if item_id not in self._titles:
+            self._titles[item_id] = (
+                self.session.scalar(sa.select(Item.title).where(Item.id == item_id)) or ""
+            )
+        return self._titles[item_id] or None
+
+    def silenced(self, event: RiskEvent) -> bool:
+        if self._silences is None:
+            self._silences = list(
+                self.session.scalars(
+                    sa.select(Silence).where(
+                        Silence.starts_at <= self.now, Silence.ends_at > self.now
+                    )
+                )
+            )
+        if not self._silences:
+            return False
+        facts = {
+            "unit": self._unit_code(event.unit_id), "rule": event.rule,
+            "level": event.level.value, "item": event.item_id,
+        }  # fmt: skip
+        return any(silence_matches(s.matcher, facts) for s in self._silences)
+
+    def _unit_code(self, unit_id: int) -> str | None:
+        return self.policy.unit_codes.get(unit_id)
+
+    def inhibited(self, event: RiskEvent) -> bool:
+        """A higher-level warning is active on the same item: the lower one does not page."""
+        if event.item_id is None:
+            return False
+        if event.item_id not in self._top_level:
+            levels = self.session.scalars(
+                sa.select(RiskEvent.level).where(
+                    RiskEvent.item_id == event.item_id, RiskEvent.status.in_(ACTIVE_VALUES)
+                )
+            ).all()
+            self._top_level[event.item_id] = max((lv.rank for lv in levels), default=0)
+        return self._top_level[event.item_id] > event.level.rank
+
+    # -- changes
+
+    def raised(self, event: RiskEvent, change: str = "new") -> None:
+        """A new warning (``new``), one that reached a higher level (``upgrade``), or an
+        orange escalated to red for want of an explanation (``escalated``)."""
+        route = self.policy.routing(event.level)
+        key = f"ev{event.id}:{event.level.value}"
+        self._add(event, Kind.RAISED, key, route["channels"], route["notify"], change=change)
+
+    def repeat(self, event: RiskEvent, round_: int) -> None:
+        route = self.policy.routing(event.level)
+        channels = [c for c in route["channels"] if c != Channel.SCREEN]
+        key = f"ev{event.id}:{event.level.value}:repeat{round_}"
+        self._add(event, Kind.REPEAT, key, channels, route["notify"])
+
+    def escalated(self, event: RiskEvent, hours: int) -> None:
+        """Unacknowledged too long: the people the next level would tell, not told yet."""
+        higher = _next_level(event.level)
+        if higher is None:
+            return
+        own, route = self.policy.routing(event.level), self.policy.routing(higher)
+        told = set(self.audience(event, own["notify"]))
+        channels = [c for c in route["channels"] if c != Channel.SCREEN]
+        key = f"ev{event.id}:{event.level.value}:escalation"
+        self._add(event, Kind.ESCALATED, key, channels, route["notify"], skip=told, hours=hours)
+
+    def closed(self, event: RiskEvent) -> None:
+        """Tell whoever was told of the warning (in-app, SMS actually sent, the screen)."""
+        told = self.session.execute(
+            sa.select(Notification.channel, Notification.recipient_id, Notification.status)
+            .where(Notification.event_id == event.id)
+            .distinct()
+        ).all()
+        in_app = {r for c, r, _s in told if c is Channel.IN_APP and r is not None}
+        sms = {r for c, r, s in told if c is Channel.SMS and r is not None and s is Status.SENT}
+        screen = any(c is Channel.SCREEN and s is Status.SENT for c, _r, s in told)
+        message = message_for(
+            event, self._unit_name(event.unit_id), Kind.RESOLVED, "", self._title_of(event.item_id)
+        )
+        key = f"ev{event.id}:closed"
+        for person_id in sorted(in_app):
+            self._row(event, Kind.RESOLVED, Channel.IN_APP, key, person_id, message, Status.SENT)
+        for person_id in sorted(sms):
+            self._row(event, Kind.RESOLVED, Channel.SMS, key, person_id, message, Status.PENDING)
+        if screen:
+            self._row(event, Kind.RESOLVED, Channel.SCREEN, key, None, message, Status.SENT)
+
+    def _add(
+        self, event: RiskEvent, kind: Kind, key: str, channels: Iterable[str],
+        notify: Iterable[str], *, change: str = "", skip: set[int] | None = None, hours: int = 0,
+    ) -> None:  # fmt: skip
+        message = message_for(
+            event, self._unit_name(event.unit_id), kind, change, self._title_of(event.item_id),
+            hours,
+        )  # fmt: skip
+        silenced = self.silenced(event)
+        inhibited = self.inhibited(event)
+        people = [p for p in self.audience(event, notify) if p not in (skip or set())]
+        for channel in map(Channel, channels):
+            if channel is Channel.SCREEN:
+                status = Status.SILENCED if silenced else Status.SENT
+                self._row(event, kind, channel, key, None, message, status)
+                continue
+            for person_id in people:
+                if channel is Channel.IN_APP:
+                    status = Status.SENT
+                elif silenced:
+                    status = Status.SILENCED
+                elif inhibited:
+                    status = Status.INHIBITED
+                else:
+                    status = Status.PENDING
+                self._row(event, kind, channel, key, person_id, message, status)
+
+    def _row(
+        self, event: RiskEvent, kind: Kind, channel: Channel, key: str, person_id: int | None,
+        message: Message, status: Status,
+    ) -> None:  # fmt: skip
+        phone = self.phone(person_id) if channel is Channel.SMS and person_id else None
+        error = None
+        if channel is Channel.SMS and status is Status.PENDING and not phone:
+            status, error = Status.FAILED, "no phone number"
+        self.rows.append(
+            {
+                "dedupe_key": f"{key}:{channel.value}:{person_id or '-'}",
+                "channel": channel, "kind": kind, "status": status, "event_id": event.id,
+                "unit_id": event.unit_id, "item_id": event.item_id, "level": event.level.value,
+                "recipient_id": person_id, "phone": phone,
+                "title": message.title[:200],
+                # The screen shows aggregates only: no item title there.
+                "body": {Channel.SMS: message.sms, Channel.SCREEN: message.title}.get(
+                    channel, message.body
+                ),
+                "data": {"rule": event.rule, "status": event.status.value},
+                "created_at": self.now,
+                "next_attempt_at": self.now if status is Status.PENDING else None,
+                "sent_at": self.now if status is Status.SENT else None,
+                "error_message": error,
+            }
+        )  # fmt: skip
+
+    def flush(self) -> int:
+        """Write the collected rows (skipping keys already written); returns how many."""
+        rows, self.rows = self.rows, []
+        return write(self.session, rows)
+
+
+def write(session: DbSession, rows: list[dict[str, Any]]) -> int:
+    """Insert notifications, skipping dedupe keys already present; remember the pushes."""
+    if not rows:
+        return 0
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    written = 0
+    pushes = session.info.setdefault(PUSH_KEY, [])
+    for n in range(0, len(rows), 400):
+        statement = (
+            insert(Notification)
+            .values(rows[n : n + 400])
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(
+                Notification.id, Notification.channel, Notification.status,
+                Notification.recipient_id, Notification.kind, Notification.level,
+                Notification.unit_id, Notification.event_id, Notification.title,
+                Notification.body, Notification.created_at, Notification.data,
+            )
+        )  # fmt: skip
+        for row in session.execute(statement).mappings():
+            written += 1
+            if row["channel"] is not Channel.SMS and row["status"] is Status.SENT:
+                pushes.append(dict(row))
+    return written

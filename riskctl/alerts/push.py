@@ -1,0 +1,88 @@
+"""Pushing screen and in-app notifications over Socket.IO once their transaction commits.
+
+Best effort by design: an emit while Redis is down is dropped, and a client catches up
+from the snapshot it loads on (re)connect, so a push never holds up a commit.  The web
+processes emit through the app's ``socketio``; the dedicated scheduler process installs a
+write-only emitter on the Redis queue (``use_message_queue``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask_socketio import SocketIO
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from riskctl.alerts.models import Channel
+from riskctl.alerts.outbox import PUSH_KEY
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/screen"
+SCREEN_ROOM = "screen"
+_write_only: SocketIO | None = None
+
+
+def person_room(person_id: int) -> str:
+    return f"person:{person_id}"
+
+
+def unit_room(unit_id: int) -> str:
+    """An inspector's screen joins the rooms of the units in their scope; a kiosk joins
+    ``SCREEN_ROOM``, which receives every unit's events."""
+    return f"screen:{unit_id}"
+
+
+def use_message_queue(url: str) -> None:
+    """In a process that serves no clients (the scheduler): emit through Redis only."""
+    global _write_only
+    _write_only = SocketIO(message_queue=url, async_mode="threading")
+
+
+def _emitter() -> SocketIO:
+    if _write_only is not None:
+        return _write_only
+    from riskctl.extensions import socketio
+
+    return socketio
+
+
+def payload(row: dict[str, Any]) -> dict[str, Any]:
+    """What a client receives; ``seq`` orders it against the snapshot it loaded."""
+    return {
+        "seq": row["id"], "kind": row["kind"].value, "level": row["level"],
+        "unit_id": row["unit_id"], "event_id": row["event_id"], "title": row["title"],
+        "body": row["body"], "at": row["created_at"].isoformat(),
+    }  # fmt: skip
+
+
+def emit(rows: list[dict[str, Any]]) -> None:
+    server = _emitter()
+    for row in rows:
+        try:
+            if row["channel"] is Channel.SCREEN:
+                rooms = [SCREEN_ROOM]
+                if row["unit_id"] is not None:
+                    rooms.append(unit_room(row["unit_id"]))
+                server.emit("warning", payload(row), namespace=NAMESPACE, to=rooms)
+            elif row["recipient_id"] is not None:
+                server.emit(
+                    "notification", payload(row), namespace=NAMESPACE,
+                    to=person_room(row["recipient_id"]),
+                )  # fmt: skip
+        except Exception:  # a push must never undo or hold up what was committed
+            log.exception("push of notification %s failed", row["id"])
+
+
+@event.listens_for(Session, "after_commit")
+def _push_after_commit(session: Session) -> None:
+    rows = session.info.pop(PUSH_KEY, None)
+    if rows:
+        emit(rows)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(PUSH_KEY, None)

@@ -1,0 +1,425 @@
+"""The notification log, in-app notifications, silences, delivery callbacks, the big
+screen's snapshot and its kiosk tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from riskctl.alerts.models import (
+    DELIVERY_ORDER,
+    Channel,
+    DeliveryAttempt,
+    Notification,
+    ScreenKiosk,
+    Silence,
+    Status,
+)
+from riskctl.core import calendar_store
+from riskctl.core.access import (
+    ALL_UNITS,
+    Action,
+    AllUnits,
+    Principal,
+    require,
+    visible_units,
+)
+from riskctl.core.clock import utcnow
+from riskctl.core.db import DbSession
+from riskctl.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from riskctl.core.listing import Page, paginate, unit_filter
+from riskctl.org.models import Person, Unit
+from riskctl.process.models import ProcessDefinition
+from riskctl.risk.models import ACTIVE_VALUES, Level, RiskEvent
+from riskctl.risk.rules import REGISTRY
+from riskctl.workflow.models import Item
+
+KIOSK_PREFIX = "rks_"
+LEVELS = ("red", "orange", "yellow")
+SILENCE_KEYS = ("unit", "rule", "level", "item")
+MAX_SILENCE = timedelta(days=90)
+
+
+def masked(phone: str | None) -> str | None:
+    """138****5678: enough to tell numbers apart in a log, not to call them."""
+    if not phone or len(phone) < 8:
+        return phone
+    return phone[:-8] + "****" + phone[-4:]
+
+
+# ---------------------------------------------------------------- the notification log
+
+
+def list_alerts(
+    session: DbSession, principal: Principal, *, channel: str | None, status: str | None,
+    event_id: int | None = None, limit: int = 50, offset: int = 0,
+) -> Page:  # fmt: skip
+    """Notifications of the units in reach (and those addressed to the caller), newest
+    first, with their delivery attempts."""
+    require(principal, Action.VIEW_ALERTS)
+    stmt = sa.select(Notification).where(
+        sa.or_(
+            unit_filter(principal, Action.VIEW_ALERTS, Notification.unit_id),
+            Notification.recipient_id == principal.person_id,
+        )
+    )
+    if channel is not None:
+        stmt = stmt.where(Notification.channel == Channel(channel))
+    if status is not None:
+        stmt = stmt.where(Notification.status == Status(status))
+    if event_id is not None:
+        stmt = stmt.where(Notification.event_id == event_id)
+    page = paginate(session, stmt.order_by(Notification.id.desc()), limit, offset)
+    return Page(alert_views(session, page.items), page.total, page.limit, page.offset)
+
+
+def alert_views(session: DbSession, rows: Any) -> list[dict[str, Any]]:
+    rows = list(rows)
+    ids = [n.id for n in rows]
+    attempts: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for a in session.scalars(
+        sa.select(DeliveryAttempt)
+        .where(DeliveryAttempt.notification_id.in_(ids))
+        .order_by(DeliveryAttempt.id)
+    ):
+        attempts[a.notification_id].append(
+            {
+                "backend": a.backend, "started_at": a.started_at, "finished_at": a.finished_at,
+                "outcome": a.outcome, "provider_sid": a.provider_sid, "http_status": a.http_status,
+                "error_code": a.error_code, "error_message": a.error_message,
+            }
+        )  # fmt: skip
+    people = {r for n in rows if (r := n.recipient_id) is not None}
+    names = {
+        p.id: (p.username, p.name)
+        for p in session.scalars(sa.select(Person).where(Person.id.in_(people)))
+    }
+    units = dict(session.execute(sa.select(Unit.id, Unit.code)).all())  # type: ignore[arg-type]
+    return [
+        {
+            "id": n.id, "channel": n.channel.value, "kind": n.kind.value, "status": n.status.value,
+            "level": n.level, "unit": units.get(n.unit_id) if n.unit_id else None,
+            "event_id": n.event_id, "item_id": n.item_id,
+            "recipient": names.get(n.recipient_id, (None, None))[0],
+            "recipient_name": names.get(n.recipient_id, (None, None))[1],
+            "phone": masked(n.phone), "title": n.title, "body": n.body,
+            "created_at": n.created_at, "sent_at": n.sent_at, "read_at": n.read_at,
+            "provider_sid": n.provider_sid, "delivery_status": n.delivery_status,
+            "error_code": n.error_code, "error_message": n.error_message,
+            "duplicate_suspected": n.duplicate_suspected, "attempts": attempts.get(n.id, []),
+        }
+        for n in rows
+    ]  # fmt: skip
+
+
+# ---------------------------------------------------------------- in-app
+
+
+def my_notifications(
+    session: DbSession, principal: Principal, *, unread: bool, limit: int, offset: int
+) -> dict[str, Any]:
+    mine = sa.and_(
+        Notification.channel == Channel.IN_APP, Notification.recipient_id == principal.person_id
+    )
+    stmt = sa.select(Notification).where(mine)
+    if unread:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    page = paginate(session, stmt.order_by(Notification.id.desc()), limit, offset)
+    return {
+        "items": [
+            {
+                "id": n.id, "kind": n.kind.value, "level": n.level, "title": n.title,
+                "body": n.body, "event_id": n.event_id, "item_id": n.item_id,
+                "created_at": n.created_at, "read_at": n.read_at,
+            }
+            for n in page.items
+        ],
+        "total": page.total, "limit": page.limit, "offset": page.offset,
+        "unread": unread_count(session, principal),
+    }  # fmt: skip
+
+
+def unread_count(session: DbSession, principal: Principal) -> int:
+    return int(
+        session.scalar(
+            sa.select(sa.func.count()).where(
+                Notification.channel == Channel.IN_APP,
+                Notification.recipient_id == principal.person_id,
+                Notification.read_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def mark_read(session: DbSession, principal: Principal, notification_id: int | None) -> int:
+    """Mark one of the caller's in-app notifications read (``None``: all of them)."""
+    stmt = sa.update(Notification).where(
+        Notification.channel == Channel.IN_APP,
+        Notification.recipient_id == principal.person_id,
+        Notification.read_at.is_(None),
+    )
+    if notification_id is not None:
+        owned = session.scalar(
+            sa.select(Notification.id).where(
+                Notification.id == notification_id,
+                Notification.channel == Channel.IN_APP,
+                Notification.recipient_id == principal.person_id,
+            )
+        )
+        if owned is None:
+            raise NotFound(f"no notification {notification_id} of yours")
+        stmt = stmt.where(Notification.id == notification_id)
+    return int(session.execute(stmt.values(read_at=utcnow())).rowcount or 0)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- silences
+
+
+def _silence_view(silence: Silence, names: dict[int, str]) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": silence.id, "matcher": silence.matcher, "starts_at": silence.starts_at,
+        "ends_at": silence.ends_at, "reason": silence.reason,
+        "author": names.get(silence.author_id) if silence.author_id else None,
+        "active": silence.starts_at <= now < silence.ends_at, "created_at": silence.created_at,
+    }  # fmt: skip
+
+
+def _in_reach(session: DbSession, principal: Principal, silence: Silence) -> bool:
+    reach = visible_units(principal, Action.MANAGE_SILENCES)
+    if reach is ALL_UNITS:
+        return True
+    unit = silence.matcher.get("unit")
+    code_to_id = dict(session.execute(sa.select(Unit.code, Unit.id)).all())  # type: ignore[arg-type]
+    return unit is not None and code_to_id.get(unit) in reach
+
+
+def list_silences(
+    session: DbSession, principal: Principal, *, active: bool
+) -> list[dict[str, Any]]:
+    require(principal, Action.VIEW_ALERTS)
+    stmt = sa.select(Silence).order_by(Silence.id.desc())
+    if active:
+        now = utcnow()
+        stmt = stmt.where(Silence.starts_at <= now, Silence.ends_at > now)
+    rows = [s for s in session.scalars(stmt) if _in_reach(session, principal, s)]
+    names = dict(session.execute(sa.select(Person.id, Person.username)).all())  # type: ignore[arg-type]
+    return [_silence_view(s, names) for s in rows]
+
+
+def create_silence(
+    session: DbSession, principal: Principal, *, matcher: dict[str, Any],
+    starts_at: datetime | None, ends_at: datetime, reason: str,
+) -> dict[str, Any]:  # fmt: skip
+    """Mute matching notifications for a while.  An inspector's silence names a unit in
+    their scope; only an administrator silences across units."""
+    require(principal, Action.MANAGE_SILENCES)
+    details = []
+    for key in matcher:
+        if key not in SILENCE_KEYS:
+            details.append({"path": f"matcher.{key}", "message": f"must be one of {SILENCE_KEYS}"})
+    if not matcher:
+        details.append({"path": "matcher", "message": "name at least one of unit, rule, level"})
+    if "rule" in matcher and matcher["rule"] not in REGISTRY:
+        details.append({"path": "matcher.rule", "message": "unknown rule"})
+    if "level" in matcher and matcher["level"] not in [lv.value for lv in Level]:
+        details.append({"path": "matcher.level", "message": "must be red, orange or yellow"})
+    if "item" in matcher and (
+        not isinstance(matcher["item"], int) or isinstance(matcher["item"], bool)
+    ):
+        details.append({"path": "matcher.item", "message": "must be an item id"})
+    unit = matcher.get("unit")
+    if unit is not None and session.scalar(sa.select(Unit.id).where(Unit.code == unit)) is None:
+        details.append({"path": "matcher.unit", "message": f"no unit {unit!r}"})
+    start = starts_at or utcnow()
+    if ends_at <= start:
+        details.append({"path": "ends_at", "message": "must be after starts_at"})
+    elif ends_at - start > MAX_SILENCE:
+        details.append({"path": "ends_at", "message": "a silence lasts at most 90 days"})
+    if not reason.strip():
+        details.append({"path": "reason", "message": "say why"})
+    if details:
+        raise ValidationFailed("the silence has problems", details=details)
+    silence = Silence(
+        matcher=dict(matcher), starts_at=start, ends_at=ends_at, reason=reason.strip(),
+        author_id=principal.person_id or None, created_at=utcnow(),
+    )  # fmt: skip
+    if not _in_reach(session, principal, silence):
+        raise Forbidden("a silence names a unit of your scope", code="forbidden")
+    session.add(silence)
+    session.flush()
+    names = dict(session.execute(sa.select(Person.id, Person.username)).all())  # type: ignore[arg-type]
+    return _silence_view(silence, names)
+
+
+def expire_silence(session: DbSession, principal: Principal, silence_id: int) -> dict[str, Any]:
+    require(principal, Action.MANAGE_SILENCES)
+    silence = session.get(Silence, silence_id)
+    if silence is None or not _in_reach(session, principal, silence):
+        raise NotFound(f"no silence {silence_id}")
+    now = utcnow()
+    if silence.ends_at <= now:
+        raise Conflict("the silence has already ended", code="wrong_status")
+    silence.ends_at = max(now, silence.starts_at)
+    session.flush()
+    names = dict(session.execute(sa.select(Person.id, Person.username)).all())  # type: ignore[arg-type]
+    return _silence_view(silence, names)
+
+
+# ---------------------------------------------------------------- delivery callbacks
+
+
+def apply_delivery_status(
+    session: DbSession, sid: str, status: str, error_code: str | None = None
+) -> bool:
+    """A provider's status callback.  Idempotent, and never moves a message back
+    (callbacks arrive out of order): the furthest status is kept.  False: unknown SID."""
+    notification = session.scalar(sa.select(Notification).where(Notification.provider_sid == sid))
+    if notification is None:
+        return False
+    current = DELIVERY_ORDER.get(notification.delivery_status or "", 0)
+    if DELIVERY_ORDER.get(status, 0) > current:
+        notification.delivery_status = status
+        if status in ("failed", "undelivered"):
+            notification.error_code = error_code
+    return True
+
+
+# ---------------------------------------------------------------- kiosks and the screen
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_kiosk(session: DbSession, principal: Principal, name: str) -> tuple[str, ScreenKiosk]:
+    """A big screen's token; the plain token is returned only here."""
+    require(principal, Action.MANAGE_SCREENS)
+    if not name.strip():
+        raise ValidationFailed.at("name", "name the screen (where it hangs)")
+    token = KIOSK_PREFIX + secrets.token_urlsafe(32)
+    kiosk = ScreenKiosk(name=name.strip()[:80], token_hash=_digest(token), created_at=utcnow())
+    session.add(kiosk)
+    session.flush()
+    return token, kiosk
+
+
+def kiosk_for(session: DbSession, token: str | None) -> ScreenKiosk | None:
+    if not token or not token.startswith(KIOSK_PREFIX):
+        return None
+    return session.scalar(
+        sa.select(ScreenKiosk).where(
+            ScreenKiosk.token_hash == _digest(token), ScreenKiosk.revoked_at.is_(None)
+        )
+    )
+
+
+def screen_reach(principal: Principal | None) -> frozenset[int] | AllUnits:
+    """A kiosk (``None``) sees every unit's aggregates; an inspector their scope."""
+    if principal is None:
+        return ALL_UNITS
+    require(principal, Action.VIEW_SCREEN)
+    return visible_units(principal, Action.VIEW_SCREEN)
+
+
+def snapshot(session: DbSession, reach: frozenset[int] | AllUnits) -> dict[str, Any]:
+    """What the big screen shows now — aggregates only: no person, no item title.  Its
+    ``seq`` is the last screen event it includes; a client applies only later ones."""
+    now = utcnow()
+    calendar = calendar_store.working_calendar(session)
+
+    def within(column: Any) -> Any:
+        if isinstance(reach, AllUnits):
+            return sa.true()
+        return column.in_(sorted(reach)) if reach else sa.false()
+
+    units = session.scalars(sa.select(Unit).where(within(Unit.id)).order_by(Unit.code)).all()
+    active = session.execute(
+        sa.select(RiskEvent.unit_id, RiskEvent.level, ProcessDefinition.key, RiskEvent.node)
+        .outerjoin(Item, Item.id == RiskEvent.item_id)
+        .outerjoin(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
+        .where(RiskEvent.status.in_(ACTIVE_VALUES), within(RiskEvent.unit_id))
+    ).all()
+    per_unit: dict[int, Counter[str]] = defaultdict(Counter)
+    per_node: dict[str, Counter[str]] = defaultdict(Counter)
+    for unit_id, level, process, node in active:
+        per_unit[unit_id][level.value] += 1
+        if process and node:
+            per_node[f"{process}/{node}"][level.value] += 1
+    levels = Counter[str]()
+    for counts in per_unit.values():
+        levels.update(counts)
+
+    def worst(counts: Counter[str]) -> str:
+        return next((lv for lv in ("red", "orange", "yellow") if counts[lv]), "green")
+
+    start = calendar.end_of_day(calendar.local_date(now) - timedelta(days=30))
+    trend: dict[str, Counter[str]] = {}
+    for day in range(30):
+        trend[(calendar.local_date(now) - timedelta(days=29 - day)).isoformat()] = Counter()
+    for created, level in session.execute(
+        sa.select(RiskEvent.created_at, RiskEvent.level).where(
+            RiskEvent.created_at >= start, within(RiskEvent.unit_id)
+        )
+    ):
+        key = calendar.local_date(created).isoformat()
+        if key in trend:
+            trend[key][level.value] += 1
+    names = {u.id: u.name for u in units}
+    reds = session.scalars(
+        sa.select(RiskEvent)
+        .where(RiskEvent.level == Level.RED, within(RiskEvent.unit_id))
+        .order_by(RiskEvent.created_at.desc(), RiskEvent.id.desc())
+        .limit(10)
+    ).all()
+    ticker = session.scalars(
+        sa.select(Notification)
+        .where(
+            Notification.channel == Channel.SCREEN, Notification.status == Status.SENT,
+            within(Notification.unit_id),
+        )
+        .order_by(Notification.id.desc())
+        .limit(20)
+    ).all()  # fmt: skip
+    seq = session.scalar(
+        sa.select(sa.func.max(Notification.id)).where(Notification.channel == Channel.SCREEN)
+    )
+    silences = session.scalars(
+        sa.select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now)
+    ).all()
+    return {
+        "generated_at": now, "seq": seq or 0,
+        "levels": {lv: levels[lv] for lv in ("red", "orange", "yellow")},
+        "units": [
+            {"code": u.code, "name": u.name, "worst": worst(per_unit[u.id]),
+             **{lv: per_unit[u.id][lv] for lv in ("red", "orange", "yellow")}}
+            for u in units
+        ],
+        "trend": [{"day": d, **{lv: c[lv] for lv in ("red", "orange", "yellow")}}
+                  for d, c in trend.items()],
+        "nodes": [
+            {"key": key, "count": sum(c.values()), **{lv: c[lv] for lv in LEVELS}}
+            for key, c in sorted(per_node.items(), key=lambda kv: (-kv[1].total(), kv[0]))[:10]
+        ],
+        "latest_red": [
+            {"id": e.id, "unit": names.get(e.unit_id, ""), "rule": e.rule,
+             "rule_name": REGISTRY[e.rule].name if e.rule in REGISTRY else e.rule,
+             "score": e.score, "status": e.status.value, "created_at": e.created_at}
+            for e in reds
+        ],
+        "ticker": [
+            {"seq": n.id, "kind": n.kind.value, "level": n.level, "title": n.title,
+             "at": n.created_at}
+            for n in ticker
+        ],
+        "silences": [
+            {"id": s.id, "matcher": s.matcher, "ends_at": s.ends_at, "reason": s.reason}
+            for s in silences
+        ],
+    }  # fmt: skip

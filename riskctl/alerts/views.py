@@ -1,0 +1,36 @@
+"""The big screen page (``/screen``) and the in-app notifications page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from riskctl.alerts import services
+from riskctl.core.access import Action, can
+from riskctl.extensions import db
+
+bp = Blueprint("alerts_pages", __name__)
+
+
+@bp.route("/screen")
+def screen() -> str | Response:
+    """1920×1080, read-only: a kiosk opens it with its token; an inspector signed in."""
+    token = request.args.get("token")
+    if token:
+        if services.kiosk_for(db.session, token) is None:
+            abort(403)
+    elif not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path))
+    elif not can(current_user.principal(), Action.VIEW_SCREEN):
+        abort(403)
+    return render_template("alerts/screen.html", token=token)
+
+
+@bp.route("/notifications")
+@login_required  # type: ignore[untyped-decorator]
+def notifications() -> str:
+    page = services.my_notifications(
+        db.session, current_user.principal(), unread=False, limit=100, offset=0
+    )
+    return render_template("alerts/notifications.html", page=page)
