@@ -141,6 +141,45 @@ def _on_event(c, h, unit, action, body=None, level="orange"):
     return c.post(f"/api/v1/risk-events/{_event(unit, level)}/{action}", headers=h, json=body or {})
 
 
+def _notification(username):
+    """An in-app notification addressed to ``username``."""
+    from riskctl.alerts.models import Channel, Kind, Notification, Status
+    from riskctl.extensions import db
+    from riskctl.org.models import Person
+
+    session = db.session
+    person_id = session.query(Person.id).filter(Person.username == username).scalar()
+    row = Notification(
+        dedupe_key=f"matrix:{next(_seq)}", channel=Channel.IN_APP, kind=Kind.RAISED,
+        status=Status.SENT, recipient_id=person_id, title="矩阵", body="矩阵", data={},
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def _silence(unit):
+    from datetime import timedelta
+
+    from riskctl.alerts.models import Silence
+    from riskctl.core.clock import utcnow
+    from riskctl.extensions import db
+
+    silence = Silence(matcher={"unit": unit}, starts_at=utcnow(),
+                      ends_at=utcnow() + timedelta(hours=1), reason="矩阵")  # fmt: skip
+    db.session.add(silence)
+    db.session.flush()
+    return silence.id
+
+
+def _silence_body(unit):
+    from datetime import UTC, datetime, timedelta
+
+    ends = datetime.now(UTC) + timedelta(days=1)
+    return {"matcher": {"unit": unit, "level": "yellow"}, "reason": "矩阵",
+            "ends_at": ends.isoformat()}  # fmt: skip
+
+
 def _thresholds():
     yellow = 21 + next(_seq) % 20
     return {"thresholds": {"red": 80, "orange": 50, "yellow": yellow}}
@@ -360,8 +399,59 @@ ENDPOINTS = [
      lambda c, h, u, p: c.get(f"/api/v1/stats/risk?group_by=rule&unit={u}", headers=h),
      {"staff": (NO, NO), "discipline_leader": (OK, NO), "inspector": (OK, NO),
       "admin": (OK, OK)}),
+    ("GET", "/api/v1/alerts",
+     lambda c, h, u, p: c.get("/api/v1/alerts?channel=sms", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/notifications",
+     lambda c, h, u, p: c.get("/api/v1/notifications?unread=true", headers=h),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    # own: a notification addressed to the caller; other: one addressed to someone else
+    ("POST", "/api/v1/notifications/<int:notification_id>/read",
+     lambda c, h, u, p: c.post(
+         f"/api/v1/notifications/{_notification(_caller(h) if u in OWN_UNITS else p)}/read",
+         headers=h, json={}),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, HIDDEN)}),
+    ("POST", "/api/v1/notifications/read-all",
+     lambda c, h, u, p: c.post("/api/v1/notifications/read-all", headers=h, json={}),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/silences",
+     lambda c, h, u, p: c.get("/api/v1/silences", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/silences",
+     lambda c, h, u, p: c.post("/api/v1/silences", headers=h, json=_silence_body(u)),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (201, NO),
+      "admin": (201, 201)}),
+    ("POST", "/api/v1/silences/<int:silence_id>/expire",
+     lambda c, h, u, p: c.post(f"/api/v1/silences/{_silence(u)}/expire", headers=h, json={}),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/screen/snapshot",
+     lambda c, h, u, p: c.get("/api/v1/screen/snapshot", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/screens",
+     lambda c, h, u, p: c.post("/api/v1/screens", headers=h, json={"name": f"大屏{u}"}),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (201, 201)}),
 ]  # fmt: skip
-PUBLIC = {("GET", "/api/v1/healthz"), ("GET", "/api/v1/readyz"), ("POST", "/api/v1/auth/token")}
+# The status webhook authenticates Twilio by its signature (tests/integration/test_alerts_sms).
+PUBLIC = {("GET", "/api/v1/healthz"), ("GET", "/api/v1/readyz"), ("POST", "/api/v1/auth/token"),
+          ("POST", "/api/v1/webhooks/twilio/status")}  # fmt: skip
+OWN_UNITS = {"czj"}
+
+
+def _caller(headers):
+    """The username behind a bearer header of this test (anonymous: nobody)."""
+    for username in (a[0] for a in ACTORS.values() if a[0]):
+        if _tokens["for"](username) == headers:
+            return username
+    return "czj.wangfang"
+
 
 CASES = [
     pytest.param(endpoint, role, side, id=f"{endpoint[0]} {endpoint[1]} {role} {side}")

@@ -82,11 +82,12 @@ def test_each_level_reaches_the_people_and_channels_its_route_names(session, per
         "sms": {"czj.liqiang:pending", "czj.zhoujie:pending"},
     }
     # red: + the commission's inspectors whose scope holds 区财政局, and the screen
+    everyone = ("czj.zhangmin", "czj.zhoujie", "jw.hexiaoping", "jw.liuhong")
     assert _told(session, red) == {
-        "in_app": {f"{p}:sent" for p in ("czj.zhangmin", "czj.zhoujie", "jw.hexiaoping", "jw.liuhong")},
-        "sms": {f"{p}:pending" for p in ("czj.zhangmin", "czj.zhoujie", "jw.hexiaoping", "jw.liuhong")},
+        "in_app": {f"{p}:sent" for p in everyone},
+        "sms": {f"{p}:pending" for p in everyone},
         "screen": {"-:sent"},
-    }  # fmt: skip
+    }
     sms = session.scalars(
         sa.select(Notification).where(
             Notification.event_id == red.id, Notification.channel == Channel.SMS
@@ -152,9 +153,10 @@ def test_scans_notify_new_warnings_and_upgrades_but_never_twice(session, person,
 
 def test_a_silence_mutes_sms_and_screen_but_keeps_the_in_app_record(session, person, at):
     at(LATER)
+    hour = timedelta(hours=1)
     session.add(
-        Silence(matcher={"unit": "czj", "rule": "step_overdue"}, starts_at=LATER - timedelta(hours=1),
-                ends_at=LATER + timedelta(hours=1), reason="年底集中报销，已知晓")
+        Silence(matcher={"unit": "czj", "rule": "step_overdue"}, starts_at=LATER - hour,
+                ends_at=LATER + hour, reason="年底集中报销，已知晓")
     )  # fmt: skip
     red = _event(session, person, Level.RED)
     other_rule = _event(session, person, Level.RED, who="czj.liqiang", rule="item_overdue")
@@ -266,8 +268,8 @@ def test_an_sms_cap_turns_the_overflow_into_one_summary(session, person, at):
     body = {**policy.body, "alerts": {**policy.alerts,
             "sms_caps": {"per_recipient_per_hour": 2, "global_per_hour": 1000}}}  # fmt: skip
     capped = type(policy)(policy.version, body, policy.unit_codes)
-    events = [_event(session, person, Level.ORANGE, rule=r)
-              for r in ("step_overdue", "item_overdue", "late_contract", "tender_period")]  # fmt: skip
+    rules = ("step_overdue", "item_overdue", "late_contract", "tender_period")
+    events = [_event(session, person, Level.ORANGE, rule=r) for r in rules]
     notifier = Notifier(session, capped, LATER)
     for event in events:
         notifier.raised(event)

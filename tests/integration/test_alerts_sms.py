@@ -194,11 +194,10 @@ def test_the_provider_down_for_a_while_then_everything_is_delivered_once(
     fake.misbehave(4, 500)
     fake.misbehave(4, 429)
     rounds = 0
-    for rounds in range(1, 1000):  # a dispatch every 5 s, for up to 80 minutes
-        _send(session, twilio, clock)
+    while rounds < 1000 and set(_statuses(session, ids)) != {"sent"}:
+        _send(session, twilio, clock)  # a dispatch every 5 s, for up to 80 minutes
         clock.advance(seconds=5)
-        if set(_statuses(session, ids)) == {"sent"}:
-            break
+        rounds += 1
     assert set(_statuses(session, ids)) == {"sent"}
     bodies = [m["body"] for m in fake.messages]
     assert sorted(bodies) == sorted(set(bodies)) and len(bodies) == 20
@@ -221,8 +220,10 @@ def test_the_status_webhook_checks_the_signature_and_keeps_the_furthest_status(
     from tests.conftest import fresh_database
 
     url, cleanup = fresh_database(backend, tmp_path)
+    apps = []
     try:
         app = make_app(url, TWILIO_AUTH_TOKEN="tw-secret")
+        apps.append(app)
         with app.app_context():
             from flask_migrate import upgrade
 
@@ -259,7 +260,8 @@ def test_the_status_webhook_checks_the_signature_and_keeps_the_furthest_status(
             assert n.delivery_status == "delivered"
         # Behind a TLS proxy Twilio signs the public https URL; with PROXY_HOPS the
         # app rebuilds it from X-Forwarded-* and the signature holds.
-        proxied = make_app(url, TWILIO_AUTH_TOKEN="tw-secret", PROXY_HOPS=1).test_client()
+        apps.append(make_app(url, TWILIO_AUTH_TOKEN="tw-secret", PROXY_HOPS=1))
+        proxied = apps[-1].test_client()
         public = "https://riskctl.example.gov.cn/api/v1/webhooks/twilio/status"
         params = {"MessageSid": "SMabc", "MessageStatus": "read"}
         forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "riskctl.example.gov.cn",
@@ -271,6 +273,11 @@ def test_the_status_webhook_checks_the_signature_and_keeps_the_furthest_status(
         plain = web.post("/api/v1/webhooks/twilio/status", data=params, headers=headers)
         assert plain.status_code == 403
     finally:
+        from riskctl.extensions import db
+
+        for made in apps:
+            with made.app_context():
+                db.engine.dispose()
         cleanup()
 
 

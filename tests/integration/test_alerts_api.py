@@ -1,0 +1,207 @@
+"""The alerts API (notification log, in-app notifications, silences, screen snapshot and
+kiosks), the /screen page, and the Socket.IO namespace that pushes to screens and bells."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from riskctl.alerts import dispatch
+from riskctl.alerts.outbox import Notifier
+from riskctl.alerts.sms import ConsoleBackend
+from riskctl.core.access import SYSTEM_ADMIN
+from riskctl.core.clock import utcnow
+from riskctl.extensions import socketio
+from riskctl.org.models import Unit
+from riskctl.risk import services as risk
+from riskctl.risk.models import EventStatus, Level, RiskEvent
+from tests.integration.test_pages import sign_in
+
+
+def _red(session: Any, person: Any, unit: str = "czj", who: str = "czj.wangfang") -> RiskEvent:
+    """A red warning raised now and notified, as a scan would."""
+    now = utcnow()
+    event = RiskEvent(
+        identity=f"api:{unit}:{who}:{now.timestamp()}", rule="item_overdue",
+        unit_id=session.scalar(sa.select(Unit.id).where(Unit.code == unit)), node="apply",
+        person_id=person(who).id, post="handler", severity=100, score=95.0, level=Level.RED,
+        factors={}, evidence={}, status=EventStatus.OPEN, policy_version=0, level_since=now,
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    session.add(event)
+    session.flush()
+    notifier = Notifier(session, risk.current_policy(session), now)
+    notifier.raised(event)
+    notifier.flush()
+    return event
+
+
+@pytest.fixture
+def kiosk(session: Any) -> str:
+    from riskctl.alerts import services
+
+    token, _ = services.create_kiosk(session, SYSTEM_ADMIN, "纪委大厅")
+    return token
+
+
+def test_the_notification_log_shows_delivery_with_masked_phones(client, session, person, token_for):
+    red = _red(session, person)
+    nmj = _red(session, person, unit="nmj", who="nmj.gaopeng")
+    dispatch.dispatch_sms(session, ConsoleBackend(), risk.current_policy(session))
+    body = client.get("/api/v1/alerts?channel=sms&limit=200", headers=token_for("jw.liuhong")).json
+    events = {a["event_id"] for a in body["items"]}
+    assert red.id in events and nmj.id not in events  # 区农牧局 is outside her scope
+    sample = next(a for a in body["items"] if a["event_id"] == red.id)
+    assert sample["status"] == "sent" and sample["phone"].count("*") == 4
+    assert sample["attempts"][0]["outcome"] == "sent" and sample["provider_sid"]
+    assert client.get("/api/v1/alerts", headers=token_for("czj.zhoujie")).status_code == 403
+    bad = client.get("/api/v1/alerts?channel=fax", headers=token_for("jw.liuhong"))
+    assert bad.status_code == 422
+
+
+def test_the_bell_counts_unread_and_marks_them_read(client, session, person, token_for):
+    _red(session, person)
+    _red(session, person, who="czj.liqiang")
+    me = token_for("czj.zhoujie")
+    body = client.get("/api/v1/notifications?unread=true", headers=me).json
+    assert body["unread"] == 2 and len(body["items"]) == 2
+    first = body["items"][0]
+    assert first["title"].startswith("红色预警") and first["read_at"] is None
+    read = client.post(f"/api/v1/notifications/{first['id']}/read", headers=me, json={})
+    assert read.json == {"marked": 1, "unread": 1}
+    assert client.post("/api/v1/notifications/read-all", headers=me, json={}).json["marked"] == 1
+    assert client.get("/api/v1/notifications", headers=me).json["unread"] == 0
+    # someone else's notification is not there to mark
+    theirs = client.post(f"/api/v1/notifications/{first['id']}/read",
+                         headers=token_for("czj.wangfang"), json={})  # fmt: skip
+    assert theirs.status_code == 404
+
+
+def test_silences_are_validated_listed_and_expired(client, session, token_for):
+    h = token_for("jw.liuhong")
+    ends = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    matcher = {"unit": "czj", "colour": "red", "rule": "nope"}
+    bad = client.post("/api/v1/silences", headers=h,
+                      json={"matcher": matcher, "ends_at": ends, "reason": "x"})  # fmt: skip
+    assert bad.status_code == 422
+    assert {d["path"] for d in bad.json["error"]["details"]} == {"matcher.colour", "matcher.rule"}
+    past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    late = client.post(
+        "/api/v1/silences",
+        headers=h,
+        json={"matcher": {"unit": "czj"}, "ends_at": past, "reason": "x"},
+    )
+    assert late.status_code == 422 and late.json["error"]["details"][0]["path"] == "ends_at"
+    made = client.post("/api/v1/silences", headers=h, json={
+        "matcher": {"unit": "czj", "rule": "step_overdue"}, "ends_at": ends,
+        "reason": "年底集中报销"})  # fmt: skip
+    assert made.status_code == 201 and made.json["active"] and made.json["author"] == "jw.liuhong"
+    listed = client.get("/api/v1/silences", headers=h).json
+    assert [s["id"] for s in listed] == [made.json["id"]]
+    ended = client.post(f"/api/v1/silences/{made.json['id']}/expire", headers=h, json={})
+    assert ended.status_code == 200 and not ended.json["active"]
+    assert client.get("/api/v1/silences", headers=h).json == []
+    again = client.post(f"/api/v1/silences/{made.json['id']}/expire", headers=h, json={})
+    assert again.status_code == 409
+
+
+def test_the_snapshot_holds_aggregates_only(client, session, person, kiosk, token_for):
+    red = _red(session, person)
+    answer = client.get("/api/v1/screen/snapshot", headers={"X-Screen-Token": kiosk})
+    assert answer.status_code == 200
+    snap = answer.json
+    assert snap["levels"]["red"] >= 1 and len(snap["trend"]) == 30
+    czj = next(u for u in snap["units"] if u["code"] == "czj")
+    assert czj["worst"] == "red" and czj["red"] >= 1
+    assert snap["latest_red"][0]["id"] == red.id and snap["latest_red"][0]["unit"] == "区财政局"
+    assert snap["ticker"][0]["seq"] == snap["seq"] and snap["ticker"][0]["level"] == "red"
+    text = json.dumps(snap, ensure_ascii=False)
+    assert "王芳" not in text and "czj.wangfang" not in text and "+86" not in text
+    # the token also works in the URL (a kiosk's browser opens /screen?token=…)
+    assert client.get(f"/api/v1/screen/snapshot?token={kiosk}").status_code == 200
+    bad = client.get("/api/v1/screen/snapshot?token=rks_nope")
+    assert bad.status_code == 401 and bad.json["error"]["code"] == "invalid_token"
+    # an inspector sees the units of their scope only
+    mine = client.get("/api/v1/screen/snapshot", headers=token_for("jw.liuhong")).json
+    assert {u["code"] for u in mine["units"]} == {"czj", "wjj"}
+
+
+def test_a_kiosk_is_made_by_an_admin_and_opens_the_screen_page(client, token_for):
+    made = client.post("/api/v1/screens", headers=token_for("admin"), json={"name": "大厅"})
+    assert made.status_code == 201 and made.json["token"].startswith("rks_")
+    page = client.get(f"/screen?token={made.json['token']}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "vendor/echarts.min.js" in html and "vendor/socket.io.min.js" in html
+    assert "//cdn" not in html and "http" not in html.split("<body")[0].replace("http-equiv", "")
+    assert client.get("/screen?token=rks_wrong").status_code == 403
+    assert client.get("/screen").status_code == 302  # to the login page
+
+
+# ---------------------------------------------------------------- Socket.IO
+
+
+def _received(sio: Any, name: str) -> list[dict[str, Any]]:
+    """The ``name`` events received so far (reading them empties the client's queue)."""
+    return [m["args"][0] for m in sio.get_received("/screen") if m["name"] == name]
+
+
+def _by_name(sio: Any) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for m in sio.get_received("/screen"):
+        found.setdefault(m["name"], []).append(m["args"][0])
+    return found
+
+
+def test_a_kiosk_receives_a_red_warning_when_it_commits(app, client, session, person, kiosk):
+    screen = socketio.test_client(app, namespace="/screen", auth={"token": kiosk},
+                                  flask_test_client=client)  # fmt: skip
+    assert screen.is_connected("/screen")
+    seq_before = client.get("/api/v1/screen/snapshot", headers={"X-Screen-Token": kiosk}).json[
+        "seq"
+    ]
+    red = _red(session, person)
+    assert _received(screen, "warning") == []  # nothing before the commit
+    session.commit()
+    (pushed,) = _received(screen, "warning")
+    assert pushed["event_id"] == red.id and pushed["level"] == "red" and pushed["seq"] > seq_before
+    assert "王芳" not in json.dumps(pushed, ensure_ascii=False)
+    screen.disconnect("/screen")
+
+
+def test_a_rolled_back_change_pushes_nothing(app, client, session, person, kiosk):
+    screen = socketio.test_client(app, namespace="/screen", auth={"token": kiosk},
+                                  flask_test_client=client)  # fmt: skip
+    nested = session.begin_nested()
+    _red(session, person)
+    nested.rollback()
+    session.rollback()
+    session.commit()
+    assert _received(screen, "warning") == []
+    screen.disconnect("/screen")
+
+
+def test_signed_in_people_get_their_own_notifications_and_their_scope(app, client, session, person):
+    sign_in(client, "jw.sunwei")  # inspector of 区农牧局, 区人社局, 前进镇 — not 区财政局
+    sio = socketio.test_client(app, namespace="/screen", flask_test_client=client)
+    assert sio.is_connected("/screen")
+    _red(session, person)  # 区财政局
+    nmj = _red(session, person, unit="nmj", who="nmj.gaopeng")
+    session.commit()
+    received = _by_name(sio)
+    assert [w["event_id"] for w in received["warning"]] == [nmj.id]
+    notes = [n["event_id"] for n in received["notification"]]
+    assert notes == [nmj.id]  # in-app: told of 区农牧局's red only
+    sio.disconnect("/screen")
+
+
+def test_a_connection_without_a_login_or_token_is_refused(app, client):
+    sio = socketio.test_client(app, namespace="/screen", flask_test_client=client)
+    assert not sio.is_connected("/screen")
+    bad = socketio.test_client(app, namespace="/screen", auth={"token": "rks_bad"},
+                               flask_test_client=client)  # fmt: skip
+    assert not bad.is_connected("/screen")
