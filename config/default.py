@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # When set: Socket.IO message queue, shared rate-limit counters, readiness check.
     REDIS_URL: str | None = None
 
+    # The Redis channel of the Socket.IO message queue: one per deployment sharing a Redis.
+    SOCKETIO_CHANNEL: str = "riskctl-socketio"
+
     # SMS channel (issue: alerts).  console = log and show in the monitor only.
     SMS_BACKEND: Literal["console", "twilio"] = "console"
     TWILIO_ACCOUNT_SID: str | None = None
@@ -66,6 +69,8 @@ class Settings(BaseSettings):
     # Production runs `flask riskctl scheduler` instead and leaves this off.
     SCHEDULER_IN_PROCESS: bool = False
     SCHEDULER_LOCK_FILE: str = str(ROOT / "instance" / "scheduler.lock")
+    # Seconds between runs of a job, overriding its default (JSON: {"risk.scan": 30}).
+    SCHEDULER_INTERVALS: dict[str, float] = Field(default_factory=dict)
 
     # Number of trusted reverse proxies in front of the app (X-Forwarded-* hops).
     PROXY_HOPS: int = Field(default=0, ge=0, le=5)

@@ -41,6 +41,9 @@ def _configure(app: Flask, settings: Any) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         RATELIMIT_STORAGE_URI=settings.REDIS_URL or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
+        # Redis down: count in memory meanwhile rather than fail every login.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
         BABEL_DEFAULT_LOCALE=settings.DEFAULT_LOCALE,
         BABEL_DEFAULT_TIMEZONE=settings.TIMEZONE,
         API_TITLE="riskctl 廉政风险防控平台 API",
@@ -83,7 +86,10 @@ def _bind_extensions(app: Flask, settings: Any) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
-    socketio.init_app(app, message_queue=settings.REDIS_URL, async_mode="threading")
+    socketio.init_app(
+        app, message_queue=settings.REDIS_URL, channel=settings.SOCKETIO_CHANNEL,
+        async_mode="threading",
+    )  # fmt: skip
     from riskctl.alerts import push, sockets  # noqa: F401  (push: the after-commit hook)
 
     sockets.register(socketio)

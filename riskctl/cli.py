@@ -528,7 +528,7 @@ def scheduler(standby_interval: float, watchdog_interval: float) -> None:
         from riskctl.alerts import push
 
         # This process serves no clients: it only publishes to the web processes.
-        push.use_message_queue(settings.REDIS_URL)
+        push.use_message_queue(settings.REDIS_URL, settings.SOCKETIO_CHANNEL)
     leader = Leadership(engine)
     while not leader.try_acquire():
         click.echo(f"standby: another scheduler leads; trying again in {standby_interval:g}s")

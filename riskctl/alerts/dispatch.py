@@ -182,8 +182,8 @@ def _prepare(session: DbSession, policy: Policy, now: datetime, result: Dispatch
         return f"p{recipient_id}" if recipient_id is not None else f"n{phone}"
 
     per_person: Counter[str] = Counter()
-    for recipient_id, phone, n in sent:
-        per_person[whom(recipient_id, phone)] += n
+    for recipient_id, phone, count in sent:
+        per_person[whom(recipient_id, phone)] += count
     total = sum(per_person.values())
     summaries: list[dict[str, Any]] = []
     # Red first: when a cap bites, the most serious messages go out.

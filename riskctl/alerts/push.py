@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "/screen"
 SCREEN_ROOM = "screen"
+HEARTBEAT_ROOM = "heartbeat"  # every screen, kiosk or inspector
 _write_only: SocketIO | None = None
 
 
@@ -35,10 +36,10 @@ def unit_room(unit_id: int) -> str:
     return f"screen:{unit_id}"
 
 
-def use_message_queue(url: str) -> None:
+def use_message_queue(url: str, channel: str) -> None:
     """In a process that serves no clients (the scheduler): emit through Redis only."""
     global _write_only
-    _write_only = SocketIO(message_queue=url, async_mode="threading")
+    _write_only = SocketIO(message_queue=url, channel=channel, async_mode="threading")
 
 
 def _emitter() -> SocketIO:
@@ -74,6 +75,16 @@ def emit(rows: list[dict[str, Any]]) -> None:
                 )  # fmt: skip
         except Exception:  # a push must never undo or hold up what was committed
             log.exception("push of notification %s failed", row["id"])
+
+
+def heartbeat(seq: int) -> None:
+    """The latest screen ``seq``, every few seconds: a screen that missed an event (Redis
+    was down) sees that it is behind and reloads the snapshot."""
+    server = _emitter()
+    try:
+        server.emit("heartbeat", {"seq": seq}, namespace=NAMESPACE, to=HEARTBEAT_ROOM)
+    except Exception:
+        log.exception("screen heartbeat failed")
 
 
 @event.listens_for(Session, "after_commit")

@@ -328,6 +328,16 @@ def screen_reach(principal: Principal | None) -> frozenset[int] | AllUnits:
     return visible_units(principal, Action.VIEW_SCREEN)
 
 
+def screen_seq(session: DbSession) -> int:
+    """The id of the latest screen notification: the screen's sequence number."""
+    return int(
+        session.scalar(
+            sa.select(sa.func.max(Notification.id)).where(Notification.channel == Channel.SCREEN)
+        )
+        or 0
+    )
+
+
 def snapshot(session: DbSession, reach: frozenset[int] | AllUnits) -> dict[str, Any]:
     """What the big screen shows now — aggregates only: no person, no item title.  Its
     ``seq`` is the last screen event it includes; a client applies only later ones."""
@@ -387,14 +397,12 @@ def snapshot(session: DbSession, reach: frozenset[int] | AllUnits) -> dict[str, 
         .order_by(Notification.id.desc())
         .limit(20)
     ).all()  # fmt: skip
-    seq = session.scalar(
-        sa.select(sa.func.max(Notification.id)).where(Notification.channel == Channel.SCREEN)
-    )
+    seq = screen_seq(session)
     silences = session.scalars(
         sa.select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now)
     ).all()
     return {
-        "generated_at": now, "seq": seq or 0,
+        "generated_at": now, "seq": seq,
         "levels": {lv: levels[lv] for lv in ("red", "orange", "yellow")},
         "units": [
             {"code": u.code, "name": u.name, "worst": worst(per_unit[u.id]),

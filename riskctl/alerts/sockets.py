@@ -16,7 +16,7 @@ from flask_login import current_user
 from flask_socketio import SocketIO, join_room
 
 from riskctl.alerts import services
-from riskctl.alerts.push import NAMESPACE, SCREEN_ROOM, person_room, unit_room
+from riskctl.alerts.push import HEARTBEAT_ROOM, NAMESPACE, SCREEN_ROOM, person_room, unit_room
 from riskctl.core.access import Action, AllUnits, can, visible_units
 from riskctl.extensions import db
 
@@ -29,12 +29,14 @@ def register(socketio: SocketIO) -> None:
             if services.kiosk_for(db.session, str(token)) is None:
                 return False
             join_room(SCREEN_ROOM)
+            join_room(HEARTBEAT_ROOM)
             return True
         if not current_user.is_authenticated:
             return False
         principal = current_user.principal()
         join_room(person_room(principal.person_id))
         if can(principal, Action.VIEW_SCREEN):
+            join_room(HEARTBEAT_ROOM)
             reach = visible_units(principal, Action.VIEW_SCREEN)
             if isinstance(reach, AllUnits):
                 join_room(SCREEN_ROOM)

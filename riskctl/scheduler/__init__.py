@@ -82,6 +82,12 @@ def _alert_tick() -> None:
     dispatch.tick(db.session, services.current_policy(db.session))
 
 
+def _screen_heartbeat() -> None:
+    from riskctl.alerts import push, services
+
+    push.heartbeat(services.screen_seq(db.session))
+
+
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("auth.purge_expired_tokens", _purge_tokens, "interval", {"hours": 1}),
     # Seconds between a record's commit and its place in the chain (core/audit.py).
@@ -95,6 +101,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("alerts.dispatch", _dispatch_sms, "interval", {"seconds": 5}),
     # Reminders, escalations of unacknowledged warnings, the morning digest.
     JobSpec("alerts.tick", _alert_tick, "interval", {"minutes": 1}),
+    JobSpec("screen.heartbeat", _screen_heartbeat, "interval", {"seconds": 10}),
 )
 
 
@@ -127,14 +134,16 @@ def build_scheduler(
         timezone=app.config["RISKCTL"].TIMEZONE,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
+    intervals = app.config["RISKCTL"].SCHEDULER_INTERVALS
     for spec in jobs:
+        every = intervals.get(spec.id)
         scheduler.add_job(
             _in_app_context(app, spec, fence),
             spec.trigger,
             id=spec.id,
             name=spec.id,
             replace_existing=True,
-            **spec.trigger_args,
+            **({"seconds": every} if every and spec.trigger == "interval" else spec.trigger_args),
         )
     return scheduler
 
