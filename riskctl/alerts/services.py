@@ -34,7 +34,7 @@ from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org.models import Person, Unit
-from riskctl.process.models import ProcessDefinition
+from riskctl.process.services import published_by_id
 from riskctl.risk.models import ACTIVE_VALUES, Level, RiskEvent
 from riskctl.risk.rules import REGISTRY
 from riskctl.workflow.models import Item
@@ -351,17 +351,22 @@ def snapshot(session: DbSession, reach: frozenset[int] | AllUnits) -> dict[str, 
 
     units = session.scalars(sa.select(Unit).where(within(Unit.id)).order_by(Unit.code)).all()
     active = session.execute(
-        sa.select(RiskEvent.unit_id, RiskEvent.level, ProcessDefinition.key, RiskEvent.node)
+        sa.select(RiskEvent.unit_id, RiskEvent.level, Item.definition_id, RiskEvent.node)
         .outerjoin(Item, Item.id == RiskEvent.item_id)
-        .outerjoin(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
         .where(RiskEvent.status.in_(ACTIVE_VALUES), within(RiskEvent.unit_id))
     ).all()
     per_unit: dict[int, Counter[str]] = defaultdict(Counter)
     per_node: dict[str, Counter[str]] = defaultdict(Counter)
-    for unit_id, level, process, node in active:
+    labels: dict[str, str] = {}
+    for unit_id, level, definition_id, node in active:
         per_unit[unit_id][level.value] += 1
-        if process and node:
-            per_node[f"{process}/{node}"][level.value] += 1
+        if definition_id is None or not node:
+            continue
+        process = published_by_id(session, definition_id).definition
+        key = f"{process.key}/{node}"
+        spec = process.node_map.get(node)
+        labels[key] = f"{process.name}·{spec.name if spec else node}"
+        per_node[key][level.value] += 1
     levels = Counter[str]()
     for counts in per_unit.values():
         levels.update(counts)
@@ -412,7 +417,7 @@ def snapshot(session: DbSession, reach: frozenset[int] | AllUnits) -> dict[str, 
         "trend": [{"day": d, **{lv: c[lv] for lv in ("red", "orange", "yellow")}}
                   for d, c in trend.items()],
         "nodes": [
-            {"key": key, "count": sum(c.values()), **{lv: c[lv] for lv in LEVELS}}
+            {"key": key, "label": labels[key], "count": c.total(), **{lv: c[lv] for lv in LEVELS}}
             for key, c in sorted(per_node.items(), key=lambda kv: (-kv[1].total(), kv[0]))[:10]
         ],
         "latest_red": [

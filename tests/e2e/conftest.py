@@ -37,6 +37,24 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# The environment of the live server, for tests that run CLI commands against its database.
+LIVE_ENV: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def live_cli(live_server: str) -> Any:
+    """Run ``flask <args>`` against the live server's database; returns its output."""
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", *args], cwd=ROOT, env=LIVE_ENV,
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return done.stdout
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("live")
@@ -50,6 +68,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "RISKCTL_SCHEDULER_LOCK_FILE": str(tmp / "scheduler.lock"),
         "RISKCTL_LOG_LEVEL": "WARNING",
     }
+    LIVE_ENV.clear()
+    LIVE_ENV.update(env)
     flask = [sys.executable, "-m", "flask"]
     for args in (["db", "upgrade"], ["riskctl", "demo"]):
         subprocess.run([*flask, *args], cwd=ROOT, env=env, check=True, capture_output=True)

@@ -10,6 +10,7 @@
   const TICKER_ROWS = 20;
   let seq = 0;
   let refreshTimer = null;
+  let sized = false; // the grid has its final size only after the first render
   const charts = {
     levels: echarts.init(document.getElementById("chart-levels")),
     trend: echarts.init(document.getElementById("chart-trend")),
@@ -38,7 +39,7 @@
     LEVELS.forEach((lv) => { document.getElementById("count-" + lv).textContent = s.levels[lv]; });
     charts.levels.setOption({
       tooltip: { trigger: "item" },
-      series: [{ type: "pie", radius: ["45%", "75%"], label: { color: "#dfe6f0" },
+      series: [{ type: "pie", radius: ["42%", "72%"], center: ["50%", "50%"], label: { show: false },
         data: LEVELS.map((lv) => ({ name: L[lv], value: s.levels[lv], itemStyle: { color: COLOURS[lv] } })) }],
     });
     const units = document.getElementById("units");
@@ -48,17 +49,17 @@
       return li;
     }));
     charts.trend.setOption({
-      tooltip: { trigger: "axis" }, legend: { textStyle: { color: "#dfe6f0" } },
-      grid: { left: 40, right: 16, top: 32, bottom: 28 },
+      tooltip: { trigger: "axis" }, legend: { top: 0, right: 0, textStyle: { color: "#dfe6f0" } },
+      grid: { left: 40, right: 16, top: 36, bottom: 28 },
       xAxis: { type: "category", data: s.trend.map((d) => d.day.slice(5)), axisLabel: { color: "#9fb0c8" } },
       yAxis: { type: "value", minInterval: 1, axisLabel: { color: "#9fb0c8" } },
       series: LEVELS.map((lv) => ({ name: L[lv], type: "bar", stack: "all", itemStyle: { color: COLOURS[lv] },
         data: s.trend.map((d) => d[lv]) })),
     }, { notMerge: true });
     charts.nodes.setOption({
-      tooltip: { trigger: "axis" }, grid: { left: 180, right: 16, top: 8, bottom: 24 },
+      tooltip: { trigger: "axis" }, grid: { left: 200, right: 16, top: 8, bottom: 24 },
       xAxis: { type: "value", minInterval: 1, axisLabel: { color: "#9fb0c8" } },
-      yAxis: { type: "category", inverse: true, data: s.nodes.map((n) => n.key), axisLabel: { color: "#dfe6f0" } },
+      yAxis: { type: "category", inverse: true, data: s.nodes.map((n) => n.label), axisLabel: { color: "#dfe6f0", width: 190, overflow: "truncate" } },
       series: LEVELS.map((lv) => ({ name: L[lv], type: "bar", stack: "all", itemStyle: { color: COLOURS[lv] },
         data: s.nodes.map((n) => n[lv]) })),
     }, { notMerge: true });
@@ -81,6 +82,7 @@
     const snapshot = await answer.json();
     seq = Math.max(seq, snapshot.seq);
     render(snapshot);
+    if (!sized) { sized = true; Object.values(charts).forEach((c) => c.resize()); }
   }
 
   function refreshSoon() {
