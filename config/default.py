@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # The address Twilio reaches us at, for delivery status callbacks (unset: none asked).
     PUBLIC_BASE_URL: str | None = None
     SMS_TIMEOUT_SECONDS: float = Field(default=15, gt=0, le=120)
+    # Requests to the SMS provider in flight at once (each waits for its answer).
+    SMS_PARALLEL: int = Field(default=8, ge=1, le=64)
     # An attempt unfinished for this long belongs to a dispatcher that died mid-request:
     # its outcome is unknown and is reconciled before any resend.
     SMS_STALE_ATTEMPT_SECONDS: int = Field(default=90, ge=0)

@@ -567,7 +567,11 @@ def dispatch(once: bool, interval: float) -> None:
     while True:
         _as_cli("dispatch")
         result = dispatcher.dispatch_sms(
-            db.session, backend, risk.current_policy(db.session), stale_after=stale
+            db.session,
+            backend,
+            risk.current_policy(db.session),
+            stale_after=stale,
+            parallel=settings.SMS_PARALLEL,
         )
         db.session.commit()
         click.echo(" ".join(f"{k}={v}" for k, v in result.as_dict().items() if v))

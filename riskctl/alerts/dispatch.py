@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -28,7 +29,7 @@ import sqlalchemy as sa
 
 from riskctl.alerts.models import Channel, DeliveryAttempt, Kind, Notification, Status
 from riskctl.alerts.outbox import LEVEL_ZH, SMS_TAG, Notifier, write
-from riskctl.alerts.sms import Refused, Retry, SmsBackend, SmsProblem, Unknown
+from riskctl.alerts.sms import Accepted, Retry, SmsBackend, SmsProblem, Unknown
 from riskctl.core import calendar_store
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
@@ -88,7 +89,8 @@ def _finish(
 
 def dispatch_sms(
     session: DbSession, backend: SmsBackend, policy: Policy, *, limit: int = 200,
-    stale_after: timedelta = timedelta(seconds=90), now: Callable[[], datetime] = utcnow,
+    parallel: int = 8, stale_after: timedelta = timedelta(seconds=90),
+    now: Callable[[], datetime] = utcnow,
 ) -> DispatchResult:  # fmt: skip
     """Send what is due, commit by commit (see the module docstring)."""
     result = DispatchResult()
@@ -97,7 +99,7 @@ def dispatch_sms(
     if _reconcile_unknown(session, backend, now, result):
         _prepare(session, policy, now(), result)
         session.commit()
-        _send_due(session, backend, now, limit, result)
+        _send_due(session, backend, now, limit, max(1, parallel), result)
     return result
 
 
@@ -241,19 +243,20 @@ def _counted(session: DbSession, recipient_id: int | None, status: Status, then:
 
 def _send_due(
     session: DbSession, backend: SmsBackend, now: Callable[[], datetime], limit: int,
-    result: DispatchResult,
+    parallel: int, result: DispatchResult,
 ) -> None:  # fmt: skip
-    # The provider pushed back last time (429, or no clear answer): nothing goes out to
-    # it until that message's wait is over — a pause for the channel, not per message.
+    # The provider pushed back in the last round (429, or no clear answer): nothing goes
+    # out to it until that wait is over — a pause for the channel, not per message.
     last = session.execute(
         sa.select(DeliveryAttempt.outcome, Notification.next_attempt_at)
         .join(Notification, Notification.id == DeliveryAttempt.notification_id)
         .where(DeliveryAttempt.outcome.in_(("sent", "retry", "unknown", "failed")))
         .order_by(DeliveryAttempt.id.desc())
-        .limit(1)
-    ).first()
-    if last is not None and last[0] in ("retry", "unknown") and last[1] and last[1] > now():
-        result.paused = f"the provider pushed back; waiting until {last[1]:%H:%M:%S} UTC"
+        .limit(parallel)
+    ).all()
+    waits = [wait for outcome, wait in last if outcome in ("retry", "unknown") and wait]
+    if waits and max(waits) > now():
+        result.paused = f"the provider pushed back; waiting until {max(waits):%H:%M:%S} UTC"
         return
     query = (
         sa.select(Notification)
@@ -266,53 +269,82 @@ def _send_due(
     )  # fmt: skip
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    for notification in session.scalars(query).all():
+    due = session.scalars(query).all()
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="sms") as pool:
+        for n in range(0, len(due), parallel):
+            _send_chunk(session, backend, now, due[n : n + parallel], pool, result)
+            if result.paused:
+                break  # the provider pushes back: no tight loop, the next round tries again
+
+
+def _send_chunk(
+    session: DbSession, backend: SmsBackend, now: Callable[[], datetime],
+    chunk: Sequence[Notification], pool: ThreadPoolExecutor, result: DispatchResult,
+) -> None:  # fmt: skip
+    """Up to ``parallel`` requests in flight at once: their attempts are committed
+    before any leaves, their outcomes together after the last answer (a dispatcher killed
+    in between leaves unfinished attempts: unknown outcomes, reconciled later)."""
+    attempts = []
+    requests: list[tuple[str, str, str]] = []
+    for notification in chunk:
         if notification.kind is Kind.SUMMARY and not notification.body:
             counted = _counted(session, notification.recipient_id, Status.CAPPED, Status.SUMMARISED)
             notification.body = f"{SMS_TAG}近1小时另有{counted}预警短信未逐条发送，请登录平台查看。"
-        assert notification.phone is not None
         attempt = DeliveryAttempt(
             notification_id=notification.id, backend=backend.name, started_at=now()
         )
         session.add(attempt)
+        attempts.append(attempt)
         notification.status = Status.SENDING
         notification.attempts += 1
-        session.commit()  # the attempt is on record before the request leaves
+        assert notification.phone is not None
+        # Read here: the threads must not touch the session (rows expire at commit).
+        requests.append((notification.phone, notification.body, notification.dedupe_key))
+    session.commit()  # the attempts are on record before the requests leave
+
+    def send(request: tuple[str, str, str]) -> Accepted | SmsProblem:
+        phone, body, key = request
         try:
-            accepted = backend.send(
-                notification.phone, notification.body, reference=notification.dedupe_key
-            )
-        except Retry as problem:
-            _finish(attempt, "retry", now(), problem)
-            notification.status = Status.PENDING
-            notification.next_attempt_at = now() + backoff(
-                notification.attempts, problem.retry_after
-            )
-            notification.error_code, notification.error_message = problem.code, str(problem)[:500]
-            result.retried += 1
-            result.paused = f"provider asked to wait: {problem}"
-        except Unknown as problem:
-            _finish(attempt, "unknown", now(), problem)
-            notification.status = Status.UNKNOWN
-            notification.next_attempt_at = now() + backoff(notification.attempts)
-            notification.error_code, notification.error_message = problem.code, str(problem)[:500]
-            result.unknown += 1
-            result.paused = f"provider did not answer clearly: {problem}"
-        except Refused as problem:
-            _finish(attempt, "failed", now(), problem)
-            notification.status, notification.next_attempt_at = Status.FAILED, None
-            notification.error_code, notification.error_message = problem.code, str(problem)[:500]
-            result.failed += 1
-        else:
-            _finish(attempt, "sent", now(), sid=accepted.sid)
-            notification.status, notification.provider_sid = Status.SENT, accepted.sid
-            notification.delivery_status = accepted.status
-            notification.sent_at, notification.next_attempt_at = now(), None
-            notification.error_code = notification.error_message = None
-            result.sent += 1
-        session.commit()
-        if result.paused:
-            break  # the provider pushes back: no tight loop, the next round tries again
+            return backend.send(phone, body, reference=key)
+        except SmsProblem as problem:
+            return problem
+
+    for notification, attempt, outcome in zip(
+        chunk, attempts, pool.map(send, requests), strict=True
+    ):
+        _record(notification, attempt, outcome, now(), result)
+    session.commit()
+
+
+def _record(
+    notification: Notification, attempt: DeliveryAttempt, outcome: Accepted | SmsProblem,
+    at: datetime, result: DispatchResult,
+) -> None:  # fmt: skip
+    if isinstance(outcome, Accepted):
+        _finish(attempt, "sent", at, sid=outcome.sid)
+        notification.status, notification.provider_sid = Status.SENT, outcome.sid
+        notification.delivery_status = outcome.status
+        notification.sent_at, notification.next_attempt_at = at, None
+        notification.error_code = notification.error_message = None
+        result.sent += 1
+        return
+    notification.error_code, notification.error_message = outcome.code, str(outcome)[:500]
+    if isinstance(outcome, Retry):
+        _finish(attempt, "retry", at, outcome)
+        notification.status = Status.PENDING
+        notification.next_attempt_at = at + backoff(notification.attempts, outcome.retry_after)
+        result.retried += 1
+        result.paused = f"provider asked to wait: {outcome}"
+    elif isinstance(outcome, Unknown):
+        _finish(attempt, "unknown", at, outcome)
+        notification.status = Status.UNKNOWN
+        notification.next_attempt_at = at + backoff(notification.attempts)
+        result.unknown += 1
+        result.paused = f"provider did not answer clearly: {outcome}"
+    else:
+        _finish(attempt, "failed", at, outcome)
+        notification.status, notification.next_attempt_at = Status.FAILED, None
+        result.failed += 1
 
 
 # ---------------------------------------------------------------- periodic

@@ -72,6 +72,7 @@ def _dispatch_sms() -> None:
     dispatch.dispatch_sms(
         db.session, sms.backend_for(settings), services.current_policy(db.session),
         stale_after=timedelta(seconds=settings.SMS_STALE_ATTEMPT_SECONDS),
+        parallel=settings.SMS_PARALLEL,
     )  # fmt: skip
 
 

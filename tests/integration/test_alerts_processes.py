@@ -7,18 +7,12 @@ else) and its own database; the processes are the real ``flask riskctl`` command
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,134 +22,20 @@ import sqlalchemy as sa
 
 from riskctl.alerts.fake_twilio import FakeTwilio
 from riskctl.alerts.models import Channel, DeliveryAttempt, Kind, Notification, Status
-from tests.conftest import TEST_SECRET, create_pg_database, drop_pg_database, need_service
+from tests.conftest import create_pg_database, drop_pg_database, need_service
+from tests.processes import PrivateRedis, Processes, answers, riskctl_env, run_flask, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 SLOW = 3600.0  # seconds: jobs a test does not want to run
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what or check}")
-
-
-class PrivateRedis:
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            need_service("redis-server", "the binary is not installed")
-        self.binary, self.port = str(binary), free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        wait_for(self.answers, what="redis-server")
-
-    def answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
 
 
 @pytest.fixture
 def redis_server() -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None:
+        need_service("redis-server", "the binary is not installed")
     server = PrivateRedis()
     server.start()
     yield server
     server.stop()
-
-
-@dataclass
-class Processes:
-    env: dict[str, str]
-    logs: Path
-    running: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def start(
-        self, name: str, *args: str, extra: dict[str, str] | None = None
-    ) -> subprocess.Popen[bytes]:
-        with open(self.logs / f"{name}.log", "ab") as log:  # the child keeps its own copy
-            process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "wsgi", "riskctl", *args],
-                cwd=ROOT, env={**self.env, **(extra or {})}, stdout=log,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        self.running.append(process)
-        return process
-
-    def web(self, name: str) -> str:
-        port = free_port()
-        self.start(name, "serve", "--port", str(port))
-        base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _answers(base + "/api/v1/healthz"), what=f"{name} to serve")
-        return base
-
-    def log(self, name: str) -> str:
-        return (self.logs / f"{name}.log").read_text(errors="replace")
-
-    def stop_all(self) -> None:
-        for process in self.running:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.running:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _answers(url: str, headers: dict[str, str] | None = None) -> bool:
-    try:
-        return requests.get(url, headers=headers, timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def _env(database_url: str, **settings: Any) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RISKCTL_")}
-    env.update(
-        RISKCTL_ENV="development", RISKCTL_DATABASE_URL=database_url,
-        RISKCTL_SECRET_KEY=TEST_SECRET, RISKCTL_SCHEDULER_IN_PROCESS="false",
-        RISKCTL_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1",
-    )  # fmt: skip
-    for key, value in settings.items():
-        env[f"RISKCTL_{key}"] = value if isinstance(value, str) else json.dumps(value)
-    return env
-
-
-def _flask(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 @pytest.fixture
@@ -260,11 +140,11 @@ def test_a_red_the_scheduler_raises_reaches_screens_on_every_web_process_even_af
         )
     }
     intervals.update({"risk.escalate": 1, "screen.heartbeat": 1})  # fmt: skip
-    env = _env(pg_database, REDIS_URL=redis_server.url, SOCKETIO_CHANNEL=f"t{os.getpid()}",
+    env = riskctl_env(pg_database, REDIS_URL=redis_server.url, SOCKETIO_CHANNEL=f"t{os.getpid()}",
                SCHEDULER_INTERVALS=intervals)  # fmt: skip
-    _flask(env, "db", "upgrade")
-    _flask(env, "riskctl", "demo", "--no-history")
-    token = _flask(env, "riskctl", "screen-token", "测试大屏").split("token=")[1].strip()
+    run_flask(env, "db", "upgrade")
+    run_flask(env, "riskctl", "demo", "--no-history")
+    token = run_flask(env, "riskctl", "screen-token", "测试大屏").split("token=")[1].strip()
     procs = Processes(env, tmp_path)
     screens: list[Screen] = []
     try:
@@ -280,8 +160,8 @@ def test_a_red_the_scheduler_raises_reaches_screens_on_every_web_process_even_af
         # red raised meanwhile is lost ...
         redis_server.stop()
         for base in web:
-            assert _answers(base + "/api/v1/healthz")
-            assert _answers(base + "/api/v1/screen/snapshot", {"X-Screen-Token": token})
+            assert answers(base + "/api/v1/healthz")
+            assert answers(base + "/api/v1/screen/snapshot", {"X-Screen-Token": token})
         second = _overdue_orange(pg_database, "second")
         wait_for(lambda: _level(pg_database, second) == "red", timeout=30,
                  what="the scheduler to escalate while Redis is down")  # fmt: skip
@@ -304,10 +184,10 @@ def test_a_red_the_scheduler_raises_reaches_screens_on_every_web_process_even_af
 def test_a_dispatcher_killed_mid_request_loses_nothing_and_sends_nothing_twice(tmp_path):
     fake = FakeTwilio(delay=0.15).start()  # every request takes a while: kills land in one
     url = f"sqlite:///{tmp_path / 'riskctl.db'}"
-    env = _env(url, SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID=fake.account_sid,
+    env = riskctl_env(url, SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID=fake.account_sid,
                TWILIO_AUTH_TOKEN=fake.auth_token, TWILIO_FROM_NUMBER="+15005550006",
                TWILIO_BASE_URL=fake.url, SMS_STALE_ATTEMPT_SECONDS="0")  # fmt: skip
-    _flask(env, "db", "upgrade")
+    run_flask(env, "db", "upgrade")
     engine = sa.create_engine(url)
     total = 30
     with engine.begin() as conn:

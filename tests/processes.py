@@ -1,0 +1,138 @@
+"""Running riskctl's real commands as processes, and a private redis-server: shared by the
+multi-process tests and the alert benchmark (bench/alerts.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.conftest import TEST_SECRET
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what or check}")
+
+
+class PrivateRedis:
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed")
+        self.binary, self.port = binary, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for(self.answers, what="redis-server")
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@dataclass
+class Processes:
+    env: dict[str, str]
+    logs: Path
+    running: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(
+        self, name: str, *args: str, extra: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        with open(self.logs / f"{name}.log", "ab") as log:  # the child keeps its own copy
+            process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "riskctl", *args],
+                cwd=ROOT, env={**self.env, **(extra or {})}, stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        self.running.append(process)
+        return process
+
+    def web(self, name: str) -> str:
+        port = free_port()
+        self.start(name, "serve", "--port", str(port))
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: answers(base + "/api/v1/healthz"), what=f"{name} to serve")
+        return base
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
+    def stop_all(self) -> None:
+        for process in self.running:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.running:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def answers(url: str, headers: dict[str, str] | None = None) -> bool:
+    try:
+        return requests.get(url, headers=headers, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def riskctl_env(database_url: str, **settings: Any) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RISKCTL_")}
+    env.update(
+        RISKCTL_ENV="development", RISKCTL_DATABASE_URL=database_url,
+        RISKCTL_SECRET_KEY=TEST_SECRET, RISKCTL_SCHEDULER_IN_PROCESS="false",
+        RISKCTL_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1",
+    )  # fmt: skip
+    for key, value in settings.items():
+        env[f"RISKCTL_{key}"] = value if isinstance(value, str) else json.dumps(value)
+    return env
+
+
+def run_flask(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
