@@ -162,4 +162,12 @@ def _register(app: Flask) -> None:
     def page_globals() -> dict[str, Any]:
         from riskctl.web import LANGUAGES, select_locale
 
-        return {"languages": LANGUAGES, "current_locale": select_locale()}
+        unread = 0
+        if current_user.is_authenticated and request.endpoint != "static":
+            from riskctl.alerts.services import unread_count
+
+            unread = unread_count(db.session, current_user.principal())
+        return {
+            "languages": LANGUAGES, "current_locale": select_locale(),
+            "unread_notifications": unread,
+        }  # fmt: skip

@@ -30,7 +30,9 @@ def screen() -> str | Response:
 @bp.route("/notifications")
 @login_required  # type: ignore[untyped-decorator]
 def notifications() -> str:
-    page = services.my_notifications(
-        db.session, current_user.principal(), unread=False, limit=100, offset=0
-    )
+    principal = current_user.principal()
+    page = services.my_notifications(db.session, principal, unread=False, limit=100, offset=0)
+    # Seen here: read.  The page shows which were new before this visit.
+    services.mark_read(db.session, principal, None)
+    db.session.commit()
     return render_template("alerts/notifications.html", page=page)

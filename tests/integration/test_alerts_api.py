@@ -205,3 +205,14 @@ def test_a_connection_without_a_login_or_token_is_refused(app, client):
     bad = socketio.test_client(app, namespace="/screen", auth={"token": "rks_bad"},
                                flask_test_client=client)  # fmt: skip
     assert not bad.is_connected("/screen")
+
+
+def test_pages_show_the_bell_and_the_notifications_page_reads_them(client, session, person):
+    sign_in(client, "czj.zhoujie")
+    _red(session, person)
+    session.commit()
+    home = client.get("/").get_data(as_text=True)
+    assert 'id="unread" data-count="1"' in home and "js/bell.js" in home
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "区财政局「整体超时」" in page and 'class="unread' in page
+    assert 'data-count="0"' in client.get("/").get_data(as_text=True)

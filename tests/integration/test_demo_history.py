@@ -45,7 +45,8 @@ def scanned(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
             ).all()
             again = load_history(db.session, now=NOW)
             items = db.session.scalar(sa.select(sa.func.count()).select_from(Item))
-            yield made, rows, again, items
+            sms = _send_the_sms(db.session)
+            yield made, rows, again, items, sms
     finally:
         set_clock(None)
         with app.app_context():
@@ -54,8 +55,50 @@ def scanned(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
         cleanup()
 
 
+def _send_the_sms(session: Any) -> dict[tuple[str, str], set[str]]:
+    """The scan's SMS, dispatched through the real Twilio client to the fake Twilio:
+    who received a message about which (unit, rule)."""
+    from riskctl.alerts import dispatch
+    from riskctl.alerts.fake_twilio import FakeTwilio
+    from riskctl.alerts.models import Channel, Notification, Status
+    from riskctl.alerts.sms import TwilioBackend
+    from riskctl.org.models import Person
+
+    fake = FakeTwilio().start()
+    try:
+        backend = TwilioBackend(fake.account_sid, fake.auth_token, "+15005550006",
+                                base_url=fake.url)  # fmt: skip
+        dispatch.dispatch_sms(session, backend, risk.current_policy(session), now=lambda: NOW)
+        rows = session.execute(
+            sa.select(Unit.code, RiskEvent.rule, Person.username, Notification.phone,
+                      Notification.body)
+            .join(RiskEvent, RiskEvent.id == Notification.event_id)
+            .join(Unit, Unit.id == RiskEvent.unit_id)
+            .join(Person, Person.id == Notification.recipient_id)
+            .where(Notification.channel == Channel.SMS, Notification.status == Status.SENT)
+        ).all()  # fmt: skip
+        delivered = {(m["to"], m["body"]) for m in fake.messages}
+    finally:
+        fake.stop()
+    told: dict[tuple[str, str], set[str]] = {}
+    for unit, rule, username, phone, body in rows:
+        assert (phone, body) in delivered  # what the log says was sent, Twilio received
+        told.setdefault((unit, rule), set()).add(username)
+    return told
+
+
+def test_the_planted_warnings_reach_the_right_people_by_sms(scanned):
+    *_, sms = scanned
+    # orange (just under the threshold, 区卫计局): the handler and the unit's leader
+    assert {"wjj.hexue"} <= sms[("wjj", "procurement_just_under_threshold")]
+    assert not {"jw.hexiaoping", "jw.liuhong"} & sms[("wjj", "procurement_just_under_threshold")]
+    # red (a split purchase, 区财政局): + the inspectors whose scope holds the unit
+    assert {"czj.zhoujie", "jw.hexiaoping", "jw.liuhong"} <= sms[("czj", "procurement_splitting")]
+    assert "jw.sunwei" not in sms[("czj", "procurement_splitting")]  # not his scope
+
+
 def test_the_planted_problems_are_found_and_nothing_else_is_red(scanned):
-    made, rows, _again, _items = scanned
+    made, rows, _again, _items, _sms = scanned
     assert made.items > 100 and made.steps > 500
     found = {(unit, rule) for unit, rule, _level, _evidence in rows}
     assert ("czj", "procurement_splitting") in found
@@ -73,6 +116,6 @@ def test_the_planted_problems_are_found_and_nothing_else_is_red(scanned):
 
 
 def test_the_history_is_made_once(scanned):
-    _made, _rows, again, items = scanned
+    _made, _rows, again, items, _sms = scanned
     assert again.items == 0 and set(again.skipped_units) == {"czj", "wjj", "nmj", "rsj", "qjz"}
     assert items > 100
