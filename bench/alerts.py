@@ -39,7 +39,14 @@ import sqlalchemy as sa  # noqa: E402
 from scratch_db import fresh_postgres  # noqa: E402
 
 from riskctl.org.demo import DEMO_PASSWORD  # noqa: E402
-from tests.processes import PrivateRedis, Processes, riskctl_env, run_flask, wait_for  # noqa: E402
+from tests.processes import (  # noqa: E402
+    PrivateRedis,
+    Processes,
+    insert_warning,
+    riskctl_env,
+    run_flask,
+    wait_for,
+)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -49,36 +56,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def _reds(url: str, count: int, tag: str) -> list[int]:
     """``count`` open red warnings of 区财政局, each already shown on the screen."""
-    engine = sa.create_engine(url)
-    now = datetime.now(UTC)
-    try:
-        with engine.begin() as conn:
-            unit_id, person_id = conn.execute(sa.text(
-                "SELECT u.id, p.id FROM unit u JOIN person p ON p.unit_id = u.id "
-                "WHERE u.code = 'czj' AND p.username = 'czj.wangfang'")).one()  # fmt: skip
-            ids = []
-            for n in range(count):
-                event = conn.execute(sa.text(
-                    "INSERT INTO risk_event (identity, rule, unit_id, person_id, post, node, "
-                    "severity, score, level, factors, evidence, status, policy_version, "
-                    "level_since, escalated, created_at, updated_at) VALUES (:identity, "
-                    "'item_overdue', :unit, :person, 'handler', 'apply', 100, 95.0, 'red', "
-                    "'{}', '{}', 'open', 0, :now, false, :now, :now) RETURNING id"),
-                    {"identity": f"bench:{tag}:{n}", "unit": unit_id, "person": person_id,
-                     "now": now.replace(tzinfo=None) if url.startswith("sqlite") else now},
-                ).scalar_one()  # fmt: skip
-                conn.execute(sa.text(
-                    "INSERT INTO notification (dedupe_key, channel, kind, status, event_id, "
-                    "unit_id, level, title, body, data, created_at, attempts, "
-                    "duplicate_suspected) VALUES (:key, 'screen', 'raised', 'sent', :event, "
-                    ":unit, 'red', 'bench', 'bench', '{}', :now, 0, false)"),
-                    {"key": f"ev{event}:red:screen:-", "event": event, "unit": unit_id,
-                     "now": now.replace(tzinfo=None) if url.startswith("sqlite") else now},
-                )  # fmt: skip
-                ids.append(int(event))
-            return ids
-    finally:
-        engine.dispose()
+    return [insert_warning(url, f"{tag}:{n}", level="red", on_screen=True) for n in range(count)]
 
 
 class Clients:

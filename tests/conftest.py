@@ -201,5 +201,17 @@ def token_for(session: Any, person: Any) -> Any:
     return header
 
 
+@pytest.fixture
+def at() -> Iterator[Any]:
+    """Set the application's clock: ``at(moment)``; reset after the test."""
+    from riskctl.core.clock import set_clock
+
+    def move(moment: Any) -> None:
+        set_clock(lambda: moment)
+
+    yield move
+    set_clock(None)
+
+
 def count(session: Any, model: Any) -> int:
     return int(session.scalar(sa.select(sa.func.count()).select_from(model)))

@@ -12,10 +12,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import requests
+import sqlalchemy as sa
 
 from tests.conftest import TEST_SECRET
 
@@ -136,3 +138,44 @@ def run_flask(env: dict[str, str], *args: str) -> str:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
+
+
+def insert_warning(
+    url: str, tag: str, *, level: str, age: timedelta = timedelta(0), on_screen: bool = False
+) -> int:
+    """An open warning about 区财政局's handler, written straight to the database of
+    ``url`` (as a scan in another process would have), ``age`` old; ``on_screen``: its
+    screen notification too, so that closing it tells the screens."""
+    from riskctl.alerts.models import Channel, Kind, Notification, Status
+    from riskctl.org.models import Person, Unit
+    from riskctl.risk.models import EventStatus, Level, RiskEvent
+
+    since = datetime.now(UTC) - age
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            unit_id, person_id = conn.execute(
+                sa.select(Unit.id, Person.id)
+                .join(Person, Person.unit_id == Unit.id)
+                .where(Unit.code == "czj", Person.username == "czj.wangfang")
+            ).one()
+            event_id = conn.execute(
+                sa.insert(RiskEvent).returning(RiskEvent.id),
+                {"identity": f"inserted:{tag}", "rule": "item_overdue", "unit_id": unit_id,
+                 "person_id": person_id, "post": "handler", "node": "apply", "severity": 100,
+                 "score": 95.0 if level == "red" else 60.0, "level": Level(level),
+                 "factors": {}, "evidence": {}, "status": EventStatus.OPEN,
+                 "policy_version": 0, "level_since": since, "escalated": False,
+                 "created_at": since, "updated_at": since},
+            ).scalar_one()  # fmt: skip
+            if on_screen:
+                conn.execute(
+                    sa.insert(Notification),
+                    {"dedupe_key": f"ev{event_id}:{level}:screen:-", "channel": Channel.SCREEN,
+                     "kind": Kind.RAISED, "status": Status.SENT, "event_id": event_id,
+                     "unit_id": unit_id, "level": level, "title": tag, "body": tag, "data": {},
+                     "created_at": since, "attempts": 0, "duplicate_suspected": False},
+                )  # fmt: skip
+            return int(event_id)
+    finally:
+        engine.dispose()

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from riskctl.alerts import dispatch
@@ -14,7 +13,6 @@ from riskctl.alerts.models import Channel, Kind, Notification, Silence, Status
 from riskctl.alerts.outbox import Notifier
 from riskctl.alerts.sms import ConsoleBackend
 from riskctl.core.access import SYSTEM_ADMIN
-from riskctl.core.clock import set_clock
 from riskctl.org.models import Unit
 from riskctl.risk import services as risk
 from riskctl.risk.models import EventStatus, Level, RiskEvent
@@ -23,15 +21,6 @@ from riskctl.workflow import services as workflow
 START = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Beijing
 MID = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
 LATER = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Beijing, outside quiet hours
-
-
-@pytest.fixture
-def at() -> Any:
-    def move(moment: datetime) -> None:
-        set_clock(lambda: moment)
-
-    yield move
-    set_clock(None)
 
 
 def _event(session: Any, person: Any, level: Level, *, who: str = "czj.wangfang",
@@ -46,6 +35,13 @@ def _event(session: Any, person: Any, level: Level, *, who: str = "czj.wangfang"
     session.add(event)
     session.flush()
     return event
+
+
+def _expense(session: Any, person: Any) -> int:
+    return workflow.start_item(
+        session, person("czj.wangfang").principal(), "expense_reimbursement", "差旅报销",
+        {"purpose": "差旅", "budget_line": "公用经费", "amount": "800.00"},
+    ).item_id  # fmt: skip
 
 
 def _told(session: Any, event: RiskEvent, kind: Kind = Kind.RAISED) -> dict[str, set[str]]:
@@ -122,10 +118,7 @@ def test_notifications_are_written_once_however_often_a_change_is_reported(sessi
 
 def test_scans_notify_new_warnings_and_upgrades_but_never_twice(session, person, at):
     at(START)
-    item_id = workflow.start_item(
-        session, person("czj.wangfang").principal(), "expense_reimbursement", "差旅报销",
-        {"purpose": "差旅", "budget_line": "公用经费", "amount": "800.00"},
-    ).item_id  # fmt: skip
+    item_id = _expense(session, person)
     at(MID)
     risk.scan_now(session, SYSTEM_ADMIN)
     (event,) = session.scalars(
@@ -170,10 +163,7 @@ def test_a_silence_mutes_sms_and_screen_but_keeps_the_in_app_record(session, per
 
 def test_a_higher_warning_on_the_same_item_inhibits_lower_pages(session, person, at):
     at(LATER)
-    item_id = workflow.start_item(
-        session, person("czj.wangfang").principal(), "expense_reimbursement", "差旅报销",
-        {"purpose": "差旅", "budget_line": "公用经费", "amount": "800.00"},
-    ).item_id  # fmt: skip
+    item_id = _expense(session, person)
     red = _event(session, person, Level.RED, item_id=item_id)
     orange = _event(session, person, Level.ORANGE, who="czj.liqiang", item_id=item_id,
                     rule="item_overdue")  # fmt: skip

@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +24,15 @@ import sqlalchemy as sa
 from riskctl.alerts.fake_twilio import FakeTwilio
 from riskctl.alerts.models import Channel, DeliveryAttempt, Kind, Notification, Status
 from tests.conftest import create_pg_database, drop_pg_database, need_service
-from tests.processes import PrivateRedis, Processes, answers, riskctl_env, run_flask, wait_for
+from tests.processes import (
+    PrivateRedis,
+    Processes,
+    answers,
+    insert_warning,
+    riskctl_env,
+    run_flask,
+    wait_for,
+)
 
 SLOW = 3600.0  # seconds: jobs a test does not want to run
 
@@ -46,25 +55,8 @@ def pg_database() -> Iterator[str]:
 
 
 def _overdue_orange(url: str, tag: str) -> int:
-    """An unexplained orange warning of 区财政局 from a month ago: the scheduler's
-    escalation job turns it red at its next run."""
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            unit_id, person_id = conn.execute(sa.text(
-                "SELECT u.id, p.id FROM unit u JOIN person p ON p.unit_id = u.id "
-                "WHERE u.code = 'czj' AND p.username = 'czj.wangfang'")).one()  # fmt: skip
-            return int(conn.execute(sa.text(
-                "INSERT INTO risk_event (identity, rule, unit_id, person_id, post, node, "
-                "severity, score, level, factors, evidence, status, policy_version, "
-                "level_since, escalated, created_at, updated_at) VALUES (:identity, "
-                "'item_overdue', :unit, :person, 'handler', 'apply', 60, 60.0, 'orange', "
-                "'{}', '{}', 'open', 0, now() - interval '30 days', false, "
-                "now() - interval '30 days', now() - interval '30 days') RETURNING id"),
-                {"identity": f"processes:{tag}", "unit": unit_id, "person": person_id},
-            ).scalar_one())  # fmt: skip
-    finally:
-        engine.dispose()
+    """An unexplained orange of a month ago: the scheduler's escalation makes it red."""
+    return insert_warning(url, tag, level="orange", age=timedelta(days=30))
 
 
 def _level(url: str, event_id: int) -> str:

@@ -6,11 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from riskctl.core.audit import AuditRecord
-from riskctl.core.clock import set_clock
 from riskctl.org.models import PersonRole
 from riskctl.risk import services as risk
 from riskctl.risk.models import EventStatus, Level, RiskEvent, RiskScan
@@ -21,15 +19,6 @@ from tests.conftest import count
 START = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Beijing
 MID = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)  # the 申请 task two working days late
 LATER = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # three weeks on
-
-
-@pytest.fixture
-def at() -> Any:
-    def move(moment: datetime) -> None:
-        set_clock(lambda: moment)
-
-    yield move
-    set_clock(None)
 
 
 def _expense(session: Any, person: Any, amount: str = "800.00") -> int:
