@@ -294,6 +294,37 @@ class Notifier:
         if screen:
             self._row(event, Kind.RESOLVED, Channel.SCREEN, key, None, message, Status.SENT)
 
+    def watch(
+        self, task_id: int, unit_id: int, item_id: int, title: str, process: str, node: str,
+        risk: int,
+    ) -> None:  # fmt: skip
+        """An item entered a watched risk node: tell the unit's discipline leader."""
+        unit = self._unit_name(unit_id)
+        heading = f"风险节点提醒：{unit}「{process}·{node}」"
+        text = f"事项「{title}」已进入风险节点「{node}」（风险值{risk}），请关注办理过程。"
+        sms = f"{SMS_TAG}{unit}有事项进入风险节点「{node}」，请登录平台关注。"
+        channels = [Channel.IN_APP] + ([Channel.SMS] if self.policy.alerts["watch"]["sms"] else [])
+        for person_id in self.leaders(unit_id):
+            for channel in channels:
+                phone = self.phone(person_id) if channel is Channel.SMS else None
+                pending = channel is Channel.SMS
+                self.rows.append(
+                    {
+                        "dedupe_key": f"watch{task_id}:{channel.value}:{person_id}",
+                        "channel": channel, "kind": Kind.WATCH,
+                        "status": (Status.PENDING if phone else Status.FAILED) if pending
+                        else Status.SENT,
+                        "event_id": None, "unit_id": unit_id, "item_id": item_id,
+                        "level": None, "recipient_id": person_id, "phone": phone,
+                        "title": heading[:200], "body": sms if pending else text,
+                        "data": {"task": task_id, "node": node, "risk": risk},
+                        "created_at": self.now,
+                        "next_attempt_at": self.now if pending and phone else None,
+                        "sent_at": None if pending else self.now,
+                        "error_message": None if phone or not pending else "no phone number",
+                    }
+                )  # fmt: skip
+
     def _add(
         self, event: RiskEvent, kind: Kind, key: str, channels: Iterable[str],
         notify: Iterable[str], *, change: str = "", skip: set[int] | None = None, hours: int = 0,

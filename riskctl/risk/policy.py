@@ -60,6 +60,10 @@ def default_alerts() -> dict[str, Any]:
         # Local time; yellow and orange SMS wait for a morning digest, red never waits.
         "quiet_hours": {"start": "22:00", "end": "07:30"},
         "sms_caps": {"per_recipient_per_hour": 6, "global_per_hour": 300},
+        # 风险节点提醒 (事中监督): an item entering a node whose risk value is at least
+        # min_risk tells the unit's discipline leader in-app, and by SMS when sms is true
+        # (0: no watch).
+        "watch": {"min_risk": 5, "sms": False},
     }
 
 
@@ -217,6 +221,15 @@ def _check_alerts(alerts: Any, problems: _Problems) -> None:
                 time.fromisoformat(str(quiet[key]))
             except ValueError:
                 problems.add(f"alerts.quiet_hours.{key}", "must be a time HH:MM")
+    watch = alerts["watch"]
+    if not isinstance(watch, dict) or set(watch) != {"min_risk", "sms"}:
+        problems.add("alerts.watch", "must be {min_risk: 0..5, sms: true|false}")
+    else:
+        risk = watch["min_risk"]
+        if not isinstance(risk, int) or isinstance(risk, bool) or not 0 <= risk <= 5:
+            problems.add("alerts.watch.min_risk", "must be a risk value 1..5, or 0 for no watch")
+        if not isinstance(watch["sms"], bool):
+            problems.add("alerts.watch.sms", "must be true or false")
     caps = alerts["sms_caps"]
     if not isinstance(caps, dict) or set(caps) != {"per_recipient_per_hour", "global_per_hour"}:
         problems.add("alerts.sms_caps", "must give per_recipient_per_hour and global_per_hour")

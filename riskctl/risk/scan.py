@@ -41,7 +41,7 @@ from riskctl.risk.models import ACTIVE, EventStatus, Level, RiskEvent, RiskScan,
 from riskctl.risk.policy import Policy
 from riskctl.risk.rules import REGISTRY, Context, Rule, Signal
 from riskctl.workflow import services as workflow
-from riskctl.workflow.models import Item
+from riskctl.workflow.models import Item, Task
 
 # Changes committed a little after a scan's snapshot may carry an earlier updated_at;
 # looking back this far past the watermark catches them (a scan is idempotent).
@@ -72,6 +72,7 @@ class ScanResult:
     updated: int = 0
     closed: int = 0
     hints: int = 0  # scored under the lowest threshold: recorded nowhere, counted here
+    watched: int = 0  # tasks opened at watched risk nodes (风险节点提醒)
     frozen: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -113,6 +114,11 @@ class Weights:
         if definition is None:
             return ()
         return tuple(n.key for n in definition.nodes if field_key in n.edits)
+
+    def node_risk(self, unit_id: int, definition: Definition, node: str) -> int:
+        spec = definition.node_map.get(node)
+        default = spec.risk if spec is not None else 3
+        return self.overrides.get((unit_id, definition.key, node), default)
 
     def values(
         self, signal: Signal, node: str | None, post: str | None, person_id: int | None
@@ -262,7 +268,7 @@ def run_scan(
     result = ScanResult("incremental" if incremental else "full", at)
     scan = RiskScan(mode=result.mode, at=at, policy_version=policy.version, started_at=utcnow())
     session.add(scan)
-    scored, _data, _weights = judge(session, policy, scope, rules, calendar, sticky_scope)
+    scored, _data, weights = judge(session, policy, scope, rules, calendar, sticky_scope)
     result.scanned = len(scored)
     try:
         with session.begin_nested():
@@ -272,10 +278,43 @@ def run_scan(
             "another scan raised the same events at the same time; nothing was written",
             code="concurrent_scan",
         ) from exc
+    since = previous.at - OVERLAP if previous is not None else at - timedelta(days=1)
+    result.watched = _watch(session, policy, weights, since, at)
     scan.raised, scan.updated, scan.closed = result.raised, result.updated, result.closed
     scan.scanned = result.scanned
     scan.finished_at = utcnow()
     return result
+
+
+def _watch(
+    session: DbSession, policy: Policy, weights: Weights, since: datetime, at: datetime
+) -> int:
+    """风险节点提醒: tasks opened since the last scan at nodes whose risk value reaches the
+    policy's ``watch.min_risk`` tell the unit's discipline leader, while the work is
+    under way (design.md §6).  Each task once (the notifications' dedupe keys)."""
+    min_risk = policy.alerts["watch"]["min_risk"]
+    if not min_risk:
+        return 0
+    opened = session.execute(
+        sa.select(Task.id, Task.node, Item.id, Item.unit_id, Item.definition_id, Item.title)
+        .join(Item, Item.id == Task.item_id)
+        .where(Task.opened_at >= since, Task.opened_at <= at)
+    ).all()
+    notifier = Notifier(session, policy, at)
+    watched = 0
+    for task_id, node, item_id, unit_id, definition_id, title in opened:
+        definition = weights.definition(definition_id)
+        if definition is None:
+            continue
+        risk = weights.node_risk(unit_id, definition, node)
+        if risk < min_risk:
+            continue
+        spec = definition.node_map.get(node)
+        notifier.watch(task_id, unit_id, item_id, title, definition.name,
+                       spec.name if spec else node, risk)  # fmt: skip
+        watched += 1
+    notifier.flush()
+    return watched
 
 
 def _covered(scope: Scope, rules: Sequence[Rule]) -> Any:

@@ -282,3 +282,31 @@ def test_an_sms_cap_turns_the_overflow_into_one_summary(session, person, at):
         session.scalar(sa.select(sa.func.count()).where(Notification.status == Status.SUMMARISED))
         == 4
     )
+
+
+def test_an_item_entering_a_watched_risk_node_tells_the_discipline_leader(session, person, at):
+    from riskctl.risk.models import RiskValue
+
+    at(LATER)
+    unit_id = session.scalar(sa.select(Unit.id).where(Unit.code == "czj"))
+    # 区财政局 grades its reimbursement application a risk node (5): it is watched
+    session.add(RiskValue(unit_id=unit_id, process="expense_reimbursement", node="apply", risk=5))
+    session.flush()
+    risk.scan_now(session, SYSTEM_ADMIN)  # what was opened before is not news now
+    before = session.scalar(sa.select(sa.func.count()).where(Notification.kind == Kind.WATCH))
+    at(LATER + timedelta(minutes=5))
+    item_id = _expense(session, person)
+    at(LATER + timedelta(minutes=6))
+    assert risk.scan_now(session, SYSTEM_ADMIN).watched == 1
+    rows = session.scalars(
+        sa.select(Notification).where(Notification.kind == Kind.WATCH,
+                                      Notification.item_id == item_id)
+    ).all()  # fmt: skip
+    assert [(n.channel, n.recipient_id) for n in rows] == [
+        (Channel.IN_APP, person("czj.zhoujie").id)
+    ]
+    assert rows[0].title == "风险节点提醒：区财政局「支出报销·报销申请」"
+    at(LATER + timedelta(minutes=7))
+    risk.scan_now(session, SYSTEM_ADMIN, full=True)  # seen again: not told again
+    after = session.scalar(sa.select(sa.func.count()).where(Notification.kind == Kind.WATCH))
+    assert after == before + 1

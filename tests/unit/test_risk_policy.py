@@ -80,3 +80,46 @@ def test_factor_table_and_neutral_default() -> None:
     policy = Policy(0, default_body())
     assert [policy.factor(v) for v in (1, 2, 3, 4, 5)] == [0.6, 0.8, 1.0, 1.25, 1.5]
     assert policy.factor(None) == 1.0
+
+
+def test_the_alerts_section_is_checked_with_paths() -> None:
+    found = problems({"alerts": {
+        "repeat_hours": {"red": -1, "orange": 24, "yellow": 0},
+        "escalate_after_hours": {"red": 0, "orange": 8},
+        "ack_expires_hours": 0,
+        "quiet_hours": {"start": "25:00", "end": "07:30"},
+        "sms_caps": {"per_recipient_per_hour": 0, "global_per_hour": 300},
+        "watch": {"min_risk": 6, "sms": "yes"},
+    }})  # fmt: skip
+    assert set(found) == {
+        "alerts.repeat_hours.red", "alerts.escalate_after_hours", "alerts.ack_expires_hours",
+        "alerts.quiet_hours.start", "alerts.sms_caps.per_recipient_per_hour",
+        "alerts.watch.min_risk", "alerts.watch.sms",
+    }  # fmt: skip
+    assert problems({"alerts": {"quiet_hours": {}}}) == {
+        "alerts": "must give repeat_hours, escalate_after_hours, ack_expires_hours, "
+        "quiet_hours, sms_caps, watch"
+    }
+
+
+def test_quiet_hours_wrap_midnight_in_local_time() -> None:
+    from datetime import UTC, datetime
+
+    from riskctl.alerts.dispatch import in_quiet_hours
+
+    policy = Policy(1, default_body())  # 22:00–07:30 in Asia/Shanghai
+    assert in_quiet_hours(policy, datetime(2026, 11, 24, 15, 0, tzinfo=UTC))  # 23:00
+    assert in_quiet_hours(policy, datetime(2026, 11, 24, 23, 29, tzinfo=UTC))  # 07:29
+    assert not in_quiet_hours(policy, datetime(2026, 11, 24, 23, 30, tzinfo=UTC))  # 07:30
+    assert not in_quiet_hours(policy, datetime(2026, 11, 25, 2, 0, tzinfo=UTC))  # 10:00
+
+
+def test_backoff_grows_is_capped_and_honours_retry_after() -> None:
+    from datetime import timedelta
+
+    from riskctl.alerts.dispatch import MAX_BACKOFF, backoff
+
+    waits = [backoff(n) for n in range(1, 12)]
+    assert timedelta(seconds=4) <= waits[0] <= timedelta(seconds=6)
+    assert waits[3] > waits[1] and max(waits) <= MAX_BACKOFF * 1.2
+    assert backoff(3, retry_after=42) == timedelta(seconds=42)
