@@ -279,7 +279,9 @@ def run_scan(
             code="concurrent_scan",
         ) from exc
     since = previous.at - OVERLAP if previous is not None else at - timedelta(days=1)
-    result.watched = _watch(session, policy, weights, since, at)
+    # Tasks open on items that change: the items changed since the last scan hold them.
+    changed = sticky_scope.item_ids if same_policy and previous is not None else None
+    result.watched = _watch(session, policy, weights, since, at, changed)
     scan.raised, scan.updated, scan.closed = result.raised, result.updated, result.closed
     scan.scanned = result.scanned
     scan.finished_at = utcnow()
@@ -287,19 +289,25 @@ def run_scan(
 
 
 def _watch(
-    session: DbSession, policy: Policy, weights: Weights, since: datetime, at: datetime
-) -> int:
+    session: DbSession, policy: Policy, weights: Weights, since: datetime, at: datetime,
+    item_ids: frozenset[int] | None,
+) -> int:  # fmt: skip
     """风险节点提醒: tasks opened since the last scan at nodes whose risk value reaches the
     policy's ``watch.min_risk`` tell the unit's discipline leader, while the work is
     under way (design.md §6).  Each task once (the notifications' dedupe keys)."""
     min_risk = policy.alerts["watch"]["min_risk"]
     if not min_risk:
         return 0
-    opened = session.execute(
+    query = (
         sa.select(Task.id, Task.node, Item.id, Item.unit_id, Item.definition_id, Item.title)
         .join(Item, Item.id == Task.item_id)
         .where(Task.opened_at >= since, Task.opened_at <= at)
-    ).all()
+    )
+    if item_ids is not None:
+        if not item_ids:
+            return 0
+        query = query.where(Task.item_id.in_(sorted(item_ids)))
+    opened = session.execute(query).all()
     notifier = Notifier(session, policy, at)
     watched = 0
     for task_id, node, item_id, unit_id, definition_id, title in opened:
@@ -380,6 +388,7 @@ def _reconcile(
         session.add_all(new_rows)
         session.flush()
         result.raised += len(new_rows)
+        notifier.prefetch(new_rows)
         for event in new_rows:
             audit.record(
                 session, "risk_event.raise", target_type="risk_event", target_id=event.id,
