@@ -39,6 +39,11 @@ CLOSED_ZH = {
     EventStatus.AUTO_CLOSED: "风险已消除",
 }
 PUSH_KEY = "riskctl.alerts.push"
+RESYNC_KEY = "riskctl.alerts.resync"
+# More pushes than this in one transaction (a first scan raising thousands) become one
+# "resync" to every screen instead: they reload the snapshot; memory stays bounded.
+PUSH_LIMIT = 500
+FLUSH_EVERY = 1000  # rows collected before they are written
 SMS_TAG = "【廉政风险】"
 
 
@@ -402,6 +407,8 @@ class Notifier:
                 "error_message": error,
             }
         )  # fmt: skip
+        if len(self.rows) >= FLUSH_EVERY:
+            self.flush()
 
     def flush(self) -> int:
         """Write the collected rows (skipping keys already written); returns how many."""
@@ -437,11 +444,17 @@ def write(session: DbSession, rows: list[dict[str, Any]]) -> int:
     )  # fmt: skip
     pushes = session.info.setdefault(PUSH_KEY, [])
     written = 0
-    # Core, not the ORM's bulk path: the latter splices the batches' RETURNING rows
-    # together in time that grows with the square of the rows.
-    params = [{**_BLANK, **r} for r in rows]
-    for row in session.connection().execute(statement, params).mappings():
-        written += 1
-        if row["channel"] is not Channel.SMS and row["status"] is Status.SENT:
-            pushes.append(dict(row))
+    connection = session.connection()
+    for n in range(0, len(rows), 500):
+        # Core, not the ORM's bulk path: the latter splices the batches' RETURNING rows
+        # together in time that grows with the square of the rows.
+        params = [{**_BLANK, **r} for r in rows[n : n + 500]]
+        for row in connection.execute(statement, params).mappings():
+            written += 1
+            if row["channel"] is Channel.SMS or row["status"] is not Status.SENT:
+                continue
+            if len(pushes) < PUSH_LIMIT:
+                pushes.append(dict(row))
+            else:
+                session.info[RESYNC_KEY] = True
     return written

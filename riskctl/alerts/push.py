@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from riskctl.alerts.models import Channel
-from riskctl.alerts.outbox import PUSH_KEY
+from riskctl.alerts.outbox import PUSH_KEY, RESYNC_KEY
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +77,15 @@ def emit(rows: list[dict[str, Any]]) -> None:
             log.exception("push of notification %s failed", row["id"])
 
 
-def heartbeat(seq: int) -> None:
+def heartbeat(seq: int, event: str = "heartbeat") -> None:
     """The latest screen ``seq``, every few seconds: a screen that missed an event (Redis
-    was down) sees that it is behind and reloads the snapshot."""
+    was down) sees that it is behind and reloads the snapshot.  ``resync``: too many
+    events at once to push one by one; every screen reloads."""
     server = _emitter()
     try:
-        server.emit("heartbeat", {"seq": seq}, namespace=NAMESPACE, to=HEARTBEAT_ROOM)
+        server.emit(event, {"seq": seq}, namespace=NAMESPACE, to=HEARTBEAT_ROOM)
     except Exception:
-        log.exception("screen heartbeat failed")
+        log.exception("screen %s failed", event)
 
 
 @event.listens_for(Session, "after_commit")
@@ -92,8 +93,12 @@ def _push_after_commit(session: Session) -> None:
     rows = session.info.pop(PUSH_KEY, None)
     if rows:
         emit(rows)
+    if session.info.pop(RESYNC_KEY, False):
+        heartbeat(max((r["id"] for r in rows or [] if r["channel"] is Channel.SCREEN), default=0),
+                  "resync")  # fmt: skip
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(PUSH_KEY, None)
+    session.info.pop(RESYNC_KEY, None)

@@ -216,3 +216,19 @@ def test_pages_show_the_bell_and_the_notifications_page_reads_them(client, sessi
     page = client.get("/notifications").get_data(as_text=True)
     assert "区财政局「整体超时」" in page and 'class="unread' in page
     assert 'data-count="0"' in client.get("/").get_data(as_text=True)
+
+
+def test_a_burst_too_large_to_push_becomes_one_resync(app, client, session, person, kiosk,
+                                                      monkeypatch):  # fmt: skip
+    from riskctl.alerts import outbox
+
+    monkeypatch.setattr(outbox, "PUSH_LIMIT", 3)
+    screen = socketio.test_client(app, namespace="/screen", auth={"token": kiosk},
+                                  flask_test_client=client)  # fmt: skip
+    _red(session, person)
+    _red(session, person, who="czj.liqiang")  # 2 × (4 in-app + 1 screen) rows: 10 > 3
+    session.commit()
+    received = _by_name(screen)
+    assert len(received.get("warning", [])) + len(received.get("notification", [])) == 0
+    assert len(received["resync"]) == 1  # the first 3 pushes were in-app, to people
+    screen.disconnect("/screen")

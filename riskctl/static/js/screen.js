@@ -105,6 +105,7 @@
   // The scheduler's heartbeat names the latest seq: behind it, something was missed
   // (Redis was down while it was pushed), so the snapshot is loaded again.
   socket.on("heartbeat", (beat) => { if (beat.seq > seq) refreshSoon(); });
+  socket.on("resync", () => refreshSoon()); // a burst too large to push one by one
   setInterval(load, 5 * 60 * 1000); // belt and braces: a missed push is corrected within minutes
   const clock = document.getElementById("clock");
   setInterval(() => { clock.textContent = new Date().toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }); }, 1000);
