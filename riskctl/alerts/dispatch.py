@@ -21,7 +21,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -50,7 +50,6 @@ class DispatchResult:
     held: int = 0
     capped: int = 0
     paused: str | None = None  # why the batch stopped early (the provider pushes back)
-    outcomes: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         return {

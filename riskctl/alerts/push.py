@@ -94,8 +94,7 @@ def _push_after_commit(session: Session) -> None:
     if rows:
         emit(rows)
     if session.info.pop(RESYNC_KEY, False):
-        heartbeat(max((r["id"] for r in rows or [] if r["channel"] is Channel.SCREEN), default=0),
-                  "resync")  # fmt: skip
+        heartbeat(0, "resync")  # the screens reload whatever their seq
 
 
 @event.listens_for(Session, "after_rollback")

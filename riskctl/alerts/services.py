@@ -3,9 +3,9 @@ screen's snapshot and its kiosk tokens."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from riskctl.alerts.models import (
     Silence,
     Status,
 )
+from riskctl.auth.services import token_digest
 from riskctl.core import calendar_store
 from riskctl.core.access import (
     ALL_UNITS,
@@ -33,10 +34,12 @@ from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from riskctl.core.listing import Page, paginate, unit_filter
-from riskctl.org.models import Person, Unit
+from riskctl.org.models import Unit
+from riskctl.org.services import person_names
 from riskctl.process.services import published_by_id
 from riskctl.risk.models import ACTIVE_VALUES, Level, RiskEvent
 from riskctl.risk.rules import REGISTRY
+from riskctl.risk.scan import unit_codes
 from riskctl.workflow.models import Item
 
 KIOSK_PREFIX = "rks_"
@@ -94,12 +97,8 @@ def alert_views(session: DbSession, rows: Any) -> list[dict[str, Any]]:
                 "error_code": a.error_code, "error_message": a.error_message,
             }
         )  # fmt: skip
-    people = {r for n in rows if (r := n.recipient_id) is not None}
-    names = {
-        p.id: (p.username, p.name)
-        for p in session.scalars(sa.select(Person).where(Person.id.in_(people)))
-    }
-    units = dict(session.execute(sa.select(Unit.id, Unit.code)).all())  # type: ignore[arg-type]
+    names = person_names(session, {r for n in rows if (r := n.recipient_id) is not None})
+    units = unit_codes(session)
     return [
         {
             "id": n.id, "channel": n.channel.value, "kind": n.kind.value, "status": n.status.value,
@@ -181,23 +180,27 @@ def mark_read(session: DbSession, principal: Principal, notification_id: int | N
 # ---------------------------------------------------------------- silences
 
 
-def _silence_view(silence: Silence, names: dict[int, str]) -> dict[str, Any]:
+def _silence_views(session: DbSession, silences: list[Silence]) -> list[dict[str, Any]]:
     now = utcnow()
-    return {
-        "id": silence.id, "matcher": silence.matcher, "starts_at": silence.starts_at,
-        "ends_at": silence.ends_at, "reason": silence.reason,
-        "author": names.get(silence.author_id) if silence.author_id else None,
-        "active": silence.starts_at <= now < silence.ends_at, "created_at": silence.created_at,
-    }  # fmt: skip
+    names = person_names(session, {a for s in silences if (a := s.author_id) is not None})
+    return [
+        {
+            "id": s.id, "matcher": s.matcher, "starts_at": s.starts_at, "ends_at": s.ends_at,
+            "reason": s.reason, "author": names[s.author_id][0] if s.author_id in names else None,
+            "active": s.starts_at <= now < s.ends_at, "created_at": s.created_at,
+        }
+        for s in silences
+    ]  # fmt: skip
 
 
-def _in_reach(session: DbSession, principal: Principal, silence: Silence) -> bool:
+def _reach_test(session: DbSession, principal: Principal) -> Callable[[Silence], bool]:
+    """Whether a silence is the caller's to see and change: an inspector's names a unit
+    of their scope; an administrator's may name any or none."""
     reach = visible_units(principal, Action.MANAGE_SILENCES)
     if reach is ALL_UNITS:
-        return True
-    unit = silence.matcher.get("unit")
-    code_to_id = dict(session.execute(sa.select(Unit.code, Unit.id)).all())  # type: ignore[arg-type]
-    return unit is not None and code_to_id.get(unit) in reach
+        return lambda silence: True
+    code_to_id = {code: unit_id for unit_id, code in unit_codes(session).items()}
+    return lambda silence: code_to_id.get(str(silence.matcher.get("unit"))) in reach
 
 
 def list_silences(
@@ -208,9 +211,8 @@ def list_silences(
     if active:
         now = utcnow()
         stmt = stmt.where(Silence.starts_at <= now, Silence.ends_at > now)
-    rows = [s for s in session.scalars(stmt) if _in_reach(session, principal, s)]
-    names = dict(session.execute(sa.select(Person.id, Person.username)).all())  # type: ignore[arg-type]
-    return [_silence_view(s, names) for s in rows]
+    in_reach = _reach_test(session, principal)
+    return _silence_views(session, [s for s in session.scalars(stmt) if in_reach(s)])
 
 
 def create_silence(
@@ -250,26 +252,24 @@ def create_silence(
         matcher=dict(matcher), starts_at=start, ends_at=ends_at, reason=reason.strip(),
         author_id=principal.person_id or None, created_at=utcnow(),
     )  # fmt: skip
-    if not _in_reach(session, principal, silence):
+    if not _reach_test(session, principal)(silence):
         raise Forbidden("a silence names a unit of your scope", code="forbidden")
     session.add(silence)
     session.flush()
-    names = dict(session.execute(sa.select(Person.id, Person.username)).all())  # type: ignore[arg-type]
-    return _silence_view(silence, names)
+    return _silence_views(session, [silence])[0]
 
 
 def expire_silence(session: DbSession, principal: Principal, silence_id: int) -> dict[str, Any]:
     require(principal, Action.MANAGE_SILENCES)
     silence = session.get(Silence, silence_id)
-    if silence is None or not _in_reach(session, principal, silence):
+    if silence is None or not _reach_test(session, principal)(silence):
         raise NotFound(f"no silence {silence_id}")
     now = utcnow()
     if silence.ends_at <= now:
         raise Conflict("the silence has already ended", code="wrong_status")
     silence.ends_at = max(now, silence.starts_at)
     session.flush()
-    names = dict(session.execute(sa.select(Person.id, Person.username)).all())  # type: ignore[arg-type]
-    return _silence_view(silence, names)
+    return _silence_views(session, [silence])[0]
 
 
 # ---------------------------------------------------------------- delivery callbacks
@@ -294,17 +294,13 @@ def apply_delivery_status(
 # ---------------------------------------------------------------- kiosks and the screen
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def create_kiosk(session: DbSession, principal: Principal, name: str) -> tuple[str, ScreenKiosk]:
     """A big screen's token; the plain token is returned only here."""
     require(principal, Action.MANAGE_SCREENS)
     if not name.strip():
         raise ValidationFailed.at("name", "name the screen (where it hangs)")
     token = KIOSK_PREFIX + secrets.token_urlsafe(32)
-    kiosk = ScreenKiosk(name=name.strip()[:80], token_hash=_digest(token), created_at=utcnow())
+    kiosk = ScreenKiosk(name=name.strip()[:80], token_hash=token_digest(token), created_at=utcnow())
     session.add(kiosk)
     session.flush()
     return token, kiosk
@@ -315,7 +311,7 @@ def kiosk_for(session: DbSession, token: str | None) -> ScreenKiosk | None:
         return None
     return session.scalar(
         sa.select(ScreenKiosk).where(
-            ScreenKiosk.token_hash == _digest(token), ScreenKiosk.revoked_at.is_(None)
+            ScreenKiosk.token_hash == token_digest(token), ScreenKiosk.revoked_at.is_(None)
         )
     )
 

@@ -67,7 +67,8 @@ def authenticate(session: DbSession, username: str, password: str, *, source: st
     return None
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """How secret tokens are stored (API tokens, screen kiosks): their SHA-256."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -79,7 +80,7 @@ def issue_token(
     now = utcnow()
     row = ApiToken(
         person_id=person.id,
-        token_hash=_digest(token),
+        token_hash=token_digest(token),
         prefix=token[:10],
         name=name,
         created_at=now,
@@ -91,7 +92,7 @@ def issue_token(
 
 
 def person_for_token(session: DbSession, token: str) -> tuple[Person, ApiToken] | None:
-    row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
     if row is None or not row.is_usable(utcnow()) or not row.person.is_active:
         return None
     return row.person, row

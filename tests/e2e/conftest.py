@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import TEST_SECRET, need_service
+from tests.processes import free_port, run_flask
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_FLAGS = [
@@ -31,12 +31,6 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 # The environment of the live server, for tests that run CLI commands against its database.
 LIVE_ENV: dict[str, str] = {}
 
@@ -45,20 +39,13 @@ LIVE_ENV: dict[str, str] = {}
 def live_cli(live_server: str) -> Any:
     """Run ``flask <args>`` against the live server's database; returns its output."""
 
-    def run(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "flask", *args], cwd=ROOT, env=LIVE_ENV,
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        return done.stdout
-
-    return run
+    return lambda *args: run_flask(LIVE_ENV, *args)
 
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("live")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "FLASK_APP": "wsgi",
