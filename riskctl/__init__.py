@@ -126,6 +126,7 @@ def _register(app: Flask) -> None:
     from riskctl.risk.api import blp as risk_api
     from riskctl.web import bp as web_pages
     from riskctl.workflow.api import blp as items_api
+    from riskctl.workflow.views import bp as workbench_pages
 
     for blueprint in (
         health_api,
@@ -143,6 +144,7 @@ def _register(app: Flask) -> None:
     app.register_blueprint(auth_pages)
     app.register_blueprint(web_pages)
     app.register_blueprint(alert_pages)
+    app.register_blueprint(workbench_pages)
     app.cli.add_command(riskctl_cli)
 
     @app.before_request
@@ -160,14 +162,16 @@ def _register(app: Flask) -> None:
 
     @app.context_processor
     def page_globals() -> dict[str, Any]:
-        from riskctl.web import LANGUAGES, select_locale
+        from riskctl.web import LANGUAGES, navigation, select_locale
 
-        unread = 0
+        unread, nav = 0, []
         if current_user.is_authenticated and request.endpoint != "static":
             from riskctl.alerts.services import unread_count
 
-            unread = unread_count(db.session, current_user.principal())
+            principal = current_user.principal()
+            unread = unread_count(db.session, principal)
+            nav = navigation(principal)
         return {
             "languages": LANGUAGES, "current_locale": select_locale(),
-            "unread_notifications": unread,
+            "unread_notifications": unread, "nav": nav,
         }  # fmt: skip

@@ -124,6 +124,10 @@ def handle_domain_error(error: DomainError) -> Response:
         from riskctl.extensions import db
 
         db.session.commit()
+    if not request.path.startswith("/api/"):
+        from riskctl.web import render_domain_error
+
+        return render_domain_error(error)  # type: ignore[no-any-return]
     return error_response(error.status, error.code, error.message, error.details)
 
 

@@ -364,9 +364,15 @@ def list_events(
     session: DbSession, principal: Principal, *, unit: str | None = None,
     level: str | None = None, status: str | None = None, rule: str | None = None,
     item_id: int | None = None, start: datetime | None = None, end: datetime | None = None,
-    limit: int = 50, offset: int = 0,
+    mine: bool = False, limit: int = 50, offset: int = 0,
 ) -> Page:  # fmt: skip
+    """The events the caller may see, newest first; ``mine``: only those about the caller's
+    own work (the workbench), whatever else their roles let them see."""
     stmt = sa.select(RiskEvent).where(_visibility(session, principal))
+    if mine:
+        if principal.unit_id is None:
+            return Page([], 0, limit, offset)
+        stmt = stmt.where(_own_events(principal, session))
     if unit is not None:
         if Role.STAFF in principal.roles and not visible_units(principal, Action.VIEW_RISK):
             found = filter_unit(session, principal, Action.VIEW_ITEMS, unit)

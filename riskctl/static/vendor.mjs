@@ -11,6 +11,9 @@ const vendor = join(here, "vendor");
 const files = {
   "echarts/dist/echarts.min.js": "echarts.min.js",
   "socket.io-client/dist/socket.io.min.js": "socket.io.min.js",
+  // The item page's process diagram: Mermaid lays out and draws the flowchart text that
+  // riskctl.process.diagram writes.
+  "mermaid/dist/mermaid.min.js": "mermaid.min.js",
   "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
   "swagger-ui-dist/swagger-ui-standalone-preset.js": "swagger-ui/swagger-ui-standalone-preset.js",
   "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",

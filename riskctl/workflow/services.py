@@ -36,8 +36,9 @@ from riskctl.core.errors import Conflict, Forbidden, NotFound, Refused, Validati
 from riskctl.core.listing import Page, unit_filter
 from riskctl.org.models import ConflictOfInterest, Post, PostAssignment, Unit
 from riskctl.org.services import filter_unit, person_names
+from riskctl.process.conditions import Problem
 from riskctl.process.definition import Definition, NodeSpec, RuleSpec
-from riskctl.process.models import ProcessDefinition
+from riskctl.process.models import ProcessDefinition, ProcessStatus
 from riskctl.process.services import Published, latest_published, published_by_id
 from riskctl.workflow import engine
 from riskctl.workflow.models import Item, ItemStatus, Step, StepKind, Task, TaskStatus
@@ -402,12 +403,14 @@ def start_item(
     actor = actor_for(session, principal)
     if begin.post and begin.post not in actor.posts:
         raise Forbidden(f"only the post {begin.post!r} starts {process!r}", code="not_your_post")
-    if not title.strip():
-        raise ValidationFailed.at("title", "give the item a title")
     try:
         advance = engine.start(definition, values)
     except engine.InvalidAction as exc:
+        if not title.strip():  # every problem in one answer: the title's too
+            exc.problems.insert(0, Problem("title", "give the item a title"))
         raise _invalid(exc) from None
+    if not title.strip():
+        raise ValidationFailed.at("title", "give the item a title")
     fields = dict(advance.state.fields)
     checked = _check_controls(
         session, published, begin, principal.person_id, unit_id, None, fields, None
@@ -781,10 +784,12 @@ def list_items(
     status: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    search: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Page:
-    """Items the caller may see, newest first; ``start``/``end`` bound when they started."""
+    """Items the caller may see, newest first; ``start``/``end`` bound when they started,
+    ``search`` finds a piece of the title."""
     require(principal, Action.VIEW_ITEMS)
     stmt = (
         sa.select(Item, ProcessDefinition.key, ProcessDefinition.version, Unit.code)
@@ -804,6 +809,8 @@ def list_items(
         stmt = stmt.where(Item.started_at >= start)
     if end is not None:
         stmt = stmt.where(Item.started_at < end)
+    if search:
+        stmt = stmt.where(Item.title.contains(search.strip(), autoescape=True))
     total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     rows = session.execute(stmt.order_by(Item.id.desc()).limit(limit).offset(offset)).all()
     items = [
@@ -823,8 +830,12 @@ def list_items(
     return Page(items, total, limit, offset)
 
 
-def my_tasks(session: DbSession, principal: Principal, *, limit: int = 50, offset: int = 0) -> Page:
-    """Open tasks the caller may complete: their unit, the posts they hold today."""
+def my_tasks(
+    session: DbSession, principal: Principal, *, search: str | None = None,
+    limit: int = 50, offset: int = 0,
+) -> Page:  # fmt: skip
+    """Open tasks the caller may complete: their unit, the posts they hold today, soonest
+    due first; ``search`` finds a piece of the item's title."""
     actor = actor_for(session, principal)
     if principal.unit_id is None or not actor.posts:
         return Page([], 0, limit, offset)
@@ -839,6 +850,8 @@ def my_tasks(session: DbSession, principal: Principal, *, limit: int = 50, offse
             Task.post.in_(sorted(actor.posts)),
         )
     )
+    if search:
+        stmt = stmt.where(Item.title.contains(search.strip(), autoescape=True))
     total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     rows = session.execute(
         stmt.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit).offset(offset)
@@ -849,3 +862,76 @@ def my_tasks(session: DbSession, principal: Principal, *, limit: int = 50, offse
         view.update(item_title=title, process=key)
         items.append(view)
     return Page(items, total, limit, offset)
+
+
+def startable(session: DbSession, principal: Principal) -> list[Published]:
+    """The published processes of the caller's unit that the caller may start."""
+    unit_id = principal.unit_id
+    if unit_id is None or not can(principal, Action.WORK_ITEMS, unit_id):
+        return []
+    posts = actor_for(session, principal).posts
+    rows = session.scalars(
+        sa.select(ProcessDefinition.id)
+        .where(
+            ProcessDefinition.unit_id == unit_id,
+            ProcessDefinition.status == ProcessStatus.PUBLISHED,
+        )
+        .order_by(ProcessDefinition.key)
+    ).all()
+    found = [published_by_id(session, i) for i in rows]
+    return [p for p in found if not p.definition.start.post or p.definition.start.post in posts]
+
+
+def start_form(session: DbSession, principal: Principal, process: str) -> Published:
+    """The published process ``process`` as the caller would start it."""
+    for published in startable(session, principal):
+        if published.definition.key == process:
+            return published
+    raise NotFound(f"no process {process!r} you may start", code="unknown_process")
+
+
+def fields_required_at_start(definition: Definition) -> set[str]:
+    """The fields the start form must have (those no later step fills in), as the engine
+    checks them."""
+    editable = set(definition.start.edits) if definition.start.edits else set(definition.field_map)
+    later = {k for n in definition.nodes if n.kind == "task" for k in n.edits}
+    return {f.key for f in definition.fields if f.required and f.key in editable - later}
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """A task with its item, definition and whether the caller may complete it now."""
+
+    task: Task
+    node: NodeSpec
+    item: dict[str, Any]
+    definition: Definition
+    may_complete: bool
+    why_not: str | None
+
+
+def task_page(session: DbSession, principal: Principal, task_id: int) -> TaskPage:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}", code="unknown_task")
+    item = item_view(session, principal, task.item_id)  # checks the caller sees the item
+    row = session.get(Item, task.item_id)
+    assert row is not None
+    definition = published_by_id(session, row.definition_id).definition
+    node = definition.node_map[task.node]
+    why_not = None
+    if task.status is not TaskStatus.OPEN:
+        why_not = "closed"
+    elif row.status is not ItemStatus.RUNNING:
+        why_not = "item_" + row.status.value
+    elif principal.unit_id != row.unit_id or task.post not in actor_for(session, principal).posts:
+        why_not = "not_your_post"
+    return TaskPage(task, node, item, definition, why_not is None, why_not)
+
+
+def definition_of_item(session: DbSession, item_id: int) -> Definition:
+    """The process version an item runs on (the caller has been checked by ``item_view``)."""
+    definition_id = session.scalar(sa.select(Item.definition_id).where(Item.id == item_id))
+    if definition_id is None:
+        raise NotFound(f"no item {item_id}", code="unknown_item")
+    return published_by_id(session, definition_id).definition

@@ -1,0 +1,255 @@
+"""The workbench (工作台) of unit staff: my tasks, start an item, a task, an item with its
+timeline and diagram, and the warnings on my work with a box to explain them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from riskctl.core import calendar_store
+from riskctl.core.access import Action, can
+from riskctl.core.clock import utcnow
+from riskctl.core.errors import Conflict, Forbidden, Refused, ValidationFailed
+from riskctl.core.formatting import remaining
+from riskctl.extensions import db
+from riskctl.process.diagram import flowchart
+from riskctl.process.fields import FieldSpec
+from riskctl.risk import services as risk
+from riskctl.web import field_errors, int_arg, local_path
+from riskctl.workflow import services as workflow
+
+bp = Blueprint("workbench", __name__)
+PAGE_SIZE = 20
+
+
+@bp.before_request
+@login_required  # type: ignore[untyped-decorator]
+def _signed_in() -> None:
+    """Every workbench page needs a signed-in person."""
+
+
+def form_values(specs: Iterable[FieldSpec], form: Mapping[str, str]) -> dict[str, Any]:
+    """The posted ``fields.<key>`` inputs as the services take them: empty inputs are left
+    out on a start form, sent as "clear" (None) on a task; yes/no as booleans."""
+    values: dict[str, Any] = {}
+    for spec in specs:
+        name = f"fields.{spec.key}"
+        if name not in form:
+            continue
+        raw = form[name].strip()
+        if spec.type == "bool":
+            values[spec.key] = {"true": True, "false": False}.get(raw)
+        elif spec.type == "money":
+            values[spec.key] = raw.replace("¥", "").replace("，", ",") or None
+        else:
+            values[spec.key] = raw or None
+    return values
+
+
+@bp.route("/work")
+def tasks() -> str:
+    principal = current_user.principal()
+    search = request.args.get("q", "").strip() or None
+    page = workflow.my_tasks(
+        db.session, principal, search=search, limit=PAGE_SIZE, offset=int_arg("offset")
+    )
+    now, calendar = utcnow(), calendar_store.working_calendar(db.session)
+    due = {t["id"]: remaining(t["due_at"], now, calendar) for t in page.items}
+    return render_template("workbench/tasks.html", page=page, due=due, q=search or "")
+
+
+@bp.route("/work/start")
+def start() -> str:
+    processes = workflow.startable(db.session, current_user.principal())
+    return render_template("workbench/start.html", processes=processes)
+
+
+@bp.route("/work/start/<process>", methods=["GET", "POST"])
+def start_item(process: str) -> tuple[str, int] | Response:
+    principal = current_user.principal()
+    published = workflow.start_form(db.session, principal, process)
+    definition = published.definition
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        values = form_values(definition.fields, request.form)
+        title = request.form.get("title", "")
+        try:
+            outcome = workflow.start_item(
+                db.session,
+                principal,
+                process,
+                title,
+                {k: v for k, v in values.items() if v is not None},
+                comment=request.form.get("comment") or None,
+            )
+        except ValidationFailed as exc:
+            _keep_or_roll_back(exc)
+            errors = field_errors(exc, {f.label: f.label for f in definition.fields})
+        else:
+            db.session.commit()
+            flash(_("Item %(id)d started.", id=outcome.item_id), "success")
+            return redirect(_next_page(outcome))
+    page = render_template(
+        "workbench/start_item.html",
+        published=published,
+        definition=definition,
+        required=workflow.fields_required_at_start(definition),
+        values=values,
+        title=request.form.get("title", ""),
+        comment=request.form.get("comment", ""),
+        errors=errors,
+    )
+    return page, 422 if errors else 200
+
+
+def _keep_or_roll_back(exc: ValidationFailed) -> None:
+    # A block-mode refusal is evidence: its control hit and audit record stay.
+    if exc.keeps_writes:
+        db.session.commit()
+    else:
+        db.session.rollback()
+
+
+def _next_page(outcome: workflow.Outcome) -> str:
+    """After an action: the next task that is the caller's, else the item."""
+    mine = workflow.my_tasks(db.session, current_user.principal(), limit=200).items
+    for task_id, _node in outcome.opened:
+        if any(t["id"] == task_id for t in mine):
+            return url_for("workbench.task", task_id=task_id)
+    return url_for("workbench.item", item_id=outcome.item_id)
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+def task(task_id: int) -> tuple[str, int] | Response:
+    principal = current_user.principal()
+    page = workflow.task_page(db.session, principal, task_id)
+    errors: dict[str, list[str]] = {}
+    refusal: Refused | None = None
+    values: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST":
+        if not page.may_complete:
+            abort(409)
+        specs = [page.definition.field_map[k] for k in page.node.edits]
+        values = form_values(specs, request.form)
+        try:
+            outcome = workflow.complete_task(
+                db.session,
+                principal,
+                task_id,
+                decision=request.form.get("decision") or None,
+                values=values,
+                comment=request.form.get("comment") or None,
+            )
+        except Refused as exc:
+            db.session.commit()
+            refusal, status = exc, 422
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors, status = field_errors(exc, {s.label: s.label for s in specs}), 422
+        except (Conflict, Forbidden) as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("workbench.item", item_id=page.task.item_id))
+        else:
+            db.session.commit()
+            flash(_("Step done: %(node)s.", node=page.node.name), "success")
+            return redirect(_next_page(outcome))
+    fields = page.item["fields"]
+    return render_template(
+        "workbench/task.html",
+        page=page,
+        item=page.item,
+        values={**fields, **{k: v for k, v in values.items() if v is not None}},
+        errors=errors,
+        refusal=refusal_reasons(refusal) if refusal else None,
+        comment=request.form.get("comment", ""),
+        diagram=_diagram(page.definition, page.item),
+        due=remaining(page.task.due_at, utcnow(), calendar_store.working_calendar(db.session)),
+    ), status
+
+
+def refusal_reasons(refusal: Refused) -> list[dict[str, Any]]:
+    """A block-mode refusal as the page explains it: each rule with the earlier step of
+    the caller that it pairs with (incompatible posts), or the declared interest."""
+    reasons: list[dict[str, Any]] = []
+    for detail in refusal.details:
+        if detail.get("path") == "rule":
+            reasons.append({"rule": detail.get("rule"), "name": detail.get("message")})
+        elif detail.get("path") == "step" and reasons:
+            reasons[-1]["earlier"] = detail["step"]
+    return reasons or [{"rule": refusal.code, "name": refusal.message}]
+
+
+def _diagram(definition: Any, item: Mapping[str, Any]) -> str:
+    ended = item["status"] if item["status"] in ("completed", "rejected") else None
+    return flowchart(
+        definition,
+        visited={s["node"] for s in item["steps"]},
+        current={t["node"] for t in item["tasks"]},
+        ended=ended,
+    )
+
+
+@bp.route("/items")
+def items() -> str:
+    principal = current_user.principal()
+    if not can(principal, Action.VIEW_ITEMS):
+        abort(403)
+    search = request.args.get("q", "").strip() or None
+    status = request.args.get("status") or None
+    if status not in (None, "running", "completed", "rejected", "cancelled", "frozen"):
+        status = None
+    page = workflow.list_items(
+        db.session, principal, status=status, search=search,
+        limit=PAGE_SIZE, offset=int_arg("offset"),
+    )  # fmt: skip
+    return render_template("workbench/items.html", page=page, q=search or "", status=status)
+
+
+@bp.route("/items/<int:item_id>")
+def item(item_id: int) -> str:
+    principal = current_user.principal()
+    view = workflow.item_view(db.session, principal, item_id)
+    definition = workflow.definition_of_item(db.session, item_id)
+    mine = {t["id"] for t in workflow.my_tasks(db.session, principal, limit=200).items}
+    return render_template(
+        "workbench/item.html",
+        item=view,
+        definition=definition,
+        diagram=_diagram(definition, view),
+        my_task_ids=mine,
+        can_monitor=can(principal, Action.VIEW_RISK)
+        and "monitor.warning" in current_app.view_functions,
+    )
+
+
+@bp.route("/work/warnings")
+def warnings() -> str:
+    principal = current_user.principal()
+    page = risk.list_events(
+        db.session, principal, mine=True, limit=PAGE_SIZE, offset=int_arg("offset")
+    )
+    return render_template(
+        "workbench/warnings.html", page=page, events=risk.event_views(db.session, page.items)
+    )
+
+
+@bp.route("/work/warnings/<int:event_id>/explain", methods=["POST"])
+def explain(event_id: int) -> Response:
+    try:
+        risk.explain(db.session, current_user.principal(), event_id, request.form.get("text", ""))
+    except (ValidationFailed, Conflict, Forbidden) as exc:
+        db.session.rollback()
+        why = "; ".join(m for ms in field_errors(exc).values() for m in ms)
+        flash(_("Not saved: %(why)s", why=why), "error")
+    else:
+        db.session.commit()
+        flash(_("Your explanation is recorded."), "success")
+    return redirect(local_path(request.form.get("back"), url_for("workbench.warnings")))
