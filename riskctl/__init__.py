@@ -124,6 +124,7 @@ def _register(app: Flask) -> None:
     from riskctl.org.api import blp as org_api
     from riskctl.process.api import blp as process_api
     from riskctl.risk.api import blp as risk_api
+    from riskctl.risk.views import bp as monitor_pages
     from riskctl.web import bp as web_pages
     from riskctl.workflow.api import blp as items_api
     from riskctl.workflow.views import bp as workbench_pages
@@ -145,6 +146,7 @@ def _register(app: Flask) -> None:
     app.register_blueprint(web_pages)
     app.register_blueprint(alert_pages)
     app.register_blueprint(workbench_pages)
+    app.register_blueprint(monitor_pages)
     app.cli.add_command(riskctl_cli)
 
     @app.before_request

@@ -15,7 +15,7 @@ from flask_socketio import SocketIO
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from riskctl.alerts.models import Channel
+from riskctl.alerts.models import Channel, Kind
 from riskctl.alerts.outbox import PUSH_KEY, RESYNC_KEY
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 NAMESPACE = "/screen"
 SCREEN_ROOM = "screen"
 HEARTBEAT_ROOM = "heartbeat"  # every screen, kiosk or inspector
+MONITOR_ROOM = "monitor"  # monitor pages of those who see every unit's warnings
 _write_only: SocketIO | None = None
 
 
@@ -34,6 +35,11 @@ def unit_room(unit_id: int) -> str:
     """An inspector's screen joins the rooms of the units in their scope; a kiosk joins
     ``SCREEN_ROOM``, which receives every unit's events."""
     return f"screen:{unit_id}"
+
+
+def monitor_room(unit_id: int) -> str:
+    """The monitor pages of those who see this unit's warnings (leaders, inspectors)."""
+    return f"monitor:{unit_id}"
 
 
 def use_message_queue(url: str, channel: str) -> None:
@@ -75,6 +81,28 @@ def emit(rows: list[dict[str, Any]]) -> None:
                 )  # fmt: skip
         except Exception:  # a push must never undo or hold up what was committed
             log.exception("push of notification %s failed", row["id"])
+    _signal_monitors(server, rows)
+
+
+def _signal_monitors(server: SocketIO, rows: list[dict[str, Any]]) -> None:
+    """Tell the monitor pages that a warning of a unit was raised or closed, once per
+    warning: they reload their list (names and details come from the page, in scope)."""
+    signals = {
+        (row["unit_id"], row["event_id"]): row
+        for row in rows
+        if row["unit_id"] is not None and row["event_id"] is not None
+        and row["kind"] in (Kind.RAISED, Kind.RESOLVED, Kind.ESCALATED)
+    }  # fmt: skip
+    for (unit_id, event_id), row in signals.items():
+        try:
+            server.emit(
+                "risk_event",
+                {"unit_id": unit_id, "event_id": event_id, "level": row["level"],
+                 "kind": row["kind"].value},
+                namespace=NAMESPACE, to=[MONITOR_ROOM, monitor_room(unit_id)],
+            )  # fmt: skip
+        except Exception:
+            log.exception("monitor signal of warning %s failed", event_id)
 
 
 def heartbeat(seq: int, event: str = "heartbeat") -> None:

@@ -47,6 +47,11 @@ def person_names(session: DbSession, ids: set[int]) -> dict[int, tuple[str, str]
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
+def unit_names(session: DbSession) -> dict[str, str]:
+    """Unit names by code (pages show names where the API gives codes)."""
+    return {code: name for code, name in session.execute(sa.select(Unit.code, Unit.name))}
+
+
 def unit_by_code(session: DbSession, code: str) -> Unit | None:
     return session.scalar(sa.select(Unit).where(Unit.code == code))
 

@@ -364,7 +364,8 @@ def list_events(
     session: DbSession, principal: Principal, *, unit: str | None = None,
     level: str | None = None, status: str | None = None, rule: str | None = None,
     item_id: int | None = None, start: datetime | None = None, end: datetime | None = None,
-    mine: bool = False, limit: int = 50, offset: int = 0,
+    process: str | None = None, node: str | None = None, mine: bool = False,
+    limit: int = 50, offset: int = 0,
 ) -> Page:  # fmt: skip
     """The events the caller may see, newest first; ``mine``: only those about the caller's
     own work (the workbench), whatever else their roles let them see."""
@@ -389,6 +390,16 @@ def list_events(
         stmt = stmt.where(RiskEvent.rule == rule)
     if item_id is not None:
         stmt = stmt.where(RiskEvent.item_id == item_id)
+    if process is not None:
+        stmt = stmt.where(
+            RiskEvent.item_id.in_(
+                sa.select(Item.id)
+                .join(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
+                .where(ProcessDefinition.key == process)
+            )
+        )
+    if node is not None:
+        stmt = stmt.where(RiskEvent.node == node)
     if start is not None:
         stmt = stmt.where(RiskEvent.created_at >= start)
     if end is not None:
@@ -726,3 +737,44 @@ def snapshot_figures(session: DbSession, *, on: date | None = None) -> int:
         for (u, lv), (r, a) in figures.items()
     )
     return len(figures)
+
+
+# ---------------------------------------------------------------- monitor
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the monitor's filters offer within the caller's reach."""
+
+    units: list[tuple[str, str]]  # (code, name)
+    processes: list[tuple[str, str]]  # (key, name)
+    nodes: dict[str, list[tuple[str, str]]]  # process key: (node key, name)
+    rules: list[tuple[str, str, str]]  # (code, name, English name)
+
+
+def monitor_choices(session: DbSession, principal: Principal) -> Choices:
+    require(principal, Action.VIEW_RISK)
+    units = session.execute(
+        sa.select(Unit.code, Unit.name)
+        .where(unit_filter(principal, Action.VIEW_RISK, Unit.id))
+        .order_by(Unit.id)
+    ).all()
+    rows = session.scalars(
+        sa.select(ProcessDefinition).where(
+            unit_filter(principal, Action.VIEW_RISK, ProcessDefinition.unit_id),
+            ProcessDefinition.status == ProcessStatus.PUBLISHED,
+        )
+    ).all()
+    processes: dict[str, str] = {}
+    nodes: dict[str, dict[str, str]] = defaultdict(dict)
+    for row in rows:
+        processes.setdefault(row.key, row.name)
+        for node in published_by_id(session, row.id).definition.nodes:
+            if node.kind == "task":
+                nodes[row.key].setdefault(node.key, node.name)
+    return Choices(
+        units=[(code, name) for code, name in units],
+        processes=sorted(processes.items()),
+        nodes={k: sorted(v.items()) for k, v in nodes.items()},
+        rules=sorted((code, rule.name, rule.name_en) for code, rule in REGISTRY.items()),
+    )

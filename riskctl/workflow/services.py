@@ -898,6 +898,19 @@ def fields_required_at_start(definition: Definition) -> set[str]:
     return {f.key for f in definition.fields if f.required and f.key in editable - later}
 
 
+def fields_asked_at_start(definition: Definition) -> set[str]:
+    """The fields a start form shows up front: those it must have, those no later step
+    fills in, and those of the first step(s) — usually done by whoever starts the item."""
+    later = {k for n in definition.nodes if n.kind == "task" for k in n.edits}
+    first = {
+        k
+        for edge in definition.outgoing.get(definition.start.key, ())
+        for k in definition.node_map[edge.target].edits
+    }
+    everything = set(definition.field_map)
+    return fields_required_at_start(definition) | (everything - later) | first
+
+
 @dataclass(frozen=True)
 class TaskPage:
     """A task with its item, definition and whether the caller may complete it now."""
@@ -935,3 +948,11 @@ def definition_of_item(session: DbSession, item_id: int) -> Definition:
     if definition_id is None:
         raise NotFound(f"no item {item_id}", code="unknown_item")
     return published_by_id(session, definition_id).definition
+
+
+def item_titles(session: DbSession, ids: set[int]) -> dict[int, str]:
+    """Titles of items already known to be visible (lists of warnings name their item)."""
+    if not ids:
+        return {}
+    rows = session.execute(sa.select(Item.id, Item.title).where(Item.id.in_(sorted(ids))))
+    return {item_id: title for item_id, title in rows}

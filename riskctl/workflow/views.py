@@ -17,6 +17,7 @@ from riskctl.core.clock import utcnow
 from riskctl.core.errors import Conflict, Forbidden, Refused, ValidationFailed
 from riskctl.core.formatting import remaining
 from riskctl.extensions import db
+from riskctl.org import services as org
 from riskctl.process.diagram import flowchart
 from riskctl.process.fields import FieldSpec
 from riskctl.risk import services as risk
@@ -100,6 +101,7 @@ def start_item(process: str) -> tuple[str, int] | Response:
         published=published,
         definition=definition,
         required=workflow.fields_required_at_start(definition),
+        primary=workflow.fields_asked_at_start(definition),
         values=values,
         title=request.form.get("title", ""),
         comment=request.form.get("comment", ""),
@@ -168,9 +170,10 @@ def task(task_id: int) -> tuple[str, int] | Response:
         item=page.item,
         values={**fields, **{k: v for k, v in values.items() if v is not None}},
         errors=errors,
+        unit_names=org.unit_names(db.session),
         refusal=refusal_reasons(refusal) if refusal else None,
         comment=request.form.get("comment", ""),
-        diagram=_diagram(page.definition, page.item),
+        diagram=item_diagram(page.definition, page.item),
         due=remaining(page.task.due_at, utcnow(), calendar_store.working_calendar(db.session)),
     ), status
 
@@ -187,7 +190,7 @@ def refusal_reasons(refusal: Refused) -> list[dict[str, Any]]:
     return reasons or [{"rule": refusal.code, "name": refusal.message}]
 
 
-def _diagram(definition: Any, item: Mapping[str, Any]) -> str:
+def item_diagram(definition: Any, item: Mapping[str, Any]) -> str:
     ended = item["status"] if item["status"] in ("completed", "rejected") else None
     return flowchart(
         definition,
@@ -223,8 +226,9 @@ def item(item_id: int) -> str:
         "workbench/item.html",
         item=view,
         definition=definition,
-        diagram=_diagram(definition, view),
+        diagram=item_diagram(definition, view),
         my_task_ids=mine,
+        unit_names=org.unit_names(db.session),
         can_monitor=can(principal, Action.VIEW_RISK)
         and "monitor.warning" in current_app.view_functions,
     )

@@ -1,0 +1,294 @@
+"""The monitor (监督) of discipline team leaders and inspectors: live warnings with
+filters by period, unit, process, node, level, rule and status; a warning with its
+score's factors, evidence, lifecycle and the item's timeline; statistics by period
+(风险分时间段查询及统计); the notification log; CSV/XLSX exports, each audited."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as Redirect
+
+from riskctl.alerts import services as alerts
+from riskctl.alerts.models import Channel, Status
+from riskctl.core import calendar_store, exports
+from riskctl.core.access import Action, can
+from riskctl.core.clock import utcnow
+from riskctl.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from riskctl.core.formatting import label, local_time
+from riskctl.core.periods import PRESETS, Period, period
+from riskctl.extensions import db
+from riskctl.org import services as org
+from riskctl.risk import services as risk
+from riskctl.risk.models import Disposition, EventStatus, Level
+from riskctl.web import field_errors, int_arg, local_path
+from riskctl.workflow import services as workflow
+
+bp = Blueprint("monitor", __name__, url_prefix="/monitor")
+PAGE_SIZE = 25
+STAT_GROUPS = ("day", "unit", "level", "rule", "node", "process")
+
+
+@bp.before_request
+@login_required  # type: ignore[untyped-decorator]
+def _may_monitor() -> None:
+    if not can(current_user.principal(), Action.VIEW_RISK):
+        abort(403)
+
+
+class Filters:
+    """The monitor's filters from the query string; a bad value is an error beside its
+    field, never a silent "all"."""
+
+    def __init__(self, args: Any, choices: risk.Choices) -> None:
+        self.errors: dict[str, list[str]] = {}
+        self.args = {k: v.strip() for k, v in args.items() if v.strip()}
+        today = calendar_store.working_calendar(db.session).local_date(utcnow())
+        try:
+            self.period = period(self.args.get("period"), today, self.args.get("from"),
+                                 self.args.get("to"))  # fmt: skip
+        except ValidationFailed as exc:
+            self.errors.update(field_errors(exc))
+            self.period = period("month", today)
+        self.unit = self._one("unit", [c for c, _n in choices.units])
+        self.process = self._one("process", [k for k, _n in choices.processes])
+        self.node = self._one("node", [k for ns in choices.nodes.values() for k, _n in ns])
+        self.level = self._one("level", [lv.value for lv in Level])
+        self.rule = self._one("rule", [c for c, _n, _e in choices.rules])
+        self.status = self._one("status", [s.value for s in EventStatus])
+
+    def _one(self, name: str, allowed: list[str]) -> str | None:
+        value = self.args.get(name)
+        if value is not None and value not in allowed:
+            self.errors.setdefault(name, []).append(_("not one of the choices"))
+            return None
+        return value
+
+    def bounds(self) -> tuple[Any, Any]:
+        return self.period.bounds(calendar_store.zone())
+
+    def for_events(self) -> dict[str, Any]:
+        start, end = self.bounds()
+        return {
+            "unit": self.unit, "process": self.process, "node": self.node, "level": self.level,
+            "rule": self.rule, "status": self.status, "start": start, "end": end,
+        }  # fmt: skip
+
+    def described(self) -> dict[str, Any]:
+        """The filters as the audit record of an export keeps them."""
+        return {**self.args, "from": self.period.first.isoformat(),
+                "to": self.period.last.isoformat()}  # fmt: skip
+
+
+def _period_label(p: Period) -> str:
+    return f"{p.first.isoformat()} — {p.last.isoformat()}"
+
+
+@bp.route("/warnings")
+def warnings() -> Any:
+    principal = current_user.principal()
+    choices = risk.monitor_choices(db.session, principal)
+    filters = Filters(request.args, choices)
+    page = risk.list_events(
+        db.session, principal, **filters.for_events(), limit=PAGE_SIZE, offset=int_arg("offset")
+    )
+    context = {
+        "page": page, "events": risk.event_views(db.session, page.items), "filters": filters,
+        "titles": workflow.item_titles(db.session, {e.item_id for e in page.items if e.item_id}),
+        "choices": choices, "presets": PRESETS, "unit_names": org.unit_names(db.session),
+        "period_label": _period_label(filters.period),
+    }  # fmt: skip
+    if request.args.get("partial"):  # the live list reloads only its table
+        return render_template("monitor/_warning_table.html", **context)
+    return render_template("monitor/warnings.html", **context), 422 if filters.errors else 200
+
+
+@bp.route("/warnings/<int:event_id>")
+def warning(event_id: int) -> str:
+    principal = current_user.principal()
+    event = risk.visible_event(db.session, principal, event_id)
+    view = risk.event_views(db.session, [event])[0]
+    item = definition = diagram = None
+    if event.item_id is not None and can(principal, Action.VIEW_ITEMS, event.unit_id):
+        from riskctl.workflow.views import item_diagram
+
+        item = workflow.item_view(db.session, principal, event.item_id)
+        definition = workflow.definition_of_item(db.session, event.item_id)
+        diagram = item_diagram(definition, item)
+    return render_template(
+        "monitor/warning.html", e=view, item=item, definition=definition, diagram=diagram,
+        may_handle=can(principal, Action.HANDLE_RISK, event.unit_id),
+        may_close_red=can(principal, Action.CLOSE_RED, event.unit_id),
+        dispositions=[d.value for d in Disposition],
+        unit_names=org.unit_names(db.session),
+        notifications=alerts.list_alerts(
+            db.session, principal, channel=None, status=None, event_id=event.id, limit=100
+        ).items if can(principal, Action.VIEW_ALERTS, event.unit_id) else None,
+    )  # fmt: skip
+
+
+@bp.route("/warnings/<int:event_id>/<action>", methods=["POST"])
+def act(event_id: int, action: str) -> Redirect:
+    principal = current_user.principal()
+    form = request.form
+    try:
+        if action == "acknowledge":
+            risk.acknowledge(db.session, principal, event_id)
+        elif action == "resolve":
+            risk.resolve(db.session, principal, event_id, form.get("disposition", ""),
+                         form.get("note") or None)  # fmt: skip
+        elif action == "dismiss":
+            risk.dismiss(db.session, principal, event_id, form.get("reason", ""))
+        else:
+            abort(404)
+    except (ValidationFailed, Conflict, Forbidden) as exc:
+        db.session.rollback()
+        why = "; ".join(m for ms in field_errors(exc).values() for m in ms)
+        flash(_("Not saved: %(why)s", why=why), "error")
+    else:
+        db.session.commit()
+        flash(_("Saved."), "success")
+    back = url_for("monitor.warning", event_id=event_id)
+    return redirect(local_path(form.get("back"), back))
+
+
+@bp.route("/warnings/export.<fmt>")
+def export_warnings(fmt: str) -> Response:
+    principal = current_user.principal()
+    exports.check_format(fmt)
+    filters = Filters(request.args, risk.monitor_choices(db.session, principal))
+    if filters.errors:
+        abort(422)
+    page = risk.list_events(
+        db.session, principal, **filters.for_events(), limit=exports.MAX_ROWS, offset=0
+    )
+    names = org.unit_names(db.session)
+    headers = [_("Number"), _("Level"), _("Score"), _("Warning"), _("Unit"), _("Item"),
+               _("Node"), _("Person"), _("What"), _("Status"), _("Raised"), _("Explanation"),
+               _("Disposition"), _("Closing note")]  # fmt: skip
+    rows = [
+        [e["id"], label(e["level"], "level"), e["score"], e["rule_name"],
+         names.get(e["unit"] or "", e["unit"]), e["item_id"], e["node"],
+         e["person_name"], e["subject"], label(e["status"], "event_status"),
+         local_time(e["created_at"]), e["explanation"],
+         label(e["disposition"], "disposition") if e["disposition"] else None,
+         e["closing_note"]]
+        for e in risk.event_views(db.session, page.items)
+    ]  # fmt: skip
+    return _download("warnings", fmt, filters.described(), headers, rows, page.total)
+
+
+def _download(
+    what: str, fmt: str, described: dict[str, Any], headers: list[str], rows: list[Any],
+    total: int,
+) -> Response:  # fmt: skip
+    body = exports.table_file(fmt, headers, rows)
+    exports.record_export(db.session, what, fmt, described, len(rows))
+    db.session.commit()
+    stamp = local_time(utcnow(), "%Y%m%d-%H%M")
+    response = Response(body, mimetype=exports.FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{what}-{stamp}.{fmt}"'
+    response.headers["X-Rows"] = str(len(rows))
+    response.headers["X-Total"] = str(total)
+    return response
+
+
+@bp.route("/statistics")
+def statistics() -> Any:
+    principal = current_user.principal()
+    if not can(principal, Action.VIEW_STATS):
+        abort(403)
+    choices = risk.monitor_choices(db.session, principal)
+    filters = Filters(request.args, choices)
+    start, end = filters.bounds()
+    figures = {
+        group: risk.stats(db.session, principal, group_by=group, start=start, end=end,
+                          unit=filters.unit)
+        for group in STAT_GROUPS
+    }  # fmt: skip
+    node_names = {
+        f"{p}/{k}": f"{dict(choices.processes).get(p, p)}·{n}"
+        for p, ns in choices.nodes.items()
+        for k, n in ns
+    }
+    charts = {
+        group: [
+            {"key": g["key"], "label": node_names.get(g["key"], g["label"]),
+             "count": g["count"], "mean": g["mean_score"],
+             "red": g["red"], "orange": g["orange"], "yellow": g["yellow"]}
+            for g in result["groups"]
+        ]
+        for group, result in figures.items()
+    }  # fmt: skip
+    charts["level"] = [dict(g, label=label(g["key"], "level")) for g in charts["level"]]
+    # A trend has every day of the period, and the comparison every unit in reach: a
+    # day or a unit without warnings is a zero, not a gap.
+    blank = {"count": 0, "mean": 0.0, "red": 0, "orange": 0, "yellow": 0}
+    by_day = {g["key"]: g for g in charts["day"]}
+    charts["day"] = [
+        by_day.get(d, {"key": d, "label": d, **blank})
+        for d in (
+            (filters.period.first + timedelta(days=n)).isoformat()
+            for n in range(filters.period.days)
+        )
+    ]
+    by_unit = {g["key"]: g for g in charts["unit"]}
+    shown = [(c, n) for c, n in choices.units if filters.unit in (None, c)]
+    charts["unit"] = [by_unit.get(c, {"key": c, "label": n, **blank}) for c, n in shown]
+    charts["unit"].sort(key=lambda g: (-g["count"], g["key"]))
+    return render_template(
+        "monitor/statistics.html", filters=filters, choices=choices, presets=PRESETS,
+        charts=charts, total=figures["level"]["total"], period_label=_period_label(filters.period),
+    ), 422 if filters.errors else 200  # fmt: skip
+
+
+@bp.route("/notifications")
+def notification_log() -> str:
+    principal = current_user.principal()
+    if not can(principal, Action.VIEW_ALERTS):
+        abort(403)
+    channel = request.args.get("channel") or None
+    status = request.args.get("status") or None
+    channel = channel if channel in {c.value for c in Channel} else None
+    status = status if status in {s.value for s in Status} else None
+    page = alerts.list_alerts(
+        db.session, principal, channel=channel, status=status,
+        limit=PAGE_SIZE, offset=int_arg("offset"),
+    )  # fmt: skip
+    return render_template(
+        "monitor/notifications.html", page=page, channel=channel, status=status,
+        channels=[c.value for c in Channel], statuses=[s.value for s in Status],
+        unit_names=org.unit_names(db.session),
+    )  # fmt: skip
+
+
+@bp.route("/notifications/export.<fmt>")
+def export_notifications(fmt: str) -> Response:
+    principal = current_user.principal()
+    if not can(principal, Action.VIEW_ALERTS):
+        abort(403)
+    exports.check_format(fmt)
+    channel = request.args.get("channel") or None
+    status = request.args.get("status") or None
+    try:
+        page = alerts.list_alerts(db.session, principal, channel=channel, status=status,
+                                  limit=exports.MAX_ROWS)  # fmt: skip
+    except (ValueError, DomainError):
+        abort(422)
+    headers = [_("Number"), _("Channel"), _("Kind"), _("Level"), _("Unit"), _("Recipient"),
+               _("Phone"), _("Text"), _("Status"), _("Provider status"), _("Error"),
+               _("Written"), _("Sent")]  # fmt: skip
+    rows = [
+        [n["id"], label(n["channel"], "channel"), n["kind"],
+         label(n["level"], "level") if n["level"] else None, n["unit"], n["recipient_name"],
+         n["phone"], n["body"], label(n["status"], "delivery"), n["delivery_status"],
+         n["error_message"], local_time(n["created_at"]),
+         local_time(n["sent_at"]) if n["sent_at"] else None]
+        for n in page.items
+    ]  # fmt: skip
+    described = {"channel": channel, "status": status}
+    return _download("notifications", fmt, described, headers, rows, page.total)
