@@ -96,6 +96,12 @@ def role_labels() -> dict[str, str]:
     }
 
 
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """Pages we do not template (the API docs) make the browser ask for /favicon.ico."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.route("/lang/<code>", methods=["POST"])
 def set_language(code: str) -> Response:
     if code in LANGUAGES:

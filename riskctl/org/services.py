@@ -52,6 +52,16 @@ def unit_names(session: DbSession) -> dict[str, str]:
     return {code: name for code, name in session.execute(sa.select(Unit.code, Unit.name))}
 
 
+def post_names(session: DbSession, unit_code: str | None) -> dict[str, str]:
+    """The names of a unit's posts by code (pages name posts; the engine keys them)."""
+    rows = session.execute(
+        sa.select(Post.code, Post.name)
+        .join(Unit, Unit.id == Post.unit_id)
+        .where(Unit.code == unit_code)
+    )
+    return {code: name for code, name in rows}
+
+
 def unit_by_code(session: DbSession, code: str) -> Unit | None:
     return session.scalar(sa.select(Unit).where(Unit.code == code))
 

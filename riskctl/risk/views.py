@@ -113,18 +113,20 @@ def warning(event_id: int) -> str:
     event = risk.visible_event(db.session, principal, event_id)
     view = risk.event_views(db.session, [event])[0]
     item = definition = diagram = None
+    posts: dict[str, str] = {}
     if event.item_id is not None and can(principal, Action.VIEW_ITEMS, event.unit_id):
         from riskctl.workflow.views import item_diagram
 
         item = workflow.item_view(db.session, principal, event.item_id)
         definition = workflow.definition_of_item(db.session, event.item_id)
         diagram = item_diagram(definition, item)
+        posts = org.post_names(db.session, item["unit"])
     return render_template(
         "monitor/warning.html", e=view, item=item, definition=definition, diagram=diagram,
         may_handle=can(principal, Action.HANDLE_RISK, event.unit_id),
         may_close_red=can(principal, Action.CLOSE_RED, event.unit_id),
         dispositions=[d.value for d in Disposition],
-        unit_names=org.unit_names(db.session),
+        unit_names=org.unit_names(db.session), post_names=posts,
         notifications=alerts.list_alerts(
             db.session, principal, channel=None, status=None, event_id=event.id, limit=100
         ).items if can(principal, Action.VIEW_ALERTS, event.unit_id) else None,

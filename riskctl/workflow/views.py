@@ -171,6 +171,7 @@ def task(task_id: int) -> tuple[str, int] | Response:
         values={**fields, **{k: v for k, v in values.items() if v is not None}},
         errors=errors,
         unit_names=org.unit_names(db.session),
+        post_names=org.post_names(db.session, page.item["unit"]),
         refusal=refusal_reasons(refusal) if refusal else None,
         comment=request.form.get("comment", ""),
         diagram=item_diagram(page.definition, page.item),
@@ -229,6 +230,7 @@ def item(item_id: int) -> str:
         diagram=item_diagram(definition, view),
         my_task_ids=mine,
         unit_names=org.unit_names(db.session),
+        post_names=org.post_names(db.session, view["unit"]),
         can_monitor=can(principal, Action.VIEW_RISK)
         and "monitor.warning" in current_app.view_functions,
     )

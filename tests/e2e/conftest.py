@@ -99,11 +99,48 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
+# Where each test's last screenshot goes; `make screenshots` points it at docs/screenshots.
+SHOTS = Path(os.environ.get("RISKCTL_SCREENSHOTS") or Path(__file__).parent / "screenshots")
+
+
 @pytest.fixture
-def page(browser: Any, live_server: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+def page(browser: Any, live_server: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A Chinese-speaking browser tab at 1366×768.  A console error or an uncaught
+    exception on any page fails the test; the tab's last state is saved as a screenshot
+    named after the test (or ``page.shot_name``)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
+                                  accept_downloads=True)  # fmt: skip
     page = context.new_page()
     page.requests_seen = []  # every URL the page asked for, to prove nothing leaves the host
-    page.on("request", lambda request: page.requests_seen.append(request.url))
+    page.console_errors = []
+    page.shot_name = request.node.name.split("[")[0].removeprefix("test_")
+    page.full_page = False
+    page.on("request", lambda r: page.requests_seen.append(r.url))
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    page.on("response", lambda r: page.console_errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.status not in (401, 422) else None)  # fmt: skip
     yield page
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    if page.shot_name and not page.is_closed():
+        page.screenshot(path=str(SHOTS / f"{page.shot_name}.png"), full_page=page.full_page)
+    errors = list(page.console_errors)
     context.close()
+    assert errors == [], f"console errors: {errors}"
+
+
+def sign_in(page: Any, base: str, username: str, password: str = "demo-pass-2026") -> None:
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button.primary")
+    page.wait_for_url(f"{base}/")
+
+
+def api_headers(base: str, username: str) -> dict[str, str]:
+    """A bearer token of a demo person, for setting the scene through the API."""
+    import requests
+
+    login = {"username": username, "password": "demo-pass-2026"}
+    token = requests.post(f"{base}/api/v1/auth/token", json=login, timeout=10).json()["token"]
+    return {"Authorization": f"Bearer {token}"}

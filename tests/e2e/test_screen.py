@@ -4,7 +4,6 @@ served ECharts and Socket.IO, and a new red warning appears without reloading.""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -12,14 +11,11 @@ import requests
 from riskctl.org.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
 def test_a_new_red_appears_on_the_big_screen_without_reloading(page, live_server, live_cli):
     token = live_cli("riskctl", "screen-token", "端到端测试大屏").split("token=")[1].strip()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    errors: list[str] = []  # console errors fail the test in the page fixture; these are HTTP
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{live_server}/screen?token={token}")
@@ -56,8 +52,7 @@ def test_a_new_red_appears_on_the_big_screen_without_reloading(page, live_server
             f"+document.getElementById('count-red').textContent > {reds}", timeout=10_000
         )
         page.wait_for_timeout(1500)  # let the charts finish their transition
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SHOTS / "screen.png"))
+        page.shot_name = "screen"  # saved by the fixture, with the console checked
     finally:
         restore = {"thresholds": before["thresholds"], "comment": "端到端测试结束"}
         requests.put(f"{live_server}/api/v1/policy", json=restore, headers=headers, timeout=10)
