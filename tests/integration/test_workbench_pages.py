@@ -118,7 +118,7 @@ def test_the_item_page_draws_the_path_taken_and_the_current_node(as_person, clie
     assert f"class {names['资金支付']} " not in diagram  # not reached
     assert "linkStyle" in diagram
     # The timeline: both steps, and the task that waits.
-    assert html.index("采购需求申报") < html.index("等待 section_chief")
+    assert html.index("采购需求申报") < html.index("等待 科室负责人")
     assert "/static/vendor/mermaid.min.js" in html
 
 
