@@ -111,6 +111,7 @@ def _bind_extensions(app: Flask, settings: Any) -> None:
 
 
 def _register(app: Flask) -> None:
+    from riskctl.admin.views import bp as admin_pages
     from riskctl.alerts.api import blp as alerts_api
     from riskctl.alerts.views import bp as alert_pages
     from riskctl.api import api
@@ -147,6 +148,7 @@ def _register(app: Flask) -> None:
     app.register_blueprint(alert_pages)
     app.register_blueprint(workbench_pages)
     app.register_blueprint(monitor_pages)
+    app.register_blueprint(admin_pages)
     app.cli.add_command(riskctl_cli)
 
     @app.before_request

@@ -57,7 +57,7 @@ def navigation(principal: Principal) -> list[tuple[str, list[tuple[str, str]]]]:
         sections.append((_("Administration"), [
             (_("Units and posts"), "admin.units"),
             (_("People"), "admin.people"),
-            (_("Processes"), "admin.processes"),
+            (_("Processes"), "admin.processes_list"),
             (_("Risk policy"), "admin.policy"),
             (_("Working calendar"), "admin.calendar"),
         ]))  # fmt: skip
@@ -177,6 +177,28 @@ _FIELD_PROBLEMS = {
         "unknown field": _l("unknown field"),
         "give the item a title": _l("give the item a title"),
         "say what happened": _l("say what happened"),
+        # marshmallow's and the org schemas' messages (admin forms)
+        "Missing data for required field.": _l("Missing data for required field."),
+        "Not a valid integer.": _l("Not a valid integer."),
+        "Not a valid date.": _l("Not a valid date."),
+        "Field may not be null.": _l("Field may not be null."),
+        "String does not match expected pattern.": _l("String does not match expected pattern."),
+        "must not be before valid_from": _l("must not be before valid_from"),
+        "use international format, e.g. +8613800000000": _l(
+            "use international format, e.g. +8613800000000"
+        ),
+        "at least one role": _l("at least one role"),
+        "a mainland number must be an 11-digit mobile number after +86": _l(
+            "a mainland number must be an 11-digit mobile number after +86"
+        ),
+        "use 1–32 lowercase letters, digits, '_', '-' or '.', starting with a letter or digit": _l(
+            "use 1–32 lowercase letters, digits, '_', '-' or '.', starting with a letter or digit"
+        ),
+        "use 3–64 lowercase letters, digits, '_', '-' or '.'": _l(
+            "use 3–64 lowercase letters, digits, '_', '-' or '.'"
+        ),
+        "must be between 1 and 5": _l("must be between 1 and 5"),
+        "already exists": _l("already exists"),
     }.items()
 }  # fmt: skip
 

@@ -108,12 +108,21 @@ def list_people(
     principal: Principal,
     *,
     unit_code: str | None = None,
+    search: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Page:
-    """People the caller may see.  Personal data: every read is audited."""
+    """People the caller may see (``search``: a piece of the name or username).  Personal
+    data: every read is audited."""
     require(principal, Action.VIEW_PEOPLE)
     stmt = sa.select(Person).where(unit_filter(principal, Action.VIEW_PEOPLE, Person.unit_id))
+    if search:
+        stmt = stmt.where(
+            sa.or_(
+                Person.name.contains(search.strip(), autoescape=True),
+                Person.username.contains(search.strip(), autoescape=True),
+            )
+        )
     unit_id = None
     if unit_code is not None:
         unit = filter_unit(session, principal, Action.VIEW_PEOPLE, unit_code)
@@ -421,3 +430,47 @@ def _sync_posts(person: Person, holdings: list[tuple[Post, date, date | None]]) 
             )
         elif held.valid_to != end:
             held.valid_to = end
+
+
+def units_overview(session: DbSession, principal: Principal) -> list[dict[str, Any]]:
+    """Every unit in reach with its parent and how many posts and people it has."""
+    require(principal, Action.VIEW_ORG)
+    posts = {
+        unit_id: n
+        for unit_id, n in session.execute(
+            sa.select(Post.unit_id, sa.func.count()).group_by(Post.unit_id)
+        )
+    }
+    people = {
+        unit_id: n
+        for unit_id, n in session.execute(
+            sa.select(Person.unit_id, sa.func.count())
+            .where(Person.is_active.is_(True))
+            .group_by(Person.unit_id)
+        )
+    }
+    units = session.scalars(
+        sa.select(Unit).where(unit_filter(principal, Action.VIEW_ORG, Unit.id)).order_by(Unit.id)
+    ).all()
+    return [
+        {"unit": u, "parent": u.parent.name if u.parent else None,
+         "posts": posts.get(u.id, 0), "people": people.get(u.id, 0)}
+        for u in units
+    ]  # fmt: skip
+
+
+def check_posts(
+    session: DbSession, principal: Principal, unit_code: str, codes: list[str]
+) -> list[dict[str, str]]:
+    """The incompatible-post pairs that holding all of ``codes`` in the unit would break
+    (``mode`` block: saving is refused; flag: saved and recorded) — shown before saving."""
+    from riskctl.controls import services as controls
+
+    require(principal, Action.MANAGE_ORG)
+    unit = visible_unit(session, principal, unit_code)
+    names = post_names(session, unit.code)
+    return [
+        {"mode": pair.mode.value, "rule": pair.rule, "name": pair.name,
+         "a": names.get(pair.post_a, pair.post_a), "b": names.get(pair.post_b, pair.post_b)}
+        for pair in controls.static_conflicts(session, unit.id, codes)
+    ]  # fmt: skip

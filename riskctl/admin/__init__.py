@@ -1,0 +1,1 @@
+"""The administrators' pages (系统管理)."""

@@ -1,0 +1,444 @@
+"""The administrators' pages (系统管理): units and posts, people with their post holdings
+(the static incompatible-post check shown before saving), CSV import with every bad row,
+process definitions (upload YAML with every problem at its path, adopt a template,
+publish, compare versions), the risk policy with a preview of what it would raise, and
+the working calendar's overrides.  Thin: forms are parsed here with the API's schemas,
+the work is the services'."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date
+from typing import Any
+
+import yaml
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response
+
+from riskctl.core import calendar_store
+from riskctl.core.access import Action, Role, can
+from riskctl.core.errors import DomainError, Refused, ValidationFailed, flatten_messages
+from riskctl.extensions import db
+from riskctl.org import importer
+from riskctl.org import services as org
+from riskctl.org.models import UnitKind
+from riskctl.org.schemas import PersonCreateIn, PersonIn, PostIn, UnitIn
+from riskctl.process import services as processes
+from riskctl.process.diagram import flowchart
+from riskctl.process.models import ProcessDefinition
+from riskctl.risk import services as risk
+from riskctl.web import field_errors, int_arg
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE_SIZE = 30
+POST_ROWS = 2  # blank post rows offered below a person's current holdings
+
+
+@bp.before_request
+@login_required  # type: ignore[untyped-decorator]
+def _administrators_only() -> None:
+    if not can(current_user.principal(), Action.MANAGE_ORG):
+        abort(403)
+
+
+def _problems(exc: ValidationError | DomainError) -> dict[str, list[str]]:
+    if isinstance(exc, ValidationError):
+        details = flatten_messages(exc.messages)
+        return field_errors(ValidationFailed("invalid", details=details))
+    return field_errors(exc)
+
+
+def _saved(message: str) -> None:
+    db.session.commit()
+    flash(message, "success")
+
+
+# ---------------------------------------------------------------- units and posts
+
+
+@bp.route("/units", methods=["GET", "POST"])
+def units() -> Any:
+    principal = current_user.principal()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            data = UnitIn().load({k: v for k, v in request.form.items() if k != "csrf_token" and v})
+            unit, _new = org.save_unit(db.session, principal, data)
+        except (ValidationError, DomainError) as exc:
+            db.session.rollback()
+            errors = _problems(exc)
+        else:
+            _saved(_("Unit %(name)s created.", name=unit.name))
+            return redirect(url_for("admin.unit", code=unit.code))
+    return render_template(
+        "admin/units.html", units=org.units_overview(db.session, principal),
+        kinds=[k.value for k in UnitKind], errors=errors, form=request.form,
+    ), 422 if errors else 200  # fmt: skip
+
+
+@bp.route("/units/<code>", methods=["GET", "POST"])
+def unit(code: str) -> Any:
+    from riskctl.controls import services as controls
+
+    principal = current_user.principal()
+    found = org.visible_unit(db.session, principal, code)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            data = PostIn().load({k: v for k, v in request.form.items() if k != "csrf_token" and v})
+            post, new = org.save_post(db.session, principal, code, data, upsert=True)
+        except (ValidationError, DomainError) as exc:
+            db.session.rollback()
+            errors = _problems(exc)
+        else:
+            _saved(_("Post %(name)s saved.", name=post.name) if not new
+                   else _("Post %(name)s created.", name=post.name))  # fmt: skip
+            return redirect(url_for("admin.unit", code=code))
+    posts = org.list_posts(db.session, principal, code, limit=500).items
+    names = {p.code: p.name for p in posts}
+    return render_template(
+        "admin/unit.html", unit=found, posts=sorted(posts, key=lambda p: p.code),
+        pairs=controls.post_pairs(db.session, found.id), post_names=names, errors=errors,
+        form=request.form,
+    ), 422 if errors else 200  # fmt: skip
+
+
+# ---------------------------------------------------------------- people
+
+
+@bp.route("/people")
+def people() -> str:
+    principal = current_user.principal()
+    unit_code = request.args.get("unit") or None
+    search = request.args.get("q", "").strip() or None
+    page = org.list_people(db.session, principal, unit_code=unit_code, search=search,
+                           limit=PAGE_SIZE, offset=int_arg("offset"))  # fmt: skip
+    db.session.commit()  # the read is audited (personal data)
+    return render_template(
+        "admin/people.html", page=page, units=org.units_overview(db.session, principal),
+        unit_code=unit_code, q=search or "", today=org.today(),
+    )  # fmt: skip
+
+
+def _person_form(form: Any) -> dict[str, Any]:
+    """The person form as the API's person body: posts from the numbered rows."""
+    posts = []
+    for n in range(int(form.get("post_rows", "0") or 0)):
+        code = form.get(f"posts-{n}-code", "").strip()
+        if code:
+            posts.append({"code": code, "valid_from": form.get(f"posts-{n}-from") or None,
+                          "valid_to": form.get(f"posts-{n}-to") or None})  # fmt: skip
+    return {
+        "username": form.get("username", "").strip(), "name": form.get("name", "").strip(),
+        "phone": form.get("phone", "").strip(), "unit": form.get("unit") or None,
+        "roles": form.getlist("roles"), "risk": form.get("risk") or 3,
+        "posts": posts, "scope": form.getlist("scope") if "inspector" in form.getlist("roles")
+        else [], "is_active": form.get("is_active") == "on",
+        "password": form.get("password") or None,
+    }  # fmt: skip
+
+
+@bp.route("/people/new", methods=["GET", "POST"], defaults={"username": None})
+@bp.route("/people/<username>", methods=["GET", "POST"])
+def person(username: str | None) -> Any:
+    principal = current_user.principal()
+    existing = org.visible_person(db.session, principal, username) if username else None
+    units = org.units_overview(db.session, principal)
+    errors: dict[str, list[str]] = {}
+    conflicts: list[dict[str, str]] | None = None
+    if request.method == "POST":
+        body = _person_form(request.form)
+        if existing is not None:
+            body["username"] = existing.username
+        if body["unit"]:
+            conflicts = org.check_posts(db.session, principal, body["unit"],
+                                        [p["code"] for p in body["posts"]])  # fmt: skip
+        if request.form.get("action") != "check":
+            schema = PersonIn() if existing is not None else PersonCreateIn()
+            try:
+                data = schema.load({k: v for k, v in body.items() if v is not None or k == "unit"})
+                saved, _new = org.save_person(db.session, principal, data,
+                                              upsert=existing is not None)  # fmt: skip
+            except Refused as exc:
+                db.session.commit()  # the refused attempt is a control hit: evidence
+                errors = _problems(exc)
+            except (ValidationError, DomainError) as exc:
+                db.session.rollback()
+                errors = _problems(exc)
+            else:
+                _saved(_("%(name)s saved.", name=saved.name))
+                return redirect(url_for("admin.person", username=saved.username))
+        values = body
+    elif existing is not None:
+        today = org.today()
+        values = {
+            "username": existing.username, "name": existing.name, "phone": existing.phone,
+            "unit": existing.unit.code if existing.unit else None,
+            "roles": [r.value for r in existing.roles], "risk": existing.risk,
+            "scope": [u["unit"].code for u in units if u["unit"].id in existing.scope_unit_ids],
+            "is_active": existing.is_active,
+            "posts": [{"code": a.post.code, "valid_from": a.valid_from, "valid_to": a.valid_to}
+                      for a in existing.assignments if a.valid_to is None or a.valid_to >= today],
+        }  # fmt: skip
+    else:
+        values = {"roles": ["staff"], "risk": 3, "is_active": True, "posts": [],
+                  "unit": request.args.get("unit")}  # fmt: skip
+    unit_posts = {
+        u["unit"].code: [(p.code, p.name) for p in sorted(u["unit"].posts, key=lambda p: p.code)]
+        for u in units
+    }
+    return render_template(
+        "admin/person.html", existing=existing, values=values, errors=errors,
+        conflicts=conflicts, units=units, unit_posts=unit_posts,
+        rows=len(values.get("posts") or []) + POST_ROWS, roles=[r.value for r in Role],
+    ), 422 if errors else 200  # fmt: skip
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_org() -> Any:
+    principal = current_user.principal()
+    result = None
+    rejected: list[dict[str, Any]] = []
+    if request.method == "POST":
+        files = {
+            part: upload.read()
+            for part in importer.PARTS
+            if (upload := request.files.get(part)) is not None and upload.filename
+        }
+        try:
+            result = importer.import_org(db.session, principal, files,
+                                         partial=request.form.get("partial") == "on")  # fmt: skip
+        except ValidationFailed as exc:
+            db.session.rollback()
+            rejected = exc.details
+            flash(_("Nothing was imported: %(n)d problem(s), listed below.", n=len(rejected)),
+                  "error")  # fmt: skip
+        else:
+            db.session.commit()
+            rejected = result.errors
+            flash(_("Imported: %(created)d created, %(updated)d updated.",
+                    created=result.created, updated=result.updated), "success")  # fmt: skip
+    return render_template(
+        "admin/import.html", result=result, rejected=rejected, parts=importer.PARTS
+    ), 422 if rejected and result is None else 200
+
+
+# ---------------------------------------------------------------- processes
+
+
+@bp.route("/processes", methods=["GET", "POST"])
+def processes_list() -> Any:
+    principal = current_user.principal()
+    units = org.units_overview(db.session, principal)
+    unit_code = request.values.get("unit") or (units[0]["unit"].code if units else None)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":  # adopt a template
+        try:
+            row = processes.adopt(
+                db.session, principal, request.form.get("template", ""), unit=unit_code,
+                key=request.form.get("key") or None,
+                publish_now=request.form.get("publish") == "on",
+            )  # fmt: skip
+        except DomainError as exc:
+            db.session.rollback()
+            errors = _problems(exc)
+        else:
+            _saved(_("%(name)s v%(version)d adopted.", name=row.name, version=row.version))
+            return redirect(url_for("admin.processes_list", unit=unit_code))
+    page = processes.list_definitions(db.session, principal, unit=unit_code, status=None,
+                                      limit=500)  # fmt: skip
+    by_key: dict[str, list[ProcessDefinition]] = {}
+    for row in sorted(page.items, key=lambda r: (r.key, -r.version)):
+        by_key.setdefault(row.key, []).append(row)
+    return render_template(
+        "admin/processes.html", units=units, unit_code=unit_code, by_key=by_key,
+        templates=processes.templates(), errors=errors,
+    ), 422 if errors else 200  # fmt: skip
+
+
+@bp.route("/processes/upload", methods=["GET", "POST"])
+def upload_process() -> Any:
+    principal = current_user.principal()
+    units = org.units_overview(db.session, principal)
+    unit_code = request.values.get("unit") or None
+    text = request.form.get("text", "")
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        text = upload.read().decode("utf-8", errors="replace")
+    problems: list[dict[str, Any]] | None = None
+    if request.method == "POST":
+        try:
+            raw = processes.read_text(text)
+            if request.form.get("action") == "save":
+                row = processes.save_draft(db.session, principal, raw, unit=unit_code,
+                                           source=text)  # fmt: skip
+                _saved(_("Draft %(key)s v%(version)d saved; publish it when ready.",
+                         key=row.key, version=row.version))  # fmt: skip
+                return redirect(url_for("admin.processes_list", unit=unit_code))
+            checked = processes.validate_only(db.session, principal, raw, unit=unit_code)
+            problems = processes.problems_as_details(checked.problems)
+        except DomainError as exc:
+            db.session.rollback()
+            problems = exc.details or [{"path": "", "message": exc.message}]
+    return render_template(
+        "admin/process_upload.html", units=units, unit_code=unit_code, text=text,
+        problems=problems,
+    ), 422 if problems else 200  # fmt: skip
+
+
+@bp.route("/processes/<unit_code>/<key>/v<int:version>")
+def process(unit_code: str, key: str, version: int) -> str:
+    principal = current_user.principal()
+    row = processes.get_definition(db.session, principal, key, unit=unit_code, version=version)
+    definition = processes.compiled(row)
+    others = processes.list_definitions(db.session, principal, unit=unit_code, status=None,
+                                        limit=500).items  # fmt: skip
+    return render_template(
+        "admin/process.html", row=row, unit_code=unit_code, text=_source(row),
+        diagram=flowchart(definition), definition=definition,
+        versions=sorted((r.version for r in others if r.key == key), reverse=True),
+    )  # fmt: skip
+
+
+def _source(row: ProcessDefinition) -> str:
+    return row.source or yaml.safe_dump(row.body, allow_unicode=True, sort_keys=False)
+
+
+@bp.route("/processes/<unit_code>/<key>/publish", methods=["POST"])
+def publish_process(unit_code: str, key: str) -> Response:
+    try:
+        row = processes.publish(db.session, current_user.principal(), key, unit=unit_code)
+    except DomainError as exc:
+        db.session.rollback()
+        why = "; ".join(f"{d.get('path') or ''} {d['message']}" for d in exc.details[:5])
+        flash(_("Not published: %(why)s", why=why or exc.message), "error")
+    else:
+        _saved(_("%(name)s v%(version)d published; running items keep their version.",
+                 name=row.name, version=row.version))  # fmt: skip
+    return redirect(url_for("admin.processes_list", unit=unit_code))
+
+
+@bp.route("/processes/<unit_code>/<key>/compare")
+def compare_processes(unit_code: str, key: str) -> str:
+    principal = current_user.principal()
+    a, b = int_arg("a", 1), int_arg("b", 1)
+    old = processes.get_definition(db.session, principal, key, unit=unit_code, version=a)
+    new = processes.get_definition(db.session, principal, key, unit=unit_code, version=b)
+    table = difflib.HtmlDiff(wrapcolumn=70).make_table(
+        _source(old).splitlines(), _source(new).splitlines(), f"v{a}", f"v{b}",
+        context=True, numlines=3,
+    )  # fmt: skip
+    return render_template("admin/process_compare.html", old=old, new=new, table=table,
+                           unit_code=unit_code, same=_source(old) == _source(new))  # fmt: skip
+
+
+# ---------------------------------------------------------------- risk policy
+
+
+def _policy_change(form: Any, current: dict[str, Any]) -> dict[str, Any]:
+    """The sections the form changes, as the API's policy body; numbers stay text when
+    they are not numbers, so that the policy's own checks name the field."""
+
+    def number(text: str) -> Any:
+        try:
+            return float(text) if "." in text else int(text)
+        except ValueError:
+            return text
+
+    change: dict[str, Any] = {
+        "factors": {k: number(form.get(f"factor-{k}", "")) for k in current["factors"]},
+        "thresholds": {k: number(form.get(f"threshold-{k}", "")) for k in current["thresholds"]},
+        "rules": {},
+    }
+    for code in current["rules"]:
+        params_text = form.get(f"params-{code}", "").strip()
+        try:
+            params = yaml.safe_load(params_text) if params_text else []
+        except yaml.YAMLError:
+            params = params_text  # not a list: the policy check says so at its path
+        change["rules"][code] = {
+            "enabled": form.get(f"enabled-{code}") == "on",
+            "freeze_on_red": form.get(f"freeze-{code}") == "on",
+            "params": params if params is not None else [],
+        }
+    return change
+
+
+@bp.route("/policy", methods=["GET", "POST"])
+def policy() -> Any:
+    principal = current_user.principal()
+    current = risk.policy_view(db.session, principal)
+    errors: dict[str, list[str]] = {}
+    preview = baseline = None
+    form: Any = None
+    if request.method == "POST":
+        form = request.form
+        change = _policy_change(form, current)
+        try:
+            if form.get("action") == "save":
+                saved = risk.save_policy(db.session, principal, change,
+                                         form.get("comment") or None)  # fmt: skip
+                _saved(_("Policy version %(v)d saved; the next scan uses it.", v=saved.version))
+                return redirect(url_for("admin.policy"))
+            preview = risk.preview(db.session, principal, policy=change)
+            baseline = risk.preview(db.session, principal)
+        except DomainError as exc:
+            db.session.rollback()
+            errors = _problems(exc)
+    return render_template(
+        "admin/policy.html", current=current, form=form, errors=errors, preview=preview,
+        baseline=baseline, yaml_dump=lambda v: yaml.safe_dump(v, allow_unicode=True)
+        if v else "",
+    ), 422 if errors else 200  # fmt: skip
+
+
+# ---------------------------------------------------------------- calendar
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+def calendar() -> Any:
+    principal = current_user.principal()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "remove":
+                day = date.fromisoformat(request.form.get("day", ""))
+                calendar_store.remove_override(db.session, principal, day)
+                _saved(_("Override of %(day)s removed.", day=day.isoformat()))
+            else:
+                try:
+                    day = date.fromisoformat(request.form.get("day", ""))
+                except ValueError:
+                    raise ValidationFailed.at("day", "must be a date like 2026-11-24") from None
+                calendar_store.set_override(
+                    db.session, principal, day, is_working=request.form.get("is_working") == "1",
+                    reason=request.form.get("reason", ""),
+                )  # fmt: skip
+                _saved(_("Override of %(day)s saved.", day=day.isoformat()))
+            return redirect(url_for("admin.calendar"))
+        except (DomainError, ValueError) as exc:
+            db.session.rollback()
+            errors = _problems(exc) if isinstance(exc, DomainError) else {"day": [str(exc)]}
+    year = int_arg("year", org.today().year)
+    overrides = calendar_store.list_overrides(db.session, start=date(year, 1, 1),
+                                              end=date(year, 12, 31))  # fmt: skip
+    working = calendar_store.working_calendar(db.session)
+    return render_template(
+        "admin/calendar.html", overrides=overrides, year=year, errors=errors,
+        form=request.form, months=_months(year, working),
+    ), 422 if errors else 200  # fmt: skip
+
+
+def _months(year: int, working: Any) -> list[tuple[int, list[list[tuple[date, bool] | None]]]]:
+    """The year as month grids (weeks of Monday … Sunday) of (day, is working day)."""
+    import calendar as stdlib_calendar
+
+    grid = stdlib_calendar.Calendar(firstweekday=0)
+    return [
+        (month, [[(d, working.is_working_day(d)) if d.month == month else None for d in week]
+                 for week in grid.monthdatescalendar(year, month)])
+        for month in range(1, 13)
+    ]  # fmt: skip
