@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test install assets translations db demo lint typecheck pytest clean
+.PHONY: run test install assets translations db demo lint typecheck pytest screenshots clean
 
 run: install assets translations db demo
 	$(BIN)/flask riskctl serve --host $(HOST) --port $(PORT)
@@ -45,6 +45,10 @@ typecheck: install
 
 pytest: install
 	$(BIN)/pytest
+
+# The browser tests again, saving their screenshots into docs/screenshots (linked from the README).
+screenshots: install assets translations
+	RISKCTL_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/e2e -p no:randomly -q
 
 clean:
 	rm -rf $(VENV) node_modules riskctl/static/vendor .stamp-* instance

@@ -78,13 +78,45 @@ def select_locale() -> str:
 @bp.route("/")
 @login_required
 def home() -> str:
-    overview = org.overview_for(db.session, current_user.principal())
+    principal = current_user.principal()
+    overview = org.overview_for(db.session, principal)
     return render_template(
         "home.html",
         overview=overview,
         current_posts=current_user.current_posts(org.today()),
         role_labels=role_labels(),
+        todo=to_do(principal),
     )
+
+
+def to_do(principal: Principal) -> dict[str, Any]:
+    """What waits for this person, by role: the home page's first lines."""
+    from riskctl.core.clock import utcnow
+    from riskctl.risk import services as risk
+    from riskctl.workflow import services as workflow
+
+    found: dict[str, Any] = {}
+    if principal.unit_id is not None and can(principal, Action.WORK_ITEMS):
+        tasks = workflow.my_tasks(db.session, principal, limit=500).items
+        now = utcnow()
+        found["tasks"] = len(tasks)
+        found["overdue"] = sum(1 for t in tasks if t["due_at"] and _aware(t["due_at"]) < now)
+        found["my_warnings"] = risk.list_events(
+            db.session, principal, mine=True, status="open", limit=1
+        ).total
+    if can(principal, Action.VIEW_RISK):
+        found["open"] = {
+            level: risk.list_events(db.session, principal, status="open", level=level,
+                                    limit=1).total
+            for level in ("red", "orange", "yellow")
+        }  # fmt: skip
+    return found
+
+
+def _aware(moment: Any) -> Any:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def role_labels() -> dict[str, str]:

@@ -186,6 +186,8 @@ def person(username: str | None) -> Any:
     else:
         values = {"roles": ["staff"], "risk": 3, "is_active": True, "posts": [],
                   "unit": request.args.get("unit")}  # fmt: skip
+    if request.method == "GET":
+        db.session.commit()  # reading a person's record is audited (personal data)
     unit_posts = {
         u["unit"].code: [(p.code, p.name) for p in sorted(u["unit"].posts, key=lambda p: p.code)]
         for u in units
@@ -298,7 +300,8 @@ def process(unit_code: str, key: str, version: int) -> str:
                                         limit=500).items  # fmt: skip
     return render_template(
         "admin/process.html", row=row, unit_code=unit_code, text=_source(row),
-        diagram=flowchart(definition), definition=definition,
+        diagram=flowchart(definition, posts=org.post_names(db.session, unit_code)),
+        definition=definition,
         versions=sorted((r.version for r in others if r.key == key), reverse=True),
     )  # fmt: skip
 

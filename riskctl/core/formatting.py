@@ -175,10 +175,10 @@ def remaining(
     # A limit in days falls due at 24:00 local time: that is still its last day.
     today, due_day = calendar.local_date(now), calendar.local_date(due_at - _INSTANT)
     if due_at <= now:
-        late = max(calendar.working_days_between(due_day, today), 0)
-        if late == 0:
+        if now - due_at < timedelta(days=1):
             hours = max(int((now - due_at).total_seconds() // 3600), 1)
             return str(_l("%(n)d h overdue", n=hours)), "late"
+        late = max(calendar.working_days_between(due_day, today), 1)
         return str(_l("%(n)d working days overdue", n=late)), "late"
     days = calendar.working_days_between(today, due_day)
     if days <= 0 or due_at - now < timedelta(days=1):

@@ -8,8 +8,9 @@ grammar would read, so a node named by an administrator cannot break the drawing
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
+from riskctl.core.formatting import yuan
 from riskctl.process.conditions import AllOf, AnyOf, Condition, DecisionTest, FieldTest
 from riskctl.process.definition import DECISION_LABELS, Definition, NodeSpec
 
@@ -26,7 +27,7 @@ def _text(value: str) -> str:
     return "".join(" " if c in '"`<>{}[]()|#;' else c for c in value).strip() or "-"
 
 
-def _node_label(node: NodeSpec) -> str:
+def _node_label(node: NodeSpec, posts: Mapping[str, str]) -> str:
     if node.kind == "start":
         return "开始"
     if node.kind == "end":
@@ -35,7 +36,7 @@ def _node_label(node: NodeSpec) -> str:
         return "?"
     if node.kind in ("parallel", "join"):
         return "+"
-    post = f" · {node.post}" if node.post else ""
+    post = f" · {posts.get(node.post, node.post)}" if node.post else ""
     return f"{node.name}{post}"
 
 
@@ -49,8 +50,10 @@ def condition_label(condition: Condition | None, definition: Definition) -> str:
             labels.get(k, DECISION_LABELS.get(k, k)) for k in sorted(condition.decisions)
         )
     if isinstance(condition, FieldTest):
-        value = condition.value
-        shown = "、".join(value) if isinstance(value, tuple) else str(value)
+        values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
+        if condition.field.type == "money":
+            values = tuple(yuan(v) for v in values)
+        shown = "、".join(str(v) for v in values)
         op = {">=": "≥", "<=": "≤", "!=": "≠", "==": "=", "in": "∈", "not_in": "∉"}
         return f"{condition.field.label} {op.get(condition.op, condition.op)} {shown}"
     if isinstance(condition, AllOf | AnyOf):
@@ -65,10 +68,12 @@ def flowchart(
     visited: Collection[str] = (),
     current: Collection[str] = (),
     ended: str | None = None,
+    posts: Mapping[str, str] | None = None,
 ) -> str:
     """Mermaid text of ``definition``; ``visited`` nodes (and the gateways between two of
     them) are drawn as the path taken, ``current`` nodes as open now; ``ended`` (completed
-    or rejected) marks the end node of that result that the path reaches."""
+    or rejected) marks the end node of that result that the path reaches; ``posts`` names
+    the posts (code: name) in the boxes."""
     seen = set(visited) | set(current) | {definition.start.key}
     if ended is not None:
         for node in definition.nodes:
@@ -87,7 +92,7 @@ def flowchart(
     lines = ["flowchart TD"]
     for node in definition.nodes:
         shape = SHAPES.get(node.kind, '["{}"]')
-        lines.append(f"  {ids[node.key]}{shape.format(_text(_node_label(node)))}")
+        lines.append(f"  {ids[node.key]}{shape.format(_text(_node_label(node, posts or {})))}")
     taken: list[int] = []
     for index, edge in enumerate(definition.edges):
         label = _text(condition_label(edge.when, definition)) if edge.when else ""

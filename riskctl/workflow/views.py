@@ -198,6 +198,7 @@ def item_diagram(definition: Any, item: Mapping[str, Any]) -> str:
         visited={s["node"] for s in item["steps"]},
         current={t["node"] for t in item["tasks"]},
         ended=ended,
+        posts=org.post_names(db.session, item["unit"]),
     )
 
 
