@@ -71,7 +71,10 @@ def navigation(principal: Principal) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def select_locale() -> str:
+    """The language chosen in this session, else the person's own choice, else Chinese."""
     chosen = session.get("lang")
+    if chosen is None and current_user and current_user.is_authenticated:
+        chosen = current_user.locale
     return chosen if chosen in LANGUAGES else "zh_CN"
 
 
@@ -138,6 +141,9 @@ def favicon() -> Response:
 def set_language(code: str) -> Response:
     if code in LANGUAGES:
         session["lang"] = code
+        if current_user.is_authenticated:  # kept for the person's next sign-in
+            current_user.locale = code
+            db.session.commit()
     return redirect(local_path(request.form.get("next"), url_for("web.home")))
 
 

@@ -8,9 +8,12 @@ from werkzeug.wrappers import Response
 
 from riskctl.alerts import services
 from riskctl.core.access import Action, can
+from riskctl.core.listing import Page
 from riskctl.extensions import db
+from riskctl.web import int_arg
 
 bp = Blueprint("alerts_pages", __name__)
+PAGE_SIZE = 30
 
 
 @bp.route("/screen")
@@ -31,8 +34,13 @@ def screen() -> str | Response:
 @login_required  # type: ignore[untyped-decorator]
 def notifications() -> str:
     principal = current_user.principal()
-    page = services.my_notifications(db.session, principal, unread=False, limit=100, offset=0)
+    found = services.my_notifications(
+        db.session, principal, unread=False, limit=PAGE_SIZE, offset=int_arg("offset")
+    )
+    page = Page(found["items"], found["total"], found["limit"], found["offset"])
     # Seen here: read.  The page shows which were new before this visit.
     services.mark_read(db.session, principal, None)
     db.session.commit()
-    return render_template("alerts/notifications.html", page=page)
+    return render_template(
+        "alerts/notifications.html", page=page, can_monitor=can(principal, Action.VIEW_RISK)
+    )

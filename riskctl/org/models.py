@@ -73,6 +73,8 @@ class Person(Audited, Base):
     # None: the account exists (e.g. imported) but cannot log in until a password is set.
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The page language the person chose (zh_CN, en); none: the platform's default.
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit | None] = relationship()

@@ -227,3 +227,20 @@ def test_other_units_items_are_not_found(as_person, client, token_for):
     assert "未找到" in response.get_data(as_text=True) or "不存在" in response.get_data(
         as_text=True
     )
+
+
+def test_the_language_a_person_chose_is_kept_for_their_next_sign_in(app, client, session):
+    sign_in(client, "czj.wangfang")
+    home = client.get("/").text
+    client.post("/lang/en", data={"csrf_token": csrf_from(home), "next": "/work"})
+    assert '<html lang="en">' in client.get("/work").text
+    again = app.test_client()
+    sign_in(again, "czj.wangfang")  # a new session: the choice comes from the person
+    assert "<h1>My tasks</h1>" in again.get("/work").text.replace("\n", "").replace("  ", "")
+    assert '<html lang="zh-CN">' in as_other(app, "czj.liqiang").get("/work").text
+
+
+def as_other(app: Any, username: str) -> Any:
+    browser = app.test_client()
+    sign_in(browser, username)
+    return browser
