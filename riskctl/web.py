@@ -7,7 +7,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -272,3 +281,10 @@ def int_arg(name: str, default: int = 0) -> int:
     """A non-negative whole number from the query string; anything else is the default."""
     value = request.args.get(name, "")
     return int(value) if value.isdigit() else default
+
+
+def flash_not_saved(error: DomainError) -> None:
+    """Undo the failed action's writes and say why on the next page."""
+    db.session.rollback()
+    why = "; ".join(m for ms in field_errors(error).values() for m in ms)
+    flash(_("Not saved: %(why)s", why=why), "error")

@@ -25,7 +25,7 @@ from riskctl.extensions import db
 from riskctl.org import services as org
 from riskctl.risk import services as risk
 from riskctl.risk.models import Disposition, EventStatus, Level
-from riskctl.web import field_errors, int_arg, local_path
+from riskctl.web import field_errors, flash_not_saved, int_arg, local_path
 from riskctl.workflow import services as workflow
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor")
@@ -148,9 +148,7 @@ def act(event_id: int, action: str) -> Redirect:
         else:
             abort(404)
     except (ValidationFailed, Conflict, Forbidden) as exc:
-        db.session.rollback()
-        why = "; ".join(m for ms in field_errors(exc).values() for m in ms)
-        flash(_("Not saved: %(why)s", why=why), "error")
+        flash_not_saved(exc)
     else:
         db.session.commit()
         flash(_("Saved."), "success")

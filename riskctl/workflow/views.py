@@ -21,7 +21,7 @@ from riskctl.org import services as org
 from riskctl.process.diagram import flowchart
 from riskctl.process.fields import FieldSpec
 from riskctl.risk import services as risk
-from riskctl.web import field_errors, int_arg, local_path
+from riskctl.web import field_errors, flash_not_saved, int_arg, local_path
 from riskctl.workflow import services as workflow
 
 bp = Blueprint("workbench", __name__)
@@ -157,7 +157,12 @@ def task(task_id: int) -> tuple[str, int] | Response:
             errors, status = field_errors(exc, {s.label: s.label for s in specs}), 422
         except (Conflict, Forbidden) as exc:
             db.session.rollback()
-            flash(exc.message, "error")
+            flash(
+                _("Nothing was submitted: this step was done or the item changed meanwhile.")
+                if isinstance(exc, Conflict)
+                else _("Nothing was submitted: you may not do this step."),
+                "error",
+            )
             return redirect(url_for("workbench.item", item_id=page.task.item_id))
         else:
             db.session.commit()
@@ -253,9 +258,7 @@ def explain(event_id: int) -> Response:
     try:
         risk.explain(db.session, current_user.principal(), event_id, request.form.get("text", ""))
     except (ValidationFailed, Conflict, Forbidden) as exc:
-        db.session.rollback()
-        why = "; ".join(m for ms in field_errors(exc).values() for m in ms)
-        flash(_("Not saved: %(why)s", why=why), "error")
+        flash_not_saved(exc)
     else:
         db.session.commit()
         flash(_("Your explanation is recorded."), "success")

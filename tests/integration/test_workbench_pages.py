@@ -244,3 +244,14 @@ def as_other(app: Any, username: str) -> Any:
     browser = app.test_client()
     sign_in(browser, username)
     return browser
+
+
+def test_a_step_done_meanwhile_is_not_done_twice(as_person, client, token_for):
+    run = Driver(client, token_for)
+    item = run.start("procurement", PROCUREMENT)
+    task_url = f"/tasks/{item['tasks'][0]['id']}"
+    browser = as_person("czj.wangfang")
+    token = csrf_from(browser.get(task_url).text)  # the page is open …
+    run.complete(item["tasks"][0])  # … while the step is done elsewhere
+    response = browser.post(task_url, data={"csrf_token": token})
+    assert response.status_code == 409  # the closed task offers no form any more
