@@ -125,3 +125,22 @@ def test_the_pages_switch_to_english(page, live_server):
     assert page.url.endswith("/work")
     page.click("nav.langs >> text=中文")  # the session keeps the choice; put it back
     page.wait_for_selector("html[lang=zh-CN]")
+
+
+def test_an_administrator_adds_a_person_with_posts_of_their_unit(page, live_server):
+    sign_in(page, live_server, "admin")
+    page.goto(f"{live_server}/admin/people/new")
+    page.fill("#username", "wjj.browser")
+    page.fill("#name", "浏览器测试员")
+    page.fill("#phone", "+8613900001234")
+    page.select_option("#unit", "wjj")  # the post lists follow the unit
+    assert "采购经办" in page.locator("select[name=posts-0-code]").inner_text()
+    page.select_option("select[name=posts-0-code]", "cashier")
+    page.select_option("select[name=posts-1-code]", "accountant")
+    page.click("button >> text=检查岗位冲突")
+    assert "保存将被拒绝" in page.locator("#post-check").inner_text()
+    page.select_option("select[name=posts-1-code]", "")
+    page.fill("#password", "a-long-password-2026")
+    page.click("button.primary >> text=保存")
+    page.wait_for_selector(".flash.success")
+    assert page.url.endswith("/admin/people/wjj.browser")

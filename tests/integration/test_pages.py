@@ -106,3 +106,11 @@ def test_the_api_documentation_is_served_without_a_cdn(client):
     html = client.get("/api/docs").get_data(as_text=True)
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
+
+
+def test_every_template_compiles(app):
+    """A template error would otherwise show only on the page that uses it."""
+    names = [n for n in app.jinja_env.list_templates() if n.endswith(".html")]
+    assert len(names) > 20
+    for name in names:
+        app.jinja_env.get_template(name)
