@@ -956,3 +956,22 @@ def item_titles(session: DbSession, ids: set[int]) -> dict[int, str]:
         return {}
     rows = session.execute(sa.select(Item.id, Item.title).where(Item.id.in_(sorted(ids))))
     return {item_id: title for item_id, title in rows}
+
+
+def my_open_task_ids(session: DbSession, principal: Principal, item_id: int) -> set[int]:
+    """The open tasks of one item that the caller may complete (their unit, their posts)."""
+    if principal.unit_id is None:
+        return set()
+    posts = actor_for(session, principal).posts
+    rows = session.scalars(
+        sa.select(Task.id)
+        .join(Item, Item.id == Task.item_id)
+        .where(
+            Task.item_id == item_id,
+            Task.status == TaskStatus.OPEN,
+            Task.post.in_(sorted(posts) or [""]),
+            Item.unit_id == principal.unit_id,
+            Item.status == ItemStatus.RUNNING,
+        )
+    )
+    return set(rows)

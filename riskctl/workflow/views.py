@@ -120,9 +120,9 @@ def _keep_or_roll_back(exc: ValidationFailed) -> None:
 
 def _next_page(outcome: workflow.Outcome) -> str:
     """After an action: the next task that is the caller's, else the item."""
-    mine = workflow.my_tasks(db.session, current_user.principal(), limit=200).items
+    mine = workflow.my_open_task_ids(db.session, current_user.principal(), outcome.item_id)
     for task_id, _node in outcome.opened:
-        if any(t["id"] == task_id for t in mine):
+        if task_id in mine:
             return url_for("workbench.task", task_id=task_id)
     return url_for("workbench.item", item_id=outcome.item_id)
 
@@ -228,7 +228,7 @@ def item(item_id: int) -> str:
     principal = current_user.principal()
     view = workflow.item_view(db.session, principal, item_id)
     definition = workflow.definition_of_item(db.session, item_id)
-    mine = {t["id"] for t in workflow.my_tasks(db.session, principal, limit=200).items}
+    mine = workflow.my_open_task_ids(db.session, principal, item_id)
     return render_template(
         "workbench/item.html",
         item=view,
