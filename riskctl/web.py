@@ -67,6 +67,7 @@ def navigation(principal: Principal) -> list[tuple[str, list[tuple[str, str]]]]:
             (_("Units and posts"), "admin.units"),
             (_("People"), "admin.people"),
             (_("Processes"), "admin.processes_list"),
+            (_("Risk values"), "admin.risk_values"),
             (_("Risk policy"), "admin.policy"),
             (_("Working calendar"), "admin.calendar"),
         ]))  # fmt: skip

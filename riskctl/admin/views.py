@@ -398,6 +398,52 @@ def policy() -> Any:
     ), 422 if errors else 200  # fmt: skip
 
 
+# ---------------------------------------------------------------- risk values
+
+
+@bp.route("/risk-values", methods=["GET", "POST"])
+def risk_values() -> Any:
+    """风险值 on the four levels of one unit, in one form; only changed values are saved."""
+    principal = current_user.principal()
+    units = org.units_overview(db.session, principal)
+    unit_code = request.values.get("unit") or (units[0]["unit"].code if units else "")
+    current = risk.risk_values(db.session, principal, unit_code)
+    if request.method == "POST":
+        changed = 0
+        try:
+            for target, keys, value in _risk_value_rows(current):
+                chosen = request.form.get(_risk_field(target, keys))
+                if chosen and chosen.isdigit() and int(chosen) != value:
+                    risk.set_risk_value(db.session, principal, unit=unit_code, target=target,
+                                        risk=int(chosen), **keys)  # fmt: skip
+                    changed += 1
+        except DomainError as exc:
+            db.session.rollback()
+            flash(_("Not saved: %(why)s", why=exc.message), "error")
+        else:
+            _saved(_("%(n)d risk value(s) changed; the next scan scores with them.", n=changed))
+            return redirect(url_for("admin.risk_values", unit=unit_code))
+    return render_template(
+        "admin/risk_values.html", units=units, unit_code=unit_code, values=current,
+        field=_risk_field,
+    )  # fmt: skip
+
+
+def _risk_field(target: str, keys: dict[str, str]) -> str:
+    return ":".join([target, *keys.values()])
+
+
+def _risk_value_rows(current: dict[str, Any]) -> list[tuple[str, dict[str, str], int]]:
+    rows: list[tuple[str, dict[str, str], int]] = []
+    for p in current["processes"]:
+        rows.append(("process", {"process": p["process"]}, p["risk"]))
+        rows += [("node", {"process": p["process"], "node": n["node"]}, n["risk"])
+                 for n in p["nodes"]]  # fmt: skip
+    rows += [("post", {"post": p["post"]}, p["risk"]) for p in current["posts"]]
+    rows += [("person", {"person": p["person"]}, p["risk"]) for p in current["people"]]
+    return rows
+
+
 # ---------------------------------------------------------------- calendar
 
 

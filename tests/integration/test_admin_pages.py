@@ -203,3 +203,22 @@ def test_calendar_overrides_are_added_and_removed(admin, session):
     assert "测试放假" in page and 'class="rest" title="2027-02-01"' in page
     post(admin, "/admin/calendar", {"action": "remove", "day": "2027-02-01"})
     assert session.get(CalendarOverride, __import__("datetime").date(2027, 2, 1)) is None
+
+
+def test_risk_values_of_the_four_levels_are_set_in_one_form(admin, session):
+    from riskctl.risk.models import RiskValue
+
+    page = admin.get("/admin/risk-values?unit=czj").text
+    assert 'name="node:procurement:bidding"' in page and 'name="post:cashier"' in page
+    response = post(admin, "/admin/risk-values?unit=czj", {
+        "unit": "czj", "node:procurement:bidding": "2", "post:cashier": "5",
+    })  # fmt: skip
+    assert response.status_code == 302
+    row = session.scalar(
+        sa.select(RiskValue).where(RiskValue.process == "procurement", RiskValue.node == "bidding")
+    )
+    assert row is not None and row.risk == 2
+    cashier = session.scalar(sa.select(Post).join(Unit).where(Unit.code == "czj",
+                                                              Post.code == "cashier"))  # fmt: skip
+    assert cashier.risk == 5
+    assert "2 个风险值已修改" in admin.get("/admin/risk-values?unit=czj").text
