@@ -25,8 +25,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.scan import ITEMS, NOW, _app, generate  # noqa: E402
-from bench.scratch_db import fresh_postgres  # noqa: E402
+from bench.scan import ITEMS, NOW, _app, generate
+from bench.scratch_db import fresh_postgres
 
 ROUNDS = 20
 PAGES = {
