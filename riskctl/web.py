@@ -35,7 +35,7 @@ LANGUAGES = {"zh_CN": "中文", "en": "English"}
 for _name, _filter in {
     "local": formatting.local_time, "yuan": formatting.yuan, "label": formatting.label,
     "badge": formatting.badge, "field_value": formatting.field_value,
-    "day": formatting.day, "due": formatting.due_time, "lines": formatting.escape_text,
+    "due": formatting.due_time, "lines": formatting.escape_text,
 }.items():  # fmt: skip
     bp.add_app_template_filter(_filter, _name)  # type: ignore[arg-type]
 
@@ -113,7 +113,9 @@ def to_do(principal: Principal) -> dict[str, Any]:
         tasks = workflow.my_tasks(db.session, principal, limit=500).items
         now = utcnow()
         found["tasks"] = len(tasks)
-        found["overdue"] = sum(1 for t in tasks if t["due_at"] and _aware(t["due_at"]) < now)
+        found["overdue"] = sum(
+            1 for t in tasks if t["due_at"] and formatting.as_utc(t["due_at"]) < now
+        )
         found["my_warnings"] = risk.list_events(
             db.session, principal, mine=True, status="open", limit=1
         ).total
@@ -124,12 +126,6 @@ def to_do(principal: Principal) -> dict[str, Any]:
             for level in ("red", "orange", "yellow")
         }  # fmt: skip
     return found
-
-
-def _aware(moment: Any) -> Any:
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def role_labels() -> dict[str, str]:

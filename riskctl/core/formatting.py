@@ -8,7 +8,7 @@ filters take plain values (as the services return them) and never touch the requ
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -116,24 +116,25 @@ def badge(value: Any, kind: str) -> Markup:
     )
 
 
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC moment (SQLite hands stored moments back naive, in UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def local_time(moment: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A UTC moment in the platform's time zone (Asia/Shanghai)."""
     if moment is None or moment == "":
         return "—"
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    if moment.tzinfo is None:  # SQLite hands back naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(calendar_store.zone()).strftime(fmt)
+    return as_utc(moment).astimezone(calendar_store.zone()).strftime(fmt)
 
 
 def due_time(moment: datetime | None) -> str:
     """A due time; midnight is shown as 24:00 of the day before (the limit's last day)."""
     if moment is None:
         return "—"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    local = moment.astimezone(calendar_store.zone())
+    local = as_utc(moment).astimezone(calendar_store.zone())
     if (local.hour, local.minute, local.second) == (0, 0, 0):
         return (local - _INSTANT).strftime("%Y-%m-%d") + " 24:00"
     return local.strftime("%Y-%m-%d %H:%M")
@@ -170,8 +171,7 @@ def remaining(
     ``("剩余 3 个工作日", "ok")``, ``("剩余 5 小时", "soon")``, ``("超期 2 个工作日", "late")``."""
     if due_at is None:
         return None
-    if due_at.tzinfo is None:
-        due_at = due_at.replace(tzinfo=UTC)
+    due_at = as_utc(due_at)
     # A limit in days falls due at 24:00 local time: that is still its last day.
     today, due_day = calendar.local_date(now), calendar.local_date(due_at - _INSTANT)
     if due_at <= now:
@@ -190,11 +190,3 @@ def remaining(
 def escape_text(value: Any) -> Markup:
     """Text with its line breaks kept (explanations, comments)."""
     return Markup("<br>").join(escape(line) for line in str(value or "").splitlines())
-
-
-def day(value: date | datetime | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        return local_time(value, "%Y-%m-%d")
-    return value.isoformat()

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from riskctl.org.demo import DEMO_PASSWORD
 from tests.conftest import TEST_SECRET, need_service
 from tests.processes import free_port, run_flask
 
@@ -129,11 +130,15 @@ def page(browser: Any, live_server: str, request: pytest.FixtureRequest) -> Iter
     assert errors == [], f"console errors: {errors}"
 
 
-def sign_in(page: Any, base: str, username: str, password: str = "demo-pass-2026") -> None:
+def submit_login(page: Any, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
     page.goto(f"{base}/login")
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button.primary")
+
+
+def sign_in(page: Any, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    submit_login(page, base, username, password)
     page.wait_for_url(f"{base}/")
 
 
@@ -141,6 +146,6 @@ def api_headers(base: str, username: str) -> dict[str, str]:
     """A bearer token of a demo person, for setting the scene through the API."""
     import requests
 
-    login = {"username": username, "password": "demo-pass-2026"}
+    login = {"username": username, "password": DEMO_PASSWORD}
     token = requests.post(f"{base}/api/v1/auth/token", json=login, timeout=10).json()["token"]
     return {"Authorization": f"Bearer {token}"}

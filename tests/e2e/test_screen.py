@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from riskctl.org.demo import DEMO_PASSWORD
+from tests.e2e.conftest import api_headers
 
 pytestmark = pytest.mark.browser
 
@@ -28,9 +28,7 @@ def test_a_new_red_appears_on_the_big_screen_without_reloading(page, live_server
 
     # An administrator lowers the red threshold and scans: warnings already open become
     # red, and the screen is told at once.
-    login = {"username": "admin", "password": DEMO_PASSWORD}
-    admin = requests.post(f"{live_server}/api/v1/auth/token", json=login, timeout=10)
-    headers = {"Authorization": f"Bearer {admin.json()['token']}"}
+    headers = api_headers(live_server, "admin")
     before = requests.get(f"{live_server}/api/v1/policy", headers=headers, timeout=10).json()
     lowered = {"thresholds": {"red": 21, "orange": 15, "yellow": 10}, "comment": "端到端测试"}
     assert requests.put(f"{live_server}/api/v1/policy", json=lowered, headers=headers,

@@ -4,22 +4,16 @@ in, the home page draws its chart from locally served ECharts, nothing comes fro
 import pytest
 
 from riskctl.org.demo import DEMO_PASSWORD
+from tests.e2e.conftest import submit_login
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, base, username, password):
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button.primary")
 
 
 def test_the_demo_admin_signs_in_and_sees_the_home_chart(page, live_server):
     page.goto(f"{live_server}/login")
     assert "登录" in page.title()
     assert page.locator("label[for=username]").inner_text() == "用户名"
-    sign_in(page, live_server, "admin", DEMO_PASSWORD)
+    submit_login(page, live_server, "admin", DEMO_PASSWORD)
     page.wait_for_url(f"{live_server}/")
     assert page.locator("h1").inner_text() == "欢迎，系统管理员"
     # ECharts drew the head-count chart (a canvas inside the chart element).
@@ -30,7 +24,7 @@ def test_the_demo_admin_signs_in_and_sees_the_home_chart(page, live_server):
 
 
 def test_a_wrong_password_shows_the_chinese_error(page, live_server):
-    sign_in(page, live_server, "admin", "wrong-password-1")
+    submit_login(page, live_server, "admin", "wrong-password-1")
     assert "用户名或密码错误" in page.locator(".flash.error").inner_text()
     assert page.url.startswith(f"{live_server}/login")
     # The refused login answers 401, which Chromium reports on the console: expected here.

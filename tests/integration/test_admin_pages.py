@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 from typing import Any
 
 import pytest
@@ -60,7 +61,7 @@ def test_the_post_check_shows_incompatible_posts_before_saving(admin, session):
     result = checked.text.split('id="post-check"', 1)[1].split("</div>", 1)[0]
     assert "出纳不得兼任会计" in result and "保存将被拒绝" in result
     person = session.scalar(sa.select(Person).where(Person.username == "czj.liujing"))
-    assert sorted(p.code for p in person.current_posts(__import__("datetime").date.today())) == [
+    assert sorted(p.code for p in person.current_posts(date.today())) == [
         "cashier"
     ]  # a check saves nothing
     saved = post(admin, url, {**form, "action": "save"})
@@ -202,7 +203,7 @@ def test_calendar_overrides_are_added_and_removed(admin, session):
     page = admin.get("/admin/calendar?year=2027").text
     assert "测试放假" in page and 'class="rest" title="2027-02-01"' in page
     post(admin, "/admin/calendar", {"action": "remove", "day": "2027-02-01"})
-    assert session.get(CalendarOverride, __import__("datetime").date(2027, 2, 1)) is None
+    assert session.get(CalendarOverride, date(2027, 2, 1)) is None
 
 
 def test_risk_values_of_the_four_levels_are_set_in_one_form(admin, session):

@@ -10,6 +10,7 @@ import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -67,7 +68,7 @@ def test_periods_name_the_local_days_of_each_preset():
     assert period("year", wednesday).first == date(2026, 1, 1)
     custom = period("custom", wednesday, "2026-03-01", "2026-03-31")
     assert (custom.first, custom.last, custom.days) == (date(2026, 3, 1), date(2026, 3, 31), 31)
-    start, end = custom.bounds(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
+    start, end = custom.bounds(ZoneInfo("Asia/Shanghai"))
     assert start == datetime(2026, 2, 28, 16, tzinfo=UTC) and end - start == timedelta(days=31)
     with pytest.raises(ValidationFailed) as bad:
         period("custom", wednesday, "2026-03-31", "2026-03-01")
