@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test install assets translations db demo lint typecheck pytest screenshots clean
+.PHONY: run test install assets translations db demo lint typecheck pytest pytest-shifted screenshots clean
 
 run: install assets translations db demo
 	$(BIN)/flask riskctl serve --host $(HOST) --port $(PORT)
@@ -45,6 +45,12 @@ typecheck: install
 
 pytest: install
 	$(BIN)/pytest
+
+# The suite again under a wall clock shifted to AT (a UTC moment), as .ci/run does: nothing
+# may depend on the real date.  PYTEST_ARGS narrows the run.
+AT ?= 2027-09-15 02:00:00
+pytest-shifted: install assets translations
+	.ci/shifted "$(AT)" $(BIN)/pytest -q $(PYTEST_ARGS)
 
 # The browser tests again, saving their screenshots into docs/screenshots (linked from the README).
 screenshots: install assets translations

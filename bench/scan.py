@@ -52,6 +52,8 @@ MIX = (
     ("construction", 10),
 )
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+# The demo people hold their posts from the day it is loaded: before the oldest item.
+DEMO_LOADED_AT = NOW - timedelta(days=400)
 
 
 def _app(url: str) -> Any:
@@ -114,6 +116,7 @@ def generate(url: str, items: int, seed: int = 7) -> dict[str, Any]:
 
     from riskctl.controls.models import ControlHit
     from riskctl.core.access import SYSTEM_ADMIN
+    from riskctl.core.clock import running_from, set_clock
     from riskctl.extensions import db
     from riskctl.org.demo import load_demo
     from riskctl.org.models import Person, Unit
@@ -126,7 +129,11 @@ def generate(url: str, items: int, seed: int = 7) -> dict[str, Any]:
     started = time.perf_counter()
     with app.app_context():
         upgrade()
-        load_demo(db.session, SYSTEM_ADMIN)
+        set_clock(running_from(DEMO_LOADED_AT))
+        try:
+            load_demo(db.session, SYSTEM_ADMIN)
+        finally:
+            set_clock(None)
         db.session.commit()
         units = {u.code: u.id for u in db.session.scalars(sa.select(Unit))}
         unit_ids = [units[c] for c in ("czj", "wjj", "nmj", "rsj", "qjz")]

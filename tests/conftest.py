@@ -7,6 +7,10 @@
   runs inside a transaction that is rolled back (services' commits become savepoints).
 - A test that needs a service that is not running skips on a laptop and fails in CI
   (``CI=true``).
+- No test depends on the real date: the application's clock runs from ``TEST_NOW`` in
+  every test (``at(moment)`` moves it), and the demo is loaded under ``DEMO_LOADED_AT``,
+  three months before, as a real installation is used long after its data was loaded.
+  ``.ci/run`` runs the suite again under a wall clock shifted far ahead (faketime).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import contextvars
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,35 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("RISKCTL_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("RISKCTL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_SECRET = "test-secret-key-" + "x" * 32
+# "Now" in every test unless it moves the clock: a Tuesday, 10:00 in Beijing.
+TEST_NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+# When the shared demo data was loaded: post holdings start that day.  Before every day a
+# test works on as a demo person, and months before TEST_NOW.
+DEMO_LOADED_AT = datetime(2026, 9, 1, 1, 0, tzinfo=UTC)
+
+
+def pin_clock(moment: datetime = TEST_NOW) -> None:
+    """Set the application's clock to ``moment``, running from there."""
+    from riskctl.core.clock import running_from, set_clock
+
+    set_clock(running_from(moment))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before any fixture of any scope: module fixtures that load data see the test clock.
+    pin_clock()
+
+
+def load_demo_data(session: Any) -> Any:
+    """The demo people, posts and processes, loaded as on ``DEMO_LOADED_AT``."""
+    from riskctl.core.access import SYSTEM_ADMIN
+    from riskctl.org.demo import load_demo
+
+    pin_clock(DEMO_LOADED_AT)
+    try:
+        return load_demo(session, SYSTEM_ADMIN)
+    finally:
+        pin_clock()
 
 
 def need_service(name: str, problem: str) -> None:
@@ -99,16 +132,14 @@ def app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flas
     """One migrated database with the demo data per backend, for the whole session."""
     from flask_migrate import upgrade
 
-    from riskctl.core.access import SYSTEM_ADMIN
     from riskctl.extensions import db
-    from riskctl.org.demo import load_demo
 
     url, cleanup = fresh_database(backend, tmp_path_factory.mktemp(backend))
     app = make_app(url)
     try:
         with app.app_context():
             upgrade()
-            load_demo(db.session, SYSTEM_ADMIN)
+            load_demo_data(db.session)
             db.session.commit()
             db.session.remove()
         yield app
@@ -141,6 +172,14 @@ def session(app: Flask) -> Iterator[Any]:
             db.session = original
             outer.rollback()
             connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _test_clock() -> Iterator[None]:
+    """Every test starts at ``TEST_NOW``, whatever an earlier test did to the clock."""
+    pin_clock()
+    yield
+    pin_clock()
 
 
 @pytest.fixture(autouse=True)
@@ -203,14 +242,14 @@ def token_for(session: Any, person: Any) -> Any:
 
 @pytest.fixture
 def at() -> Iterator[Any]:
-    """Set the application's clock: ``at(moment)``; reset after the test."""
+    """Stop the application's clock at ``moment``: ``at(moment)``; reset after the test."""
     from riskctl.core.clock import set_clock
 
     def move(moment: Any) -> None:
         set_clock(lambda: moment)
 
     yield move
-    set_clock(None)
+    pin_clock()
 
 
 def count(session: Any, model: Any) -> int:

@@ -56,6 +56,13 @@ def zone() -> ZoneInfo:
     return ZoneInfo(_zone)
 
 
+def local_date(moment: datetime | None = None) -> date:
+    """The local day of ``moment`` (default: now).  A day in riskctl — a post held
+    "from" a day, a step "on" a day — is a day in the platform's zone: at 07:00 in
+    Beijing it is already the next day, though UTC has not turned yet."""
+    return (moment or utcnow()).astimezone(zone()).date()
+
+
 def forget() -> None:
     """Drop the cached calendar (after a change, and between tests)."""
     global _cache

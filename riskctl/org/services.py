@@ -13,9 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from riskctl.auth.services import check_password_rules, hash_password
-from riskctl.core import audit
+from riskctl.core import audit, calendar_store
 from riskctl.core.access import Action, Principal, Role, require, visible_units
-from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, Forbidden, NotFound, Refused, ValidationFailed
 from riskctl.core.listing import Page, paginate, unit_filter
@@ -31,7 +30,8 @@ from riskctl.org.models import (
 
 
 def today() -> date:
-    return utcnow().date()
+    """Today in the platform's zone: the day against which post holdings are judged."""
+    return calendar_store.local_date()
 
 
 # ---------------------------------------------------------------- reading

@@ -162,15 +162,25 @@ def _plans(
                 amount = f"{rng.randrange(60, 480) * 1000}.00"
                 plans.append(_procurement(unit, rng, calendar, day, amount, next(supplier), late))
             day += timedelta(days=rng.choice((3, 4, 5)))
-    year_start = date(today.year, 1, 1)
 
     def planted_day(days_ago: int) -> date:
-        return max(today - timedelta(days=days_ago), year_start)
+        # Back to a working day, never forward: a planted item starts before today
+        # whatever today is (a holiday week included), so it is never left out.
+        day = today - timedelta(days=days_ago)
+        while not calendar.is_working_day(day):
+            day -= timedelta(days=1)
+        return day
 
-    # 化整为零: one budget project, three 询价 purchases, together over 4,000,000.
-    for days_ago, amount in ((62, "1450000.00"), (41, "1380000.00"), (20, "1320000.00")):
+    # 化整为零: one budget project, three 询价 purchases, together over 4,000,000, in one
+    # fiscal year (the rule adds up a year's purchases).  Early in a year the three would
+    # straddle New Year, so they go to the last weeks of the year before.
+    split = ((62, "1450000.00"), (41, "1380000.00"), (20, "1320000.00"))
+    back, last = 0, today - timedelta(days=split[-1][0])
+    if planted_day(split[0][0]).year != planted_day(split[-1][0]).year:
+        back = (last - date(last.year, 1, 1)).days + 1
+    for days_ago, amount in split:
         plan = _procurement(
-            "czj", rng, calendar, planted_day(days_ago), amount, next(supplier), False
+            "czj", rng, calendar, planted_day(days_ago + back), amount, next(supplier), False
         )
         plan.title = "办公设备购置（分批）"
         plan.fields["budget_project"] = "办公设备购置"

@@ -29,7 +29,7 @@ from riskctl.controls import services as controls
 from riskctl.controls.models import ControlKind, ControlMode, HitOutcome
 from riskctl.core import audit
 from riskctl.core.access import Action, Principal, can, require, visible_units
-from riskctl.core.calendar_store import working_calendar
+from riskctl.core.calendar_store import local_date, working_calendar
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, Forbidden, NotFound, Refused, ValidationFailed
@@ -145,7 +145,7 @@ class Actor:
 
 def actor_for(session: DbSession, principal: Principal, day: date | None = None) -> Actor:
     rows = session.connection().execute(
-        _POSTS, {"person": principal.person_id, "day": day or utcnow().date()}
+        _POSTS, {"person": principal.person_id, "day": day or local_date()}
     )
     return Actor(principal, frozenset(r[0] for r in rows))
 
@@ -441,7 +441,7 @@ def start_item(
         None, advance.changes, comment, now,
     )  # fmt: skip
     opened = _open_tasks(session, definition, item_id, advance.opened, now)
-    _record_flags(session, checked, unit_id, principal.person_id, item_id, step_id, now.date())
+    _record_flags(session, checked, unit_id, principal.person_id, item_id, step_id, local_date(now))
     audit.record(
         session,
         "item.start",
@@ -505,7 +505,7 @@ def complete_task(
 ) -> Outcome:
     """Complete an open task as ``principal`` and advance its item."""
     conn = session.connection()
-    load = {"task": task_id, "person": principal.person_id, "day": utcnow().date()}
+    load = {"task": task_id, "person": principal.person_id, "day": local_date()}
     for _ in range(ATTEMPTS):
         rows = [r._mapping for r in conn.execute(_LOAD, load)]
         this = next((r for r in rows if r["id"] == task_id), None)
@@ -590,7 +590,8 @@ def complete_task(
             node.post, decision, advance.changes, comment, now,
         )  # fmt: skip
         opened = _open_tasks(session, definition, item_id, advance.opened, now)
-        _record_flags(session, checked, unit_id, principal.person_id, item_id, step_id, now.date())
+        day = local_date(now)
+        _record_flags(session, checked, unit_id, principal.person_id, item_id, step_id, day)
         audit.record(
             session,
             "task.complete",

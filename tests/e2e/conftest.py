@@ -18,7 +18,7 @@ import pytest
 
 from riskctl.org.demo import DEMO_PASSWORD
 from tests.conftest import TEST_SECRET, need_service
-from tests.processes import free_port, run_flask
+from tests.processes import free_port, run_flask, unshifted_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_FLAGS = [
@@ -95,7 +95,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(
+            executable_path=path, args=CHROMIUM_FLAGS, env=unshifted_env()
+        )
         yield browser
         browser.close()
 

@@ -173,9 +173,11 @@ def _silence(unit):
 
 
 def _silence_body(unit):
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
-    ends = datetime.now(UTC) + timedelta(days=1)
+    from riskctl.core.clock import utcnow
+
+    ends = utcnow() + timedelta(days=1)
     return {"matcher": {"unit": unit, "level": "yellow"}, "reason": "矩阵",
             "ends_at": ends.isoformat()}  # fmt: skip
 

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from riskctl.controls.models import ControlHit, HitOutcome
-from riskctl.core.calendar_store import CalendarOverride
+from riskctl.core.calendar_store import CalendarOverride, local_date
 from riskctl.org.models import Person, Post, Unit
 from riskctl.process.models import ProcessDefinition, ProcessStatus
 from riskctl.risk.models import RiskPolicy
@@ -61,7 +61,7 @@ def test_the_post_check_shows_incompatible_posts_before_saving(admin, session):
     result = checked.text.split('id="post-check"', 1)[1].split("</div>", 1)[0]
     assert "出纳不得兼任会计" in result and "保存将被拒绝" in result
     person = session.scalar(sa.select(Person).where(Person.username == "czj.liujing"))
-    assert sorted(p.code for p in person.current_posts(date.today())) == [
+    assert sorted(p.code for p in person.current_posts(local_date())) == [
         "cashier"
     ]  # a check saves nothing
     saved = post(admin, url, {**form, "action": "save"})

@@ -174,11 +174,13 @@ def test_a_red_the_scheduler_raises_reaches_screens_on_every_web_process_even_af
 
 
 def test_a_dispatcher_killed_mid_request_loses_nothing_and_sends_nothing_twice(tmp_path):
-    fake = FakeTwilio(delay=0.15).start()  # every request takes a while: kills land in one
+    fake = FakeTwilio(delay=0.5).start()  # every request takes a while: kills land in one
     url = f"sqlite:///{tmp_path / 'riskctl.db'}"
+    parallel = 8
     env = riskctl_env(url, SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID=fake.account_sid,
                TWILIO_AUTH_TOKEN=fake.auth_token, TWILIO_FROM_NUMBER="+15005550006",
-               TWILIO_BASE_URL=fake.url, SMS_STALE_ATTEMPT_SECONDS="0")  # fmt: skip
+               TWILIO_BASE_URL=fake.url, SMS_STALE_ATTEMPT_SECONDS="0",
+               SMS_PARALLEL=str(parallel))  # fmt: skip
     run_flask(env, "db", "upgrade")
     engine = sa.create_engine(url)
     total = 30
@@ -194,10 +196,12 @@ def test_a_dispatcher_killed_mid_request_loses_nothing_and_sends_nothing_twice(t
     procs = Processes(env, tmp_path)
     try:
         first = procs.start("dispatch1", "dispatch", "--interval", "0.2")
-        wait_for(lambda: len(fake.creates()) >= 8, timeout=60, what="a few messages out")
-        seen = len(fake.creates())
-        wait_for(lambda: len(fake.creates()) > seen, what="the next request to arrive")
-        first.send_signal(signal.SIGKILL)  # the request is in flight: no answer read
+        # The first chunk answered, the second's requests all at the fake and unanswered:
+        # then the kill lands with every one of them in flight (none still to leave, which
+        # would rightly make its resend a suspected duplicate).
+        wait_for(lambda: len(fake.creates()) >= 2 * parallel, timeout=60,
+                 what="the second chunk of requests at the provider")  # fmt: skip
+        first.send_signal(signal.SIGKILL)  # the requests are in flight: no answer read
         first.wait()
         time.sleep(0.3)  # the fake finishes the orphaned request: the message exists
         procs.start("dispatch2", "dispatch", "--interval", "0.2")

@@ -19,7 +19,7 @@ from riskctl.alerts.outbox import write
 from riskctl.alerts.sms import TwilioBackend
 from riskctl.core.clock import set_clock
 from riskctl.risk import services as risk
-from tests.conftest import make_app
+from tests.conftest import make_app, pin_clock
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Beijing: no quiet hours
 FROM = "+15005550006"
@@ -41,7 +41,7 @@ def clock() -> Iterator[Clock]:
     c = Clock(NOW)
     set_clock(c)
     yield c
-    set_clock(None)
+    pin_clock()
 
 
 @pytest.fixture

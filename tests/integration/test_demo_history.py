@@ -14,13 +14,12 @@ from flask_migrate import upgrade
 from riskctl.core.access import SYSTEM_ADMIN
 from riskctl.core.clock import set_clock
 from riskctl.extensions import db
-from riskctl.org.demo import load_demo
 from riskctl.org.models import Unit
 from riskctl.risk import services as risk
 from riskctl.risk.models import Level, RiskEvent
 from riskctl.workflow.history import load_history
 from riskctl.workflow.models import Item
-from tests.conftest import fresh_database, make_app
+from tests.conftest import fresh_database, load_demo_data, make_app, pin_clock
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 PLANTED_RED = {("czj", "procurement_splitting"), ("qjz", "incompatible_posts")}
@@ -33,7 +32,7 @@ def scanned(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     try:
         with app.app_context():
             upgrade()
-            load_demo(db.session, SYSTEM_ADMIN)
+            load_demo_data(db.session)
             made = load_history(db.session, now=NOW)
             set_clock(lambda: NOW)
             risk.scan_now(db.session, SYSTEM_ADMIN, full=True)
@@ -48,7 +47,7 @@ def scanned(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
             sms = _send_the_sms(db.session)
             yield made, rows, again, items, sms
     finally:
-        set_clock(None)
+        pin_clock()
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

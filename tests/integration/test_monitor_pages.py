@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from riskctl.alerts.outbox import Notifier
 from riskctl.core.audit import AuditRecord
+from riskctl.core.calendar_store import local_date
 from riskctl.core.clock import utcnow
 from riskctl.core.errors import ValidationFailed
 from riskctl.core.periods import period
@@ -106,7 +107,7 @@ def test_a_period_leaves_out_older_warnings(inspector, session, person):
     session.commit()
     assert f'data-event="{old.id}"' not in inspector.get("/monitor/warnings?period=year").text
     custom = (old.created_at - timedelta(days=1)).date().isoformat()
-    url = f"/monitor/warnings?period=custom&from={custom}&to={date.today().isoformat()}"
+    url = f"/monitor/warnings?period=custom&from={custom}&to={local_date().isoformat()}"
     assert f'data-event="{old.id}"' in inspector.get(url).text
 
 

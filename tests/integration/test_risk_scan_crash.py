@@ -16,11 +16,10 @@ from flask_migrate import upgrade
 from riskctl.core.access import SYSTEM_ADMIN
 from riskctl.core.clock import set_clock
 from riskctl.extensions import db
-from riskctl.org.demo import load_demo
 from riskctl.risk import services as risk
 from riskctl.risk.models import RiskEvent, RiskScan
 from riskctl.workflow import services as workflow
-from tests.conftest import fresh_database, make_app
+from tests.conftest import fresh_database, load_demo_data, make_app, pin_clock
 
 START = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 LATER = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -61,7 +60,7 @@ def loaded(tmp_path: Any) -> Any:
     app = make_app(url)
     with app.app_context():
         upgrade()
-        load_demo(db.session, SYSTEM_ADMIN)
+        load_demo_data(db.session)
         set_clock(lambda: START)
         from riskctl.auth.services import find_person
 
@@ -72,7 +71,7 @@ def loaded(tmp_path: Any) -> Any:
         db.session.commit()
         db.session.remove()
     yield app, url
-    set_clock(None)
+    pin_clock()
     with app.app_context():
         db.engine.dispose()
     cleanup()

@@ -9,7 +9,7 @@ countersign and its join.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -423,13 +423,23 @@ def test_items_are_listed_with_filters(run, client, token_for):
     assert bad.status_code == 422
 
 
-@pytest.fixture
-def national_day_eve():
-    from riskctl.core.clock import set_clock
+@pytest.mark.parametrize(
+    "moment",
+    [datetime(2027, 9, 15, 2, 0, tzinfo=UTC), datetime(2028, 2, 29, 2, 0, tzinfo=UTC)],
+    ids=["a-year-on", "29-february"],
+)
+def test_a_demo_loaded_long_ago_still_works(run, at, moment):
+    # The demo was loaded on DEMO_LOADED_AT; an installation is used for years after.
+    at(moment)
+    item = run.start("procurement", START_FIELDS["procurement"])
+    done, path = run.drive(item)
+    assert done["status"] == "completed" and path == HAPPY_PATHS["procurement"]
+    assert done["steps"][-1]["at"].startswith(moment.date().isoformat())
 
-    set_clock(lambda: datetime(2026, 9, 30, 2, 0, tzinfo=UTC))  # Wed 10:00 in Beijing
-    yield
-    set_clock(None)
+
+@pytest.fixture
+def national_day_eve(at):
+    at(datetime(2026, 9, 30, 2, 0, tzinfo=UTC))  # Wed 10:00 in Beijing
 
 
 def test_due_times_skip_the_holiday_and_count_the_make_up_saturday(run, national_day_eve):
@@ -510,6 +520,36 @@ def _give_post(session: Any, username: str, post_code: str) -> None:
                                                 Post.unit_id == who.unit_id))  # fmt: skip
     session.add(PostAssignment(person_id=who.id, post_id=post.id, valid_from=date(2026, 1, 1)))
     session.flush()
+
+
+def test_a_post_is_held_by_the_local_day_of_the_step(run, client, session, at):
+    # 李强 is 采购经办 from 10 to 20 December (days in Beijing, as the appointment says).
+    # At 07:00 in Beijing it is still the day before in UTC: the local day decides.
+    from riskctl.auth.services import issue_token
+    from riskctl.org.models import Post, PostAssignment
+
+    who = run_person(session, "czj.liqiang")
+    post = session.scalar(sa.select(Post).where(Post.code == "purchaser",
+                                                Post.unit_id == who.unit_id))  # fmt: skip
+    held = (date(2026, 12, 10), date(2026, 12, 20))
+    session.add(PostAssignment(person_id=who.id, post_id=post.id, valid_from=held[0],
+                               valid_to=held[1]))  # fmt: skip
+    session.flush()
+    at(datetime(2026, 12, 9, 2, 0, tzinfo=UTC))
+    items = [run.start("procurement", PROCUREMENT) for _ in range(4)]
+
+    def request_at(item: dict[str, Any], moment: datetime, expect: int) -> None:
+        at(moment)
+        token, _ = issue_token(session, who, ttl=timedelta(hours=1))
+        bearer = {"Authorization": f"Bearer {token}"}
+        url = f"/api/v1/tasks/{item['tasks'][0]['id']}/complete"
+        answer = client.post(url, json={"fields": {}}, headers=bearer)
+        assert answer.status_code == expect, answer.json
+
+    request_at(items[0], datetime(2026, 12, 9, 15, 30, tzinfo=UTC), 403)  # 9th, 23:30 Beijing
+    request_at(items[1], datetime(2026, 12, 9, 23, 0, tzinfo=UTC), 200)  # 10th, 07:00
+    request_at(items[2], datetime(2026, 12, 20, 15, 30, tzinfo=UTC), 200)  # 20th, 23:30
+    request_at(items[3], datetime(2026, 12, 20, 23, 0, tzinfo=UTC), 403)  # 21st, 07:00
 
 
 def test_a_flag_pair_lets_the_step_through_and_records_a_hit(run, session):

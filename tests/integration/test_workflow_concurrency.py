@@ -12,11 +12,9 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from riskctl.auth.services import find_person, issue_token
-from riskctl.core.access import SYSTEM_ADMIN
 from riskctl.extensions import db
-from riskctl.org.demo import load_demo
 from riskctl.workflow.models import Step, Task, TaskStatus
-from tests.conftest import IsolatedClient, fresh_database, make_app
+from tests.conftest import IsolatedClient, fresh_database, load_demo_data, make_app
 
 RACERS = 6
 
@@ -28,7 +26,7 @@ def live_app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
-        load_demo(db.session, SYSTEM_ADMIN)
+        load_demo_data(db.session)
         db.session.commit()
         db.session.remove()
     yield app
