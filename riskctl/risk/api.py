@@ -73,6 +73,16 @@ class RiskEventOut(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     policy_version = fields.Integer()
+    reopens = fields.Integer(
+        allow_none=True,
+        metadata={"description": "the event a person resolved or dismissed about the same "
+                  "situation, raised again because its facts changed materially"},
+    )  # fmt: skip
+    reopen_reason = fields.Dict(
+        allow_none=True,
+        metadata={"description": "what changed: {event, closed_as, key, how, before, after}; "
+                  "how is more, new or changed; key 'level' when it is graver"},
+    )  # fmt: skip
 
 
 EventPage = page_of(RiskEventOut, "RiskEventPage")
@@ -111,6 +121,10 @@ class ScanOut(Schema):
     updated = fields.Integer()
     closed = fields.Integer()
     hints = fields.Integer(metadata={"description": "scored under the lowest threshold"})
+    kept_closed = fields.Integer(
+        metadata={"description": "found again, but resolved or dismissed before and "
+                  "nothing material changed: not raised"}
+    )  # fmt: skip
 
 
 class PolicyIn(Strict):

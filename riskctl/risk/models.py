@@ -96,6 +96,9 @@ class RiskEvent(Base):
             postgresql_where=sa.text("status IN ('open', 'acknowledged', 'explained')"),
         ),
         sa.Index("ix_risk_event_unit_created_at", "unit_id", "created_at"),
+        # Every event of a situation, closed ones too: a scan looks up the last one a
+        # person closed before raising the same situation again.
+        sa.Index("ix_risk_event_identity", "identity"),
         sa.Index("ix_risk_event_status_level", "status", "level"),
     )
 
@@ -132,6 +135,14 @@ class RiskEvent(Base):
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The same situation was resolved or dismissed before, and came back because its
+    # facts changed materially: that event, and what changed ({key, how, before, after}).
+    reopens_id: Mapped[int | None] = mapped_column(sa.ForeignKey("risk_event.id"))
+    reopen_reason: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+
+
+# Closed by a person: the same situation is not raised again unless its facts change.
+CLOSED_BY_PERSON = (EventStatus.RESOLVED, EventStatus.DISMISSED)
 
 
 class RiskScan(Base):

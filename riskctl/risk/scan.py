@@ -37,7 +37,15 @@ from riskctl.org.models import Person, Post, Unit
 from riskctl.process.definition import Definition
 from riskctl.process.services import published_by_id
 from riskctl.risk.facts import ScanData, Scope, StepFact
-from riskctl.risk.models import ACTIVE, EventStatus, Level, RiskEvent, RiskScan, RiskValue
+from riskctl.risk.models import (
+    ACTIVE,
+    CLOSED_BY_PERSON,
+    EventStatus,
+    Level,
+    RiskEvent,
+    RiskScan,
+    RiskValue,
+)
 from riskctl.risk.policy import Policy
 from riskctl.risk.rules import REGISTRY, Context, Rule, Signal
 from riskctl.workflow import services as workflow
@@ -72,12 +80,15 @@ class ScanResult:
     updated: int = 0
     closed: int = 0
     hints: int = 0  # scored under the lowest threshold: recorded nowhere, counted here
+    # found again, but a person resolved or dismissed it and nothing material changed
+    kept_closed: int = 0
     watched: int = 0  # tasks opened at watched risk nodes (风险节点提醒)
     frozen: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, "at": self.at, "scanned": self.scanned, "raised": self.raised,
-                "updated": self.updated, "closed": self.closed, "hints": self.hints}  # fmt: skip
+                "updated": self.updated, "closed": self.closed, "hints": self.hints,
+                "kept_closed": self.kept_closed}  # fmt: skip
 
 
 # ---------------------------------------------------------------- judging and scoring
@@ -360,21 +371,24 @@ def _reconcile(
     active = {e.identity: e for e in covered}
     covered_ids = {e.id for e in covered}
     # Signals outside the covered set (an overdue task of an unchanged item) may match
-    # an active event too: fetch those by identity.
+    # an active event too, and a signal without an active event may be a situation a
+    # person closed: fetch both by identity.
     missing = [i for i in found if i not in active]
-    for chunk in (missing[n : n + 500] for n in range(0, len(missing), 500)):
-        for event in session.scalars(
-            sa.select(RiskEvent).where(
-                RiskEvent.identity.in_(chunk), RiskEvent.status.in_([s.value for s in ACTIVE])
-            )
-        ):
-            active[event.identity] = event
+    closed = _last_closed(session, missing, active)
     notifier = Notifier(session, policy, now)
     new_rows: list[RiskEvent] = []
     for identity, s in found.items():
         existing = active.get(identity)
         if existing is None:
-            new_rows.append(_new_event(s, policy, now))
+            event = _new_event(s, policy, now)
+            earlier = closed.get(identity)
+            if earlier is not None:
+                reason = _recurrence(earlier, s)
+                if reason is None:
+                    result.kept_closed += 1
+                    continue
+                event.reopens_id, event.reopen_reason = earlier.id, reason
+            new_rows.append(event)
             continue
         event = existing
         before = event.level
@@ -390,10 +404,14 @@ def _reconcile(
         result.raised += len(new_rows)
         notifier.prefetch(new_rows)
         for event in new_rows:
+            raised: dict[str, Any] = {
+                "rule": event.rule, "level": event.level.value, "score": event.score
+            }  # fmt: skip
+            if event.reopens_id is not None:
+                raised |= {"reopens": event.reopens_id, "because": event.reopen_reason}
             audit.record(
                 session, "risk_event.raise", target_type="risk_event", target_id=event.id,
-                unit_id=event.unit_id,
-                after={"rule": event.rule, "level": event.level.value, "score": event.score},
+                unit_id=event.unit_id, after=raised,
             )  # fmt: skip
             notifier.raised(event)
             if event.level is Level.RED and policy.freezes(event.rule):
@@ -420,6 +438,74 @@ def _reconcile(
         )  # fmt: skip
         notifier.closed(event)
     notifier.flush()
+
+
+@dataclass(frozen=True)
+class _Closed:
+    """The last event of a situation, closed by a person."""
+
+    id: int
+    status: EventStatus
+    level: Level
+    evidence: Mapping[str, Any]
+
+
+def _last_closed(
+    session: DbSession, identities: Sequence[str], active: dict[str, RiskEvent]
+) -> dict[str, _Closed]:
+    """For each identity: its active event goes into ``active``; else its latest event,
+    when a person resolved or dismissed it (an auto-closed one ended because its cause
+    went away: the situation found again is new)."""
+    latest: dict[str, Any] = {}
+    for chunk in (identities[n : n + 500] for n in range(0, len(identities), 500)):
+        rows = session.execute(
+            sa.select(RiskEvent.id, RiskEvent.identity, RiskEvent.status)
+            .where(RiskEvent.identity.in_(chunk))
+            .order_by(RiskEvent.id)
+        ).all()
+        actives = [r.id for r in rows if r.status in ACTIVE]
+        if actives:
+            for event in session.scalars(sa.select(RiskEvent).where(RiskEvent.id.in_(actives))):
+                active[event.identity] = event
+        for row in rows:
+            if row.status not in ACTIVE:
+                latest[row.identity] = row
+    wanted = [r.id for i, r in latest.items() if i not in active and r.status in CLOSED_BY_PERSON]
+    found: dict[str, _Closed] = {}
+    for chunk in (wanted[n : n + 500] for n in range(0, len(wanted), 500)):
+        for row in session.execute(
+            sa.select(RiskEvent.id, RiskEvent.identity, RiskEvent.status, RiskEvent.level,
+                      RiskEvent.evidence).where(RiskEvent.id.in_(chunk))
+        ):  # fmt: skip
+            found[row.identity] = _Closed(row.id, row.status, row.level, row.evidence or {})
+    return found
+
+
+def kept_closed(session: DbSession, scored: Sequence[Scored]) -> set[str]:
+    """The identities among ``scored`` that a scan would leave closed (a person closed
+    the situation and nothing material changed) — for previews."""
+    active: dict[str, RiskEvent] = {}
+    closed = _last_closed(session, [s.identity for s in scored], active)
+    return {
+        s.identity
+        for s in scored
+        if s.identity not in active and s.identity in closed
+        and _recurrence(closed[s.identity], s) is None
+    }  # fmt: skip
+
+
+def _recurrence(closed: _Closed, s: Scored) -> dict[str, Any] | None:
+    """Why a situation a person closed is raised again — its rule's material facts
+    changed, or it is graver now — or None: it stays closed."""
+    assert s.level is not None
+    rule = REGISTRY.get(s.signal.rule)
+    change = rule.recurrence(closed.evidence, s.signal.evidence) if rule is not None else None
+    if change is None and s.level.rank > closed.level.rank:
+        change = {"key": "level", "how": "more", "label": "风险等级", "label_en": "level",
+                  "before": closed.level.value, "after": s.level.value}  # fmt: skip
+    if change is None:
+        return None
+    return {"event": closed.id, "closed_as": closed.status.value, **change}
 
 
 def _new_event(s: Scored, policy: Policy, now: datetime) -> RiskEvent:

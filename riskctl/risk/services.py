@@ -12,7 +12,7 @@ Who may do what with an event (分级处置):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -281,7 +281,7 @@ def preview(
                 if kept is None or s.score > kept.score:
                     seen[s.identity] = s
         return {"policy_version": draft.version, "from": start, "to": end, "days": days,
-                "events": [_scored_view(session, s) for s in _newest(seen.values())],
+                "events": _scored_views(session, _newest(seen.values())),
                 "summary": _summary(seen.values())}  # fmt: skip
     moment = at or now
     scored = _visible(_judge(session, draft, moment, now, rules, calendar), reach)
@@ -290,8 +290,11 @@ def preview(
             sa.select(RiskEvent.identity).where(RiskEvent.status.in_([s.value for s in ACTIVE]))
         )
     )
+    newest = _newest(scored)
+    stays_closed = scanning.kept_closed(session, newest)
     events = [
-        _scored_view(session, s) | {"existing": s.identity in active} for s in _newest(scored)
+        view | {"existing": s.identity in active, "kept_closed": s.identity in stays_closed}
+        for s, view in zip(newest, _scored_views(session, newest), strict=True)
     ]
     return {"policy_version": draft.version, "at": moment, "events": events,
             "summary": _summary(scored)}  # fmt: skip
@@ -320,17 +323,23 @@ def _summary(scored: Any) -> dict[str, Any]:
             "by_rule": dict(sorted(by_rule.items()))}  # fmt: skip
 
 
-def _scored_view(session: DbSession, s: scanning.Scored) -> dict[str, Any]:
-    names = person_names(session, {s.person_id} if s.person_id else set())
+def _scored_views(session: DbSession, scored: Sequence[scanning.Scored]) -> list[dict[str, Any]]:
+    """The preview's rows: names and unit codes read once for all of them (one query per
+    row made a preview of 15,000 events run for minutes)."""
+    names = person_names(session, {s.person_id for s in scored if s.person_id})
     units = _unit_codes(session)
-    rule = REGISTRY[s.signal.rule]
-    return {
-        "rule": rule.code, "rule_name": rule.name, "level": s.level.value if s.level else None,
-        "score": s.score, "factors": dict(s.factors), "evidence": dict(s.signal.evidence),
-        "unit": units.get(s.signal.unit_id), "item_id": s.signal.item_id, "node": s.node,
-        "person": names.get(s.person_id, (None, None))[0] if s.person_id else None,
-        "post": s.post, "subject": s.signal.subject,
-    }  # fmt: skip
+    views = []
+    for s in scored:
+        rule = REGISTRY[s.signal.rule]
+        views.append({
+            "rule": rule.code, "rule_name": rule.name,
+            "level": s.level.value if s.level else None,
+            "score": s.score, "factors": dict(s.factors), "evidence": dict(s.signal.evidence),
+            "unit": units.get(s.signal.unit_id), "item_id": s.signal.item_id, "node": s.node,
+            "person": names.get(s.person_id, (None, None))[0] if s.person_id else None,
+            "post": s.post, "subject": s.signal.subject,
+        })  # fmt: skip
+    return views
 
 
 # ---------------------------------------------------------------- reading events
@@ -439,6 +448,7 @@ def event_views(session: DbSession, events: Any) -> list[dict[str, Any]]:
             "closing_note": e.closing_note, "closed_by": name(e.closed_by_id),
             "closed_at": e.closed_at, "created_at": e.created_at, "updated_at": e.updated_at,
             "policy_version": e.policy_version,
+            "reopens": e.reopens_id, "reopen_reason": e.reopen_reason,
         })  # fmt: skip
     return views
 

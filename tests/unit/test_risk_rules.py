@@ -346,3 +346,30 @@ def test_every_rule_has_descriptions_in_both_languages_and_checked_defaults() ->
             assert param.check(param.default) is None, (rule.code, name)
         # Either its own collect, or the default one: the items of its single category.
         assert type(rule).collect is not Rule.collect or len(rule.reads) == 1, rule.code
+
+
+# ---------------------------------------------------------------- what brings a closed one back
+
+
+def test_material_changes_are_more_new_or_changed():
+    from riskctl.risk.rules.base import Material
+
+    more = Material("amount", "more", "金额", "amount")
+    assert more.change({"amount": "3900000.00"}, {"amount": "3900000"}) is None
+    assert more.change({"amount": "3900000.00"}, {"amount": "3850000.00"}) is None
+    assert more.change({"amount": "3900000.00"}, {"amount": "3960000.00"})["after"] == "3960000.00"
+    new = Material("items", "new", "事项", "items")
+    old = {"items": [{"item": 1, "amount": "1"}, {"item": 2, "amount": "2"}]}
+    assert new.change(old, {"items": [{"amount": "2", "item": 2}]}) is None
+    assert new.change(old, {"items": [*old["items"], {"item": 3, "amount": "3"}]}) is not None
+    assert Material("task", "new", "任务", "task").change({"task": 7}, {"task": 9}) is not None
+    changed = Material("method", "changed", "方式", "method")
+    assert changed.change({"method": "询价"}, {"method": "询价"}) is None
+    assert changed.change({"method": "询价"}, {"method": "竞争性谈判"})["before"] == "询价"
+
+
+def test_every_rule_names_what_brings_a_closed_situation_back_in_both_languages():
+    for rule in REGISTRY.values():
+        for material in rule.material:
+            assert material.label and material.label_en, rule.code
+        assert rule.recurrence({}, {}) is None, rule.code  # nothing found, nothing changed

@@ -91,6 +91,53 @@ def grow(base: float, per: float, amount: float) -> int:
 
 
 @dataclass(frozen=True)
+class Material:
+    """An evidence value whose change makes a situation that a person closed (resolved
+    or dismissed) worth raising again: ``more`` — a larger amount or count; ``new`` —
+    entries (steps, items, tasks) that were not there; ``changed`` — any other value."""
+
+    key: str
+    how: Literal["more", "new", "changed"]
+    label: str  # what the value is, in Chinese, as a person reads it …
+    label_en: str  # … and in English
+
+    def change(self, closed: Mapping[str, Any], found: Mapping[str, Any]) -> dict[str, Any] | None:
+        before, after = closed.get(self.key), found.get(self.key)
+        if self.how == "more":
+            old, new = _number(before), _number(after)
+            changed = new is not None and (old is None or new > old)
+        elif self.how == "new":
+            old_set = {_key(v) for v in _entries(before)}
+            changed = any(_key(v) not in old_set for v in _entries(after))
+        else:
+            changed = before != after
+        if not changed:
+            return None
+        return {"key": self.key, "how": self.how, "label": self.label, "label_en": self.label_en,
+                "before": before, "after": after}  # fmt: skip
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _entries(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _key(value: Any) -> str:
+    return repr(sorted(value.items())) if isinstance(value, dict) else repr(value)
+
+
+@dataclass(frozen=True)
 class Signal:
     """A situation found by a rule, before scoring.  ``attribute_to`` asks the scan to
     name the person (and node) from the item's steps: the last one who completed one of
@@ -168,6 +215,8 @@ class Rule:
     reads: ClassVar[tuple[str, ...]] = ()
     # A red on this rule may freeze the item (when the policy says so for this rule).
     can_freeze: ClassVar[bool] = False
+    # What makes a situation a person closed come back: see ``recurrence``.
+    material: ClassVar[tuple[Material, ...]] = ()
 
     def defaults(self) -> dict[str, Any]:
         return {key: p.default for key, p in self.params.items()}
@@ -181,3 +230,15 @@ class Rule:
 
     def evaluate(self, facts: Any, ctx: Context) -> Sequence[Signal]:
         raise NotImplementedError
+
+    def recurrence(
+        self, closed: Mapping[str, Any], found: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """What changed materially between the evidence of an event a person resolved or
+        dismissed and the same situation found again — or None: it stays closed (the
+        scan also raises it again when its level is higher than the closed event's)."""
+        for material in self.material:
+            change = material.change(closed, found)
+            if change is not None:
+                return change
+        return None

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from riskctl.risk.facts import HandlingFact, ScanData
-from riskctl.risk.rules.base import Context, Param, Rule, Signal, grow
+from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, grow
 
 _KINDS = (
     ("after_end", "severity_after_end", "事项办结后仍有办理记录（办结后修改或重新打开）"),
@@ -17,6 +17,10 @@ _KINDS = (
 
 class IrregularHandling(Rule):
     code = "irregular_handling"
+    material = (
+        Material("returns", "more", "退回次数", "returns"),
+        Material("steps", "more", "步骤数", "steps"),
+    )
     name = "不规范办理"
     name_en = "Irregular handling"
     description = "事项被退回次数超过上限；办结后仍有修改或被重新打开；环节被跳过；办理记录被倒签。"

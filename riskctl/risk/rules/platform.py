@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from riskctl.risk.facts import ScanData
-from riskctl.risk.rules.base import Context, Param, Rule, Signal, grow
+from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, grow
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class UnitActivity:
 
 class PlatformUnused(Rule):
     code = "platform_unused"
+    material = (Material("last_activity", "changed", "最近使用时间", "last activity"),)
     name = "平台未使用"
     name_en = "Platform not used"
     description = "单位连续若干个工作日没有在平台上办理任何事项（业务可能在线下办理）。"

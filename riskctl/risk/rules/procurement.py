@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from riskctl.risk.facts import ItemFact
-from riskctl.risk.rules.base import Context, Param, Rule, Signal, day, grow, money
+from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, day, grow, money
 
 CATEGORY = "procurement"
 
@@ -37,6 +37,7 @@ def _signal(rule: Rule, item: ItemFact, severity: int, evidence: dict, ctx: Cont
 
 class JustUnderThreshold(Rule):
     code = "procurement_just_under_threshold"
+    material = (Material("amount", "more", "金额", "amount"),)
     name = "采购金额贴近限额"
     name_en = "Procurement amount just under a threshold"
     description = (
@@ -77,6 +78,10 @@ class JustUnderThreshold(Rule):
 
 class Splitting(Rule):
     code = "procurement_splitting"
+    material = (
+        Material("items", "new", "事项", "items"),
+        Material("total", "more", "累计金额", "cumulative amount"),
+    )
     name = "化整为零规避公开招标"
     name_en = "Procurement split to avoid open tender"
     description = (
@@ -141,6 +146,10 @@ class Splitting(Rule):
 
 class SingleBidder(Rule):
     code = "procurement_single_bidder"
+    material = (
+        Material("bidders", "changed", "投标人数", "bidders"),
+        Material("method", "changed", "采购方式", "procurement method"),
+    )
     name = "单一供应商响应"
     name_en = "Single bidder"
     description = "以竞争性方式采购，但投标（响应）供应商少于规定数量仍确定成交。"
@@ -176,6 +185,10 @@ class SingleBidder(Rule):
 
 class ShortTenderPeriod(Rule):
     code = "procurement_short_tender_period"
+    material = (
+        Material("tender_start", "changed", "招标文件发出日期", "tender documents issued"),
+        Material("tender_end", "changed", "投标截止日期", "bids due"),
+    )
     name = "等标期不足"
     name_en = "Submission period too short"
     description = "招标文件发出至投标截止的天数少于法定最短期限（公开招标不少于20日）。"
@@ -218,6 +231,10 @@ class ShortTenderPeriod(Rule):
 
 class LateContract(Rule):
     code = "procurement_late_contract"
+    material = (
+        Material("awarded_on", "changed", "中标通知日期", "award date"),
+        Material("signed_on", "changed", "合同签订日期", "contract signed"),
+    )
     name = "中标后逾期签订合同"
     name_en = "Contract signed late after award"
     description = "自中标（成交）通知发出之日起超过规定天数（30日）才签订合同，或至今仍未签订。"
@@ -257,6 +274,7 @@ class LateContract(Rule):
 
 class SupplierConcentration(Rule):
     code = "procurement_supplier_concentration"
+    material = (Material("items", "new", "事项", "items"),)
     name = "供应商集中度过高"
     name_en = "Supplier concentration"
     description = "近一段时间内，同一供应商在本单位成交金额中的占比超过上限。"

@@ -9,12 +9,13 @@ from typing import ClassVar
 import sqlalchemy as sa
 
 from riskctl.risk.facts import ItemFact, ScanData, TaskFact
-from riskctl.risk.rules.base import Context, Param, Rule, Signal, grow
+from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, grow
 from riskctl.workflow.models import Item
 
 
 class StepOverdue(Rule):
     code = "step_overdue"
+    material = (Material("task", "new", "待办任务", "task"),)
     name = "单环节超时"
     name_en = "Step overdue"
     description = "环节超过办理时限仍未办结；严重程度随超时的工作日数增加。"

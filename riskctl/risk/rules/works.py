@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from riskctl.risk.facts import ItemFact, ScanData, StepFact
-from riskctl.risk.rules.base import Context, Param, Rule, Signal, day, grow, money
+from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, day, grow, money
 from riskctl.risk.rules.procurement import _signal
 
 
@@ -26,6 +26,7 @@ def _completed(steps: Sequence[StepFact], nodes: Sequence[str]) -> list[StepFact
 
 class ChangeOrderExcess(Rule):
     code = "construction_change_order_excess"
+    material = (Material("change_amount", "more", "变更金额", "change-order amount"),)
     name = "工程变更超比例"
     name_en = "Change orders above the limit"
     description = "工程累计变更金额超过合同价的规定比例（10%）。"
@@ -62,6 +63,10 @@ class ChangeOrderExcess(Rule):
 
 class PaymentBeforeAcceptance(Rule):
     code = "construction_payment_before_acceptance"
+    material = (
+        Material("payment_step", "new", "付款步骤", "payment step"),
+        Material("paid_amount", "more", "付款金额", "amount paid"),
+    )
     name = "验收前付款"
     name_en = "Payment before acceptance"
     description = (
@@ -144,6 +149,7 @@ def add_months(start: date, months: int) -> date:
 
 class LateFinalAccounts(Rule):
     code = "construction_late_final_accounts"
+    material = (Material("final_on", "changed", "决算日期", "final accounts date"),)
     name = "竣工决算逾期"
     name_en = "Final accounts late"
     description = "工程竣工验收后超过规定期限（3个月）未办理竣工决算。"
@@ -181,6 +187,10 @@ class LateFinalAccounts(Rule):
 
 class DisposalBelowAppraisal(Rule):
     code = "assets_disposal_below_appraisal"
+    material = (
+        Material("proceeds", "changed", "处置收入", "proceeds"),
+        Material("appraised_value", "changed", "评估价值", "appraised value"),
+    )
     name = "资产低于评估价处置"
     name_en = "Asset disposed of below its appraisal"
     description = "出售资产的处置收入低于评估价值。"
@@ -221,6 +231,7 @@ class DisposalBelowAppraisal(Rule):
 
 class DisposalWithoutCollectiveDecision(Rule):
     code = "assets_disposal_without_collective_decision"
+    material = (Material("execution_step", "new", "处置执行步骤", "disposal step"),)
     name = "资产处置未经集体决策"
     name_en = "Disposal without a collective decision"
     description = "达到集体决策标准的资产处置，未经领导班子集体决策批准即实施。"
@@ -276,6 +287,7 @@ class DisposalWithoutCollectiveDecision(Rule):
 
 class PaymentOverBudget(Rule):
     code = "finance_payment_over_budget"
+    material = (Material("cumulative", "more", "累计支付", "cumulative payments"),)
     name = "超预算支付"
     name_en = "Payment above its budget line"
     description = "同一预算指标本年度累计支出超过其预算额度（额度按年度、单位在参数中设定）。"
