@@ -13,7 +13,8 @@
         [--twilio-delay-ms 0] [--postgresql URL]
 
 Targets (issue 5): p99 ≤ 100 ms in one process, ≤ 250 ms through Redis; 1,000 SMS in
-≤ 10 s with no duplicate.  Results go to docs/benchmarks.md by hand.
+≤ 10 s with no duplicate.  Results go to docs/benchmarks.md by hand.  At the end of each
+part the audit chain of its database is sealed and verified: a broken one fails the run.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 import socketio  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from chain_check import seal_and_verify  # noqa: E402
 from scratch_db import fresh_postgres  # noqa: E402
 
 from riskctl.org.demo import DEMO_PASSWORD  # noqa: E402
@@ -218,6 +220,7 @@ def main() -> None:
                 figures = ", ".join(f"{k} {v:.1f}" for k, v in two.items())
                 print(f"latency, 2 web processes via Redis, {args.clients} clients × "
                       f"{args.events} events: {figures}")  # fmt: skip
+                seal_and_verify(url)
             # The SMS run gets an empty database of its own.
             if args.postgresql:
                 sms_url, drop_sms = fresh_postgres(args.postgresql, "riskctl_bench_sms")
@@ -225,6 +228,7 @@ def main() -> None:
                 sms_url, drop_sms = f"sqlite:///{logs / 'sms.db'}", None
             try:
                 result = sms(sms_url, args.sms, args.twilio_delay_ms)
+                seal_and_verify(sms_url)
             finally:
                 if drop_sms:
                     drop_sms()

@@ -5,7 +5,7 @@ of N rows.  Run by hand; results go to docs/benchmarks.md.
 
 Appends N audit records in batches (through the same code as the app), seals them (the
 scheduler's job), then times ``verify_chain``, then verifies again under tracemalloc for
-the peak Python memory.
+the peak Python memory.  A broken chain fails the run (exit status 1).
 """
 
 from __future__ import annotations
@@ -54,7 +54,13 @@ def main() -> None:
         audit.verify_chain(db.session)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    assert report.ok and report.count >= args.rows, report
+    brk = report.first_break
+    if brk is not None:
+        where = f"seq {brk.seq}" if brk.seq is not None else "an unsealed record"
+        raise SystemExit(f"audit chain BROKEN at {where} (row id {brk.row_id}): {brk.reason}")
+    if report.count < args.rows:
+        raise SystemExit(f"audit chain holds {report.count} records, {args.rows} written")
+    print(f"audit chain  OK, head seq {report.head_seq}")
     print(f"database     {url.split('://')[0]}")
     print(f"rows         {report.count}")
     print(f"append       {written:.2f} s ({args.rows / written:,.0f} rows/s)")

@@ -7,7 +7,8 @@ the warnings a full scan raises on it.  Run by hand; results go to docs/benchmar
 
 Each page is asked for 20 times through the Flask test client by a signed-in person
 (the inspector over all five units, the 区财政局 purchaser, the administrator); the median
-and the slowest are printed.  Rendering included, network not.
+and the slowest are printed.  Rendering included, network not.  At the end the audit
+chain is sealed and verified: a broken one fails the run.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.chain_check import seal_and_verify
 from bench.scan import ITEMS, NOW, _app, generate
 from bench.scratch_db import fresh_postgres
 
@@ -110,6 +112,7 @@ def main() -> None:
             shown = re.sub(r"\?.*", lambda m: m.group(0)[:40], path)
             print(f"{username:14s} {shown:55s} median {median:7.1f} ms  "
                   f"max {slowest:7.1f} ms  {size / 1024:6.0f} KiB")  # fmt: skip
+        seal_and_verify(url)
     finally:
         cleanup()
 

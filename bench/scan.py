@@ -21,6 +21,9 @@ Measured, each in a fresh process (so that generating the data does not count):
 - peak RSS of the scanning process (``ru_maxrss``) and the Python heap peak (tracemalloc);
 - ``naive``: a per-item loop over ORM objects (item, its tasks and steps, lazily loaded)
   applying the same overdue, returns and field checks — on a sample, extrapolated.
+
+At the end the audit chain (the demo's records, the scans' warnings) is sealed and
+verified: a broken one fails the run.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from chain_check import seal_and_verify
 from scratch_db import fresh_postgres
 
 ITEMS = 100_000
@@ -502,6 +506,7 @@ def main() -> None:
             f"judge is {naive['extrapolated'] / scans['judge (warm)']:.1f}x faster, "
             f"steady full scan {naive['extrapolated'] / scans['full scan (steady state)'][0]:.1f}x"
         )
+        seal_and_verify(url)
     finally:
         cleanup()
 

@@ -5,7 +5,8 @@ A served riskctl (SQLite, demo data) and the /screen page in Debian's Chromium (
 (each pushes a screen event, and the page reloads its snapshot shortly after).  Every
 ``--every`` events the page's garbage is collected and its JS heap, DOM nodes and event
 listeners are read over the DevTools protocol.  A page that leaks grows with the count;
-one that does not stays flat.
+one that does not stays flat.  At the end the audit chain is sealed and verified: a
+broken one fails the run.
 
     .venv/bin/python bench/screen_soak.py [--events 2000] [--every 250]
 """
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
+from chain_check import seal_and_verify  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from riskctl.org.demo import DEMO_PASSWORD  # noqa: E402
@@ -89,6 +91,7 @@ def main() -> None:
                 browser.close()
         finally:
             procs.stop_all()
+        seal_and_verify(url)
 
 
 if __name__ == "__main__":

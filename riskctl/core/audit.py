@@ -16,6 +16,15 @@ the chain head until its commit (measured: it caps four PostgreSQL writers at on
 writer's rate); this design keeps the same proofs for everything sealed.
 ``verify_chain`` recomputes every digest and link and names the first break.
 
+A digest is computed over a canonical text, so that it comes out the same when the record
+is read back, whatever the writer's clock and the database: sorted-key JSON, UTF-8, and
+every moment in UTC with microseconds (``canonical_time``: ``2026-11-25T01:00:00.000000Z``,
+a naive value taken as UTC, as SQLite gives it back).  That is digest scheme 2, named in
+each record's ``digest_scheme``.  Records of scheme 1 (written before 2026-12) rendered
+``at`` as Python's ``isoformat`` of whatever the clock gave; one written on a clock in
+Beijing (the demo history) covers ``…+08:00`` while the database returns UTC.  They are
+checked by their own scheme and never rewritten: see ``digest_match``.
+
 Model changes are recorded automatically: every model that mixes in ``Audited`` gets a
 record per inserted, updated or deleted row at flush time, so no service can change
 state without a trace.  Workflow steps, refusals, reads and exports of personal data,
@@ -35,10 +44,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Literal, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event, inspect
@@ -48,6 +58,8 @@ from riskctl.core.clock import utcnow
 from riskctl.core.db import Base, DbSession
 
 GENESIS_HASH = "0" * 64
+# How the digests written now are computed (see the module docstring); 1 = before 2026-12.
+DIGEST_SCHEME = 2
 # Serialises sealers (not writers) on PostgreSQL; SQLite serialises transactions anyway.
 _PG_SEAL_LOCK_KEY = 0x72_69_73_6B_61_75  # "riskau"
 _ACTOR_KEY = "riskctl.audit_actor"
@@ -77,8 +89,12 @@ class AuditRecord(Base):
     unit_id: Mapped[int | None]
     before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    # SHA-256 of the content above, written with the row.
+    # SHA-256 of the content above, written with the row, and the scheme it was computed
+    # by.  A row that does not name its scheme was written before schemes existed.
     digest: Mapped[str] = mapped_column(sa.String(64))
+    digest_scheme: Mapped[int] = mapped_column(
+        sa.SmallInteger, default=DIGEST_SCHEME, server_default="1"
+    )
     # The chain, written once by the sealer; NULL while the record waits to be sealed.
     seq: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
     prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
@@ -119,9 +135,22 @@ class Audited:
     __audit_unit__: ClassVar[str | None] = "unit_id"
 
 
+def canonical_time(moment: datetime) -> str:
+    """A moment as digests see it: UTC, always with microseconds, ``Z``.
+
+    The same instant gives the same text whether the writer's clock ran in Beijing or in
+    UTC and whether the database gives it back aware (PostgreSQL) or naive (SQLite, UTC by
+    contract)."""
+    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
 def _plain(value: Any) -> Any:
+    """``value`` as JSON-native data with one text per value: what ``before``/``after``
+    store and what the digest covers.  Floats are Python's shortest round-trip repr;
+    a Decimal keeps its scale ("12.50"), as the amount was written."""
     if isinstance(value, datetime):
-        return value.isoformat()
+        return canonical_time(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -132,7 +161,10 @@ def _plain(value: Any) -> Any:
         return value.hex()
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, set | frozenset):
+        # A set's iteration order changes from one process to the next (hash seeds).
+        return sorted((_plain(v) for v in value), key=canonical)
+    if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
 
@@ -145,7 +177,7 @@ def _json_default(value: Any) -> Any:
     return plain
 
 
-def canonical(fields: dict[str, Any]) -> str:
+def canonical(fields: Any) -> str:
     return json.dumps(
         fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default
     )
@@ -162,8 +194,44 @@ CONTENT = (
 
 
 def record_digest(row: Any) -> str:
-    """The digest of a record's content (a dict being written, or a row mapping)."""
+    """The digest of a record's content (a dict being written, or a row mapping), by the
+    current scheme."""
     return content_hash({name: row[name] for name in CONTENT})
+
+
+def _scheme_1_digest(row: Mapping[Any, Any], zone: tzinfo) -> str:
+    """The digest as scheme 1 computed it for a writer whose clock ran in ``zone``.
+    ``before``/``after`` were stored as the text that was hashed, so only ``at`` differs."""
+    at = row["at"] if row["at"].tzinfo else row["at"].replace(tzinfo=UTC)
+    return content_hash(
+        {name: row[name] for name in CONTENT} | {"at": at.astimezone(zone).isoformat()}
+    )
+
+
+DigestMatch = Literal["canonical", "utc", "local"]
+
+
+def digest_match(row: Mapping[Any, Any], local_zone: tzinfo) -> DigestMatch | None:
+    """How a stored record's digest matches its content, by the record's own scheme;
+    ``None``: it does not, the content was changed.
+
+    Scheme 2: the canonical text only.  Scheme 1: ``at`` rendered in UTC (the wall clock
+    is UTC) or, failing that, in the platform's zone ``local_zone`` (a clock in Beijing,
+    as the demo history ran).  That lenience hides no change: ``at`` as stored fixes the
+    instant, and both texts name that very instant, so the content hashed is the same
+    content; a moved moment, or any other change, still matches neither.  The scheme
+    column is not hashed, and need not be: a record's digest was computed by one scheme,
+    and under any other its text differs, so changing the column breaks the record.
+    """
+    scheme = row["digest_scheme"]
+    if scheme == DIGEST_SCHEME:
+        return "canonical" if record_digest(row) == row["digest"] else None
+    if scheme == 1:
+        if _scheme_1_digest(row, UTC) == row["digest"]:
+            return "utc"
+        if _scheme_1_digest(row, local_zone) == row["digest"]:
+            return "local"
+    return None
 
 
 def link_hash(seq: int, record_id: int, digest: str, prev_hash: str) -> str:
@@ -178,7 +246,7 @@ def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
     rows = []
     for entry in entries:
         row = {**entry, "before": _plain(entry["before"]), "after": _plain(entry["after"])}
-        row["digest"] = record_digest(row)
+        row["digest"], row["digest_scheme"] = record_digest(row), DIGEST_SCHEME
         rows.append(row)
     # One row is the common case (a step); a list would take the executemany path.
     session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
@@ -199,8 +267,8 @@ def _entry(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    # Microseconds dropped: not every backend keeps them, and the digest must survive a
-    # round trip through the database.
+    # Whole seconds, as the trail has always shown them (the canonical text of a moment
+    # has a fixed precision either way, so the digest survives the round trip).
     return {
         "at": utcnow().replace(microsecond=0),
         "actor_id": actor.id,
@@ -375,16 +443,27 @@ class ChainReport:
     head_hash: str
     first_break: ChainBreak | None
     pending: int = 0  # records not sealed yet (their digests are checked too)
+    # Records of scheme 1 whose digest covered their moment in the platform's zone.
+    local_time: int = 0
 
     @property
     def ok(self) -> bool:
         return self.first_break is None
 
 
-def verify_chain(session: DbSession, *, batch: int = 2000) -> ChainReport:
+def verify_chain(
+    session: DbSession, *, batch: int = 2000, local_zone: tzinfo | None = None
+) -> ChainReport:
     """Walk the sealed chain in order and report the first record that does not fit,
-    then check the digests of the records still waiting for the sealer."""
-    expected_seq, prev, count = 1, GENESIS_HASH, 0
+    then check the digests of the records still waiting for the sealer.
+
+    ``local_zone``: the platform's zone for records of scheme 1 (``digest_match``);
+    default ``RISKCTL_TIMEZONE``."""
+    if local_zone is None:
+        from riskctl.core import calendar_store  # it imports this module
+
+        local_zone = calendar_store.zone()
+    expected_seq, prev, count, local = 1, GENESIS_HASH, 0, 0
     table = _TABLE
     sealed = (
         sa.select(table)
@@ -405,12 +484,15 @@ def verify_chain(session: DbSession, *, batch: int = 2000) -> ChainReport:
                 reason = f"sequence jumps from {expected_seq - 1} to {seq}: a row was {what}"
             elif row["prev_hash"] != prev:
                 reason = "prev_hash does not match the previous row: a row was inserted or removed"
-            elif record_digest(row) != row["digest"]:
+            elif (match := digest_match(row, local_zone)) is None:
                 reason = "content does not match its hash: the row was changed"
             elif link_hash(seq, row["id"], row["digest"], prev) != row["hash"]:
                 reason = "content does not match its hash: the row or its link was changed"
             if reason:
-                return ChainReport(count, seq, row["hash"], ChainBreak(seq, row["id"], reason))
+                brk = ChainBreak(seq, row["id"], reason)
+                return ChainReport(count, seq, row["hash"], brk, local_time=local)
+            if match == "local":
+                local += 1
             expected_seq, prev = seq + 1, row["hash"]
     finally:
         rows.close()
@@ -420,8 +502,11 @@ def verify_chain(session: DbSession, *, batch: int = 2000) -> ChainReport:
     ).mappings()
     for row in waiting:
         pending += 1
-        if record_digest(row) != row["digest"]:
+        match = digest_match(row, local_zone)
+        if match is None:
             waiting.close()
             brk = ChainBreak(None, row["id"], "content does not match its digest (not sealed yet)")
-            return ChainReport(count, expected_seq - 1, prev, brk, pending)
-    return ChainReport(count, expected_seq - 1, prev, None, pending)
+            return ChainReport(count, expected_seq - 1, prev, brk, pending, local)
+        if match == "local":
+            local += 1
+    return ChainReport(count, expected_seq - 1, prev, None, pending, local)

@@ -1,11 +1,15 @@
 """The audit trail records every change, the sealer chains it, and `audit verify` finds
 tampering in sealed and in not-yet-sealed records."""
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
 
 from riskctl.core import audit
 from riskctl.core.access import SYSTEM_ADMIN
 from riskctl.core.audit import AuditRecord, link_hash, record_digest, seal_pending, verify_chain
+from riskctl.core.clock import utcnow
 from riskctl.org import services
 
 
@@ -191,3 +195,88 @@ def test_audit_verify_command_seals_then_exits_1_and_names_the_row(app, session)
     broken = runner.invoke(args=["riskctl", "audit", "verify", "--no-seal"])
     assert broken.exit_code == 1
     assert f"BROKEN at seq {target.seq}" in broken.output
+
+
+# ---------------------------------------------------------------- clocks in other zones
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def test_records_written_on_a_clock_in_beijing_verify(session, at):
+    # The demo history runs on such a clock; the database gives the moments back in UTC.
+    at(datetime(2026, 12, 1, 10, 0, 0, tzinfo=BEIJING))
+    services.save_unit(session, SYSTEM_ADMIN, {"code": "bjt", "name": "北京时间局",
+                                               "kind": "department"})  # fmt: skip
+    audit.record(session, "export.people", target_type="person",
+                 after={"rows": 3, "asked_at": utcnow(), "on": utcnow().date()})  # fmt: skip
+    session.flush()
+    written = records(session, action="export.people")[-1]
+    assert written.digest_scheme == audit.DIGEST_SCHEME
+    assert written.after["asked_at"] == "2026-12-01T02:00:00.000000Z"
+    sealed(session)
+    report = verify_chain(session)
+    assert report.ok, report.first_break
+    assert report.local_time == 0  # nothing needed the lenience of old records
+
+
+def test_the_zone_of_the_writers_clock_does_not_change_a_records_digest(session, at):
+    moment = datetime(2026, 12, 1, 2, 0, 0, tzinfo=UTC)
+    digests = []
+    for clock in (moment, moment.astimezone(BEIJING)):
+        at(clock)
+        audit.record(session, "export.people", target_type="person", after={"rows": 1})
+        session.flush()
+        digests.append(records(session, action="export.people")[-1].digest)
+    assert digests[0] == digests[1]
+
+
+def _scheme_1_record(session, moment, clock_zone, **changes):
+    """A record as the code before digest scheme 2 wrote it from a clock in ``clock_zone``:
+    its digest covers Python's isoformat of the moment in that zone."""
+    content = {"at": moment, "actor_id": None, "actor": "cli", "source": "cli demo",
+               "action": "item.start", "target_type": "item", "target_id": "1",
+               "unit_id": None, "before": None, "after": {"step": 1}}  # fmt: skip
+    old_text = {**content, "at": moment.astimezone(clock_zone).isoformat()}
+    session.execute(sa.insert(AuditRecord).values(
+        **(content | changes), digest=audit.content_hash(old_text), digest_scheme=1,
+    ))  # fmt: skip
+    session.flush()
+    return records(session)[-1]
+
+
+def test_old_records_written_on_a_clock_in_beijing_still_verify_and_are_counted(app, session):
+    moment = datetime(2026, 9, 3, 1, 6, tzinfo=UTC)
+    _scheme_1_record(session, moment, BEIJING)
+    _scheme_1_record(session, moment, UTC)
+    sealed(session)
+    report = verify_chain(session)
+    assert report.ok, report.first_break
+    assert report.local_time == 1
+    shown = app.test_cli_runner().invoke(args=["riskctl", "audit", "verify", "--no-seal"])
+    assert shown.exit_code == 0, shown.output
+    assert "1 record(s) of digest scheme 1 matched with their moment in Asia/Shanghai" in (
+        shown.output
+    )
+
+
+def test_an_old_record_whose_moment_was_moved_is_still_reported(session):
+    moment = datetime(2026, 9, 3, 1, 6, tzinfo=UTC)
+    # Its Beijing wall time written back as UTC: a different instant, eight hours later.
+    target = _scheme_1_record(session, moment, BEIJING, at=moment + timedelta(hours=8))
+    sealed(session)
+    report = verify_chain(session)
+    assert report.first_break.row_id == target.id
+    assert "changed" in report.first_break.reason
+
+
+def test_a_records_scheme_cannot_be_changed_to_get_the_old_lenience(session, at):
+    at(datetime(2026, 12, 1, 10, 0, 0, tzinfo=BEIJING))
+    audit.record(session, "export.people", target_type="person", after={"rows": 3})
+    session.flush()
+    target = records(session, action="export.people")[-1]
+    sealed(session)
+    _tamper(session, sa.update(AuditRecord).where(AuditRecord.id == target.id)
+            .values(digest_scheme=1))  # fmt: skip
+    report = verify_chain(session)
+    assert report.first_break.seq == target.seq
+    assert "changed" in report.first_break.reason

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from riskctl.core.access import SYSTEM_ADMIN
+from riskctl.core.audit import seal_pending, verify_chain
 from riskctl.core.clock import set_clock
 from riskctl.extensions import db
 from riskctl.org.models import Unit
@@ -45,7 +46,11 @@ def scanned(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
             again = load_history(db.session, now=NOW)
             items = db.session.scalar(sa.select(sa.func.count()).select_from(Item))
             sms = _send_the_sms(db.session)
-            yield made, rows, again, items, sms
+            db.session.commit()
+            seal_pending(db.session)
+            db.session.commit()
+            chain = verify_chain(db.session)
+            yield made, rows, again, items, sms, chain
     finally:
         pin_clock()
         with app.app_context():
@@ -87,7 +92,7 @@ def _send_the_sms(session: Any) -> dict[tuple[str, str], set[str]]:
 
 
 def test_the_planted_warnings_reach_the_right_people_by_sms(scanned):
-    *_, sms = scanned
+    *_, sms, _chain = scanned
     # orange (just under the threshold, 区卫计局): the handler and the unit's leader
     assert {"wjj.hexue"} <= sms[("wjj", "procurement_just_under_threshold")]
     assert not {"jw.hexiaoping", "jw.liuhong"} & sms[("wjj", "procurement_just_under_threshold")]
@@ -97,7 +102,7 @@ def test_the_planted_warnings_reach_the_right_people_by_sms(scanned):
 
 
 def test_the_planted_problems_are_found_and_nothing_else_is_red(scanned):
-    made, rows, _again, _items, _sms = scanned
+    made, rows, _again, _items, _sms, _chain = scanned
     assert made.items > 100 and made.steps > 500
     found = {(unit, rule) for unit, rule, _level, _evidence in rows}
     assert ("czj", "procurement_splitting") in found
@@ -115,6 +120,13 @@ def test_the_planted_problems_are_found_and_nothing_else_is_red(scanned):
 
 
 def test_the_history_is_made_once(scanned):
-    _made, _rows, again, items, _sms = scanned
+    _made, _rows, again, items, _sms, _chain = scanned
     assert again.items == 0 and set(again.skipped_units) == {"czj", "wjj", "nmj", "rsj", "qjz"}
     assert items > 100
+
+
+def test_the_audit_chain_of_the_history_verifies(scanned):
+    # The history runs on a clock in Beijing; the database gives every moment back in UTC.
+    made, *_, chain = scanned
+    assert chain.ok, chain.first_break
+    assert chain.count > made.steps and chain.pending == 0
