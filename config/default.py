@@ -8,6 +8,7 @@ add checks; they never declare new settings.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +19,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Known so that production can refuse it; never used outside development/testing.
 INSECURE_SECRET_KEY = "riskctl-development-secret-key-not-for-production"
+# A CSP frame-ancestors source we accept: 'self' or a scheme with a host (a leading "*."
+# allowed) and an optional port.  Nothing that could end the directive or widen it to all.
+_FRAME_SOURCE = re.compile(r"'self'|https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?")
+
+
+def _is_limit(text: str) -> bool:
+    from limits import parse_many
+
+    try:
+        return bool(parse_many(text))
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -33,6 +46,9 @@ class Settings(BaseSettings):
     # the WAL at checkpoints (a commit survives a crash of riskctl, the last ones may be
     # lost on a power cut, the file never corrupts); FULL syncs every commit (~3x slower).
     SQLITE_SYNCHRONOUS: Literal["NORMAL", "FULL"] = "NORMAL"
+    # How long a SQLite writer waits for the write lock before the request is answered
+    # 503 busy (Retry-After) — readers never wait (WAL, deferred read transactions).
+    SQLITE_BUSY_TIMEOUT_MS: int = Field(default=5000, ge=0, le=600_000)
     # When set: Socket.IO message queue, shared rate-limit counters, readiness check.
     REDIS_URL: str | None = None
 
@@ -61,9 +77,16 @@ class Settings(BaseSettings):
 
     # Bearer tokens from POST /api/v1/auth/token.
     API_TOKEN_TTL_HOURS: int = Field(default=12, ge=1, le=24 * 90)
-    # Failed logins allowed before 429, in the notation of the `limits` package.
-    LOGIN_FAILURES_PER_USER: str = "5 per 15 minutes"
+    # Failed logins allowed before 429, in the notation of the `limits` package.  First
+    # per username from one address: a guesser at one machine is stopped without locking
+    # the account for its owner elsewhere.  Then per address over all usernames.  The
+    # account itself (any address) locks only at a much higher count, against guessing
+    # spread over many machines: one address, held to 5 per 15 minutes (20 an hour),
+    # can never reach 50 an hour alone.  An administrator unlocks (`flask riskctl user
+    # unlock`, or the person's admin page); docs/decisions.md has the policy.
+    LOGIN_FAILURES_PER_USER_AND_IP: str = "5 per 15 minutes"
     LOGIN_FAILURES_PER_IP: str = "30 per 15 minutes"
+    LOGIN_FAILURES_PER_USER: str = "50 per hour"
     # Largest accepted request body (bytes); the org CSV import is the largest legit body.
     MAX_BODY_BYTES: int = Field(default=5 * 1024 * 1024, ge=1024)
 
@@ -77,6 +100,10 @@ class Settings(BaseSettings):
     # Number of trusted reverse proxies in front of the app (X-Forwarded-* hops).
     PROXY_HOPS: int = Field(default=0, ge=0, le=5)
     SESSION_COOKIE_SECURE: bool = False
+    # Where the big screen (/screen) may be shown in a frame: CSP frame-ancestors sources
+    # separated by spaces ("https://portal.example.gov.cn 'self'"); empty: nowhere.  Every
+    # other page is never framed.
+    SCREEN_FRAME_ANCESTORS: str = ""
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     def problems(self) -> list[str]:
@@ -88,4 +115,14 @@ class Settings(BaseSettings):
                     found.append(f"RISKCTL_{name} is required when RISKCTL_SMS_BACKEND=twilio")
         if not self.DATABASE_URL:
             found.append("RISKCTL_DATABASE_URL is required")
+        for name in ("LOGIN_FAILURES_PER_USER_AND_IP", "LOGIN_FAILURES_PER_IP",
+                     "LOGIN_FAILURES_PER_USER"):  # fmt: skip
+            if not _is_limit(getattr(self, name)):
+                found.append(f"RISKCTL_{name} must be like '5 per 15 minutes'")
+        for source in self.SCREEN_FRAME_ANCESTORS.split():
+            if not _FRAME_SOURCE.fullmatch(source):
+                found.append(
+                    f"RISKCTL_SCREEN_FRAME_ANCESTORS: {source!r} is not 'self' or an origin "
+                    "like https://portal.example.gov.cn"
+                )
         return found

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -65,20 +66,25 @@ def _configure(app: Flask, settings: Any) -> None:
     )
     # Alembic announces each of its plugins at INFO on every start; that is noise.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from riskctl.auth.kiosk import redact_access_logs
+
+    redact_access_logs()  # a kiosk's ?token= never reaches the access log
 
 
 def _bind_extensions(app: Flask, settings: Any) -> None:
     from riskctl import models  # noqa: F401  (the whole schema, for Alembic)
     from riskctl.api import api, handle_domain_error
     from riskctl.core import calendar_store
+    from riskctl.core.busy import handle_database_error
     from riskctl.core.db import configure_sqlite
     from riskctl.core.errors import DomainError
     from riskctl.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
     from riskctl.web import render_error, select_locale
 
     db.init_app(app)
+    _transaction_kinds(app)  # before any other hook can touch the database
     calendar_store.configure(settings.TIMEZONE)
-    configure_sqlite(settings.SQLITE_SYNCHRONOUS)
+    configure_sqlite(settings.SQLITE_SYNCHRONOUS, settings.SQLITE_BUSY_TIMEOUT_MS)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -108,6 +114,30 @@ def _bind_extensions(app: Flask, settings: Any) -> None:
         },
     )
     app.register_error_handler(DomainError, handle_domain_error)
+    # A busy database (SQLite's one writer, a lock timeout) is a 503 with Retry-After.
+    app.register_error_handler(sa.exc.OperationalError, handle_database_error)
+
+
+def _transaction_kinds(app: Flask) -> None:
+    from riskctl.core.db import begin_reading, begin_writing
+
+    @app.before_request
+    def transaction_kind() -> None:
+        # Before anything touches the database (the login loads the person): a request
+        # that only reads takes no write lock on SQLite (riskctl.core.db).
+        view = app.view_functions.get(request.endpoint or "")
+        view = getattr(getattr(view, "view_class", None), request.method.lower(), view)
+        safe = request.method in ("GET", "HEAD", "OPTIONS")
+        if getattr(view, "riskctl_reads_only", False) or (
+            safe and not getattr(view, "riskctl_writes", False)
+        ):
+            begin_reading()
+        else:
+            begin_writing()
+
+    @app.teardown_request
+    def transaction_kind_done(_error: BaseException | None) -> None:
+        begin_writing()  # a worker thread's next job or request starts from the default
 
 
 def _register(app: Flask) -> None:
@@ -118,6 +148,7 @@ def _register(app: Flask) -> None:
     from riskctl.api.health import blp as health_api
     from riskctl.auth.api import blp as auth_api
     from riskctl.auth.views import bp as auth_pages
+    from riskctl.auth.views import note_session_seen
     from riskctl.cli import riskctl_cli
     from riskctl.controls.api import blp as controls_api
     from riskctl.core import audit
@@ -127,6 +158,7 @@ def _register(app: Flask) -> None:
     from riskctl.risk.api import blp as risk_api
     from riskctl.risk.views import bp as monitor_pages
     from riskctl.web import bp as web_pages
+    from riskctl.web import security_headers
     from riskctl.workflow.api import blp as items_api
     from riskctl.workflow.views import bp as workbench_pages
 
@@ -150,6 +182,7 @@ def _register(app: Flask) -> None:
     app.register_blueprint(monitor_pages)
     app.register_blueprint(admin_pages)
     app.cli.add_command(riskctl_cli)
+    app.after_request(security_headers)
 
     @app.before_request
     def attribute_page_changes() -> None:
@@ -163,6 +196,10 @@ def _register(app: Flask) -> None:
                     current_user.id, current_user.username, f"web {request.remote_addr}"
                 ),
             )
+
+    # After the hooks above (the transaction's kind, the page's actor): the signed-in
+    # session's last-seen time.
+    app.before_request(note_session_seen)
 
     @app.context_processor
     def page_globals() -> dict[str, Any]:

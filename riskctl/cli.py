@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 from marshmallow import ValidationError
@@ -17,6 +18,7 @@ from werkzeug.serving import run_simple
 from riskctl.auth import services as auth
 from riskctl.core import audit, calendar_store
 from riskctl.core.access import SYSTEM_ADMIN, Role
+from riskctl.core.db import is_busy
 from riskctl.core.errors import DomainError, flatten_messages
 from riskctl.extensions import db
 from riskctl.org import demo as demo_data
@@ -26,7 +28,32 @@ from riskctl.org.schemas import PersonBootstrapIn
 from riskctl.process import services as processes
 from riskctl.process.models import ProcessStatus
 
-riskctl_cli = AppGroup("riskctl", help="riskctl 廉政风险防控平台 administration.")
+
+class _Commands(AppGroup):
+    """Every command: a busy database (another process holds SQLite's write lock longer
+    than the busy timeout) is a short message and exit status 75, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except sa.exc.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            # The command's app context has ended with it: its session is rolled back.
+            raise _Busy() from None
+
+
+class _Busy(click.ClickException):
+    exit_code = 75  # EX_TEMPFAIL: try again later
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the database is busy with other work (an import or a scan holds it); "
+            "nothing was changed — try again in a few seconds"
+        )
+
+
+riskctl_cli = _Commands("riskctl", help="riskctl 廉政风险防控平台 administration.")
 
 
 def _as_cli(command: str) -> None:
@@ -175,7 +202,8 @@ def user_create(
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, required=True)
 def user_set_password(username: str, password_stdin: bool) -> None:
-    """Set a person's password (e.g. after an import)."""
+    """Set a person's password (e.g. after an import); a change ends every browser
+    session and revokes every API token of theirs."""
     _as_cli("user set-password")
     person = auth.find_person(db.session, username)
     if person is None:
@@ -185,7 +213,21 @@ def user_set_password(username: str, password_stdin: bool) -> None:
     except DomainError as exc:
         _fail(exc)
     db.session.commit()
-    click.echo(f"password set for {username}")
+    click.echo(f"password set for {username}; any session or API token of theirs is ended")
+
+
+@user.command("unlock")
+@click.argument("username")
+def user_unlock(username: str) -> None:
+    """Unlock USERNAME's sign-in after too many wrong passwords: every failed-login count
+    of the username (the account's and each address's) starts from zero."""
+    _as_cli("user unlock")
+    try:
+        auth.unlock_sign_in(db.session, SYSTEM_ADMIN, username)
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"sign-in of {username} unlocked")
 
 
 @riskctl_cli.group("token")
@@ -283,6 +325,12 @@ def audit_verify(no_seal: bool) -> None:
             f"hash {report.head_hash}"
             + (f"; {report.pending} waiting to be sealed (digests OK)" if report.pending else "")
         )
+        if report.local_time:
+            click.echo(
+                f"{report.local_time} record(s) of digest scheme 1 matched with their moment in "
+                f"{calendar_store.zone().key} (written on a local clock: the same instant; "
+                "docs/decisions.md, Audit chain)"
+            )
         click.echo("record the head outside the database to detect truncation later")
         return
     brk = report.first_break

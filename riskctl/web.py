@@ -4,13 +4,16 @@ template filters, error pages."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -23,9 +26,10 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from riskctl.core import formatting
+from riskctl.core import formatting, inputs
 from riskctl.core.access import Action, Principal, can
-from riskctl.core.errors import DomainError
+from riskctl.core.errors import DomainError, ValidationFailed
+from riskctl.core.inputs import INT64_MAX
 from riskctl.extensions import db
 from riskctl.org import services as org
 
@@ -46,7 +50,8 @@ def navigation(principal: Principal) -> list[tuple[str, list[tuple[str, str]]]]:
     if principal.unit_id is not None and can(principal, Action.WORK_ITEMS):
         sections.append((_("Workbench"), [
             (_("My tasks"), "workbench.tasks"),
-            (_("Start an item"), "workbench.start"),
+            *([(_("Start an item"), "workbench.start")]
+              if can(principal, Action.START_ITEMS) else []),
             (_("Items"), "workbench.items"),
             (_("Warnings on my work"), "workbench.warnings"),
         ]))  # fmt: skip
@@ -154,19 +159,40 @@ def set_language(code: str) -> Response:
 
 
 def local_path(target: str | None, default: str) -> str:
-    """``target`` if it is a path on this site, else ``default``: a form's "back" address
-    must not send anyone elsewhere (open redirect)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    """``target`` if it is a path on this site, else ``default``.
+
+    The one check for every redirect target taken from a request (``next`` after signing
+    in or switching the language, a form's ``back``): an open redirect is a phishing aid,
+    and a line break in a Location header is a 500 (or worse, a forged header).  Browsers
+    drop tabs and line breaks inside a URL and read a backslash as a slash, so
+    ``/\t/evil.example`` and ``/\\evil.example`` lead to another host: any control
+    character or backslash refuses the target, as does a scheme or a host, and the same
+    again once percent-decoded (a proxy on the way may decode it)."""
+    if target and _is_local_path(target) and _is_local_path(unquote(target)):
         return target
     return default
+
+
+def _is_local_path(target: str) -> bool:
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(unicodedata.category(c) == "Cc" for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 def render_domain_error(error: DomainError) -> Any:
     """A service's refusal on a page that did not catch it: the error page in the reader's
     words, with the service's own message as the detail."""
     message = _error_titles().get(error.status, _("The request could not be done."))
+    detail = "; ".join(
+        f"{d['path']}: {reader_message(str(d['message']))}" if d.get("path")
+        else reader_message(str(d["message"]))
+        for d in error.details or [{"message": error.message}]
+    )  # fmt: skip
     return (
-        render_template("error.html", status=error.status, message=message, detail=error.message),
+        render_template("error.html", status=error.status, message=message, detail=detail),
         error.status,
     )
 
@@ -253,13 +279,20 @@ def reader_message(message: str, labels: Mapping[str, str] | None = None) -> str
         match = re.match(pattern, message)
         if match:
             return str(template) % match.groupdict()
-    if message in _FIELD_PROBLEMS:
-        return str(_FIELD_PROBLEMS[message])
+    if (known := _known_problem(message)) is not None:
+        return known
     for label in sorted(labels or {}, key=len, reverse=True):
         rest = message.removeprefix(f"{label} ")
-        if rest != message and rest in _FIELD_PROBLEMS:
-            return str(_("%(label)s: %(problem)s", label=label, problem=_FIELD_PROBLEMS[rest]))
+        if rest != message and (known := _known_problem(rest)) is not None:
+            return str(_("%(label)s: %(problem)s", label=label, problem=known))
     return message
+
+
+def _known_problem(message: str) -> str | None:
+    if message in _FIELD_PROBLEMS:
+        return str(_FIELD_PROBLEMS[message])
+    found = inputs.translated(message)  # the input checks' own (riskctl.core.inputs)
+    return None if found is message else str(found)
 
 
 def field_errors(
@@ -274,10 +307,26 @@ def field_errors(
     return found
 
 
-def int_arg(name: str, default: int = 0) -> int:
-    """A non-negative whole number from the query string; anything else is the default."""
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else default
+def int_arg(name: str, default: int = 0, *, minimum: int = 0, maximum: int = INT64_MAX) -> int:
+    """A whole number from the query string within ``minimum``..``maximum``, or
+    ``default`` when it is absent or empty; anything else is a 422 naming it."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return inputs.whole_number(value, minimum=minimum, maximum=maximum)
+    except inputs.InputProblem as exc:
+        raise ValidationFailed.at(name, exc.message) from None
+
+
+def form_line(name: str) -> str:
+    """A single-line form field (a title, a short reason): every control character is
+    refused with a 422 naming it (free text is checked for every request: api.guard)."""
+    value = request.form.get(name, "")
+    problem = inputs.text_problem(value, single_line=True)
+    if problem:
+        raise ValidationFailed.at(name, problem)
+    return value
 
 
 def flash_not_saved(error: DomainError) -> None:
@@ -285,3 +334,55 @@ def flash_not_saved(error: DomainError) -> None:
     db.session.rollback()
     why = "; ".join(m for ms in field_errors(error).values() for m in ms)
     flash(_("Not saved: %(why)s", why=why), "error")
+
+
+# ---------------------------------------------------------------- security headers
+
+# Every script, style, image, font and connection is this site's own (static/vendor is
+# built from npm, nothing comes from a CDN), so the policy allows nothing else; pages keep
+# no inline code (static/js).  Data URIs: images Swagger UI and Mermaid draw with.
+_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+))  # fmt: skip
+HSTS_SECONDS = 365 * 24 * 3600
+FRAMED_ENDPOINTS = frozenset({"alerts_pages.screen"})
+
+
+@bp.app_template_global("csp_allow_inline_styles")
+def allow_inline_styles() -> str:
+    """Called by a template that draws with Mermaid: Mermaid writes a <style> element and
+    style attributes into each diagram's SVG and has no CSP nonce, so that page's policy
+    allows inline styles (never inline scripts).  Every other page keeps ``'self'``."""
+    g.csp_inline_styles = True
+    return ""
+
+
+def security_headers(response: Response) -> Response:
+    """Sets the headers every answer carries (an ``after_request`` hook).
+
+    Only the big screen may be framed, and only by the sources configured in
+    ``RISKCTL_SCREEN_FRAME_ANCESTORS``; there ``X-Frame-Options`` is left out, as it can
+    name no origin.  HSTS only on a request that came in over TLS (behind a proxy:
+    ``RISKCTL_PROXY_HOPS`` makes ``X-Forwarded-Proto`` count)."""
+    framers: list[str] = []
+    if request.endpoint in FRAMED_ENDPOINTS:
+        framers = current_app.config["RISKCTL"].SCREEN_FRAME_ANCESTORS.split()
+    if not framers:
+        response.headers["X-Frame-Options"] = "DENY"
+    ancestors = " ".join(framers) or "'none'"
+    styles = "'self' 'unsafe-inline'" if g.get("csp_inline_styles") else "'self'"
+    response.headers["Content-Security-Policy"] = (
+        f"{_POLICY}; style-src {styles}; frame-ancestors {ancestors}"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = f"max-age={HSTS_SECONDS}"
+    return response

@@ -18,8 +18,9 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from riskctl.core import calendar_store
+from riskctl.core import calendar_store, inputs
 from riskctl.core.access import Action, Role, can
+from riskctl.core.db import read_phase, writes
 from riskctl.core.errors import DomainError, Refused, ValidationFailed, flatten_messages
 from riskctl.extensions import db
 from riskctl.org import importer
@@ -30,7 +31,7 @@ from riskctl.process import services as processes
 from riskctl.process.diagram import flowchart
 from riskctl.process.models import ProcessDefinition
 from riskctl.risk import services as risk
-from riskctl.web import field_errors, int_arg
+from riskctl.web import field_errors, form_line, int_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 30
@@ -110,6 +111,7 @@ def unit(code: str) -> Any:
 
 
 @bp.route("/people")
+@writes  # every read of people is audited
 def people() -> str:
     principal = current_user.principal()
     unit_code = request.args.get("unit") or None
@@ -143,6 +145,7 @@ def _person_form(form: Any) -> dict[str, Any]:
 
 @bp.route("/people/new", methods=["GET", "POST"], defaults={"username": None})
 @bp.route("/people/<username>", methods=["GET", "POST"])
+@writes  # every read of people is audited
 def person(username: str | None) -> Any:
     principal = current_user.principal()
     existing = org.visible_person(db.session, principal, username) if username else None
@@ -327,7 +330,7 @@ def publish_process(unit_code: str, key: str) -> Response:
 @bp.route("/processes/<unit_code>/<key>/compare")
 def compare_processes(unit_code: str, key: str) -> str:
     principal = current_user.principal()
-    a, b = int_arg("a", 1), int_arg("b", 1)
+    a, b = (int_arg(n, 1, minimum=1, maximum=inputs.ID_MAX) for n in ("a", "b"))
     old = processes.get_definition(db.session, principal, key, unit=unit_code, version=a)
     new = processes.get_definition(db.session, principal, key, unit=unit_code, version=b)
     table = difflib.HtmlDiff(wrapcolumn=70).make_table(
@@ -359,8 +362,8 @@ def _policy_change(form: Any, current: dict[str, Any]) -> dict[str, Any]:
     for code in current["rules"]:
         params_text = form.get(f"params-{code}", "").strip()
         try:
-            params = yaml.safe_load(params_text) if params_text else []
-        except yaml.YAMLError:
+            params = inputs.load_yaml(params_text) if params_text else []
+        except inputs.InputProblem:
             params = params_text  # not a list: the policy check says so at its path
         change["rules"][code] = {
             "enabled": form.get(f"enabled-{code}") == "on",
@@ -386,8 +389,9 @@ def policy() -> Any:
                                          form.get("comment") or None)  # fmt: skip
                 _saved(_("Policy version %(v)d saved; the next scan uses it.", v=saved.version))
                 return redirect(url_for("admin.policy"))
-            preview = risk.preview(db.session, principal, policy=change)
-            baseline = risk.preview(db.session, principal)
+            with read_phase(db.session):  # minutes at scale: no write lock held
+                preview = risk.preview(db.session, principal, policy=change)
+                baseline = risk.preview(db.session, principal)
         except DomainError as exc:
             db.session.rollback()
             errors = _problems(exc)
@@ -454,24 +458,25 @@ def calendar() -> Any:
     if request.method == "POST":
         try:
             if request.form.get("action") == "remove":
-                day = date.fromisoformat(request.form.get("day", ""))
+                day = inputs.day(request.form.get("day", ""))
                 calendar_store.remove_override(db.session, principal, day)
                 _saved(_("Override of %(day)s removed.", day=day.isoformat()))
             else:
                 try:
-                    day = date.fromisoformat(request.form.get("day", ""))
-                except ValueError:
-                    raise ValidationFailed.at("day", "must be a date like 2026-11-24") from None
+                    day = inputs.day(request.form.get("day", ""))
+                except inputs.InputProblem as exc:
+                    raise ValidationFailed.at("day", exc.message) from None
                 calendar_store.set_override(
                     db.session, principal, day, is_working=request.form.get("is_working") == "1",
-                    reason=request.form.get("reason", ""),
+                    reason=form_line("reason"),
                 )  # fmt: skip
                 _saved(_("Override of %(day)s saved.", day=day.isoformat()))
             return redirect(url_for("admin.calendar"))
         except (DomainError, ValueError) as exc:
             db.session.rollback()
             errors = _problems(exc) if isinstance(exc, DomainError) else {"day": [str(exc)]}
-    year = int_arg("year", org.today().year)
+    year = int_arg("year", org.today().year, minimum=inputs.FIRST_DAY.year,
+                   maximum=inputs.LAST_DAY.year)  # fmt: skip
     overrides = calendar_store.list_overrides(db.session, start=date(year, 1, 1),
                                               end=date(year, 12, 31))  # fmt: skip
     working = calendar_store.working_calendar(db.session)

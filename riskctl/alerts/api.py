@@ -17,8 +17,11 @@ from riskctl.api import documents_errors
 from riskctl.api.auth import authenticated, current_principal, requires
 from riskctl.core.access import Action
 from riskctl.core.errors import Forbidden, NotAuthenticated, NotFound
+from riskctl.core.inputs import Id, Line, Moment, Text
 from riskctl.extensions import db
-from riskctl.org.schemas import EmptyIn, PageArgs, Strict, page_of
+from riskctl.org.schemas import CODE, EmptyIn, PageArgs, Strict, page_of
+from riskctl.risk.models import Level
+from riskctl.risk.rules import REGISTRY
 
 blp = Blueprint(
     "alerts", __name__, url_prefix="/api/v1",
@@ -27,9 +30,9 @@ blp = Blueprint(
 
 
 class AlertArgs(PageArgs):
-    channel = fields.String(load_default=None, validate=validate.OneOf([c.value for c in Channel]))
-    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Status]))
-    event = fields.Integer(load_default=None, metadata={"description": "a risk event's id"})
+    channel = Line(load_default=None, validate=validate.OneOf([c.value for c in Channel]))
+    status = Line(load_default=None, validate=validate.OneOf([s.value for s in Status]))
+    event = Id(load_default=None, metadata={"description": "a risk event's id"})
 
 
 class AttemptOut(Schema):
@@ -110,14 +113,23 @@ class SilenceArgs(Strict):
     active = fields.Boolean(load_default=True)
 
 
+class MatcherIn(Strict):
+    """What a silence mutes: plain values only (a matcher is compared, never queried)."""
+
+    unit = Line(validate=CODE, metadata={"description": "unit code"})
+    rule = Line(validate=validate.OneOf(list(REGISTRY)))
+    level = Line(validate=validate.OneOf([lv.value for lv in Level]))
+    item = Id(strict=True, metadata={"description": "an item's id"})
+
+
 class SilenceIn(Strict):
-    matcher = fields.Dict(
-        required=True,
+    matcher = fields.Nested(
+        MatcherIn, required=True,
         metadata={"description": "any of unit (code), rule, level, item (id); all must match"},
-    )
-    starts_at = fields.AwareDateTime(load_default=None, metadata={"description": "default: now"})
-    ends_at = fields.AwareDateTime(required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    )  # fmt: skip
+    starts_at = Moment(load_default=None, metadata={"description": "default: now"})
+    ends_at = Moment(required=True)
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
 
 
 class SilenceOut(Schema):
@@ -144,7 +156,7 @@ class SnapshotOut(Schema):
 
 
 class KioskIn(Strict):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    name = Line(required=True, validate=validate.Length(min=1, max=80))
 
 
 class KioskOut(Schema):

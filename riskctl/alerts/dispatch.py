@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -216,7 +216,10 @@ def _prepare(session: DbSession, policy: Policy, now: datetime, result: Dispatch
 
 def _summary_row(n: Notification, bucket: datetime, due: datetime) -> dict[str, Any]:
     return {
-        "dedupe_key": f"summary:{n.recipient_id}:{bucket:%Y%m%d%H}", "channel": Channel.SMS,
+        # The hour in UTC: the same hour gives the same key whatever zone the caller's
+        # clock is in, so that the dedupe key holds.
+        "dedupe_key": f"summary:{n.recipient_id}:{bucket.astimezone(UTC):%Y%m%d%H}",
+        "channel": Channel.SMS,
         "kind": Kind.SUMMARY, "status": Status.PENDING, "unit_id": None, "level": None,
         "recipient_id": n.recipient_id, "phone": n.phone, "title": "预警短信汇总",
         "body": "", "data": {}, "created_at": bucket, "next_attempt_at": due,

@@ -33,7 +33,9 @@ from riskctl.core.access import (
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from riskctl.core.inputs import ID_MAX
 from riskctl.core.listing import Page, paginate, unit_filter
+from riskctl.org import services as org_services
 from riskctl.org.models import Unit
 from riskctl.org.services import person_names
 from riskctl.process.services import published_by_id
@@ -48,11 +50,7 @@ SILENCE_KEYS = ("unit", "rule", "level", "item")
 MAX_SILENCE = timedelta(days=90)
 
 
-def masked(phone: str | None) -> str | None:
-    """138****5678: enough to tell numbers apart in a log, not to call them."""
-    if not phone or len(phone) < 8:
-        return phone
-    return phone[:-8] + "****" + phone[-4:]
+masked = org_services.masked_phone
 
 
 # ---------------------------------------------------------------- the notification log
@@ -143,6 +141,22 @@ def my_notifications(
     }  # fmt: skip
 
 
+def my_notification(
+    session: DbSession, principal: Principal, notification_id: int
+) -> dict[str, Any]:
+    """One of the caller's in-app notifications: what it is about."""
+    found = session.execute(
+        sa.select(Notification.event_id, Notification.item_id).where(
+            Notification.id == notification_id,
+            Notification.channel == Channel.IN_APP,
+            Notification.recipient_id == principal.person_id,
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"no notification {notification_id} of yours")
+    return {"event_id": found.event_id, "item_id": found.item_id}
+
+
 def unread_count(session: DbSession, principal: Principal) -> int:
     return int(
         session.scalar(
@@ -228,16 +242,19 @@ def create_silence(
             details.append({"path": f"matcher.{key}", "message": f"must be one of {SILENCE_KEYS}"})
     if not matcher:
         details.append({"path": "matcher", "message": "name at least one of unit, rule, level"})
-    if "rule" in matcher and matcher["rule"] not in REGISTRY:
+    # Plain values only: a matcher is stored as given and compared with events' values.
+    rule, level, item, unit = (matcher.get(k) for k in ("rule", "level", "item", "unit"))
+    if "rule" in matcher and (not isinstance(rule, str) or rule not in REGISTRY):
         details.append({"path": "matcher.rule", "message": "unknown rule"})
-    if "level" in matcher and matcher["level"] not in [lv.value for lv in Level]:
+    if "level" in matcher and (not isinstance(level, str) or level not in Level._value2member_map_):
         details.append({"path": "matcher.level", "message": "must be red, orange or yellow"})
     if "item" in matcher and (
-        not isinstance(matcher["item"], int) or isinstance(matcher["item"], bool)
+        not isinstance(item, int) or isinstance(item, bool) or not 1 <= item <= ID_MAX
     ):
         details.append({"path": "matcher.item", "message": "must be an item id"})
-    unit = matcher.get("unit")
-    if unit is not None and session.scalar(sa.select(Unit.id).where(Unit.code == unit)) is None:
+    if "unit" in matcher and not isinstance(unit, str):
+        details.append({"path": "matcher.unit", "message": "must be a unit code"})
+    elif unit is not None and session.scalar(sa.select(Unit.id).where(Unit.code == unit)) is None:
         details.append({"path": "matcher.unit", "message": f"no unit {unit!r}"})
     start = starts_at or utcnow()
     if ends_at <= start:
@@ -399,9 +416,13 @@ def snapshot(session: DbSession, reach: frozenset[int] | AllUnits) -> dict[str, 
         .limit(20)
     ).all()  # fmt: skip
     seq = screen_seq(session)
-    silences = session.scalars(
-        sa.select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now)
-    ).all()
+    silences = [
+        s
+        for s in session.scalars(
+            sa.select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now)
+        )
+        if _silence_reaches(s, reach, {u.code: u.id for u in units})
+    ]
     return {
         "generated_at": now, "seq": seq,
         "levels": {lv: levels[lv] for lv in ("red", "orange", "yellow")},
@@ -416,19 +437,33 @@ def snapshot(session: DbSession, reach: frozenset[int] | AllUnits) -> dict[str, 
             {"key": key, "label": labels[key], "count": c.total(), **{lv: c[lv] for lv in LEVELS}}
             for key, c in sorted(per_node.items(), key=lambda kv: (-kv[1].total(), kv[0]))[:10]
         ],
+        # Moments inside the lists in ISO 8601, as everywhere in the API (a plain JSON
+        # encoder would write them as RFC 1123 dates).
         "latest_red": [
             {"id": e.id, "unit": names.get(e.unit_id, ""), "rule": e.rule,
              "rule_name": REGISTRY[e.rule].name if e.rule in REGISTRY else e.rule,
-             "score": e.score, "status": e.status.value, "created_at": e.created_at}
+             "score": e.score, "status": e.status.value, "created_at": e.created_at.isoformat()}
             for e in reds
         ],
         "ticker": [
             {"seq": n.id, "kind": n.kind.value, "level": n.level, "title": n.title,
-             "at": n.created_at}
+             "at": n.created_at.isoformat()}
             for n in ticker
         ],
         "silences": [
-            {"id": s.id, "matcher": s.matcher, "ends_at": s.ends_at, "reason": s.reason}
+            {"id": s.id, "matcher": s.matcher, "ends_at": s.ends_at.isoformat(),
+             "reason": s.reason}
             for s in silences
         ],
     }  # fmt: skip
+
+
+def _silence_reaches(
+    silence: Silence, reach: frozenset[int] | AllUnits, codes: dict[str, int]
+) -> bool:
+    """A screen shows the silences that touch what it shows: those of its units, and
+    those naming no unit (they mute its units too) — never another unit's."""
+    if isinstance(reach, AllUnits):
+        return True
+    unit = silence.matcher.get("unit")
+    return unit is None or codes.get(str(unit)) in reach

@@ -15,12 +15,15 @@ from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
-from flask import Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
+from riskctl.api import guard
 from riskctl.core.errors import DomainError, flatten_messages
+from riskctl.core.inputs import ID_MAX
 
 API_PREFIX = "/api/"
 
@@ -89,6 +92,12 @@ class RiskctlApi(flask_smorest.Api):  # type: ignore[misc]
         lambda error: error.get_response()
     )
 
+    def init_app(self, app: Flask, *, spec_kwargs: dict[str, Any] | None = None) -> None:
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        guard.install(app)
+        # Path ids are documented with the bound the guard enforces.
+        self.register_converter(IntegerConverter, _path_integer)
+
     def handle_http_exception(self, error: HTTPException) -> Any:
         if not is_api_request():
             return self.page_error_handler(error)
@@ -117,6 +126,10 @@ class RiskctlApi(flask_smorest.Api):  # type: ignore[misc]
         if status == 405 and error.get_response().headers.get("Allow"):
             response.headers["Allow"] = error.get_response().headers["Allow"]
         return response
+
+
+def _path_integer(converter: IntegerConverter) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 0, "maximum": ID_MAX}
 
 
 def handle_domain_error(error: DomainError) -> Response:

@@ -15,6 +15,7 @@ from riskctl.api.auth import authenticated, current_person
 from riskctl.auth import services
 from riskctl.auth.throttle import mark_failed_login, throttle_failed_logins
 from riskctl.core.errors import NotAuthenticated, ValidationFailed
+from riskctl.core.inputs import Line
 from riskctl.extensions import db
 from riskctl.org.schemas import PersonOut
 from riskctl.org.services import today
@@ -23,9 +24,10 @@ blp = Blueprint("auth_api", __name__, url_prefix="/api/v1", description="Tokens 
 
 
 class TokenIn(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
-    name = fields.String(
+    username = Line(required=True, validate=validate.Length(min=1, max=64))
+    # A password is anything the person typed on one line: control characters are not.
+    password = Line(required=True, load_only=True, validate=validate.Length(max=256))
+    name = Line(
         load_default="api",
         validate=validate.Length(min=1, max=80),
         metadata={"description": "a label to tell tokens apart"},

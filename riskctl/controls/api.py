@@ -17,6 +17,7 @@ from riskctl.controls.models import ControlKind, ControlMode, HitOutcome
 from riskctl.core import calendar_store
 from riskctl.core.access import Action
 from riskctl.core.errors import NotFound
+from riskctl.core.inputs import Day, Id, InputProblem, Line, day
 from riskctl.extensions import db
 from riskctl.org.models import Person, Unit
 from riskctl.org.schemas import CODE, USERNAME, PageArgs, Strict, page_of
@@ -29,11 +30,9 @@ blp = Blueprint(
 
 
 class PairIn(Strict):
-    posts = fields.List(
-        fields.String(validate=CODE), required=True, validate=validate.Length(equal=2)
-    )
-    mode = fields.String(required=True, validate=validate.OneOf([m.value for m in ControlMode]))
-    name = fields.String(load_default=None, validate=validate.Length(max=200))
+    posts = fields.List(Line(validate=CODE), required=True, validate=validate.Length(equal=2))
+    mode = Line(required=True, validate=validate.OneOf([m.value for m in ControlMode]))
+    name = Line(load_default=None, validate=validate.Length(max=200))
 
 
 class PairOut(Schema):
@@ -45,17 +44,17 @@ class PairOut(Schema):
 
 
 class MitigationIn(Strict):
-    unit = fields.String(required=True, validate=CODE)
-    rule = fields.String(
+    unit = Line(required=True, validate=CODE)
+    rule = Line(
         required=True,
         validate=validate.Length(min=3, max=120),
         metadata={"description": "posts:a~b, conflict_of_interest, or <process>:<rule code>"},
     )
-    person = fields.String(load_default=None, validate=USERNAME)
-    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
-    approver = fields.String(required=True, validate=USERNAME)
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(required=True)
+    person = Line(load_default=None, validate=USERNAME)
+    name = Line(required=True, validate=validate.Length(min=2, max=200))
+    approver = Line(required=True, validate=USERNAME)
+    valid_from = Day(required=True)
+    valid_to = Day(required=True)
 
 
 class MitigationOut(Schema):
@@ -81,12 +80,10 @@ def _username(person_id: int | None) -> str | None:
 
 
 class HitArgs(PageArgs):
-    unit = fields.String(load_default=None, validate=CODE)
-    item_id = fields.Integer(data_key="item", load_default=None)
-    kind = fields.String(load_default=None, validate=validate.OneOf([k.value for k in ControlKind]))
-    outcome = fields.String(
-        load_default=None, validate=validate.OneOf([o.value for o in HitOutcome])
-    )
+    unit = Line(load_default=None, validate=CODE)
+    item_id = Id(data_key="item", load_default=None)
+    kind = Line(load_default=None, validate=validate.OneOf([k.value for k in ControlKind]))
+    outcome = Line(load_default=None, validate=validate.OneOf([o.value for o in HitOutcome]))
 
 
 class ControlHitOut(Schema):
@@ -109,12 +106,12 @@ class ControlHitOut(Schema):
 
 class OverrideIn(Strict):
     is_working = fields.Boolean(required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    reason = Line(required=True, validate=validate.Length(min=1, max=200))
 
 
 class OverrideArgs(Strict):
-    start = fields.Date(data_key="from", load_default=None)
-    end = fields.Date(data_key="to", load_default=None)
+    start = Day(data_key="from", load_default=None)
+    end = Day(data_key="to", load_default=None)
 
 
 class OverrideOut(Schema):
@@ -219,6 +216,6 @@ class CalendarOverride(MethodView):
 
 def _day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise NotFound(f"{text!r} is not a date (YYYY-MM-DD)", code="not_found") from None
+        return day(text)
+    except InputProblem as exc:
+        raise NotFound(f"{text!r}: {exc.message}", code="not_found") from None

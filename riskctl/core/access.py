@@ -24,13 +24,16 @@ class Role(enum.StrEnum):
 
 class Action(enum.StrEnum):
     VIEW_ORG = "org.view"  # units and their posts
-    VIEW_PEOPLE = "people.view"  # names, phones, posts, declared conflicts
+    VIEW_PEOPLE = "people.view"  # names and posts
+    # phones unmasked, declared conflicts of interest, personal risk values
+    VIEW_PERSONAL = "people.personal"
     MANAGE_ORG = "org.manage"  # create/update units, posts, people; CSV import
     VIEW_AUDIT = "audit.view"
     VIEW_PROCESSES = "process.view"  # process definitions
     MANAGE_PROCESSES = "process.manage"  # drafts, publishing, adopting templates
     VIEW_ITEMS = "item.view"  # items with their timeline, tasks and control hits
-    WORK_ITEMS = "item.work"  # start items, complete tasks (the post is checked too)
+    START_ITEMS = "item.start"  # start the unit's items (its business)
+    WORK_ITEMS = "item.work"  # complete tasks (the post is checked too)
     CANCEL_ITEMS = "item.cancel"
     VIEW_CONTROLS = "controls.view"  # control hits, incompatible post pairs, mitigations
     MANAGE_CONTROLS = "controls.manage"
@@ -65,14 +68,19 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.VIEW_PEOPLE: Reach.OWN_UNIT,
         Action.VIEW_PROCESSES: Reach.OWN_UNIT,
         Action.VIEW_ITEMS: Reach.OWN_UNIT,
+        Action.START_ITEMS: Reach.OWN_UNIT,
         Action.WORK_ITEMS: Reach.OWN_UNIT,
         Action.EXPLAIN_RISK: Reach.OWN_UNIT,
     },
     Role.DISCIPLINE_LEADER: {
         Action.VIEW_ORG: Reach.OWN_UNIT,
         Action.VIEW_PEOPLE: Reach.OWN_UNIT,
+        Action.VIEW_PERSONAL: Reach.OWN_UNIT,
         Action.VIEW_PROCESSES: Reach.OWN_UNIT,
         Action.VIEW_ITEMS: Reach.OWN_UNIT,
+        # The tasks of the post they hold (纪检监督会签 in 三重一大), never starting the
+        # unit's business: the supervisor does not run what they supervise.
+        Action.WORK_ITEMS: Reach.OWN_UNIT,
         Action.VIEW_CONTROLS: Reach.OWN_UNIT,
         Action.VIEW_RISK: Reach.OWN_UNIT,
         Action.HANDLE_RISK: Reach.OWN_UNIT,
@@ -81,6 +89,7 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
     Role.INSPECTOR: {
         Action.VIEW_ORG: Reach.SCOPE,
         Action.VIEW_PEOPLE: Reach.SCOPE,
+        Action.VIEW_PERSONAL: Reach.SCOPE,
         Action.VIEW_PROCESSES: Reach.SCOPE,
         Action.VIEW_ITEMS: Reach.SCOPE,
         Action.VIEW_CONTROLS: Reach.SCOPE,
@@ -97,6 +106,7 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
     Role.ADMIN: {
         Action.VIEW_ORG: Reach.ALL,
         Action.VIEW_PEOPLE: Reach.ALL,
+        Action.VIEW_PERSONAL: Reach.ALL,
         Action.MANAGE_ORG: Reach.ALL,
         Action.VIEW_AUDIT: Reach.ALL,
         Action.VIEW_PROCESSES: Reach.ALL,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
@@ -93,14 +96,17 @@ class Base(DeclarativeBase):
 
 
 _sqlite_synchronous = "NORMAL"
+_sqlite_busy_timeout_ms = 5000
 
 
-def configure_sqlite(synchronous: str) -> None:
-    """The ``synchronous`` level of SQLite connections opened from now on (settings)."""
-    global _sqlite_synchronous
+def configure_sqlite(synchronous: str, busy_timeout_ms: int = 5000) -> None:
+    """The ``synchronous`` level and busy timeout of SQLite connections opened from now
+    on (settings)."""
+    global _sqlite_synchronous, _sqlite_busy_timeout_ms
     if synchronous not in ("NORMAL", "FULL"):
         raise ValueError(f"SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {synchronous!r}")
     _sqlite_synchronous = synchronous
+    _sqlite_busy_timeout_ms = int(busy_timeout_ms)
 
 
 @event.listens_for(Engine, "connect")
@@ -111,7 +117,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={_sqlite_busy_timeout_ms}")
         # WAL: readers never wait for the writer, and a commit appends instead of
         # rewriting pages.  (An in-memory database answers "memory" and stays so.)
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -119,16 +125,92 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+# How SQLite transactions begin in this context (a request, a job, a command): "write"
+# (IMMEDIATE) or "read" (DEFERRED).  PostgreSQL ignores it (MVCC: readers never lock).
+_begin_mode: ContextVar[str] = ContextVar("riskctl_sqlite_begin", default="write")
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: sa.Connection) -> None:
-    # IMMEDIATE takes the write lock at the start.  With a deferred BEGIN, two
-    # transactions that both read and then write deadlock and one fails at once with
-    # "database is locked" (busy_timeout cannot help); this way the second waits.
-    # SQLite is the single-machine mode, so serialising transactions costs little.
+    # A writer begins IMMEDIATE: it takes the write lock at the start.  With a deferred
+    # BEGIN, two transactions that both read and then write deadlock and one fails at
+    # once with "database is locked" (busy_timeout cannot help); this way the second
+    # waits.  A reader begins DEFERRED and takes no lock at all: in WAL mode it reads a
+    # snapshot while a writer works, so a long scan or import never makes a page wait.
     # Straight to the driver: this runs once per transaction, and SQLAlchemy's execution
     # path would cost more than SQLite's own BEGIN.
     if conn.dialect.name == "sqlite":
-        conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        begin = "BEGIN IMMEDIATE" if _begin_mode.get() == "write" else "BEGIN"
+        try:
+            conn.connection.driver_connection.execute(begin)  # type: ignore[union-attr]
+        except Exception as exc:  # the driver's own error: SQLAlchemy does not wrap it here
+            raise sa.exc.OperationalError(begin, None, exc) from exc
+
+
+def begin_reading() -> None:
+    """The transactions of this context from now on only read (GET requests, previews):
+    on SQLite they take no write lock.  A reader that writes after all (an audit record
+    of what it read) takes the lock at that write; if a writer committed meanwhile it
+    gets "database is locked" at once, which the web answers as 503 busy."""
+    _begin_mode.set("read")
+
+
+def begin_writing() -> None:
+    _begin_mode.set("write")
+
+
+def switch_to_writing(session: DbSession) -> None:
+    """A reader that must write after all (the audit record of an export): its read
+    transaction ends, and the next one takes the write lock at its start (SQLite)."""
+    if _begin_mode.get() == "read" and session.get_bind().dialect.name == "sqlite":
+        session.commit()
+    _begin_mode.set("write")
+
+
+def writes(view: Any) -> Any:
+    """Mark a GET view that writes (the audit record of reading personal data): its
+    transaction takes the write lock at the start, rather than failing at the write when
+    another writer committed while it read (SQLite)."""
+    view.riskctl_writes = True
+    return view
+
+
+def reads_only(view: Any) -> Any:
+    """Mark a view that only reads although its method is POST (a preview, a validation):
+    its transaction takes no write lock on SQLite."""
+    view.riskctl_reads_only = True
+    return view
+
+
+@contextmanager
+def read_phase(session: DbSession) -> Iterator[None]:
+    """Run the block in a transaction of its own that only reads, ending the current
+    transaction first (its writes are committed) — so that on SQLite a long computation
+    (a scan's judging) holds no write lock, and the writes that follow take it briefly.
+    On PostgreSQL nothing changes: one transaction, as before."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    session.commit()
+    token = _begin_mode.set("read")
+    try:
+        yield
+        session.rollback()  # a read transaction: nothing to keep, the snapshot ends
+    finally:
+        _begin_mode.reset(token)
+
+
+def is_busy(error: BaseException) -> bool:
+    """The database could not give a lock in time (SQLite locked, PostgreSQL lock
+    timeout or deadlock): try again later, nothing is wrong with the request."""
+    if not isinstance(error, sa.exc.OperationalError | sa.exc.DBAPIError):
+        return False
+    orig = getattr(error, "orig", None)
+    text = str(orig or error).lower()
+    if "database is locked" in text or "database table is locked" in text:
+        return True
+    sqlstate = getattr(orig, "sqlstate", None)
+    return sqlstate in ("55P03", "40P01", "40001")  # lock_not_available, deadlock, serialization
 
 
 def engine_url(url: str | None) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from riskctl.core import inputs
 from riskctl.core.errors import ValidationFailed
 
 PRESETS = ("today", "week", "month", "quarter", "year", "custom")
@@ -53,9 +54,9 @@ def period(
     days: dict[str, date] = {}
     for path, value in (("from", first), ("to", last)):
         try:
-            days[path] = date.fromisoformat((value or "").strip())
-        except ValueError:
-            problems.append({"path": path, "message": "must be a date like 2026-11-24"})
+            days[path] = inputs.day(value or "")
+        except inputs.InputProblem as exc:
+            problems.append({"path": path, "message": exc.message})
     if not problems and days["to"] < days["from"]:
         problems.append({"path": "to", "message": "must not be before from"})
     if not problems and days["to"] - days["from"] > LONGEST:

@@ -13,6 +13,7 @@ from riskctl.api import documents_errors
 from riskctl.api.auth import authenticated, current_principal, requires
 from riskctl.core import audit
 from riskctl.core.access import Action
+from riskctl.core.db import writes
 from riskctl.core.errors import DomainError
 from riskctl.extensions import db
 from riskctl.org import importer, services
@@ -86,6 +87,7 @@ class UnitPosts(MethodView):
 
 @blp.route("/people")
 class People(MethodView):
+    @writes  # every read of people is audited
     @authenticated
     @documents_errors(blp, 401, 403, 404)
     @blp.arguments(PeopleArgs, location="query")
@@ -115,6 +117,7 @@ class People(MethodView):
 
 @blp.route("/people/<username>")
 class PersonByUsername(MethodView):
+    @writes  # every read of people is audited
     @authenticated
     @documents_errors(blp, 401, 404)
     @blp.response(200, PersonOut)

@@ -207,7 +207,11 @@ def _import_part(
     session: DbSession, principal: Principal, part: str, text: str, result: ImportResult
 ) -> None:
     reader = csv.DictReader(io.StringIO(text))
-    header_problems = _check_header(part, reader.fieldnames)
+    try:
+        header_problems = _check_header(part, reader.fieldnames)
+    except csv.Error as exc:
+        _unreadable(result, part, reader, exc)
+        return
     if header_problems:
         result.errors += [
             {"file": part, "row": 1, "path": "header", "message": m} for m in header_problems
@@ -216,7 +220,15 @@ def _import_part(
     convert, schema, apply = _PARTS[part]
     seen: dict[str, int] = {}
     key = "username" if part == "people" else "code"
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # the rest of the file cannot be trusted
+            _unreadable(result, part, reader, exc)
+            return
         line = reader.line_num
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue  # blank line
@@ -258,6 +270,17 @@ def _import_part(
                 result.summary[part]["updated"] += 1
             else:
                 result.summary[part]["unchanged"] += 1
+
+
+def _unreadable(result: ImportResult, part: str, reader: Any, error: csv.Error) -> None:
+    """A line the csv module refuses, e.g. a cell over its limit of 128 KiB."""
+    message = (
+        f"a cell is longer than {csv.field_size_limit() // 1024} KiB"
+        if "field larger than field limit" in str(error)
+        else f"not valid CSV: {error}"
+    )
+    # line_num counts the lines read before the one refused.
+    _reject(result, part, reader.line_num + 1, [{"path": "", "message": message}])
 
 
 def _reject(result: ImportResult, part: str, line: int, details: list[dict[str, Any]]) -> None:

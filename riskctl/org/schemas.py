@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from riskctl.core.access import Role
+from riskctl.core.inputs import Day, Int, Line, Text
 from riskctl.org.models import UnitKind
 
 CODE = validate.Regexp(
@@ -22,7 +23,7 @@ USERNAME = validate.Regexp(
 # E.164; mainland numbers must be mobile numbers, since warnings go out by SMS.
 PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 CN_MOBILE_RE = re.compile(r"^\+861[3-9]\d{9}$")
-RISK = validate.Range(min=1, max=5, error="must be between 1 and 5")
+RISK_BOUNDS: dict[str, Any] = {"minimum": 1, "maximum": 5, "error": "must be between 1 and 5"}
 
 
 def check_phone(value: str) -> None:
@@ -38,10 +39,10 @@ class Strict(Schema):
 
 
 class UnitIn(Strict):
-    code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    code = Line(required=True, validate=CODE)
+    name = Line(required=True, validate=validate.Length(min=1, max=100))
     kind = fields.Enum(UnitKind, by_value=True, required=True)
-    parent = fields.String(load_default=None, allow_none=True, validate=CODE)
+    parent = Line(load_default=None, allow_none=True, validate=CODE)
 
 
 class UnitOut(Strict):
@@ -53,9 +54,9 @@ class UnitOut(Strict):
 
 
 class PostIn(Strict):
-    code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    risk = fields.Integer(load_default=3, validate=RISK, strict=False)
+    code = Line(required=True, validate=CODE)
+    name = Line(required=True, validate=validate.Length(min=1, max=60))
+    risk = Int(load_default=3, strict=False, **RISK_BOUNDS)
 
 
 class PostOut(Strict):
@@ -68,9 +69,9 @@ class PostOut(Strict):
 class HoldingIn(Strict):
     """A post held from ``valid_from`` (default: today) to ``valid_to`` (default: open)."""
 
-    code = fields.String(required=True, validate=CODE)
-    valid_from = fields.Date(load_default=None, allow_none=True)
-    valid_to = fields.Date(load_default=None, allow_none=True)
+    code = Line(required=True, validate=CODE)
+    valid_from = Day(load_default=None, allow_none=True)
+    valid_to = Day(load_default=None, allow_none=True)
 
     @validates_schema
     def _range(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -91,44 +92,44 @@ class HoldingField(fields.Field):  # type: ignore[type-arg]
 
 
 class ConflictIn(Strict):
-    counterparty = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    relation = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    declared_on = fields.Date(load_default=None, allow_none=True)
+    counterparty = Line(required=True, validate=validate.Length(min=1, max=200))
+    relation = Line(required=True, validate=validate.Length(min=1, max=100))
+    declared_on = Day(load_default=None, allow_none=True)
 
 
 class PersonIn(Strict):
-    username = fields.String(required=True, validate=USERNAME)
-    password = fields.String(
+    username = Line(required=True, validate=USERNAME)
+    password = Text(
         load_default=None, allow_none=True, load_only=True, validate=validate.Length(max=256)
     )
-    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    phone = fields.String(
+    name = Line(required=True, validate=validate.Length(min=1, max=60))
+    phone = Line(
         required=True,
         validate=check_phone,
         metadata={"pattern": PHONE_RE.pattern, "example": "+8613800000000"},
     )
-    unit = fields.String(required=True, validate=CODE)
+    unit = Line(required=True, validate=CODE)
     roles = fields.List(
         fields.Enum(Role, by_value=True),
         required=True,
         validate=validate.Length(min=1, error="at least one role"),
     )
     posts = fields.List(HoldingField(), load_default=list)
-    risk = fields.Integer(load_default=3, validate=RISK, strict=False)
-    scope = fields.List(fields.String(validate=CODE), load_default=list)
+    risk = Int(load_default=3, strict=False, **RISK_BOUNDS)
+    scope = fields.List(Line(validate=CODE), load_default=list)
     conflicts = fields.List(fields.Nested(ConflictIn), load_default=list)
     is_active = fields.Boolean(load_default=True)
 
 
 class PersonCreateIn(PersonIn):
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+    password = Text(required=True, load_only=True, validate=validate.Length(max=256))
 
 
 class PersonBootstrapIn(PersonIn):
     """``flask riskctl user create``: the first admin may exist before any unit."""
 
-    unit = fields.String(load_default=None, allow_none=True, validate=CODE)
-    phone = fields.String(load_default=None, allow_none=True, validate=check_phone)
+    unit = Line(load_default=None, allow_none=True, validate=CODE)
+    phone = Line(load_default=None, allow_none=True, validate=check_phone)
 
 
 class HoldingOut(Strict):
@@ -148,13 +149,21 @@ class ConflictOut(Strict):
 class PersonOut(Strict):
     username = fields.String()
     name = fields.String()
-    phone = fields.String()
+    phone = fields.String(
+        allow_none=True, metadata={"description": "masked (138****5678) for colleagues"}
+    )
     unit = fields.Function(lambda p: p.unit.code if p.unit else None)
     roles = fields.Function(lambda p: sorted(r.value for r in p.roles))
     posts = fields.List(fields.Nested(HoldingOut), attribute="assignments")
-    risk = fields.Integer()
+    risk = fields.Integer(
+        allow_none=True,
+        metadata={"description": "personal risk value; null for colleagues (staff)"},
+    )
     scope = fields.Function(lambda p: sorted(s.unit.code for s in p.scope_rows))
-    conflicts = fields.List(fields.Nested(ConflictOut))
+    conflicts = fields.List(
+        fields.Nested(ConflictOut),
+        metadata={"description": "declared conflicts of interest; empty for colleagues"},
+    )
     is_active = fields.Boolean()
     created_at = fields.DateTime()
 
@@ -164,12 +173,12 @@ class EmptyIn(Strict):
 
 
 class PageArgs(Strict):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = Int(load_default=50, minimum=1, maximum=500)
+    offset = Int(load_default=0, minimum=0)
 
 
 class PeopleArgs(PageArgs):
-    unit = fields.String(load_default=None, validate=CODE)
+    unit = Line(load_default=None, validate=CODE)
 
 
 def page_of(item_schema: type[Schema], name: str) -> type[Schema]:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from riskctl.auth.services import check_password_rules, hash_password
 from riskctl.core import audit, calendar_store
-from riskctl.core.access import Action, Principal, Role, require, visible_units
+from riskctl.core.access import Action, Principal, Role, can, require, visible_units
 from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, Forbidden, NotFound, Refused, ValidationFailed
 from riskctl.core.listing import Page, paginate, unit_filter
@@ -137,17 +137,57 @@ def list_people(
         unit_id=unit_id,
         after={"returned": [p.username for p in page.items]},
     )
-    return page
+    return Page([as_seen_by(principal, p) for p in page.items], page.total, page.limit,
+                page.offset)  # fmt: skip
 
 
-def visible_person(session: DbSession, principal: Principal, username: str) -> Person:
+def visible_person(session: DbSession, principal: Principal, username: str) -> Any:
     person = session.scalar(sa.select(Person).where(Person.username == username))
     if person is None or person.unit_id not in visible_units(principal, Action.VIEW_PEOPLE):
         raise NotFound(f"no person {username!r}", code="unknown_person")
     audit.record(
         session, "people.read", target_type="person", target_id=username, unit_id=person.unit_id
     )
-    return person
+    return as_seen_by(principal, person)
+
+
+def masked_phone(phone: str | None) -> str | None:
+    """138****5678: enough to tell numbers apart, not to call them."""
+    if not phone or len(phone) < 8:
+        return phone
+    return phone[:-8] + "****" + phone[-4:]
+
+
+class ColleagueView:
+    """A person as a colleague sees them: name, unit, roles and posts; the phone masked,
+    and no declared conflicts of interest or personal risk value — those are for the
+    discipline leader, inspectors and administrators (``VIEW_PERSONAL``)."""
+
+    def __init__(self, person: Person) -> None:
+        self._person = person
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._person, name)
+
+    @property
+    def phone(self) -> str | None:
+        return masked_phone(self._person.phone)
+
+    @property
+    def conflicts(self) -> list[Any]:
+        return []
+
+    @property
+    def risk(self) -> None:
+        return None
+
+
+def as_seen_by(principal: Principal, person: Person) -> Any:
+    """The person itself for those who may see personal data of its unit (and for the
+    person), else the colleague's view."""
+    if person.id == principal.person_id or can(principal, Action.VIEW_PERSONAL, person.unit_id):
+        return person
+    return ColleagueView(person)
 
 
 def overview_for(session: DbSession, principal: Principal) -> dict[str, Any]:

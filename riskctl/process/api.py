@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import request
@@ -13,7 +12,9 @@ from marshmallow import Schema, fields, validate
 from riskctl.api import documents_errors
 from riskctl.api.auth import current_principal, requires
 from riskctl.core.access import Action
+from riskctl.core.db import reads_only
 from riskctl.core.errors import ValidationFailed
+from riskctl.core.inputs import ID_MAX, InputProblem, Int, Line, load_json
 from riskctl.extensions import db
 from riskctl.org.schemas import CODE, PageArgs, Strict, page_of
 from riskctl.process import services
@@ -34,7 +35,7 @@ DEFINITION_BODY = {
 
 
 class UnitArgs(Strict):
-    unit = fields.String(
+    unit = Line(
         load_default=None,
         validate=CODE,
         metadata={"description": "unit code (default: the caller's unit)"},
@@ -42,11 +43,11 @@ class UnitArgs(Strict):
 
 
 class ProcessArgs(UnitArgs):
-    version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    version = Int(load_default=None, minimum=1, maximum=ID_MAX)
 
 
 class ProcessListArgs(PageArgs, UnitArgs):
-    status = fields.String(
+    status = Line(
         load_default="published",
         validate=validate.OneOf([s.value for s in ProcessStatus]),
     )
@@ -93,21 +94,21 @@ class TemplateDetailOut(TemplateOut):
 
 
 class AdoptIn(Strict):
-    template = fields.String(required=True)
-    unit = fields.String(load_default=None, validate=CODE)
-    key = fields.String(load_default=None, metadata={"description": "the unit's process key"})
+    template = Line(required=True)
+    unit = Line(load_default=None, validate=CODE)
+    key = Line(load_default=None, metadata={"description": "the unit's process key"})
     posts = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(validate=CODE),
+        keys=Line(),
+        values=Line(validate=CODE),
         load_default=None,
         metadata={"description": "template post → the unit's post"},
     )
     limits = fields.Dict(
-        keys=fields.String(), values=fields.String(), load_default=None,
+        keys=Line(), values=Line(), load_default=None,
         metadata={"description": "node → time limit, e.g. {\"review\": \"3wd\"}"},
     )  # fmt: skip
     risks = fields.Dict(
-        keys=fields.String(), values=fields.Integer(strict=True), load_default=None,
+        keys=Line(), values=Int(strict=True), load_default=None,
         metadata={"description": "node (or \"process\") → risk value 1–5"},
     )  # fmt: skip
     publish = fields.Boolean(load_default=True)
@@ -120,9 +121,9 @@ def _definition_from_request() -> tuple[Any, str | None]:
         raise ValidationFailed.at("", "send the definition as YAML or JSON in the body")
     if request.mimetype == "application/json":
         try:
-            return json.loads(text), None
-        except json.JSONDecodeError as exc:
-            raise ValidationFailed.at("", f"not valid JSON: {exc}") from None
+            return load_json(text), None
+        except InputProblem as exc:
+            raise ValidationFailed.at(exc.path, exc.message) from None
     return services.read_text(text), text
 
 
@@ -154,6 +155,7 @@ class Processes(MethodView):
 
 @blp.route("/processes/validate")
 class ValidateProcess(MethodView):
+    @reads_only
     @requires(Action.MANAGE_PROCESSES)
     @documents_errors(blp, 401, 403, 404)
     @blp.arguments(UnitArgs, location="query")

@@ -15,12 +15,14 @@ from functools import cached_property
 from typing import Any
 
 from riskctl.core.calendar import TimeLimit
+from riskctl.core.inputs import text_problem
 from riskctl.process.conditions import Condition, Problem, parse_condition
 from riskctl.process.fields import FIELD_TYPES, FieldSpec
 
-CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# \Z, not $: "$" also matches before a final newline.
+CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}\Z")
 CODE_HELP = "use 1–40 lowercase letters, digits or '_', starting with a letter"
-PROCESS_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+PROCESS_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}\Z")
 CATEGORIES = (
     "procurement", "construction", "assets", "finance", "contract", "major_decision", "talk",
     "ledger", "other",
@@ -178,7 +180,11 @@ class _Reader:
                 where = f"{path}.{key}" if path else str(key)
                 self.problem(where, f"unknown key; expected one of {', '.join(sorted(allowed))}")
 
-    def text(self, raw: Mapping[str, Any], key: str, path: str, *, required: bool) -> str:
+    def text(
+        self, raw: Mapping[str, Any], key: str, path: str, *, required: bool,
+        single_line: bool = True,
+    ) -> str:  # fmt: skip
+        """A name or label (one line), or with ``single_line=False`` a description."""
         value = raw.get(key)
         where = f"{path}.{key}" if path else key
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -190,6 +196,9 @@ class _Reader:
             return ""
         if len(value) > 200:
             self.problem(where, "must be at most 200 characters")
+        problem = text_problem(value.strip(), single_line=single_line)
+        if problem:
+            self.problem(where, problem)
         return value.strip()
 
     def code(self, raw: Mapping[str, Any], key: str, path: str) -> str:
@@ -247,7 +256,7 @@ def parse(raw: Any) -> tuple[Definition | None, list[Problem]]:
     if category not in CATEGORIES:
         reader.problem("category", f"must be one of {', '.join(CATEGORIES)}")
     risk = reader.risk(raw, "")
-    description = reader.text(raw, "description", "", required=False)
+    description = reader.text(raw, "description", "", required=False, single_line=False)
     coi = raw.get("conflict_of_interest", "flag")
     if coi not in ("block", "flag", "off"):
         reader.problem("conflict_of_interest", "must be block, flag or off")
@@ -304,6 +313,9 @@ def _fields(reader: _Reader, raw_fields: list[Any]) -> list[FieldSpec]:
             ):
                 reader.problem(f"{path}.choices", "a choice field needs a list of choices")
             else:
+                for j, choice in enumerate(raw_choices):
+                    if problem := text_problem(choice, single_line=True):
+                        reader.problem(f"{path}.choices[{j}]", problem)
                 choices = tuple(raw_choices)
                 if len(set(choices)) != len(choices):
                     reader.problem(f"{path}.choices", "has a choice twice")

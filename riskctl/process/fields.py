@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
+
+from riskctl.core import inputs
 
 FIELD_TYPES = ("text", "money", "int", "date", "choice", "bool", "reference")
 ORDERED_TYPES = frozenset({"money", "int", "date"})
 MAX_TEXT = 2000
-MAX_MONEY = Decimal("9999999999999.99")
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,9 @@ def check_value(spec: FieldSpec, value: Any) -> Any:
         value = value.strip()
         if len(value) > MAX_TEXT:
             raise ValueError(f"must be at most {MAX_TEXT} characters")
-        return value or None
+        return inputs.check_text(value) or None
     if kind == "money":
-        return str(_money(value))
+        return str(inputs.money(value))
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValueError("must be a whole number")
@@ -56,7 +57,7 @@ def check_value(spec: FieldSpec, value: Any) -> Any:
             raise ValueError("is out of range")
         return number
     if kind == "date":
-        return _date(value).isoformat()
+        return inputs.day(value).isoformat()
     if kind == "choice":
         if value not in spec.choices:
             raise ValueError(f"must be one of {', '.join(spec.choices)}")
@@ -66,9 +67,13 @@ def check_value(spec: FieldSpec, value: Any) -> Any:
             raise ValueError("must be true or false")
         return value
     if kind == "reference":
-        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
+        # An item's id, kept as its text; the risk rules look the item up by it.
+        if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValueError("must be the id of an item")
-        return str(value).strip()[:64]
+        try:
+            return str(inputs.whole_number(str(value), minimum=1, maximum=inputs.ID_MAX))
+        except ValueError:
+            raise ValueError("must be the id of an item") from None
     raise ValueError(f"unknown field type {kind!r}")
 
 
@@ -81,30 +86,3 @@ def typed(spec: FieldSpec, stored: Any) -> Any:
     if spec.type == "date":
         return date.fromisoformat(stored)
     return stored
-
-
-def _money(value: Any) -> Decimal:
-    if isinstance(value, bool | float):
-        raise ValueError('send money as a decimal string in yuan, e.g. "1234.50"')
-    if not isinstance(value, int | str | Decimal):
-        raise ValueError('must be an amount in yuan, e.g. "1234.50"')
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise ValueError('must be an amount in yuan, e.g. "1234.50"') from None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("must have at most two decimal places")
-    if amount < 0 or amount > MAX_MONEY:
-        raise ValueError("must be between 0 and 9,999,999,999,999.99")
-    return amount.quantize(Decimal("0.01"))
-
-
-def _date(value: Any) -> date:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError("must be a date like 2026-11-24")

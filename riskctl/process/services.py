@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import yaml
 from sqlalchemy import event, inspect
 
 from riskctl.core.access import Action, Principal, require, visible_units
@@ -24,6 +22,7 @@ from riskctl.core.calendar import TimeLimit
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, NotFound, ValidationFailed
+from riskctl.core.inputs import InputProblem, load_yaml
 from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org.models import Post, Unit
 from riskctl.org.services import filter_unit
@@ -57,28 +56,13 @@ def problems_as_details(problems: tuple[Problem, ...] | list[Problem]) -> list[d
 
 
 def read_text(text: str) -> Any:
-    """YAML (or JSON, which YAML reads too) → the definition structure."""
-    if len(text) > MAX_SOURCE:
-        raise ValidationFailed.at("", f"a definition is at most {MAX_SOURCE // 1024} KiB")
+    """YAML (or JSON, which YAML reads too) → the definition structure, read by the one
+    loader of input YAML (the API, the upload page, the CLI): no anchors or aliases, no
+    tags, bounded in size and depth, only what JSON holds (dates as their ISO text)."""
     try:
-        return _jsonable(yaml.safe_load(text))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or exc
-        raise ValidationFailed.at("", f"not valid YAML: {where}{problem}") from None
-
-
-def _jsonable(value: Any) -> Any:
-    """YAML reads ``2026-01-01`` as a date; the stored body is JSON, so dates become the
-    ISO text they were written as (the field checks read them back)."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
+        return load_yaml(text, max_chars=MAX_SOURCE)
+    except InputProblem as exc:
+        raise ValidationFailed.at(exc.path, exc.message) from None
 
 
 def body_of(session: DbSession, definition_id: int) -> Any:
@@ -330,7 +314,7 @@ class Template:
 
     @property
     def raw(self) -> Any:
-        return _jsonable(yaml.safe_load(self.source))
+        return read_text(self.source)
 
 
 @lru_cache(maxsize=1)
@@ -338,7 +322,7 @@ def templates() -> tuple[Template, ...]:
     found = []
     for path in sorted(TEMPLATES.glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text)
+        raw = read_text(text)
         found.append(
             Template(raw["key"], raw["name"], raw["category"], raw.get("description", ""), text)
         )

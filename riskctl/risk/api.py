@@ -11,6 +11,8 @@ from marshmallow import Schema, fields, validate
 from riskctl.api import documents_errors
 from riskctl.api.auth import authenticated, current_principal, requires
 from riskctl.core.access import Action
+from riskctl.core.db import reads_only
+from riskctl.core.inputs import Day, Id, Int, Line, Moment, Text
 from riskctl.extensions import db
 from riskctl.org.schemas import CODE, USERNAME, EmptyIn, PageArgs, Strict, page_of
 from riskctl.risk import services
@@ -24,19 +26,15 @@ blp = Blueprint(
 
 
 class EventArgs(PageArgs):
-    unit = fields.String(load_default=None, validate=CODE)
-    level = fields.String(load_default=None, validate=validate.OneOf([v.value for v in Level]))
-    status = fields.String(
-        load_default=None, validate=validate.OneOf([s.value for s in EventStatus])
-    )
-    rule = fields.String(load_default=None, validate=validate.OneOf(list(REGISTRY)))
-    item_id = fields.Integer(data_key="item", load_default=None)
-    start = fields.AwareDateTime(
+    unit = Line(load_default=None, validate=CODE)
+    level = Line(load_default=None, validate=validate.OneOf([v.value for v in Level]))
+    status = Line(load_default=None, validate=validate.OneOf([s.value for s in EventStatus]))
+    rule = Line(load_default=None, validate=validate.OneOf(list(REGISTRY)))
+    item_id = Id(data_key="item", load_default=None)
+    start = Moment(
         data_key="from", load_default=None, metadata={"description": "raised at or after"}
     )
-    end = fields.AwareDateTime(
-        data_key="to", load_default=None, metadata={"description": "raised before"}
-    )
+    end = Moment(data_key="to", load_default=None, metadata={"description": "raised before"})
 
 
 class RiskEventOut(Schema):
@@ -89,22 +87,22 @@ EventPage = page_of(RiskEventOut, "RiskEventPage")
 
 
 class ExplainIn(Strict):
-    text = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    text = Text(required=True, validate=validate.Length(min=1, max=4000))
 
 
 class ResolveIn(Strict):
-    disposition = fields.String(
+    disposition = Line(
         required=True,
         validate=validate.OneOf([d.value for d in Disposition]),
         metadata={"description": "no_problem 无问题 · reminder_talk 提醒谈话 · "
                   "letter_inquiry 函询 · "
                   "admonishment 诫勉谈话 · case_clue 移交问题线索"},
     )  # fmt: skip
-    note = fields.String(load_default=None, validate=validate.Length(max=4000))
+    note = Text(load_default=None, validate=validate.Length(max=4000))
 
 
 class DismissIn(Strict):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    reason = Text(required=True, validate=validate.Length(min=1, max=4000))
 
 
 class ScanIn(Strict):
@@ -128,22 +126,22 @@ class ScanOut(Schema):
 
 
 class PolicyIn(Strict):
-    factors = fields.Dict(keys=fields.String(), values=fields.Raw())
-    thresholds = fields.Dict(keys=fields.String(), values=fields.Raw())
-    escalation = fields.Dict(keys=fields.String(), values=fields.Raw())
-    routing = fields.Dict(keys=fields.String(), values=fields.Raw())
+    factors = fields.Dict(keys=Line(), values=fields.Raw())
+    thresholds = fields.Dict(keys=Line(), values=fields.Raw())
+    escalation = fields.Dict(keys=Line(), values=fields.Raw())
+    routing = fields.Dict(keys=Line(), values=fields.Raw())
     alerts = fields.Dict(
-        keys=fields.String(), values=fields.Raw(),
+        keys=Line(), values=fields.Raw(),
         metadata={"description": "repeat_hours, escalate_after_hours, ack_expires_hours, "
                   "quiet_hours {start, end}, sms_caps {per_recipient_per_hour, global_per_hour}"},
     )  # fmt: skip
     rules = fields.Dict(
-        keys=fields.String(), values=fields.Dict(),
+        keys=Line(), values=fields.Dict(),
         metadata={
             "description": "rule code → {enabled, freeze_on_red, params: [{from, unit, values}]}"
         },
     )  # fmt: skip
-    comment = fields.String(load_default=None, validate=validate.Length(max=500))
+    comment = Text(load_default=None, validate=validate.Length(max=500))
 
 
 class PolicyOut(Schema):
@@ -160,15 +158,13 @@ class PolicyOut(Schema):
 
 
 class PreviewIn(Strict):
-    at = fields.AwareDateTime(load_default=None, metadata={"description": "default: now"})
+    at = Moment(load_default=None, metadata={"description": "default: now"})
     policy = fields.Dict(
         load_default=None,
         metadata={"description": "changes to the current policy, as PUT /policy takes them"},
     )
-    start = fields.Date(
-        data_key="from", load_default=None, metadata={"description": "back-test from"}
-    )
-    end = fields.Date(data_key="to", load_default=None, metadata={"description": "back-test to"})
+    start = Day(data_key="from", load_default=None, metadata={"description": "back-test from"})
+    end = Day(data_key="to", load_default=None, metadata={"description": "back-test to"})
 
 
 class PreviewOut(Schema):
@@ -182,17 +178,17 @@ class PreviewOut(Schema):
 
 
 class RiskValueIn(Strict):
-    unit = fields.String(required=True, validate=CODE)
-    target = fields.String(required=True, validate=validate.OneOf(services.TARGETS))
-    process = fields.String(load_default=None)
-    node = fields.String(load_default=None)
-    post = fields.String(load_default=None, validate=CODE)
-    person = fields.String(load_default=None, validate=USERNAME)
-    risk = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    unit = Line(required=True, validate=CODE)
+    target = Line(required=True, validate=validate.OneOf(services.TARGETS))
+    process = Line(load_default=None)
+    node = Line(load_default=None)
+    post = Line(load_default=None, validate=CODE)
+    person = Line(load_default=None, validate=USERNAME)
+    risk = Int(required=True, minimum=1, maximum=5)
 
 
 class RiskValueArgs(Strict):
-    unit = fields.String(required=True, validate=CODE)
+    unit = Line(required=True, validate=CODE)
 
 
 class RiskValueOut(Schema):
@@ -216,14 +212,12 @@ class RiskValuesOut(Schema):
 
 
 class StatsArgs(Strict):
-    group_by = fields.String(required=True, validate=validate.OneOf(services.GROUPS))
-    start = fields.AwareDateTime(
+    group_by = Line(required=True, validate=validate.OneOf(services.GROUPS))
+    start = Moment(
         data_key="from", load_default=None, metadata={"description": "default: 30 days before to"}
     )
-    end = fields.AwareDateTime(
-        data_key="to", load_default=None, metadata={"description": "default: now"}
-    )
-    unit = fields.String(load_default=None, validate=CODE)
+    end = Moment(data_key="to", load_default=None, metadata={"description": "default: now"})
+    unit = Line(load_default=None, validate=CODE)
 
 
 class StatsGroupOut(Schema):
@@ -355,6 +349,7 @@ class PolicyView(MethodView):
 
 @blp.route("/policy/preview")
 class PolicyPreview(MethodView):
+    @reads_only
     @requires(Action.PREVIEW_POLICY)
     @documents_errors(blp, 401, 403, 422)
     @blp.arguments(PreviewIn)

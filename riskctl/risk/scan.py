@@ -2,7 +2,7 @@
 
     score = min(100, severity × f(process) × f(node) × f(post) × f(person))
 
-One scan is one transaction: killed half-way, it leaves nothing; run twice, the second
+One scan writes in one transaction: killed half-way, it leaves nothing; run twice, the second
 finds every event already there (identity = rule, item, node, person, subject; the
 partial unique index on active identities makes a duplicate impossible even for two
 scans at once, and on PostgreSQL a transaction-scoped advisory lock makes the second
@@ -31,7 +31,7 @@ from riskctl.controls.models import ControlHit
 from riskctl.core import audit, calendar_store
 from riskctl.core.calendar import WorkingCalendar
 from riskctl.core.clock import utcnow
-from riskctl.core.db import DbSession
+from riskctl.core.db import DbSession, read_phase
 from riskctl.core.errors import Conflict
 from riskctl.org.models import Person, Post, Unit
 from riskctl.process.definition import Definition
@@ -277,9 +277,14 @@ def run_scan(
         if incremental:
             scope = sticky_scope
     result = ScanResult("incremental" if incremental else "full", at)
-    scan = RiskScan(mode=result.mode, at=at, policy_version=policy.version, started_at=utcnow())
+    started = utcnow()
+    # Judging is most of a scan and only reads: on SQLite it runs without the write
+    # lock (seconds at scale), and the reconciliation below takes it briefly.  Facts
+    # committed meanwhile are judged by the next scan (they are newer than ``at``).
+    with read_phase(session):
+        scored, _data, weights = judge(session, policy, scope, rules, calendar, sticky_scope)
+    scan = RiskScan(mode=result.mode, at=at, policy_version=policy.version, started_at=started)
     session.add(scan)
-    scored, _data, weights = judge(session, policy, scope, rules, calendar, sticky_scope)
     result.scanned = len(scored)
     try:
         with session.begin_nested():

@@ -12,6 +12,7 @@ from riskctl.api import documents_errors
 from riskctl.api.auth import current_principal, requires
 from riskctl.controls.api import ControlHitOut
 from riskctl.core.access import Action
+from riskctl.core.inputs import Line, Moment, Text
 from riskctl.extensions import db
 from riskctl.org.schemas import CODE, PageArgs, Strict, page_of
 from riskctl.risk.api import RiskEventOut
@@ -24,40 +25,36 @@ FIELDS_HELP = "field values by key; money as a decimal string in yuan, dates as 
 
 
 class ItemIn(Strict):
-    process = fields.String(required=True, metadata={"description": "process key"})
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    process = Line(required=True, metadata={"description": "process key"})
+    title = Line(required=True, validate=validate.Length(min=1, max=200))
     fields_ = fields.Dict(
-        data_key="fields", keys=fields.String(), load_default=dict,
+        data_key="fields", keys=Line(), load_default=dict,
         metadata={"description": FIELDS_HELP},
     )  # fmt: skip
-    comment = fields.String(load_default=None, validate=validate.Length(max=2000))
+    comment = Text(load_default=None, validate=validate.Length(max=2000))
 
 
 class CompleteIn(Strict):
-    decision = fields.String(load_default=None)
+    decision = Line(load_default=None)
     fields_ = fields.Dict(
-        data_key="fields", keys=fields.String(), load_default=dict,
+        data_key="fields", keys=Line(), load_default=dict,
         metadata={"description": FIELDS_HELP},
     )  # fmt: skip
-    comment = fields.String(load_default=None, validate=validate.Length(max=2000))
+    comment = Text(load_default=None, validate=validate.Length(max=2000))
 
 
 class CancelIn(Strict):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
 
 
 class ItemArgs(PageArgs):
-    unit = fields.String(load_default=None, validate=CODE)
-    process = fields.String(load_default=None)
-    status = fields.String(
-        load_default=None, validate=validate.OneOf([s.value for s in ItemStatus])
-    )
-    start = fields.AwareDateTime(
+    unit = Line(load_default=None, validate=CODE)
+    process = Line(load_default=None)
+    status = Line(load_default=None, validate=validate.OneOf([s.value for s in ItemStatus]))
+    start = Moment(
         data_key="from", load_default=None, metadata={"description": "started at or after"}
     )
-    end = fields.AwareDateTime(
-        data_key="to", load_default=None, metadata={"description": "started before"}
-    )
+    end = Moment(data_key="to", load_default=None, metadata={"description": "started before"})
 
 
 class DecisionOut(Schema):
@@ -135,7 +132,7 @@ class Items(MethodView):
         """Items the caller may see, newest first, filtered by unit, process, status, time."""
         return services.list_items(db.session, current_principal(), **args)
 
-    @requires(Action.WORK_ITEMS)
+    @requires(Action.START_ITEMS)
     @documents_errors(blp, 401, 403, 422)
     @blp.arguments(ItemIn)
     @blp.response(201, ItemOut)

@@ -393,7 +393,7 @@ def start_item(
 ) -> Outcome:
     """Start an item of the unit's published ``process`` in the caller's unit."""
     unit_id = principal.unit_id
-    if unit_id is None or not can(principal, Action.WORK_ITEMS, unit_id):
+    if unit_id is None or not can(principal, Action.START_ITEMS, unit_id):
         raise Forbidden("only staff of a unit start its items", code="forbidden")
     published = latest_published(session, unit_id, process)
     if published is None:
@@ -868,7 +868,7 @@ def my_tasks(
 def startable(session: DbSession, principal: Principal) -> list[Published]:
     """The published processes of the caller's unit that the caller may start."""
     unit_id = principal.unit_id
-    if unit_id is None or not can(principal, Action.WORK_ITEMS, unit_id):
+    if unit_id is None or not can(principal, Action.START_ITEMS, unit_id):
         return []
     posts = actor_for(session, principal).posts
     rows = session.scalars(

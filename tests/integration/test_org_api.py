@@ -1,6 +1,7 @@
 """Creating units, posts and people; every bad input gets its 4xx and writes nothing."""
 
 import json
+from datetime import date
 
 import pytest
 
@@ -217,3 +218,31 @@ def test_filtering_people_by_a_unit_outside_the_scope_is_403(client, token_for):
     response = client.get("/api/v1/people?unit=nmj", headers=token_for("czj.wangfang"))
     assert response.status_code == 403
     assert response.json["error"]["code"] == "out_of_scope"
+
+
+def test_colleagues_see_names_and_posts_but_not_phones_conflicts_or_risk(
+    client, session, token_for, person
+):
+    from riskctl.org.models import ConflictOfInterest
+
+    session.add(ConflictOfInterest(person_id=person("czj.liujing").id,
+                                   counterparty="恒达商贸有限公司", relation="配偶任职",
+                                   declared_on=date(2026, 1, 5)))  # fmt: skip
+    session.flush()
+
+    def liujing(username: str, path: str = "/api/v1/people?unit=czj&limit=100") -> dict:
+        body = client.get(path, headers=token_for(username)).json
+        rows = body.get("items", [body])
+        return next(p for p in rows if p["username"] == "czj.liujing")
+
+    for path in ("/api/v1/people?unit=czj&limit=100", "/api/v1/people/czj.liujing"):
+        seen = liujing("czj.wangfang", path)  # a colleague (staff)
+        assert seen["name"] == "刘静" and [p["code"] for p in seen["posts"]] == ["cashier"]
+        assert seen["phone"] == "+86139****0014" and seen["conflicts"] == []
+        assert seen["risk"] is None
+        for who in ("czj.zhoujie", "jw.liuhong", "admin"):  # leader, inspector, admin
+            full = liujing(who, path)
+            assert full["phone"] == "+8613900000014" and full["risk"] == 3
+            assert full["conflicts"][0]["counterparty"] == "恒达商贸有限公司"
+    me = client.get("/api/v1/people/czj.liujing", headers=token_for("czj.liujing")).json
+    assert me["phone"] == "+8613900000014"  # one's own data

@@ -373,3 +373,25 @@ def test_every_rule_names_what_brings_a_closed_situation_back_in_both_languages(
         for material in rule.material:
             assert material.label and material.label_en, rule.code
         assert rule.recurrence({}, {}) is None, rule.code  # nothing found, nothing changed
+
+
+def test_a_threshold_names_its_event_the_same_however_the_policy_writes_it():
+    found = item(amount="3900000.00")
+    rule = REGISTRY["procurement_just_under_threshold"]
+    subjects = {
+        s.subject
+        for thresholds in (["4000000"], ["4000000.00"], [4000000], ["4E+6"])
+        for s in rule.evaluate([found], ctx(rule, thresholds=thresholds))
+    }
+    assert subjects == {"4000000"}
+
+
+def test_hostile_stored_values_are_no_money_and_no_reference():
+    from riskctl.risk.rules.base import money
+    from riskctl.risk.rules.controls import _refs
+
+    assert money("1E+999999999") is None and money("9" * 100_000) is None
+    assert money("NaN") is None and money(1.5) is None and money("-3") is None
+    assert money("3900000") == money("3900000.00")
+    found = item(ref_a="²", ref_b="9" * 20, ref_c="17", ref_d=True)
+    assert _refs(found, ["ref_a", "ref_b", "ref_c", "ref_d", "missing"]) == {17}

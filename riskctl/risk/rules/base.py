@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from riskctl.core import inputs
 from riskctl.core.calendar import WorkingCalendar
 
 if TYPE_CHECKING:
@@ -65,14 +66,14 @@ class Param:
 
 
 def money(value: Any) -> Decimal | None:
-    """A stored money value (decimal string, as api.md keeps it) or None."""
-    if value is None or isinstance(value, bool | float):
+    """A stored money value (decimal string, as api.md keeps it) or None — read by the
+    one money parser, so that a policy's "1E+999999999" is refused, not computed with."""
+    if value is None:
         return None
     try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
+        return inputs.money(value)
+    except inputs.InputProblem:
         return None
-    return amount if amount.is_finite() and amount >= 0 else None
 
 
 def day(value: Any) -> date | None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from riskctl.core import inputs
 from riskctl.risk.facts import HitFact, ItemFact, ScanData, StepFact
 from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal
 from riskctl.workflow.models import Item
@@ -143,9 +144,14 @@ class CrossItemIncompatible(Rule):
 
 
 def _refs(item: ItemFact, names: Any) -> set[int]:
+    """The item ids a reference field names; a value stored before references were
+    checked ("²", 20 digits) is no reference, and never stops the scan."""
     refs = set()
     for name in names:
         value = item.fields.get(name)
-        if isinstance(value, str | int) and str(value).isdigit():
-            refs.add(int(value))
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            try:
+                refs.add(inputs.whole_number(str(value), minimum=1, maximum=inputs.ID_MAX))
+            except inputs.InputProblem:
+                continue
     return refs

@@ -35,6 +35,11 @@ def _signal(rule: Rule, item: ItemFact, severity: int, evidence: dict, ctx: Cont
     )  # fmt: skip
 
 
+def _plain(amount: Decimal) -> str:
+    """An amount without trailing zeros: 4000000, 3999999.5."""
+    return f"{amount.normalize():f}"
+
+
 class JustUnderThreshold(Rule):
     code = "procurement_just_under_threshold"
     material = (Material("amount", "more", "金额", "amount"),)
@@ -68,9 +73,11 @@ class JustUnderThreshold(Rule):
                     signals.append(
                         _signal(
                             self, item, int(params["severity"]),
-                            {"amount": str(amount), "threshold": str(threshold),
+                            {"amount": str(amount), "threshold": _plain(threshold),
                              "band": float(band)},
-                            ctx, "amount", subject=str(threshold),
+                            # One name per threshold however the policy writes it
+                            # (4000000, "4000000.00"): the event's identity must not change.
+                            ctx, "amount", subject=_plain(threshold),
                         )
                     )  # fmt: skip
         return signals
