@@ -1,6 +1,6 @@
 """SQLite under contention: a long operation (a full scan of a large database, an import
-of 100,000 units) while other people sign in, start items and read pages.  Run by hand;
-results go to docs/benchmarks.md.
+of 100,000 units, a policy preview) while other people sign in, start items and read
+pages.  Run by hand; results go to docs/benchmarks.md.
 
     .venv/bin/python bench/contention.py                 # 20,000 items, both operations
     .venv/bin/python bench/contention.py --items 5000 --units 20000
@@ -164,6 +164,15 @@ def main() -> None:
                     ),
                 )
             ]
+            results.append(
+                under_load(
+                    base,
+                    "policy preview (what-if, every rule)",
+                    lambda: requests.post(
+                        f"{base}/api/v1/policy/preview", json={}, headers=admin, timeout=900
+                    ),
+                )
+            )
             units = "code,name,kind,parent\n" + "".join(
                 f"b{n:06d},压测单位{n},department,\n" for n in range(args.units)
             )
