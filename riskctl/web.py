@@ -26,7 +26,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from riskctl.core import formatting, inputs
+from riskctl.core import calendar_store, formatting, inputs
 from riskctl.core.access import Action, Principal, can
 from riskctl.core.errors import DomainError, ValidationFailed
 from riskctl.core.inputs import INT64_MAX
@@ -124,12 +124,21 @@ def to_do(principal: Principal) -> dict[str, Any]:
         found["my_warnings"] = risk.list_events(
             db.session, principal, mine=True, status="open", limit=1
         ).total
+        found["can_start"] = can(principal, Action.START_ITEMS)
     if can(principal, Action.VIEW_RISK):
         found["open"] = {
             level: risk.list_events(db.session, principal, status="open", level=level,
                                     limit=1).total
             for level in ("red", "orange", "yellow")
         }  # fmt: skip
+    if can(principal, Action.MANAGE_CALENDAR):
+        # This year, and from October the next (the notice comes out in the autumn):
+        # working days still guessed until an administrator enters the notice.
+        calendar = calendar_store.working_calendar(db.session)
+        today = calendar_store.local_date()
+        years = [today.year] + ([today.year + 1] if today.month >= 10 else [])
+        if provisional := [y for y in years if calendar.is_provisional(y)]:
+            found["calendar_provisional"] = provisional
     return found
 
 

@@ -483,6 +483,7 @@ def calendar() -> Any:
     return render_template(
         "admin/calendar.html", overrides=overrides, year=year, errors=errors,
         form=request.form, months=_months(year, working),
+        provisional=working.is_provisional(year),
     ), 422 if errors else 200  # fmt: skip
 
 

@@ -26,7 +26,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import holidays
-from holidays.countries.china import China
+from holidays.countries.china import China, ChinaStaticHolidays
 
 LimitUnit = Literal["wd", "d", "h"]
 _LIMIT_RE = re.compile(r"^\s*(\d{1,4})\s*(wd|d|h)\s*$")
@@ -60,6 +60,13 @@ def _china(year: int) -> holidays.HolidayBase:
     return China(years=year, categories=("public",))  # type: ignore[no-untyped-call]
 
 
+def last_published_year() -> int:
+    """The last year whose State Council arrangement (国务院办公厅关于部分节假日安排的
+    通知, with its 调休 days) the installed ``holidays`` package carries.  Later years are
+    its guess from the statutory holidays alone."""
+    return max(ChinaStaticHolidays.special_public_holidays)
+
+
 class WorkingCalendar:
     """Working days in one time zone, with administrators' overrides on top of the
     package's arrangement.  Immutable; build a new one when the overrides change."""
@@ -73,6 +80,12 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         return self._year(day.year)[0][day.timetuple().tm_yday - 1]
+
+    def is_provisional(self, year: int) -> bool:
+        """No published arrangement for ``year`` is known — not in the package, and no
+        administrator has entered one (any override of that year): its working days are
+        a guess, and due times in it may move once the notice is out."""
+        return year > last_published_year() and not any(d.year == year for d in self._overrides)
 
     def _year(self, year: int) -> tuple[list[bool], list[int]]:
         """The year's working days as flags, and their running count (``counts[i]``:

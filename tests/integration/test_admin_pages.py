@@ -223,3 +223,28 @@ def test_risk_values_of_the_four_levels_are_set_in_one_form(admin, session):
                                                               Post.code == "cashier"))  # fmt: skip
     assert cashier.risk == 5
     assert "2 个风险值已修改" in admin.get("/admin/risk-values?unit=czj").text
+
+
+def test_a_year_without_a_published_arrangement_is_marked_and_admins_are_reminded(admin, at):
+    from datetime import UTC, datetime
+
+    from riskctl.core.calendar import last_published_year
+
+    known, guessed = last_published_year(), last_published_year() + 1
+    assert 'id="provisional"' not in admin.get(f"/admin/calendar?year={known}").text
+    page = admin.get(f"/admin/calendar?year={guessed}").text
+    assert 'id="provisional"' in page and f"{guessed}年工作日仅按法定节假日推算" in page
+    at(datetime(known, 10, 20, 2, 0, tzinfo=UTC))  # the autumn before: the notice is due
+    home = admin.get("/").text
+    assert f'id="calendar-provisional-{guessed}"' in home
+    assert f'id="calendar-provisional-{known}"' not in home
+    # once the administrator enters the notice, the year is no longer provisional
+    post(admin, "/admin/calendar", {"day": f"{guessed}-02-06", "is_working": "1",
+                                    "reason": "调休上班"})  # fmt: skip
+    assert f'id="calendar-provisional-{guessed}"' not in admin.get("/").text
+
+
+def test_a_discipline_leader_is_not_offered_to_start_items(client):
+    sign_in(client, "czj.zhoujie")
+    home = client.get("/").text
+    assert 'id="todo-tasks"' in home and "/work/start" not in home

@@ -112,3 +112,43 @@ def test_counting_working_days_by_running_totals_matches_walking_the_days():
             if calendar.is_working_day(end + timedelta(days=n))
         )  # fmt: skip
         assert calendar.working_days_between(start, end) == walked, (start, end)
+
+
+# 国务院办公厅关于2026年部分节假日安排的通知 (2025-11-04): the days off beyond weekends, and
+# the weekend days worked in exchange.
+NOTICE_2026_OFF = [
+    ("2026-01-01", "2026-01-03"), ("2026-02-15", "2026-02-23"), ("2026-04-04", "2026-04-06"),
+    ("2026-05-01", "2026-05-05"), ("2026-06-19", "2026-06-21"), ("2026-09-25", "2026-09-27"),
+    ("2026-10-01", "2026-10-07"),
+]  # fmt: skip
+NOTICE_2026_WORKED = {"2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20",
+                      "2026-10-10"}  # fmt: skip
+
+
+def test_every_day_of_2026_is_as_the_state_councils_notice_says():
+    off = {
+        d(first) + timedelta(days=n)
+        for first, last in NOTICE_2026_OFF
+        for n in range((d(last) - d(first)).days + 1)
+    }
+    wrong = []
+    day = date(2026, 1, 1)
+    while day.year == 2026:
+        working = day.isoformat() in NOTICE_2026_WORKED or (day.weekday() < 5 and day not in off)
+        if CAL.is_working_day(day) != working:
+            wrong.append(day.isoformat())
+        day += timedelta(days=1)
+    assert wrong == []
+    # 261 weekdays, 19 of them off, 6 weekend days worked
+    assert sum(CAL.is_working_day(date(2026, 1, 1) + timedelta(days=n)) for n in range(365)) == 248
+
+
+def test_a_year_without_a_published_notice_is_provisional_until_an_admin_enters_it():
+    from riskctl.core.calendar import last_published_year
+
+    assert last_published_year() >= 2026
+    assert not CAL.is_provisional(2026)
+    later = last_published_year() + 1
+    assert CAL.is_provisional(later)
+    entered = WorkingCalendar({date(later, 2, 6): True})
+    assert not entered.is_provisional(later)
