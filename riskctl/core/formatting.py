@@ -28,12 +28,17 @@ EVENT_STATUSES: Mapping[str, Any] = {
     "auto_closed": _l("Closed automatically"),
 }
 DISPOSITIONS: Mapping[str, Any] = {
-    "no_problem": _l("No problem"),
+    "no_problem": _l("Verified: no problem (closed)"),
+    "criticism": _l("Criticism and education"),
     "reminder_talk": _l("Reminder talk"),
-    "letter_inquiry": _l("Letter of inquiry"),
-    "admonishment": _l("Admonishment talk"),
+    "letter_inquiry": _l("Talk or letter of inquiry"),
+    "admonishment": _l("Admonishment"),
+    "self_examination": _l("Ordered to examine oneself"),
+    "circulated_criticism": _l("Circulated criticism"),
+    "rectification": _l("Ordered to rectify (supervised)"),
     "case_clue": _l("Handed over as a case clue"),
 }
+DISPOSITION_FORMS: Mapping[str, Any] = {"first": _l("first form")}
 ITEM_STATUSES: Mapping[str, Any] = {
     "running": _l("In progress"),
     "completed": _l("Completed"),
@@ -93,7 +98,7 @@ KINDS: Mapping[str, Mapping[str, Any]] = {
     "level": LEVELS, "event_status": EVENT_STATUSES, "disposition": DISPOSITIONS,
     "item_status": ITEM_STATUSES, "task_status": TASK_STATUSES, "category": CATEGORIES,
     "delivery": DELIVERY_STATUSES, "channel": CHANNELS, "control": CONTROL_OUTCOMES,
-    "step": STEP_KINDS,
+    "step": STEP_KINDS, "form": DISPOSITION_FORMS,
 }  # fmt: skip
 
 

@@ -65,6 +65,11 @@ class RiskEventOut(Schema):
     acknowledged_by = fields.String(allow_none=True)
     acknowledged_at = fields.DateTime(allow_none=True)
     disposition = fields.String(allow_none=True)
+    disposition_form = fields.String(
+        allow_none=True,
+        metadata={"description": "first: 第一种形态 (监督执纪); null: no form (nothing found, "
+                  "a process put right, a clue handed on)"},
+    )  # fmt: skip
     closing_note = fields.String(allow_none=True)
     closed_by = fields.String(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
@@ -94,9 +99,10 @@ class ResolveIn(Strict):
     disposition = Line(
         required=True,
         validate=validate.OneOf([d.value for d in Disposition]),
-        metadata={"description": "no_problem 无问题 · reminder_talk 提醒谈话 · "
-                  "letter_inquiry 函询 · "
-                  "admonishment 诫勉谈话 · case_clue 移交问题线索"},
+        metadata={"description": "no_problem 经核实无问题（予以了结） · criticism 批评教育 · "
+                  "reminder_talk 谈话提醒 · letter_inquiry 约谈函询 · admonishment 诫勉 · "
+                  "self_examination 责令检查 · circulated_criticism 通报批评 · "
+                  "rectification 责令整改／督办 · case_clue 移交问题线索"},
     )  # fmt: skip
     note = Text(load_default=None, validate=validate.Length(max=4000))
 

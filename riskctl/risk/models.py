@@ -38,11 +38,36 @@ ACTIVE_VALUES = tuple(s.value for s in ACTIVE)
 
 
 class Disposition(enum.StrEnum):
-    NO_PROBLEM = "no_problem"  # 无问题
-    REMINDER_TALK = "reminder_talk"  # 提醒谈话
-    LETTER_INQUIRY = "letter_inquiry"  # 函询
-    ADMONISHMENT = "admonishment"  # 诫勉谈话
-    CASE_CLUE = "case_clue"  # 移交问题线索
+    """How a warning was disposed of.  The codes are stable (api.md); the words are the
+    instruments of 监督执纪 (the first form, 第一种形态) and the usual outcomes of a process
+    anomaly.  ``FORMS`` says which of the four forms (四种形态) a disposition is."""
+
+    NO_PROBLEM = "no_problem"  # 经核实无问题（予以了结）
+    CRITICISM = "criticism"  # 批评教育
+    REMINDER_TALK = "reminder_talk"  # 谈话提醒
+    LETTER_INQUIRY = "letter_inquiry"  # 约谈函询
+    ADMONISHMENT = "admonishment"  # 诫勉
+    SELF_EXAMINATION = "self_examination"  # 责令检查
+    CIRCULATED_CRITICISM = "circulated_criticism"  # 通报批评
+    RECTIFICATION = "rectification"  # 责令整改／督办 (the fault of a process, not a person)
+    CASE_CLUE = "case_clue"  # 移交问题线索 (its form is for the case to decide)
+
+
+# 监督执纪"第一种形态": criticism and education, talks, inquiries, admonishment — the
+# instruments short of a Party discipline sanction.  None: no form (nothing found, a
+# process put right, a clue handed on).
+FIRST_FORM = "first"
+FORMS: dict[Disposition, str | None] = {
+    Disposition.NO_PROBLEM: None,
+    Disposition.CRITICISM: FIRST_FORM,
+    Disposition.REMINDER_TALK: FIRST_FORM,
+    Disposition.LETTER_INQUIRY: FIRST_FORM,
+    Disposition.ADMONISHMENT: FIRST_FORM,
+    Disposition.SELF_EXAMINATION: FIRST_FORM,
+    Disposition.CIRCULATED_CRITICISM: FIRST_FORM,
+    Disposition.RECTIFICATION: None,
+    Disposition.CASE_CLUE: None,
+}
 
 
 class RiskPolicy(Base):
@@ -130,6 +155,8 @@ class RiskEvent(Base):
     disposition: Mapped[Disposition | None] = mapped_column(
         value_enum(Disposition, "risk_disposition")
     )
+    # Which of the four forms the disposition was when it was made (statistics by form).
+    disposition_form: Mapped[str | None] = mapped_column(sa.String(20))
     closing_note: Mapped[str | None] = mapped_column(sa.Text)  # resolution note or reason
     closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
     closed_at: Mapped[datetime | None]

@@ -34,6 +34,7 @@ from riskctl.risk import scan as scanning
 from riskctl.risk.facts import Scope
 from riskctl.risk.models import (
     ACTIVE,
+    FORMS,
     Disposition,
     EventStatus,
     Level,
@@ -445,6 +446,7 @@ def event_views(session: DbSession, events: Any) -> list[dict[str, Any]]:
             "explained_at": e.explained_at, "acknowledged_by": name(e.acknowledged_by_id),
             "acknowledged_at": e.acknowledged_at,
             "disposition": e.disposition.value if e.disposition else None,
+            "disposition_form": e.disposition_form,
             "closing_note": e.closing_note, "closed_by": name(e.closed_by_id),
             "closed_at": e.closed_at, "created_at": e.created_at, "updated_at": e.updated_at,
             "policy_version": e.policy_version,
@@ -599,6 +601,7 @@ def _close(
     _active(event, ACTIVE, verb)
     before, now = event.status.value, utcnow()
     event.status, event.disposition = status, disposition
+    event.disposition_form = FORMS[disposition] if disposition else None
     event.closing_note = (note or "").strip() or None
     event.closed_by_id, event.closed_at, event.updated_at = principal.person_id, now, now
     disposed = disposition.value if disposition else None

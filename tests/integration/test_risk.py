@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from riskctl.core.audit import AuditRecord
@@ -15,6 +16,7 @@ from riskctl.risk.models import EventStatus, Level, RiskEvent, RiskScan
 from riskctl.workflow import services as workflow
 from riskctl.workflow.models import Item, ItemStatus
 from tests.conftest import count
+from tests.integration.test_pages import sign_in
 
 START = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Beijing
 MID = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)  # the 申请 task two working days late
@@ -137,6 +139,7 @@ def test_the_handler_explains_and_the_discipline_leader_resolves(
     assert (done.json["status"], done.json["disposition"], done.json["closed_by"]) == (
         "resolved", "reminder_talk", "czj.zhoujie",
     )  # fmt: skip
+    assert done.json["disposition_form"] == "first"  # 谈话提醒 is of the first form
     again = client.post(f"{url}/dismiss", json={"reason": "x"}, headers=token_for("czj.zhoujie"))
     assert again.status_code == 409
     actions = {
@@ -394,3 +397,31 @@ def test_acknowledge_needs_no_body(client, session, person, token_for):
                          headers=token_for("czj.zhoujie"))  # fmt: skip
     assert answer.status_code == 200, answer.json
     assert answer.json["status"] == "acknowledged"
+
+
+@pytest.mark.parametrize(
+    ("disposition", "form", "words"),
+    [("no_problem", None, "经核实无问题（予以了结）"), ("criticism", "first", "批评教育"),
+     ("reminder_talk", "first", "谈话提醒"), ("letter_inquiry", "first", "约谈函询"),
+     ("admonishment", "first", "诫勉"), ("self_examination", "first", "责令检查"),
+     ("circulated_criticism", "first", "通报批评"), ("rectification", None, "责令整改／督办"),
+     ("case_clue", None, "移交问题线索")],
+)  # fmt: skip
+def test_each_disposition_is_recorded_with_its_form_and_shown_in_its_words(
+    client, session, person, token_for, at, disposition, form, words
+):
+    at(START)
+    item_id = _expense(session, person)
+    at(LATER)
+    _scan(session)
+    (event,) = _events(session, item_id=item_id)
+    done = client.post(f"/api/v1/risk-events/{event.id}/resolve",
+                       json={"disposition": disposition, "note": "处置"},
+                       headers=token_for("jw.liuhong"))  # fmt: skip
+    assert done.status_code == 200, done.json
+    assert done.json["disposition_form"] == form
+    session.refresh(event)
+    assert event.disposition_form == form
+    sign_in(client, "jw.liuhong")
+    page = client.get(f"/monitor/warnings/{event.id}").text
+    assert words in page and (("第一种形态" in page) == (form == "first"))
