@@ -27,7 +27,7 @@ OLD = ('no_problem', 'reminder_talk', 'letter_inquiry', 'admonishment', 'case_cl
 NEW = ('no_problem', 'criticism', 'reminder_talk', 'letter_inquiry', 'admonishment',
        'self_examination', 'circulated_criticism', 'rectification', 'case_clue')
 FIRST_FORM = ('criticism', 'reminder_talk', 'letter_inquiry', 'admonishment',
-              'self_examination', 'circulated_criticism')
+              'self_examination')
 
 
 def _enum(values, length):

@@ -42,6 +42,11 @@ class RiskEventOut(Schema):
     rule = fields.String()
     rule_name = fields.String()
     rule_name_en = fields.String()
+    basis = fields.String(
+        allow_none=True,
+        metadata={"description": "the rule's legal basis (law and article), or that it is "
+                  "the unit's own rule"},
+    )  # fmt: skip
     level = fields.String()
     score = fields.Float()
     factors = fields.Dict(
@@ -145,6 +150,7 @@ class PolicyIn(Strict):
         keys=Line(), values=fields.Dict(),
         metadata={
             "description": "rule code → {enabled, freeze_on_red, params: [{from, unit, values}]}"
+            " (in answers also its name, description and legal basis)"
         },
     )  # fmt: skip
     comment = Text(load_default=None, validate=validate.Length(max=500))

@@ -53,9 +53,10 @@ class Disposition(enum.StrEnum):
     CASE_CLUE = "case_clue"  # 移交问题线索 (its form is for the case to decide)
 
 
-# 监督执纪"第一种形态": criticism and education, talks, inquiries, admonishment — the
-# instruments short of a Party discipline sanction.  None: no form (nothing found, a
-# process put right, a clue handed on).
+# 监督执纪"第一种形态": 《中国共产党纪律处分条例》（2023年修订）第五条 names 谈话提醒、
+# 批评教育、责令检查、诫勉; 《中国共产党党内监督条例》 the 约谈函询 beside them.  通报批评
+# is named in neither, so it is not counted as a form here (docs/legal_basis.md §15).
+# None: no form (nothing found, a process put right, a clue handed on, 通报批评).
 FIRST_FORM = "first"
 FORMS: dict[Disposition, str | None] = {
     Disposition.NO_PROBLEM: None,
@@ -64,7 +65,7 @@ FORMS: dict[Disposition, str | None] = {
     Disposition.LETTER_INQUIRY: FIRST_FORM,
     Disposition.ADMONISHMENT: FIRST_FORM,
     Disposition.SELF_EXAMINATION: FIRST_FORM,
-    Disposition.CIRCULATED_CRITICISM: FIRST_FORM,
+    Disposition.CIRCULATED_CRITICISM: None,
     Disposition.RECTIFICATION: None,
     Disposition.CASE_CLUE: None,
 }

@@ -84,7 +84,8 @@ def policy_view(session: DbSession, principal: Principal) -> dict[str, Any]:
         "rules": {
             code: {
                 "name": rule.name, "name_en": rule.name_en, "description": rule.description,
-                "description_en": rule.description_en, "can_freeze": rule.can_freeze,
+                "description_en": rule.description_en, "basis": rule.basis,
+                "can_freeze": rule.can_freeze,
                 "defaults": rule.defaults(),
                 **policy.body["rules"][code],
             }
@@ -436,6 +437,7 @@ def event_views(session: DbSession, events: Any) -> list[dict[str, Any]]:
         views.append({
             "id": e.id, "rule": e.rule, "rule_name": rule.name if rule else e.rule,
             "rule_name_en": rule.name_en if rule else e.rule,
+            "basis": rule.basis if rule else None,
             "level": e.level.value, "score": e.score, "factors": e.factors,
             "evidence": e.evidence, "status": e.status.value, "unit": units.get(e.unit_id),
             "item_id": e.item_id, "node": e.node, "person": name(e.person_id),

@@ -404,7 +404,7 @@ def test_acknowledge_needs_no_body(client, session, person, token_for):
     [("no_problem", None, "经核实无问题（予以了结）"), ("criticism", "first", "批评教育"),
      ("reminder_talk", "first", "谈话提醒"), ("letter_inquiry", "first", "约谈函询"),
      ("admonishment", "first", "诫勉"), ("self_examination", "first", "责令检查"),
-     ("circulated_criticism", "first", "通报批评"), ("rectification", None, "责令整改／督办"),
+     ("circulated_criticism", None, "通报批评"), ("rectification", None, "责令整改／督办"),
      ("case_clue", None, "移交问题线索")],
 )  # fmt: skip
 def test_each_disposition_is_recorded_with_its_form_and_shown_in_its_words(
@@ -425,3 +425,9 @@ def test_each_disposition_is_recorded_with_its_form_and_shown_in_its_words(
     sign_in(client, "jw.liuhong")
     page = client.get(f"/monitor/warnings/{event.id}").text
     assert words in page and (("第一种形态" in page) == (form == "first"))
+
+
+def test_the_policy_says_each_rules_legal_basis(client, token_for):
+    rules = client.get("/api/v1/policy", headers=token_for("admin")).json["rules"]
+    assert rules["procurement_short_tender_period"]["basis"].startswith("《政府采购法》第三十五条")
+    assert rules["step_overdue"]["basis"] == "单位内部管理规定（无上位法依据）"

@@ -93,6 +93,9 @@ def test_a_higher_amount_brings_it_back_linked_to_the_closed_one(
     sign_in(client, "jw.liuhong")
     page = client.get(f"/monitor/warnings/{back.id}").text
     assert f'href="/monitor/warnings/{closed.id}"' in page and "再次预警" in page
+    # the warning names what it rests on
+    assert "依据：《政府采购法》第二十七条、第二十八条" in page
+    assert shown["basis"].startswith("《政府采购法》第二十七条")
 
 
 def _expense(session: Any, person: Any) -> int:

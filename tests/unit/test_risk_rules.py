@@ -395,3 +395,13 @@ def test_hostile_stored_values_are_no_money_and_no_reference():
     assert money("3900000") == money("3900000.00")
     found = item(ref_a="²", ref_b="9" * 20, ref_c="17", ref_d=True)
     assert _refs(found, ["ref_a", "ref_b", "ref_c", "ref_d", "missing"]) == {17}
+
+
+def test_every_rule_names_its_basis_a_law_and_article_or_the_units_own_rule():
+    from riskctl.risk.rules.base import UNIT_RULE
+
+    for rule in REGISTRY.values():
+        assert rule.basis, rule.code
+        assert rule.basis == UNIT_RULE or "《" in rule.basis, rule.code
+    assert REGISTRY["procurement_splitting"].basis.startswith("《政府采购法》第二十八条")
+    assert "第二十八条" in REGISTRY["procurement_splitting"].basis.split("；")[1]

@@ -91,6 +91,12 @@ def grow(base: float, per: float, amount: float) -> int:
     return max(0, min(100, round(base + per * max(0.0, amount))))
 
 
+UNIT_RULE = "单位内部管理规定（无上位法依据）"
+INTERNAL_CONTROL = (
+    "《行政事业单位内部控制规范（试行）》（财会〔2012〕21号）第十五条（不相容岗位相互分离）"
+)
+
+
 @dataclass(frozen=True)
 class Material:
     """An evidence value whose change makes a situation that a person closed (resolved
@@ -196,6 +202,9 @@ class Rule:
     name_en: ClassVar[str]
     description: ClassVar[str]
     description_en: ClassVar[str]
+    # What the rule rests on, as a warning cites it: the law and article, or that it is
+    # the unit's own rule.  Only sources checked against their text (docs/legal_basis.md).
+    basis: ClassVar[str] = UNIT_RULE
     params: ClassVar[Mapping[str, Param]] = {}
     # "item": its facts change only when an item changes, so an incremental scan looks
     # at the changed items; "unit": it weighs several items of a unit together, so it

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from riskctl.core import inputs
 from riskctl.risk.facts import HitFact, ItemFact, ScanData, StepFact
-from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal
+from riskctl.risk.rules.base import INTERNAL_CONTROL, Context, Material, Param, Rule, Signal
 from riskctl.workflow.models import Item
 
 _SEVERITY = {"dynamic": "severity_dynamic", "static": "severity_static",
@@ -17,6 +17,7 @@ _SEVERITY = {"dynamic": "severity_dynamic", "static": "severity_static",
 
 class IncompatiblePosts(Rule):
     code = "incompatible_posts"
+    basis = INTERNAL_CONTROL
     material = (Material("control_hit", "new", "控制记录", "control record"),)
     name = "不相容岗位未分离"
     name_en = "Incompatible duties not separated"
@@ -67,6 +68,7 @@ class LinkedItems:
 
 class CrossItemIncompatible(Rule):
     code = "cross_item_incompatible"
+    basis = INTERNAL_CONTROL
     material = (Material("requirement_step", "new", "需求步骤", "requirement step"),)
     name = "跨事项不相容岗位"
     name_en = "Incompatible duties across linked items"

@@ -42,6 +42,7 @@ def _plain(amount: Decimal) -> str:
 
 class JustUnderThreshold(Rule):
     code = "procurement_just_under_threshold"
+    basis = "《政府采购法》第二十七条、第二十八条（公开招标数额标准，不得规避公开招标）"
     material = (Material("amount", "more", "金额", "amount"),)
     name = "采购金额贴近限额"
     name_en = "Procurement amount just under a threshold"
@@ -85,6 +86,7 @@ class JustUnderThreshold(Rule):
 
 class Splitting(Rule):
     code = "procurement_splitting"
+    basis = "《政府采购法》第二十八条；《政府采购法实施条例》第二十八条"
     material = (
         Material("items", "new", "事项", "items"),
         Material("total", "more", "累计金额", "cumulative amount"),
@@ -153,6 +155,7 @@ class Splitting(Rule):
 
 class SingleBidder(Rule):
     code = "procurement_single_bidder"
+    basis = "《政府采购法》第三十六条、第三十八条、第四十条（供应商不足三家）"
     material = (
         Material("bidders", "changed", "投标人数", "bidders"),
         Material("method", "changed", "采购方式", "procurement method"),
@@ -192,6 +195,7 @@ class SingleBidder(Rule):
 
 class ShortTenderPeriod(Rule):
     code = "procurement_short_tender_period"
+    basis = "《政府采购法》第三十五条（等标期不得少于二十日）"
     material = (
         Material("tender_start", "changed", "招标文件发出日期", "tender documents issued"),
         Material("tender_end", "changed", "投标截止日期", "bids due"),
@@ -238,6 +242,7 @@ class ShortTenderPeriod(Rule):
 
 class LateContract(Rule):
     code = "procurement_late_contract"
+    basis = "《政府采购法》第四十六条；《民法典》第二百零一条、第二百零三条（期间计算）"
     material = (
         Material("awarded_on", "changed", "中标通知日期", "award date"),
         Material("signed_on", "changed", "合同签订日期", "contract signed"),

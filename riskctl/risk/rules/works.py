@@ -26,6 +26,7 @@ def _completed(steps: Sequence[StepFact], nodes: Sequence[str]) -> list[StepFact
 
 class ChangeOrderExcess(Rule):
     code = "construction_change_order_excess"
+    basis = "《政府采购法》第四十九条（补充合同累计不得超过原合同金额的百分之十）"
     material = (Material("change_amount", "more", "变更金额", "change-order amount"),)
     name = "工程变更超比例"
     name_en = "Change orders above the limit"
@@ -63,6 +64,11 @@ class ChangeOrderExcess(Rule):
 
 class PaymentBeforeAcceptance(Rule):
     code = "construction_payment_before_acceptance"
+    # Said plainly until the rule follows the source (issue: domain truth).
+    basis = (
+        "待修订：《关于完善建设工程价款结算有关办法的通知》（财建〔2022〕183号）第一项允许"
+        "按已完成工程价款的80%支付进度款，本规则的比例尚未随之调整"
+    )
     material = (
         Material("payment_step", "new", "付款步骤", "payment step"),
         Material("paid_amount", "more", "付款金额", "amount paid"),
@@ -149,6 +155,10 @@ def add_months(start: date, months: int) -> date:
 
 class LateFinalAccounts(Rule):
     code = "construction_late_final_accounts"
+    basis = (
+        "《基本建设项目竣工财务决算管理暂行办法》（财建〔2016〕503号）第二条；"
+        "《行政事业性国有资产管理条例》第三十一条"
+    )
     material = (Material("final_on", "changed", "决算日期", "final accounts date"),)
     name = "竣工决算逾期"
     name_en = "Final accounts late"
@@ -187,6 +197,7 @@ class LateFinalAccounts(Rule):
 
 class DisposalBelowAppraisal(Rule):
     code = "assets_disposal_below_appraisal"
+    basis = "《行政事业性国有资产管理条例》第三十六条、第五十四条（资产评估，不得低价处置）"
     material = (
         Material("proceeds", "changed", "处置收入", "proceeds"),
         Material("appraised_value", "changed", "评估价值", "appraised value"),
@@ -231,6 +242,7 @@ class DisposalBelowAppraisal(Rule):
 
 class DisposalWithoutCollectiveDecision(Rule):
     code = "assets_disposal_without_collective_decision"
+    basis = "《行政事业性国有资产管理条例》第十九条、第五十三条"
     material = (Material("execution_step", "new", "处置执行步骤", "disposal step"),)
     name = "资产处置未经集体决策"
     name_en = "Disposal without a collective decision"
@@ -287,6 +299,7 @@ class DisposalWithoutCollectiveDecision(Rule):
 
 class PaymentOverBudget(Rule):
     code = "finance_payment_over_budget"
+    basis = "《预算法》第十三条（未列入预算的不得支出）"
     material = (Material("cumulative", "more", "累计支付", "cumulative payments"),)
     name = "超预算支付"
     name_en = "Payment above its budget line"
