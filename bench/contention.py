@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import collections
 import io
-import os
 import re
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.chain_check import seal_and_verify
 from bench.scan import generate
 from riskctl.org.demo import DEMO_PASSWORD
-from tests.processes import free_port, wait_for
+from tests.processes import Processes, riskctl_env
 
 WORKERS = 4
 EXPENSE = {
@@ -127,33 +125,18 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--units", type=int, default=100_000)
     args = parser.parse_args()
-    root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/contention.db"
         print(f"generating {args.items:,} items …")
         generate(url, args.items)
-        port = free_port()
-        env = {
-            **os.environ,
-            "FLASK_APP": "wsgi",
-            "RISKCTL_ENV": "development",
-            "RISKCTL_DATABASE_URL": url,
-            "RISKCTL_SCHEDULER_IN_PROCESS": "false",
-            "RISKCTL_LOG_LEVEL": "ERROR",
-            "RISKCTL_LOGIN_FAILURES_PER_USER": "100000 per minute",
-            "RISKCTL_LOGIN_FAILURES_PER_IP": "100000 per minute",
-        }
-        log = open(Path(tmp) / "serve.log", "w")  # noqa: SIM115 - closed below
-        server = subprocess.Popen(
-            [sys.executable, "-m", "flask", "riskctl", "serve", "--port", str(port)],
-            cwd=root,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
+        procs = Processes(
+            riskctl_env(url, LOG_LEVEL="ERROR", LOGIN_FAILURES_PER_USER="100000 per minute",
+                        LOGIN_FAILURES_PER_IP="100000 per minute",
+                        LOGIN_FAILURES_PER_USER_AND_IP="100000 per minute"),
+            Path(tmp),
+        )  # fmt: skip
         try:
-            wait_for(lambda: _answers(base), timeout=60, what="the server")
+            base = procs.web("web")
             admin = {"Authorization": f"Bearer {token(base, 'admin')}"}
             results = [
                 under_load(
@@ -187,10 +170,8 @@ def main() -> None:
                 )
             )
         finally:
-            server.terminate()
-            server.wait(timeout=30)
-            log.close()
-        served = (Path(tmp) / "serve.log").read_text()
+            procs.stop_all()
+        served = procs.log("web")
         errors = sum(
             n for _, _, t in results for (_, s), n in t.counts.items() if s >= 500 and s != 503
         )
@@ -205,13 +186,6 @@ def main() -> None:
         seal_and_verify(url)
         if errors or "Traceback" in served:
             sys.exit(1)
-
-
-def _answers(base: str) -> bool:
-    try:
-        return requests.get(f"{base}/api/v1/healthz", timeout=1).ok
-    except requests.RequestException:
-        return False
 
 
 if __name__ == "__main__":

@@ -252,5 +252,20 @@ def at() -> Iterator[Any]:
     pin_clock()
 
 
+def bearer_for(app: Flask, username: str) -> dict[str, str]:
+    """A committed bearer token of a demo person on ``app``'s own database (tests that run
+    real transactions, outside the rolled-back ``session``)."""
+    from riskctl.auth.services import find_person, issue_token
+    from riskctl.extensions import db
+
+    with app.app_context():
+        person = find_person(db.session, username)
+        assert person is not None, username
+        value, _ = issue_token(db.session, person, ttl=timedelta(hours=1))
+        db.session.commit()
+        db.session.remove()
+    return {"Authorization": f"Bearer {value}"}
+
+
 def count(session: Any, model: Any) -> int:
     return int(session.scalar(sa.select(sa.func.count()).select_from(model)))

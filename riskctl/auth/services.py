@@ -113,11 +113,17 @@ def revoke_tokens_of(session: DbSession, username: str) -> int:
     person = find_person(session, username)
     if person is None:
         raise NotFound(f"no person {username!r}")
+    revoked = _revoke_live_tokens(session, person.id, utcnow())
+    session.flush()
+    return revoked
+
+
+def _revoke_live_tokens(session: DbSession, person_id: int, now: datetime) -> int:
     rows = session.scalars(
-        sa.select(ApiToken).where(ApiToken.person_id == person.id, ApiToken.revoked_at.is_(None))
+        sa.select(ApiToken).where(ApiToken.person_id == person_id, ApiToken.revoked_at.is_(None))
     ).all()
     for row in rows:
-        revoke_token(session, row)
+        row.revoked_at = now
     return len(rows)
 
 
@@ -202,11 +208,7 @@ def end_access_of(session: DbSession, person: Person, reason: str) -> tuple[int,
     ).all()
     for row in sessions:
         row.ended_at, row.end_reason = now, reason
-    tokens = session.scalars(
-        sa.select(ApiToken).where(ApiToken.person_id == person.id, ApiToken.revoked_at.is_(None))
-    ).all()
-    for token in tokens:
-        token.revoked_at = now
+    tokens = _revoke_live_tokens(session, person.id, now)
     if sessions or tokens:
         audit.record(
             session,
@@ -214,9 +216,9 @@ def end_access_of(session: DbSession, person: Person, reason: str) -> tuple[int,
             target_type="person",
             target_id=person.username,
             unit_id=person.unit_id,
-            after={"reason": reason, "sessions": len(sessions), "tokens": len(tokens)},
+            after={"reason": reason, "sessions": len(sessions), "tokens": tokens},
         )
-    return len(sessions), len(tokens)
+    return len(sessions), tokens
 
 
 def _credentials_change(person: Person) -> str | None:

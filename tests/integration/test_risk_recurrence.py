@@ -10,24 +10,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from riskctl.alerts.models import Notification
-from riskctl.core.access import SYSTEM_ADMIN
 from riskctl.risk import services as risk
 from riskctl.risk.models import EventStatus, RiskEvent
 from riskctl.workflow import services as workflow
 from riskctl.workflow.models import Item
 from tests.conftest import count
 from tests.integration.test_pages import sign_in
+from tests.integration.test_risk import LATER, MID, START, _expense, _scan
 
-START = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Beijing
-MID = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)  # the 申请 task two working days late
 NEXT_DAY = datetime(2026, 11, 12, 2, 0, tzinfo=UTC)  # three days late: still the same level
-LATER = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # twelve working days late: red
 NEAR = {"budget_project": "2026年信息化设备", "item_category": "货物", "method": "竞争性磋商",
         "amount": "3900000.00"}  # fmt: skip
-
-
-def _scan(session: Any, **kw: Any) -> Any:
-    return risk.scan_now(session, SYSTEM_ADMIN, **kw)
 
 
 def _events(session: Any, item_id: int, rule: str) -> list[RiskEvent]:
@@ -35,18 +28,20 @@ def _events(session: Any, item_id: int, rule: str) -> list[RiskEvent]:
     return list(session.scalars(stmt.order_by(RiskEvent.id)))
 
 
-def _near_threshold(session: Any, person: Any) -> int:
+def _near_threshold(session: Any, person: Any, at: Any) -> tuple[int, RiskEvent]:
+    """A purchase budgeted just under the open-tender threshold, and its warning."""
+    at(START)
     principal = person("czj.wangfang").principal()
-    return workflow.start_item(session, principal, "procurement", "信息化设备采购", NEAR).item_id
+    item_id = workflow.start_item(session, principal, "procurement", "信息化设备采购", NEAR).item_id
+    _scan(session, full=True)
+    (event,) = _events(session, item_id, "procurement_just_under_threshold")
+    return item_id, event
 
 
 def test_a_dismissed_warning_is_not_raised_again_by_the_next_scans(
     client, session, person, token_for, at
 ):
-    at(START)
-    item_id = _near_threshold(session, person)
-    _scan(session, full=True)
-    (event,) = _events(session, item_id, "procurement_just_under_threshold")
+    item_id, event = _near_threshold(session, person, at)
     answer = client.post(f"/api/v1/risk-events/{event.id}/dismiss",
                          json={"reason": "核实无问题：预算按实际需求编制"},
                          headers=token_for("jw.liuhong"))  # fmt: skip
@@ -68,10 +63,7 @@ def test_a_dismissed_warning_is_not_raised_again_by_the_next_scans(
 def test_a_higher_amount_brings_it_back_linked_to_the_closed_one(
     client, session, person, token_for, at
 ):
-    at(START)
-    item_id = _near_threshold(session, person)
-    _scan(session, full=True)
-    (closed,) = _events(session, item_id, "procurement_just_under_threshold")
+    item_id, closed = _near_threshold(session, person, at)
     risk.resolve(session, person("jw.liuhong").principal(), closed.id, "no_problem", "已核实")
     item = session.get(Item, item_id)
     item.fields = {**item.fields, "amount": "3960000.00"}  # the budget was raised
@@ -98,14 +90,6 @@ def test_a_higher_amount_brings_it_back_linked_to_the_closed_one(
     assert shown["basis"].startswith("《政府采购法》第二十七条")
 
 
-def _expense(session: Any, person: Any) -> int:
-    outcome = workflow.start_item(
-        session, person("czj.wangfang").principal(), "expense_reimbursement", "差旅报销",
-        {"purpose": "差旅", "budget_line": "公用经费", "amount": "800.00"},
-    )  # fmt: skip
-    return outcome.item_id
-
-
 def test_a_lateness_dismissed_stays_closed_until_it_is_graver(session, person, at):
     at(START)
     item_id = _expense(session, person)
@@ -128,10 +112,7 @@ def test_a_lateness_dismissed_stays_closed_until_it_is_graver(session, person, a
 
 def test_the_policy_preview_says_which_findings_stay_closed(client, session, person, token_for,
                                                              at):  # fmt: skip
-    at(START)
-    item_id = _near_threshold(session, person)
-    _scan(session, full=True)
-    (event,) = _events(session, item_id, "procurement_just_under_threshold")
+    item_id, event = _near_threshold(session, person, at)
     risk.dismiss(session, person("jw.liuhong").principal(), event.id, "核实无问题")
     preview = client.post("/api/v1/policy/preview", json={}, headers=token_for("admin")).json
     rule = "procurement_just_under_threshold"

@@ -7,17 +7,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask_migrate import upgrade
 
-from riskctl.auth.services import find_person, issue_token
 from riskctl.core.db import configure_sqlite
 from riskctl.extensions import db
-from tests.conftest import IsolatedClient, load_demo_data, make_app
+from tests.conftest import IsolatedClient, bearer_for, load_demo_data, make_app
 from tests.integration.test_pages import sign_in
 
 BUSY_MS = 300  # short, so that the waits of this module stay short
@@ -51,20 +49,10 @@ def write_lock_held(path: Path) -> Iterator[None]:
         other.close()
 
 
-def _bearer(app: Any, username: str) -> dict[str, str]:
-    with app.app_context():
-        person = find_person(db.session, username)
-        assert person is not None
-        value, _ = issue_token(db.session, person, ttl=timedelta(hours=1))
-        db.session.commit()
-        db.session.remove()
-    return {"Authorization": f"Bearer {value}"}
-
-
 def test_reads_answer_while_another_writer_holds_the_lock(lone):
     app, path = lone
     client = app.test_client()
-    bearer = _bearer(app, "czj.wangfang")
+    bearer = bearer_for(app, "czj.wangfang")
     assert sign_in(client, "czj.wangfang").status_code == 302
     with write_lock_held(path):
         assert client.get("/api/v1/me", headers=bearer).status_code == 200
@@ -76,7 +64,7 @@ def test_reads_answer_while_another_writer_holds_the_lock(lone):
 def test_a_writer_that_cannot_get_the_lock_is_told_503_busy_with_retry_after(lone):
     app, path = lone
     client = app.test_client()
-    bearer = _bearer(app, "czj.wangfang")
+    bearer = bearer_for(app, "czj.wangfang")
     body = {"process": "expense_reimbursement", "title": "差旅报销",
             "fields": {"purpose": "差旅", "budget_line": "公用经费",
                        "amount": "800.00"}}  # fmt: skip

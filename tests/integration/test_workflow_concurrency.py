@@ -4,17 +4,15 @@ its own connection and transaction (no shared test transaction here)."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from riskctl.auth.services import find_person, issue_token
 from riskctl.extensions import db
 from riskctl.workflow.models import Step, Task, TaskStatus
-from tests.conftest import IsolatedClient, fresh_database, load_demo_data, make_app
+from tests.conftest import IsolatedClient, bearer_for, fresh_database, load_demo_data, make_app
 
 RACERS = 6
 
@@ -33,16 +31,6 @@ def live_app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     with app.app_context():
         db.engine.dispose()
     cleanup()
-
-
-def _headers(app: Any, username: str) -> dict[str, str]:
-    with app.app_context():
-        person = find_person(db.session, username)
-        assert person is not None
-        value, _ = issue_token(db.session, person, ttl=timedelta(hours=1))
-        db.session.commit()
-        db.session.remove()
-    return {"Authorization": f"Bearer {value}"}
 
 
 def _race(app: Any, calls: list[tuple[str, dict[str, str], dict[str, Any]]]) -> list[Any]:
@@ -68,7 +56,7 @@ def _race(app: Any, calls: list[tuple[str, dict[str, str], dict[str, Any]]]) -> 
 
 
 def test_one_task_completed_at_once_by_many_gives_one_success(live_app):
-    wangfang = _headers(live_app, "czj.wangfang")
+    wangfang = bearer_for(live_app, "czj.wangfang")
     client = live_app.test_client()
     fields = {"purpose": "差旅", "budget_line": "2026-公用经费", "amount": "900.00"}
     item = client.post("/api/v1/items", headers=wangfang,
@@ -97,7 +85,7 @@ def test_one_task_completed_at_once_by_many_gives_one_success(live_app):
 
 def test_the_three_countersigners_signing_at_once_all_succeed(live_app):
     people = ("czj.wangfang", "czj.liqiang", "czj.zhaolei", "czj.zhangmin", "czj.zhoujie")
-    heads = {u: _headers(live_app, u) for u in people}
+    heads = {u: bearer_for(live_app, u) for u in people}
     client = live_app.test_client()
     fields = {"topic": "议题", "decision_type": "重大项目安排"}
     item = client.post("/api/v1/items", headers=heads["czj.wangfang"],
