@@ -40,3 +40,21 @@ def test_a_shifted_run_really_runs_on_the_shifted_wall_clock():
     expected = datetime.fromisoformat(shifted).replace(tzinfo=UTC)
     assert abs(datetime.now(UTC) - expected) < timedelta(hours=2)
     time.sleep(0.01)  # Python 3.11's sleep works under it (wolfcw/libfaketime#426)
+
+
+def test_a_process_log_counts_only_tracebacks_through_riskctls_code():
+    from tests.processes import ROOT, own_tracebacks
+
+    ours = (
+        "Traceback (most recent call last):\n"
+        f'  File "{ROOT}/riskctl/alerts/dispatch.py", line 10, in send\n'
+        "ValueError: boom\n"
+    )
+    library = (
+        "Traceback (most recent call last):\n"
+        '  File "/x/.venv/lib/python3.11/site-packages/engineio/socket.py", line 217\n'
+        "wsproto.utilities.LocalProtocolError: cannot be sent in state CLOSED\n"
+    )
+    assert own_tracebacks("start\n" + library + ours) == [ours.split("last):")[1]]
+    assert own_tracebacks(library) == []
+    assert own_tracebacks("serving\n") == []
