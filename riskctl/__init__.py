@@ -153,6 +153,8 @@ def _register(app: Flask) -> None:
     from riskctl.controls.api import blp as controls_api
     from riskctl.core import audit
     from riskctl.extensions import csrf, db
+    from riskctl.meetings.api import blp as meetings_api
+    from riskctl.meetings.views import bp as meeting_pages
     from riskctl.org.api import blp as org_api
     from riskctl.process.api import blp as process_api
     from riskctl.risk.api import blp as risk_api
@@ -168,6 +170,7 @@ def _register(app: Flask) -> None:
         org_api,
         process_api,
         items_api,
+        meetings_api,
         controls_api,
         risk_api,
         alerts_api,
@@ -179,6 +182,7 @@ def _register(app: Flask) -> None:
     app.register_blueprint(web_pages)
     app.register_blueprint(alert_pages)
     app.register_blueprint(workbench_pages)
+    app.register_blueprint(meeting_pages)
     app.register_blueprint(monitor_pages)
     app.register_blueprint(admin_pages)
     app.cli.add_command(riskctl_cli)

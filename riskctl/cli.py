@@ -26,6 +26,7 @@ from riskctl.org import importer
 from riskctl.org import services as org
 from riskctl.org.schemas import PersonBootstrapIn
 from riskctl.process import services as processes
+from riskctl.process import upgrade
 from riskctl.process.models import ProcessStatus
 
 
@@ -398,6 +399,37 @@ def process_adopt(
         return
     db.session.commit()
     click.echo(f"{unit}: {row.key} v{row.version} {row.status.value} (from template {template})")
+
+
+@process_group.command("upgrade-templates")
+@click.option("--unit", default=None, help="one unit's processes (default: every unit's)")
+@click.option("--dry-run", is_flag=True, help="say what would be published; write nothing")
+def process_upgrade_templates(unit: str | None, dry_run: bool) -> None:
+    """Publish a new version of each adopted process whose template changed.
+
+    The unit's own changes (key, posts, limits, risk values) are kept; the old version is
+    retired and items running on it keep it.  Recorded in the audit chain as the system."""
+    source = "cli process upgrade-templates"
+    audit.act_as(db.session, audit.AuditActor(None, "system", source))
+    try:
+        found = upgrade.upgrade_adopted(
+            db.session, SYSTEM_ADMIN, unit=unit, dry_run=dry_run, source=source
+        )
+    except DomainError as exc:
+        _fail(exc)
+        return
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    for u in found:
+        line = f"{u.unit}: {u.key} v{u.version} (template {u.template}) {u.outcome}"
+        if u.new_version is not None:
+            line += f" → v{u.new_version}" + (" (dry run)" if dry_run else "")
+        click.echo(line + (f": {u.reason}" if u.reason else ""))
+    done = sum(u.outcome == "upgraded" for u in found)
+    click.echo(f"{done} process(es) {'to upgrade' if dry_run else 'upgraded'}, "
+               f"{sum(u.outcome == 'skipped' for u in found)} skipped")  # fmt: skip
 
 
 @process_group.command("list")

@@ -5,6 +5,7 @@ from riskctl.alerts import models as alert_models
 from riskctl.auth import models as auth_models
 from riskctl.controls import models as control_models
 from riskctl.core import audit, calendar_store
+from riskctl.meetings import models as meeting_models
 from riskctl.org import models as org_models
 from riskctl.process import models as process_models
 from riskctl.risk import models as risk_models
@@ -16,6 +17,7 @@ __all__ = [
     "auth_models",
     "calendar_store",
     "control_models",
+    "meeting_models",
     "org_models",
     "process_models",
     "risk_models",

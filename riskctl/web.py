@@ -14,6 +14,7 @@ from flask import (
     current_app,
     flash,
     g,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -42,6 +43,36 @@ for _name, _filter in {
     "due": formatting.due_time, "lines": formatting.escape_text,
 }.items():  # fmt: skip
     bp.add_app_template_filter(_filter, _name)  # type: ignore[arg-type]
+
+
+@bp.app_template_global()
+def level_labels() -> Any:
+    """The level labels of the policy in force, read once per request."""
+    from riskctl.risk.labels import in_force
+
+    if "level_labels" not in g:
+        g.level_labels = in_force(db.session)
+    return g.level_labels
+
+
+def _configured_level_name(key: str) -> str | None:
+    """A level's name in a badge or a column when the policy names it, in the reader's
+    language; None (the built-in 红色/Red) outside a request or while it is the default."""
+    if not has_request_context():
+        return None
+    labels, lang = level_labels(), select_locale()
+    return None if labels.is_default(key, lang) else str(labels.short(key, lang))
+
+
+formatting.name_levels(_configured_level_name)
+
+
+@bp.app_template_global()
+def level_name(key: str) -> str | None:
+    """A warning of the level as a sentence names it (黄牌警告), when the policy names the
+    level; None while it is the default, so that a page keeps its own words (红色预警)."""
+    labels, lang = level_labels(), select_locale()
+    return None if labels.is_default(key, lang) else str(labels.name(key, lang))
 
 
 def navigation(principal: Principal) -> list[tuple[str, list[tuple[str, str]]]]:

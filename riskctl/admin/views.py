@@ -25,7 +25,7 @@ from riskctl.core.errors import DomainError, Refused, ValidationFailed, flatten_
 from riskctl.extensions import db
 from riskctl.org import importer
 from riskctl.org import services as org
-from riskctl.org.models import UnitKind
+from riskctl.org.models import UnitKind, UnitLevel
 from riskctl.org.schemas import PersonCreateIn, PersonIn, PostIn, UnitIn
 from riskctl.process import services as processes
 from riskctl.process.diagram import flowchart
@@ -76,7 +76,8 @@ def units() -> Any:
             return redirect(url_for("admin.unit", code=unit.code))
     return render_template(
         "admin/units.html", units=org.units_overview(db.session, principal),
-        kinds=[k.value for k in UnitKind], errors=errors, form=request.form,
+        kinds=[k.value for k in UnitKind], levels=[v.value for v in UnitLevel], errors=errors,
+        form=request.form,
     ), 422 if errors else 200  # fmt: skip
 
 
@@ -359,6 +360,12 @@ def _policy_change(form: Any, current: dict[str, Any]) -> dict[str, Any]:
         "thresholds": {k: number(form.get(f"threshold-{k}", "")) for k in current["thresholds"]},
         "rules": {},
     }
+    if form.get("labels-shown"):  # the labels fieldset was on the page that posted
+        change["labels"] = {
+            lv: {lang: form.get(f"label-{lv}-{lang}", "").strip() for lang in ("zh", "en")}
+            for lv in ("red", "orange", "yellow")
+        }
+        change["labels"]["orange"]["used"] = form.get("orange-used") == "on"
     for code in current["rules"]:
         params_text = form.get(f"params-{code}", "").strip()
         try:

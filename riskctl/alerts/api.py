@@ -54,6 +54,9 @@ class AlertOut(Schema):
     )
     status = fields.String()
     level = fields.String(allow_none=True)
+    level_label = fields.String(
+        allow_none=True, metadata={"description": "what the policy calls the level"}
+    )
     unit = fields.String(allow_none=True)
     event_id = fields.Integer(allow_none=True)
     item_id = fields.Integer(allow_none=True)
@@ -88,6 +91,9 @@ class NotificationOut(Schema):
     id = fields.Integer()
     kind = fields.String()
     level = fields.String(allow_none=True)
+    level_label = fields.String(
+        allow_none=True, metadata={"description": "what the policy calls the level"}
+    )
     title = fields.String()
     body = fields.String()
     event_id = fields.Integer(allow_none=True)
@@ -147,6 +153,10 @@ class SnapshotOut(Schema):
     generated_at = fields.DateTime()
     seq = fields.Integer(metadata={"description": "apply only pushed events with a later seq"})
     levels = fields.Dict()
+    level_labels = fields.Dict(
+        metadata={"description": "level → {zh, en} as the policy names them (labels)"}
+    )
+    orange_used = fields.Boolean(metadata={"description": "false: no orange tile"})
     units = fields.List(fields.Dict())
     trend = fields.List(fields.Dict(), metadata={"description": "raised per day, 30 days"})
     nodes = fields.List(fields.Dict(), metadata={"description": "riskiest process/node"})

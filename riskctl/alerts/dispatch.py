@@ -28,11 +28,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from riskctl.alerts.models import Channel, DeliveryAttempt, Kind, Notification, Status
-from riskctl.alerts.outbox import LEVEL_ZH, SMS_TAG, Notifier, write
+from riskctl.alerts.outbox import SMS_TAG, Notifier, write
 from riskctl.alerts.sms import Accepted, Retry, SmsBackend, SmsProblem, Unknown
 from riskctl.core import calendar_store
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
+from riskctl.risk.labels import in_force as labels_in_force
 from riskctl.risk.models import EventStatus, Level, RiskEvent
 from riskctl.risk.policy import Policy
 
@@ -237,8 +238,9 @@ def _counted(session: DbSession, recipient_id: int | None, status: Status, then:
     levels = Counter(n.level for n in rows)
     for n in rows:
         n.status = then
+    labels = labels_in_force(session)  # 红2橙1; whole names where they start alike
     parts = "".join(
-        f"{LEVEL_ZH[lv][0]}{levels[lv]}" for lv in ("red", "orange", "yellow") if levels[lv]
+        f"{labels.abbreviation(lv)}{levels[lv]}" for lv in ("red", "orange", "yellow") if levels[lv]
     )
     return f"{len(rows)}条（{parts}）" if rows else "0条"
 

@@ -27,12 +27,12 @@ from riskctl.core.access import Role
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
 from riskctl.org.models import InspectorScope, Person, PersonRole, Post, PostAssignment, Unit
+from riskctl.risk.labels import LevelLabels
 from riskctl.risk.models import ACTIVE_VALUES, EventStatus, Level, RiskEvent
 from riskctl.risk.policy import Policy
 from riskctl.risk.rules import REGISTRY
 from riskctl.workflow.models import Item
 
-LEVEL_ZH = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
 CLOSED_ZH = {
     EventStatus.RESOLVED: "已处置",
     EventStatus.DISMISSED: "已撤销",
@@ -47,7 +47,9 @@ FLUSH_EVERY = 1000  # rows collected before they are written
 SMS_TAG = "【廉政风险】"
 
 
-def _next_level(level: Level) -> Level | None:
+def _next_level(level: Level, orange_used: bool = True) -> Level | None:
+    if level is Level.YELLOW and not orange_used:
+        return Level.RED  # no orange: the next audience is red's
     return {Level.YELLOW: Level.ORANGE, Level.ORANGE: Level.RED}.get(level)
 
 
@@ -65,40 +67,43 @@ def _label(event: RiskEvent, unit: str) -> str:
 
 def message_for(
     event: RiskEvent, unit: str, kind: Kind, change: str, item_title: str | None,
-    hours: int = 0,
+    hours: int = 0, labels: LevelLabels | None = None,
 ) -> Message:  # fmt: skip
     """The words of one notification (Chinese; the SMS short enough for one or two
-    segments of 70 characters)."""
-    level = LEVEL_ZH[event.level.value]
+    segments of 70 characters).  The level is named as the policy names it (红色预警 by
+    default, 黄牌警告 where configured)."""
+    labels = labels or LevelLabels.of(None)
+    level = labels.name(event.level)
     what = _label(event, unit)
     about = f"（事项：{item_title}）" if item_title else ""
     if kind is Kind.RESOLVED:
         closed = CLOSED_ZH.get(event.status, "已关闭")
         return Message(
-            f"预警 {event.id} {closed}", f"{what}的{level}预警{closed}。{about}",
+            f"预警 {event.id} {closed}", f"{what}的{level}{closed}。{about}",
             f"{SMS_TAG}预警{event.id}（{what}）{closed}。",
         )  # fmt: skip
     if kind is Kind.REPEAT:
         return Message(
-            f"提醒：{level}预警 {event.id} 尚未处理", f"{what}的{level}预警尚未处理。{about}",
-            f"{SMS_TAG}提醒：{level}预警{event.id}（{what}）尚未处理，请登录平台处理。",
+            f"提醒：{level} {event.id} 尚未处理", f"{what}的{level}尚未处理。{about}",
+            f"{SMS_TAG}提醒：{level}{event.id}（{what}）尚未处理，请登录平台处理。",
         )  # fmt: skip
     if kind is Kind.ESCALATED:
         return Message(
-            f"督办：{level}预警 {event.id} {hours}小时未确认",
-            f"{what}的{level}预警已{hours}小时无人确认，请督办。{about}",
-            f"{SMS_TAG}{level}预警{event.id}（{what}）{hours}小时未确认，请督办。",
+            f"督办：{level} {event.id} {hours}小时未确认",
+            f"{what}的{level}已{hours}小时无人确认，请督办。{about}",
+            f"{SMS_TAG}{level}{event.id}（{what}）{hours}小时未确认，请督办。",
         )  # fmt: skip
     if change == "escalated":
+        red, red_short = labels.name(Level.RED), labels.short(Level.RED)
         return Message(
-            f"预警 {event.id} 逾期未说明，升为红色",
-            f"{what}的预警逾期未说明，已升为红色预警。{about}",
-            f"{SMS_TAG}预警{event.id}（{what}）逾期未说明，已升为红色，请登录平台处理。",
+            f"预警 {event.id} 逾期未说明，升为{red_short}",
+            f"{what}的预警逾期未说明，已升为{red}。{about}",
+            f"{SMS_TAG}预警{event.id}（{what}）逾期未说明，已升为{red_short}，请登录平台处理。",
         )  # fmt: skip
     verb = "升级为" if change == "upgrade" else ""
     return Message(
-        f"{verb}{level}预警 {event.id}：{what}", f"{what}：{verb}{level}预警。{about}",
-        f"{SMS_TAG}{verb}{level}预警{event.id}：{what}，请登录平台处理。",
+        f"{verb}{level} {event.id}：{what}", f"{what}：{verb}{level}。{about}",
+        f"{SMS_TAG}{verb}{level}{event.id}：{what}，请登录平台处理。",
     )  # fmt: skip
 
 
@@ -293,7 +298,7 @@ class Notifier:
 
     def escalated(self, event: RiskEvent, hours: int) -> None:
         """Unacknowledged too long: the people the next level would tell, not told yet."""
-        higher = _next_level(event.level)
+        higher = _next_level(event.level, self.policy.labels.orange_used)
         if higher is None:
             return
         own, route = self.policy.routing(event.level), self.policy.routing(higher)
@@ -313,8 +318,9 @@ class Notifier:
         sms = {r for c, r, s in told if c is Channel.SMS and r is not None and s is Status.SENT}
         screen = any(c is Channel.SCREEN and s is Status.SENT for c, _r, s in told)
         message = message_for(
-            event, self._unit_name(event.unit_id), Kind.RESOLVED, "", self._title_of(event.item_id)
-        )
+            event, self._unit_name(event.unit_id), Kind.RESOLVED, "", self._title_of(event.item_id),
+            labels=self.policy.labels,
+        )  # fmt: skip
         key = f"ev{event.id}:closed"
         for person_id in sorted(in_app):
             self._row(event, Kind.RESOLVED, Channel.IN_APP, key, person_id, message, Status.SENT)
@@ -360,7 +366,7 @@ class Notifier:
     ) -> None:  # fmt: skip
         message = message_for(
             event, self._unit_name(event.unit_id), kind, change, self._title_of(event.item_id),
-            hours,
+            hours, self.policy.labels,
         )  # fmt: skip
         silenced = self.silenced(event)
         inhibited = self.inhibited(event)

@@ -39,6 +39,7 @@ from riskctl.org import services as org_services
 from riskctl.org.models import Unit
 from riskctl.org.services import person_names
 from riskctl.process.services import published_by_id
+from riskctl.risk.labels import in_force as labels_in_force
 from riskctl.risk.models import ACTIVE_VALUES, Level, RiskEvent
 from riskctl.risk.rules import REGISTRY
 from riskctl.risk.scan import unit_codes
@@ -97,10 +98,12 @@ def alert_views(session: DbSession, rows: Any) -> list[dict[str, Any]]:
         )  # fmt: skip
     names = person_names(session, {r for n in rows if (r := n.recipient_id) is not None})
     units = unit_codes(session)
+    labels = labels_in_force(session)
     return [
         {
             "id": n.id, "channel": n.channel.value, "kind": n.kind.value, "status": n.status.value,
-            "level": n.level, "unit": units.get(n.unit_id) if n.unit_id else None,
+            "level": n.level, "level_label": labels.name(n.level) if n.level else None,
+            "unit": units.get(n.unit_id) if n.unit_id else None,
             "event_id": n.event_id, "item_id": n.item_id,
             "recipient": names.get(n.recipient_id, (None, None))[0],
             "recipient_name": names.get(n.recipient_id, (None, None))[1],
@@ -127,10 +130,12 @@ def my_notifications(
     if unread:
         stmt = stmt.where(Notification.read_at.is_(None))
     page = paginate(session, stmt.order_by(Notification.id.desc()), limit, offset)
+    labels = labels_in_force(session)
     return {
         "items": [
             {
-                "id": n.id, "kind": n.kind.value, "level": n.level, "title": n.title,
+                "id": n.id, "kind": n.kind.value, "level": n.level,
+                "level_label": labels.name(n.level) if n.level else None, "title": n.title,
                 "body": n.body, "event_id": n.event_id, "item_id": n.item_id,
                 "created_at": n.created_at, "read_at": n.read_at,
             }
@@ -423,9 +428,11 @@ def snapshot(session: DbSession, reach: frozenset[int] | AllUnits) -> dict[str, 
         )
         if _silence_reaches(s, reach, {u.code: u.id for u in units})
     ]
+    level_labels = labels_in_force(session)
     return {
         "generated_at": now, "seq": seq,
         "levels": {lv: levels[lv] for lv in ("red", "orange", "yellow")},
+        "level_labels": level_labels.as_dict(), "orange_used": level_labels.orange_used,
         "units": [
             {"code": u.code, "name": u.name, "worst": worst(per_unit[u.id]),
              **{lv: per_unit[u.id][lv] for lv in ("red", "orange", "yellow")}}

@@ -7,7 +7,7 @@ filters take plain values (as the services return them) and never touch the requ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -38,7 +38,10 @@ DISPOSITIONS: Mapping[str, Any] = {
     "rectification": _l("Ordered to rectify (supervised)"),
     "case_clue": _l("Handed over as a case clue"),
 }
-DISPOSITION_FORMS: Mapping[str, Any] = {"first": _l("first form")}
+DISPOSITION_FORMS: Mapping[str, Any] = {
+    "first": _l("first form"), "second": _l("second form"), "third": _l("third form"),
+    "fourth": _l("fourth form"),
+}  # fmt: skip
 ITEM_STATUSES: Mapping[str, Any] = {
     "running": _l("In progress"),
     "completed": _l("Completed"),
@@ -102,11 +105,27 @@ KINDS: Mapping[str, Mapping[str, Any]] = {
 }  # fmt: skip
 
 
+# The risk policy may name the levels (黄牌警告, 红牌督办: riskctl.risk.labels); the page
+# shell installs the lookup, so that core imports no domain.  None: the built-in name.
+def _built_in(_key: str) -> str | None:
+    return None
+
+
+_level_name: Callable[[str], str | None] = _built_in
+
+
+def name_levels(lookup: Callable[[str], str | None]) -> None:
+    global _level_name
+    _level_name = lookup
+
+
 def label(value: Any, kind: str) -> str:
     """The reader's name of an enum value; an unknown value is shown as it is."""
     if value is None:
         return "—"
     key = getattr(value, "value", value)
+    if kind == "level" and key in LEVELS and (named := _level_name(key)) is not None:
+        return named
     return str(KINDS[kind].get(key, key))
 
 

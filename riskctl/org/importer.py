@@ -34,7 +34,7 @@ from riskctl.org.schemas import CODE, PersonIn, PostIn, UnitIn
 PARTS = ("units", "posts", "people")
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # part: (required columns, optional columns)
-    "units": (("code", "name", "kind"), ("parent",)),
+    "units": (("code", "name", "kind"), ("parent", "level")),
     "posts": (("unit", "code", "name"), ("risk",)),
     "people": (
         ("username", "name", "phone", "unit", "roles"),
@@ -48,6 +48,19 @@ KIND_LABELS = {
     "部门": "department",
     "乡镇": "township",
     "街道": "township",
+}
+LEVEL_LABELS = {
+    "中央": "central",
+    "省级": "provincial",
+    "省": "provincial",
+    "市级": "city",
+    "市": "city",
+    "县级": "county",
+    "区县": "county",
+    "县": "county",
+    "区": "county",
+    "乡镇": "township",
+    "乡镇级": "township",
 }
 ROLE_LABELS = {
     "工作人员": "staff",
@@ -102,7 +115,9 @@ def _unit_row(row: Mapping[str, str]) -> dict[str, Any]:
         "name": row["name"].strip(),
         "kind": KIND_LABELS.get(kind, kind),
         "parent": (row.get("parent") or "").strip() or None,
-    }
+        **({"level": LEVEL_LABELS.get(level, level)} if (level := (row.get("level") or "").strip())
+           else {}),
+    }  # fmt: skip
 
 
 def _post_row(row: Mapping[str, str]) -> dict[str, Any]:

@@ -22,6 +22,22 @@ class UnitKind(enum.StrEnum):
     TOWNSHIP = "township"  # 乡镇、街道
 
 
+class UnitLevel(enum.StrEnum):
+    """The government level a unit's budget belongs to: it decides which procurement
+    thresholds apply (政府采购法 第八条、第二十七条: the State Council sets the central
+    figures, each province its own)."""
+
+    CENTRAL = "central"  # 中央预算单位
+    PROVINCIAL = "provincial"  # 省级
+    CITY = "city"  # 市级
+    COUNTY = "county"  # 县级（区、县）
+    TOWNSHIP = "township"  # 乡镇、街道
+
+    @property
+    def is_central(self) -> bool:
+        return self is UnitLevel.CENTRAL
+
+
 def _risk_check(column: str) -> sa.CheckConstraint:
     return sa.CheckConstraint(f"{column} BETWEEN 1 AND 5", name=f"{column}_range")
 
@@ -35,6 +51,10 @@ class Unit(Audited, Base):
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     kind: Mapped[UnitKind] = mapped_column(value_enum(UnitKind, "unit_kind"))
+    level: Mapped[UnitLevel] = mapped_column(
+        value_enum(UnitLevel, "unit_level"), default=UnitLevel.COUNTY,
+        server_default=UnitLevel.COUNTY.value,
+    )  # fmt: skip
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from riskctl.core.access import Role
 from riskctl.core.inputs import Day, Int, Line, Text
-from riskctl.org.models import UnitKind
+from riskctl.org.models import UnitKind, UnitLevel
 
 CODE = validate.Regexp(
     r"^[a-z0-9][a-z0-9_.-]{0,31}$",
@@ -42,6 +42,7 @@ class UnitIn(Strict):
     code = Line(required=True, validate=CODE)
     name = Line(required=True, validate=validate.Length(min=1, max=100))
     kind = fields.Enum(UnitKind, by_value=True, required=True)
+    level = fields.Enum(UnitLevel, by_value=True, load_default=None)
     parent = Line(load_default=None, allow_none=True, validate=CODE)
 
 
@@ -49,6 +50,7 @@ class UnitOut(Strict):
     code = fields.String()
     name = fields.String()
     kind = fields.Enum(UnitKind, by_value=True)
+    level = fields.Enum(UnitLevel, by_value=True)
     parent = fields.Function(lambda u: u.parent.code if u.parent else None)
     created_at = fields.DateTime()
 

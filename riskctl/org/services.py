@@ -26,6 +26,8 @@ from riskctl.org.models import (
     Post,
     PostAssignment,
     Unit,
+    UnitKind,
+    UnitLevel,
 )
 
 
@@ -234,6 +236,9 @@ def save_unit(
         unit = Unit(code=data["code"])
         session.add(unit)
     unit.name, unit.kind, unit.parent = data["name"], data["kind"], parent
+    # Not given: a township is township level, anything else the district's (county).
+    township = data["kind"] is UnitKind.TOWNSHIP
+    unit.level = data.get("level") or (UnitLevel.TOWNSHIP if township else UnitLevel.COUNTY)
     session.flush()
     return unit, created
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from riskctl.core.calendar import TimeLimit
 from riskctl.core.inputs import text_problem
+from riskctl.meetings.spec import MEETING_KEYS, MeetingSpec, parse_meeting
 from riskctl.process.conditions import Condition, Problem, parse_condition
 from riskctl.process.fields import FIELD_TYPES, FieldSpec
 
@@ -27,7 +28,9 @@ CATEGORIES = (
     "procurement", "construction", "assets", "finance", "contract", "major_decision", "talk",
     "ledger", "other",
 )  # fmt: skip
-NODE_KINDS = ("start", "task", "exclusive", "parallel", "join", "end")
+NODE_KINDS = ("start", "task", "meeting", "exclusive", "parallel", "join", "end")
+# Kinds that open a task for a post; a meeting is completed by recording the meeting.
+TASK_KINDS = frozenset({"task", "meeting"})
 GATEWAYS = frozenset({"exclusive", "parallel", "join"})
 MODES = ("block", "flag")
 END_RESULTS = ("completed", "rejected")
@@ -65,10 +68,15 @@ class NodeSpec:
     # enters it (alerts issue); marked here so that the definition carries it.
     watch: bool = False
     index: int = 0
+    meeting: MeetingSpec | None = None  # meeting nodes: members, chair, quorum …
 
     @property
     def decision_keys(self) -> tuple[str, ...]:
         return tuple(d.key for d in self.decisions)
+
+    @property
+    def is_task(self) -> bool:
+        return self.kind in TASK_KINDS
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,10 @@ class RuleSpec:
     nodes: tuple[str, str]
     mode: str
     index: int = 0
+    # What the separation rests on, as a warning cites it: a law and its article, or
+    # "单位内部管理规定（良好实践）".  Empty: the pair says nothing and the rule's own
+    # basis applies.
+    basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,7 +161,8 @@ class Definition:
 
     @cached_property
     def posts(self) -> frozenset[str]:
-        return frozenset(n.post for n in self.nodes if n.post)
+        found = {n.post for n in self.nodes if n.post}
+        return frozenset(found.union(*(n.meeting.posts for n in self.nodes if n.meeting)))
 
 
 # ---------------------------------------------------------------- parsing
@@ -160,9 +173,9 @@ _TOP_KEYS = {
 }  # fmt: skip
 _FIELD_KEYS = {"key", "label", "type", "required", "choices", "process", "counterparty"}
 _NODE_KEYS = {"key", "kind", "name", "post", "limit", "risk", "edits", "decisions", "result",
-              "watch"}  # fmt: skip
+              "watch", *MEETING_KEYS}  # fmt: skip
 _EDGE_KEYS = {"from", "to", "when", "default"}
-_RULE_KEYS = {"nodes", "mode", "code", "name"}
+_RULE_KEYS = {"nodes", "mode", "code", "name", "basis"}
 
 
 class _Reader:
@@ -389,7 +402,7 @@ def _nodes(
         if kind not in NODE_KINDS:
             reader.problem(f"{path}.kind", f"must be one of {', '.join(NODE_KINDS)}")
             kind = "task"
-        is_task = kind == "task"
+        is_task = kind in TASK_KINDS
         name = reader.text(raw, "name", path, required=is_task) or key
         post = raw.get("post")
         if post is not None and (not isinstance(post, str) or not post):
@@ -397,7 +410,7 @@ def _nodes(
             post = None
         if is_task and post is None and "post" not in raw:
             reader.problem(f"{path}.post", "a task needs the post that handles it")
-        if post is not None and kind not in ("task", "start"):
+        if post is not None and not is_task and kind != "start":
             reader.problem(f"{path}.post", f"a {kind} node is not handled by a post")
         limit = None
         if "limit" in raw:
@@ -411,7 +424,7 @@ def _nodes(
         edits: tuple[str, ...] = ()
         if "edits" in raw:
             raw_edits = raw["edits"]
-            if kind not in ("task", "start"):
+            if not is_task and kind != "start":
                 reader.problem(f"{path}.edits", f"a {kind} node edits no fields")
             elif not isinstance(raw_edits, list):
                 reader.problem(f"{path}.edits", "must be a list of field keys")
@@ -431,6 +444,12 @@ def _nodes(
                 result = "completed"
         elif "result" in raw:
             reader.problem(f"{path}.result", "only an end node has a result")
+        meeting = None
+        if kind == "meeting":
+            meeting = parse_meeting(raw, path, reader.problem)
+        else:
+            for extra in sorted(MEETING_KEYS & raw.keys()):
+                reader.problem(f"{path}.{extra}", "only a meeting node has members, chair …")
         found.append(
             NodeSpec(
                 key=key,
@@ -444,6 +463,7 @@ def _nodes(
                 result=result,
                 watch=reader.flag(raw, "watch", path),
                 index=i,
+                meeting=meeting,
             )
         )
     return found
@@ -486,7 +506,7 @@ def _rules(reader: _Reader, raw_rules: list[Any], nodes: Mapping[str, NodeSpec])
     for i, raw in enumerate(raw_rules):
         path = f"incompatible[{i}]"
         if not isinstance(raw, dict):
-            reader.problem(path, "must be {nodes: [a, b], mode: block|flag}")
+            reader.problem(path, "must be {nodes: [a, b], mode: block|flag, name, basis}")
             continue
         reader.unknown_keys(raw, _RULE_KEYS, path)
         pair = raw.get("nodes")
@@ -499,7 +519,7 @@ def _rules(reader: _Reader, raw_rules: list[Any], nodes: Mapping[str, NodeSpec])
             if node is None:
                 reader.problem(f"{path}.nodes[{j}]", f"unknown node {key!r}")
                 ok = False
-            elif node.kind not in ("task", "start"):
+            elif not node.is_task and node.kind != "start":
                 reader.problem(f"{path}.nodes[{j}]", f"{key!r} is a {node.kind}; nobody does it")
                 ok = False
         if ok and pair[0] == pair[1]:
@@ -521,5 +541,6 @@ def _rules(reader: _Reader, raw_rules: list[Any], nodes: Mapping[str, NodeSpec])
         seen[code] = i
         a, b = nodes[pair[0]], nodes[pair[1]]
         name = reader.text(raw, "name", path, required=False) or f"{a.name}与{b.name}不相容"
-        found.append(RuleSpec(code, name, (a.key, b.key), str(mode), i))
+        basis = reader.text(raw, "basis", path, required=False)
+        found.append(RuleSpec(code, name, (a.key, b.key), str(mode), i, basis))
     return found

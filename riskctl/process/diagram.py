@@ -37,6 +37,8 @@ def _node_label(node: NodeSpec, posts: Mapping[str, str]) -> str:
     if node.kind in ("parallel", "join"):
         return "+"
     post = f" · {posts.get(node.post, node.post)}" if node.post else ""
+    if node.meeting is not None:  # the post records it; the members decide
+        post = f" · 会议（{posts.get(node.meeting.chair, node.meeting.chair)}主持）"
     return f"{node.name}{post}"
 
 

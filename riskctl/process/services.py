@@ -27,7 +27,7 @@ from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org.models import Post, Unit
 from riskctl.org.services import filter_unit
 from riskctl.process.conditions import Problem
-from riskctl.process.definition import PROCESS_KEY_RE, Definition
+from riskctl.process.definition import PROCESS_KEY_RE, TASK_KINDS, Definition
 from riskctl.process.models import ProcessDefinition, ProcessStatus
 from riskctl.process.validation import Validated, validate
 
@@ -377,14 +377,22 @@ def adjusted(
         raw["key"] = key
     nodes = {n["key"]: n for n in raw.get("nodes", [])}
     used_posts = {n.get("post") for n in nodes.values()}
+    # A meeting node also names posts: its members, chair and observer.
+    used_posts |= {p for n in nodes.values() for p in [*n.get("members", ()), n.get("chair"),
+                                                          n.get("observer")] if p}  # fmt: skip
     for old, new in (posts or {}).items():
         if old not in used_posts:
             problems.append({"path": f"posts.{old}", "message": "the template has no such post"})
         for node in nodes.values():
             if node.get("post") == old:
                 node["post"] = new
+            for role in ("chair", "observer"):
+                if node.get(role) == old:
+                    node[role] = new
+            if isinstance(node.get("members"), list):
+                node["members"] = [new if p == old else p for p in node["members"]]
     for node_key, limit in (limits or {}).items():
-        if node_key not in nodes or nodes[node_key].get("kind", "task") != "task":
+        if node_key not in nodes or nodes[node_key].get("kind", "task") not in TASK_KINDS:
             problems.append({"path": f"limits.{node_key}", "message": "no such task"})
             continue
         try:

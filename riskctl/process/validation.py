@@ -66,6 +66,8 @@ class _GraphChecker:
             for node in d.nodes:
                 if node.post and node.post not in known_posts:
                     self.at(node, f"unknown post {node.post!r}", ".post")
+                if node.meeting is not None:
+                    self._meeting_posts(node, known_posts)
         self._duplicate_edges()
         for node in d.nodes:
             self._ways_out(node)
@@ -101,8 +103,10 @@ class _GraphChecker:
         elif node.kind == "end":
             for edge in outs:
                 self.at_edge(edge, "no edge may leave an end node", ".from")
-        elif node.kind == "task":
+        elif node.is_task:
             self._task_ways_out(node, outs)
+            if node.meeting is not None and node.decisions and "approve" not in node.decision_keys:
+                self.at(node, "a meeting's decisions include approve (通过)", ".decisions")
         elif node.kind == "exclusive":
             self._exclusive_ways_out(node, outs)
         elif node.kind == "parallel":
@@ -117,6 +121,15 @@ class _GraphChecker:
                 self.at(node, "a join needs exactly one way out")
             for edge in guarded:
                 self.at_edge(edge, "the way out of a join has no condition")
+
+    def _meeting_posts(self, node: NodeSpec, known_posts: frozenset[str]) -> None:
+        meeting = node.meeting
+        assert meeting is not None
+        for j, post in enumerate(meeting.members):
+            if post not in known_posts:
+                self.at(node, f"unknown post {post!r}", f".members[{j}]")
+        if meeting.observer and meeting.observer not in known_posts:
+            self.at(node, f"unknown post {meeting.observer!r}", ".observer")
 
     def _task_ways_out(self, node: NodeSpec, outs: tuple[EdgeSpec, ...]) -> None:
         offered = set(node.decision_keys)

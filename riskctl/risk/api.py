@@ -15,7 +15,7 @@ from riskctl.core.db import reads_only
 from riskctl.core.inputs import Day, Id, Int, Line, Moment, Text
 from riskctl.extensions import db
 from riskctl.org.schemas import CODE, USERNAME, EmptyIn, PageArgs, Strict, page_of
-from riskctl.risk import services
+from riskctl.risk import services, statistics
 from riskctl.risk.models import Disposition, EventStatus, Level
 from riskctl.risk.rules import REGISTRY
 
@@ -48,6 +48,10 @@ class RiskEventOut(Schema):
                   "the unit's own rule"},
     )  # fmt: skip
     level = fields.String()
+    level_label = fields.String(
+        metadata={"description": "what the policy calls the level (labels), e.g. 红色预警"}
+    )
+    level_label_en = fields.String()
     score = fields.Float()
     factors = fields.Dict(
         metadata={"description": "severity and, per level, risk value and factor"}
@@ -146,6 +150,11 @@ class PolicyIn(Strict):
         metadata={"description": "repeat_hours, escalate_after_hours, ack_expires_hours, "
                   "quiet_hours {start, end}, sms_caps {per_recipient_per_hour, global_per_hour}"},
     )  # fmt: skip
+    labels = fields.Dict(
+        keys=Line(), values=fields.Raw(),
+        metadata={"description": "level → {zh, en} (orange also used: true|false; off, its "
+                  "band is yellow); merged per level and key"},
+    )  # fmt: skip
     rules = fields.Dict(
         keys=Line(), values=fields.Dict(),
         metadata={
@@ -166,6 +175,7 @@ class PolicyOut(Schema):
     escalation = fields.Dict()
     routing = fields.Dict()
     alerts = fields.Dict()
+    labels = fields.Dict()
     rules = fields.Dict()
 
 
@@ -248,6 +258,40 @@ class StatsOut(Schema):
     end = fields.DateTime(data_key="to")
     total = fields.Integer()
     groups = fields.List(fields.Nested(StatsGroupOut))
+
+
+class DispositionStatsArgs(Strict):
+    start = Moment(
+        data_key="from", load_default=None,
+        metadata={"description": "resolved at or after; default: 30 days before to"},
+    )  # fmt: skip
+    end = Moment(data_key="to", load_default=None, metadata={"description": "default: now"})
+    unit = Line(load_default=None, validate=CODE)
+
+
+class DispositionRowOut(Schema):
+    key = fields.String(
+        metadata={"description": "by form: first (第一种形态; second … fourth if ever "
+                  "stored), no_problem (经核实无问题), none (no form); by disposition: its code"}
+    )  # fmt: skip
+    label = fields.String()
+    label_en = fields.String()
+    form = fields.String(
+        metadata={"description": "by disposition only: the by-form row it counts in"}
+    )
+    count = fields.Integer()
+    red = fields.Integer()
+    orange = fields.Integer()
+    yellow = fields.Integer()
+
+
+class DispositionStatsOut(Schema):
+    start = fields.DateTime(data_key="from")
+    end = fields.DateTime(data_key="to")
+    total = fields.Integer(metadata={"description": "warnings resolved in the period"})
+    dismissed = fields.Integer(metadata={"description": "dismissed in the period (no form)"})
+    by_form = fields.List(fields.Nested(DispositionRowOut))
+    by_disposition = fields.List(fields.Nested(DispositionRowOut))
 
 
 @blp.route("/risk-events")
@@ -405,3 +449,15 @@ class RiskStats(MethodView):
         """Counts and mean scores of the events raised in a time range, by unit, process,
         node, level, rule or day (风险分时间段查询及统计)."""
         return services.stats(db.session, current_principal(), **args)
+
+
+@blp.route("/stats/dispositions")
+class DispositionStats(MethodView):
+    @requires(Action.VIEW_STATS)
+    @documents_errors(blp, 401, 403, 404, 422)
+    @blp.arguments(DispositionStatsArgs, location="query")
+    @blp.response(200, DispositionStatsOut)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The warnings resolved in a time range, by form (四种形态: 第一种形态 …, and
+        经核实无问题) and by disposition, each with its count per level."""
+        return statistics.dispositions(db.session, current_principal(), **args)

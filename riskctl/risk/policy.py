@@ -3,8 +3,9 @@
 A policy is a JSON document (the body of ``risk_policy`` rows and of ``GET/PUT
 /api/v1/policy``).  Rule parameters are effective-dated and may be set per unit
 (jurisdiction): each rule has a list of entries ``{from, unit, values}``; the values in
-force for a unit on a day are the rule's defaults, then the platform entries (``unit``
-null) from on or before that day in date order, then the unit's own.
+force for a unit on a day are the rule's defaults (for the unit's government level,
+where the law gives central and local units different figures), then the platform
+entries (``unit`` null) from on or before that day in date order, then the unit's own.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from riskctl.core.calendar import TimeLimit
 from riskctl.core.errors import ValidationFailed
+from riskctl.risk.labels import LevelLabels, check_labels, default_labels, merged_labels
 from riskctl.risk.models import Level
 from riskctl.risk.rules import REGISTRY
 
@@ -42,6 +44,8 @@ def default_body() -> dict[str, Any]:
             },
         },
         "alerts": default_alerts(),
+        # What each level is called, and whether orange is used (riskctl.risk.labels).
+        "labels": default_labels(),
         "rules": {
             code: {"enabled": True, "freeze_on_red": False, "params": []} for code in REGISTRY
         },
@@ -85,7 +89,7 @@ def merged(
     """``current`` with the sections ``change`` gives replaced (rules: per rule and per
     setting), validated as a whole; raises ``ValidationFailed`` with every problem."""
     problems = _Problems()
-    known = {"factors", "thresholds", "escalation", "routing", "alerts", "rules"}
+    known = {"factors", "thresholds", "escalation", "routing", "alerts", "labels", "rules"}
     for key in change:
         if key not in known:
             problems.add(key, f"unknown section; expected one of {', '.join(sorted(known))}")
@@ -93,6 +97,10 @@ def merged(
     for key in ("factors", "thresholds", "escalation", "routing", "alerts"):
         if key in change:
             body[key] = copy.deepcopy(change[key])
+    # Labels per level and key; a policy stored before labels existed has the defaults.
+    body.setdefault("labels", default_labels())
+    if "labels" in change:
+        body["labels"] = merged_labels(body["labels"], copy.deepcopy(change["labels"]), problems)
     rules = change.get("rules", {})
     if not isinstance(rules, dict):
         problems.add("rules", "must be an object of rule code → settings")
@@ -108,10 +116,25 @@ def merged(
             if key not in ("enabled", "freeze_on_red", "params"):
                 problems.add(f"rules.{code}.{key}", "unknown setting")
         body["rules"][code] = {**body["rules"].get(code, {}), **copy.deepcopy(settings)}
+    for code, settings in body["rules"].items():
+        if (
+            code in REGISTRY
+            and isinstance(settings, dict)
+            and isinstance(settings.get("params"), list)
+        ):
+            settings["params"] = [_upgraded(code, e) for e in settings["params"]]
     _check(body, unit_codes, problems)
     if problems.details:
         raise ValidationFailed("the policy has problems", details=problems.details)
     return body
+
+
+def _upgraded(code: str, entry: Any) -> Any:
+    """An entry written under a parameter's former name or shape, in today's (a policy
+    saved before a rule followed the law keeps working and is saved in today's words)."""
+    if isinstance(entry, dict) and isinstance(entry.get("values"), dict):
+        return {**entry, "values": REGISTRY[code].upgrade(entry["values"])}
+    return entry
 
 
 def _check(body: dict[str, Any], unit_codes: set[str], problems: _Problems) -> None:
@@ -159,6 +182,7 @@ def _check(body: dict[str, Any], unit_codes: set[str], problems: _Problems) -> N
                         f"routing.{level}.{key}", f"must be a list of {', '.join(allowed)}"
                     )
     _check_alerts(body.get("alerts"), problems)
+    check_labels(body.get("labels", default_labels()), problems)
     for code, settings in body.get("rules", {}).items():
         rule, path = REGISTRY.get(code), f"rules.{code}"
         if rule is None:
@@ -246,13 +270,15 @@ class Policy:
     version: int
     body: Mapping[str, Any]
     unit_codes: Mapping[int, str] = field(default_factory=dict)
+    # A unit's government level (central … township): some defaults depend on it.
+    unit_levels: Mapping[int, str] = field(default_factory=dict)
 
     def factor(self, risk: int | None) -> float:
         return float(self.body["factors"][str(risk if risk in (1, 2, 3, 4, 5) else 3)])
 
     def level(self, score: float) -> Level | None:
         thresholds = self.body["thresholds"]
-        for level in LEVEL_ORDER:
+        for level in self.labels.levels:  # orange off: its band is yellow (risk.labels)
             if score >= thresholds[level.value]:
                 return level
         return None
@@ -263,12 +289,16 @@ class Policy:
     def freezes(self, code: str) -> bool:
         return bool(self.body["rules"].get(code, {}).get("freeze_on_red", False))
 
+    @cached_property
+    def labels(self) -> LevelLabels:
+        return LevelLabels.of(self.body)
+
     @property
     def explain_within(self) -> TimeLimit:
         return TimeLimit.parse(self.body["escalation"]["explain_within"])
 
     def params(self, code: str, unit_id: int, on: date) -> Mapping[str, Any]:
-        return _resolve(self, code, self.unit_codes.get(unit_id), on)
+        return _resolve(self, code, self.unit_codes.get(unit_id), self.unit_levels.get(unit_id), on)
 
     def all_values(self, code: str, param: str) -> list[Any]:
         """The parameter's default and every value an entry gives it."""
@@ -290,8 +320,10 @@ class Policy:
 
 
 @lru_cache(maxsize=4096)
-def _resolve(policy: Policy, code: str, unit_code: str | None, on: date) -> Mapping[str, Any]:
-    values = REGISTRY[code].defaults()
+def _resolve(
+    policy: Policy, code: str, unit_code: str | None, level: str | None, on: date
+) -> Mapping[str, Any]:
+    values = REGISTRY[code].defaults(level)
     entries = [
         e for e in policy.body["rules"].get(code, {}).get("params", [])
         if date.fromisoformat(e["from"]) <= on and e.get("unit") in (None, unit_code)
@@ -299,5 +331,11 @@ def _resolve(policy: Policy, code: str, unit_code: str | None, on: date) -> Mapp
     # Platform entries first, then the unit's own; each in date order.
     entries.sort(key=lambda e: (e.get("unit") is not None, e["from"]))
     for entry in entries:
-        values.update(entry["values"])
+        for name, value in REGISTRY[code].upgrade(entry["values"]).items():
+            # A map (figures by category or method) is amended, not replaced: an entry
+            # that sets the province's 货物 figure keeps the 工程 one.
+            old = values.get(name)
+            values[name] = (
+                {**old, **value} if isinstance(old, dict) and isinstance(value, dict) else value
+            )
     return values

@@ -596,6 +596,11 @@ def unit_codes(session: DbSession) -> dict[int, str]:
     return dict(session.execute(sa.select(Unit.id, Unit.code)).all())  # type: ignore[arg-type]
 
 
+def unit_levels(session: DbSession) -> dict[int, str]:
+    rows = session.execute(sa.select(Unit.id, Unit.level)).all()
+    return {unit_id: str(level.value) for unit_id, level in rows}
+
+
 def group_by_level(scored: Iterable[Scored]) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
     for s in scored:

@@ -32,6 +32,8 @@ from riskctl.process.models import ProcessDefinition, ProcessStatus
 from riskctl.process.services import published_by_id
 from riskctl.risk import scan as scanning
 from riskctl.risk.facts import Scope
+from riskctl.risk.labels import default_labels
+from riskctl.risk.labels import in_force as labels_in_force
 from riskctl.risk.models import (
     ACTIVE,
     FORMS,
@@ -56,7 +58,8 @@ def current_policy(session: DbSession) -> Policy:
         sa.select(RiskPolicy).order_by(RiskPolicy.version.desc()).limit(1)
     ).first()
     body = default_body() if row is None else _with_new_rules(row.body)
-    return Policy(0 if row is None else row.version, body, scanning.unit_codes(session))
+    return Policy(0 if row is None else row.version, body, scanning.unit_codes(session),
+                  scanning.unit_levels(session))  # fmt: skip
 
 
 def _with_new_rules(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,6 +70,7 @@ def _with_new_rules(body: Mapping[str, Any]) -> dict[str, Any]:
         rules.setdefault(code, settings)
     full["rules"] = rules
     full.setdefault("alerts", default_alerts())
+    full.setdefault("labels", default_labels())
     return full
 
 
@@ -81,12 +85,15 @@ def policy_view(session: DbSession, principal: Principal) -> dict[str, Any]:
         "created_by": author.username if author else None,
         "comment": row.comment if row else None,
         **{k: policy.body[k] for k in ("factors", "thresholds", "escalation", "routing", "alerts")},
+        "labels": policy.labels.as_dict(),
         "rules": {
             code: {
                 "name": rule.name, "name_en": rule.name_en, "description": rule.description,
                 "description_en": rule.description_en, "basis": rule.basis,
                 "can_freeze": rule.can_freeze,
                 "defaults": rule.defaults(),
+                # Where central units' figures differ (国办发〔2019〕55号).
+                **({"defaults_central": rule.defaults("central")} if rule.level_defaults else {}),
                 **policy.body["rules"][code],
             }
             for code, rule in REGISTRY.items()
@@ -117,7 +124,7 @@ def save_policy(
         before={"version": current.version, **{k: current.body[k] for k in change}},
         after={"version": version, "comment": comment, **{k: body[k] for k in change}},
     )  # fmt: skip
-    return Policy(version, body, scanning.unit_codes(session))
+    return Policy(version, body, scanning.unit_codes(session), scanning.unit_levels(session))
 
 
 def draft_policy(session: DbSession, change: Mapping[str, Any] | None) -> Policy:
@@ -125,7 +132,7 @@ def draft_policy(session: DbSession, change: Mapping[str, Any] | None) -> Policy
     if not change:
         return current
     codes = set(scanning.unit_codes(session).values())
-    return Policy(-1, merged(current.body, change, codes), current.unit_codes)
+    return Policy(-1, merged(current.body, change, codes), current.unit_codes, current.unit_levels)
 
 
 # ---------------------------------------------------------------- risk values
@@ -164,7 +171,7 @@ def set_risk_value(
         if target == "node":
             definition = published_by_id(session, latest).definition
             spec = definition.node_map.get(node or "")
-            if spec is None or spec.kind != "task":
+            if spec is None or not spec.is_task:
                 raise ValidationFailed.at("node", f"no task node {node!r} in {process}")
             node_key = spec.key
         row = session.scalar(
@@ -217,7 +224,7 @@ def risk_values(session: DbSession, principal: Principal, unit: str) -> dict[str
             "nodes": [
                 {"node": n.key, "name": n.name, "post": n.post,
                  "risk": overrides.get((row.key, n.key), n.risk)}
-                for n in definition.nodes if n.kind == "task"
+                for n in definition.nodes if n.is_task
             ],
         })  # fmt: skip
     posts = session.scalars(sa.select(Post).where(Post.unit_id == found.id).order_by(Post.code))
@@ -427,6 +434,7 @@ def event_views(session: DbSession, events: Any) -> list[dict[str, Any]]:
         )
     names = person_names(session, ids)
     units = _unit_codes(session)
+    labels = labels_in_force(session)
 
     def name(person_id: int | None) -> str | None:
         return names[person_id][0] if person_id in names else None
@@ -437,8 +445,10 @@ def event_views(session: DbSession, events: Any) -> list[dict[str, Any]]:
         views.append({
             "id": e.id, "rule": e.rule, "rule_name": rule.name if rule else e.rule,
             "rule_name_en": rule.name_en if rule else e.rule,
-            "basis": rule.basis if rule else None,
-            "level": e.level.value, "score": e.score, "factors": e.factors,
+            # A process's incompatible pair may name its own basis (evidence pair_basis).
+            "basis": (e.evidence or {}).get("pair_basis") or (rule.basis if rule else None),
+            "level": e.level.value, "level_label": labels.name(e.level, "zh"),
+            "level_label_en": labels.name(e.level, "en"), "score": e.score, "factors": e.factors,
             "evidence": e.evidence, "status": e.status.value, "unit": units.get(e.unit_id),
             "item_id": e.item_id, "node": e.node, "person": name(e.person_id),
             "person_name": names[e.person_id][1] if e.person_id in names else None,
@@ -683,6 +693,7 @@ def stats(
     rows = [_Row(r[0], r[1], r[2], r[3].value, r[4], r[5], r[6]) for r in session.execute(stmt)]
     calendar = calendar_store.working_calendar(session)
     units = {u.id: u for u in session.scalars(sa.select(Unit))}
+    labels = labels_in_force(session)
 
     def key_of(row: _Row) -> tuple[str, str]:
         if group_by == "unit":
@@ -694,6 +705,8 @@ def stats(
             k = f"{row.process}/{row.node}" if row.process and row.node else "-"
             return k, k
         if group_by == "level":
+            if not labels.is_default(row.level):  # the policy names its levels
+                return row.level, labels.short(row.level)
             return row.level, {"red": "红", "orange": "橙", "yellow": "黄"}[row.level]
         if group_by == "rule":
             rule = REGISTRY.get(row.rule)
@@ -785,7 +798,7 @@ def monitor_choices(session: DbSession, principal: Principal) -> Choices:
     for row in rows:
         processes.setdefault(row.key, row.name)
         for node in published_by_id(session, row.id).definition.nodes:
-            if node.kind == "task":
+            if node.is_task:
                 nodes[row.key].setdefault(node.key, node.name)
     return Choices(
         units=[(code, name) for code, name in units],

@@ -25,6 +25,7 @@ from riskctl.core.periods import PRESETS, Period, period
 from riskctl.extensions import db
 from riskctl.org import services as org
 from riskctl.risk import services as risk
+from riskctl.risk import statistics as disposition_stats
 from riskctl.risk.models import Disposition, EventStatus, Level
 from riskctl.web import field_errors, flash_not_saved, int_arg, local_path
 from riskctl.workflow import services as workflow
@@ -242,10 +243,48 @@ def statistics() -> Any:
     shown = [(c, n) for c, n in choices.units if filters.unit in (None, c)]
     charts["unit"] = [by_unit.get(c, {"key": c, "label": n, **blank}) for c, n in shown]
     charts["unit"].sort(key=lambda g: (-g["count"], g["key"]))
+    forms = disposition_stats.dispositions(db.session, principal, start=start, end=end,
+                                           unit=filters.unit)  # fmt: skip
+    form_keys = {f["key"] for f in forms["by_form"]} | {d["form"] for d in forms["by_disposition"]}
     return render_template(
         "monitor/statistics.html", filters=filters, choices=choices, presets=PRESETS,
         charts=charts, total=figures["level"]["total"], period_label=_period_label(filters.period),
+        forms=forms, export_args={k: v for k, v in filters.args.items() if k != "fmt"},
+        form_names={key: _form_label(key) for key in form_keys},
+        disposition_names={d["key"]: label(d["key"], "disposition")
+                           for d in forms["by_disposition"]},
     ), 422 if filters.errors else 200  # fmt: skip
+
+
+@bp.route("/statistics/dispositions.<fmt>")
+def export_dispositions(fmt: str) -> Response:
+    """The statistics by form and by disposition (the page's two tables in one sheet)."""
+    principal = current_user.principal()
+    if not can(principal, Action.VIEW_STATS):
+        abort(403)
+    exports.check_format(fmt)
+    filters = Filters(request.args, risk.monitor_choices(db.session, principal))
+    if filters.errors:
+        abort(422)
+    start, end = filters.bounds()
+    forms = disposition_stats.dispositions(db.session, principal, start=start, end=end,
+                                           unit=filters.unit)  # fmt: skip
+    headers = [_("Counted as"), _("Disposition"), _("Warnings"), label("red", "level"),
+               label("orange", "level"), label("yellow", "level")]  # fmt: skip
+    rows = [[_form_label(f["key"]), None, f["count"], f["red"], f["orange"], f["yellow"]]
+            for f in forms["by_form"]]  # fmt: skip
+    rows += [[_form_label(d["form"]), label(d["key"], "disposition"), d["count"], d["red"],
+              d["orange"], d["yellow"]] for d in forms["by_disposition"]]  # fmt: skip
+    return _download("dispositions", fmt, filters.described(), headers, rows, len(rows))
+
+
+def _form_label(key: str) -> str:
+    """A by-form row as a reader names it (第一种形态, 经核实无问题, 未计入形态)."""
+    if key == disposition_stats.NO_PROBLEM:
+        return str(_("Verified: no problem"))
+    if key == disposition_stats.NO_FORM:
+        return str(_("No form counted"))
+    return label(key, "form")
 
 
 @bp.route("/notifications")

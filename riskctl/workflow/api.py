@@ -74,6 +74,9 @@ class TaskOut(Schema):
     opened_at = fields.DateTime()
     decisions = fields.List(fields.Nested(DecisionOut))
     edits = fields.List(fields.String())
+    kind = fields.String(
+        metadata={"description": "task, or meeting: completed by POST /tasks/{id}/meeting"}
+    )
 
 
 class MyTaskOut(TaskOut):

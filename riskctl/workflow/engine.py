@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from riskctl.meetings.spec import Tally, decision_for
 from riskctl.process.conditions import Problem
 from riskctl.process.definition import Definition, EdgeSpec, NodeSpec
 from riskctl.process.fields import check_value
@@ -61,7 +62,7 @@ def start(definition: Definition, values: Mapping[str, Any]) -> Advance:
     problems: list[Problem] = []
     changes = _apply(definition, {}, values, editable, "fields", problems)
     fields = {k: new for k, (_, new) in changes.items() if new is not None}
-    edited_later = {k for n in definition.nodes if n.kind == "task" for k in n.edits}
+    edited_later = {k for n in definition.nodes if n.is_task for k in n.edits}
     for spec in definition.fields:
         must_give = spec.required and spec.key in editable and spec.key not in edited_later
         if must_give and fields.get(spec.key) is None:
@@ -80,8 +81,12 @@ def complete(
     *,
     decision: str | None = None,
     values: Mapping[str, Any] | None = None,
+    meeting: Tally | None = None,
 ) -> Advance:
-    """Complete the open task at ``node_key`` with a decision and field changes."""
+    """Complete the open task at ``node_key`` with a decision and field changes.
+
+    A meeting node is completed only with the ``meeting`` counted from its record, and
+    only with the decision that its outcome allows (a one-person click cannot do it)."""
     if state.status != RUNNING:
         raise EngineError(f"the item is {state.status}, not running")
     if node_key not in state.open_tasks:
@@ -89,6 +94,10 @@ def complete(
     node = definition.node_map[node_key]
     problems: list[Problem] = []
     offered = node.decision_keys
+    if node.meeting is not None:
+        problems.extend(_meeting_problems(node, decision, meeting))
+    elif meeting is not None:
+        problems.append(Problem("meeting", f"{node.name} is not a meeting"))
     if offered and decision not in offered:
         problems.append(Problem("decision", f"choose one of: {', '.join(offered)}"))
     elif not offered and decision is not None:
@@ -111,6 +120,16 @@ def complete(
     router = _Router(definition, fields, dict(state.joins))
     router.leave(node, decision)
     return router.advance(ItemState(RUNNING, fields, tuple(remaining), state.joins), changes)
+
+
+def _meeting_problems(node: NodeSpec, decision: str | None, meeting: Tally | None) -> list[Problem]:
+    if meeting is None:
+        return [Problem("meeting", f"{node.name}是会议节点：须录入会议记录（应到会成员、到会、"
+                        "表态、表决结果）方可办结，不能由一人点击办结")]  # fmt: skip
+    allowed, why = decision_for(meeting.outcome, node.decision_keys, decision)
+    if why is not None or allowed != decision:
+        return [Problem("decision", why or f"the meeting's outcome gives {allowed!r}")]
+    return []
 
 
 def cancel(state: ItemState) -> Advance:
@@ -181,7 +200,7 @@ class _Router:
         if self.hops > _MAX_HOPS:
             raise EngineError("routing does not end: a loop of gateways")
         node = self.d.node_map[key]
-        if node.kind == "task":
+        if node.is_task:
             self.opened.append(key)
         elif node.kind == "end":
             self.passed.append(key)

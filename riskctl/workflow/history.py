@@ -12,7 +12,9 @@ risk scan finds what a supervisor should see:
   procurement's flag-mode pair 需求提出与验收宜分离; in a township one person often holds
   several posts);
 - 区农牧局 (nmj): chronic lateness — its steps take longer than their limits, and some of
-  its open tasks are overdue now.
+  its open tasks are overdue now;
+- 区财政局 (czj): at the 三重一大 meeting on an IT project the head spoke first, before the
+  members (主持人末位表态 not kept); 区卫计局 (wjj) decides its project by the book.
 
 Everything else is done on time and by the book, so that the monitor shows no false red.
 Deterministic (a seeded generator); loaded once — a unit that has items is left alone.
@@ -33,6 +35,7 @@ from riskctl.core.calendar import WorkingCalendar
 from riskctl.core.calendar_store import working_calendar
 from riskctl.core.clock import set_clock, utcnow
 from riskctl.core.db import DbSession
+from riskctl.meetings.spec import MeetingSpec
 from riskctl.org.models import Person, Post, PostAssignment, Unit
 from riskctl.process.definition import NodeSpec
 from riskctl.process.services import published_by_id
@@ -62,6 +65,7 @@ class Plan:
     # node → days the step takes (calendar days), instead of the usual short delay
     takes: dict[str, float] = field(default_factory=dict)
     returns_at: str | None = None  # one return at this node, as happens
+    head_first: bool = False  # at a meeting the chair speaks first (a planted problem)
 
 
 @dataclass
@@ -190,6 +194,14 @@ def _plans(
     plan.title = "医疗信息系统升级采购"
     plan.fields.update({"method": "竞争性磋商", "budget_project": "卫生信息化建设"})
     plans.append(plan)
+    # 三重一大: two collective decisions in meetings; in czj the head speaks first.
+    for unit, title, head_first in (("czj", "2027年政务信息化平台建设项目立项", True),
+                                    ("wjj", "乡镇卫生院设备更新项目立项", False)):  # fmt: skip
+        plans.append(Plan(
+            unit, "major_decision", title, _morning(calendar, planted_day(24), rng),
+            {"topic": title, "decision_type": "重大项目安排", "amount": "2600000.00"},
+            head_first=head_first,
+        ))  # fmt: skip
     # 需求提出与验收宜分离 (flag): the township's purchaser accepts his own purchase.
     plan = _procurement("qjz", rng, calendar, planted_day(30), "86000.00", next(supplier), False)
     plan.title = "镇政府会议室设备采购"
@@ -229,7 +241,11 @@ def _values(plan: Plan, node: NodeSpec, moment: datetime, calendar: WorkingCalen
         "contract_no": lambda: f"HT-{plan.unit.upper()}-{calendar.local_date(moment):%Y%m%d}",
         "contract_amount": lambda: amount,
         "signed_on": lambda: today,
+        "published_on": lambda: today,
+        "filed_on": lambda: today,
+        "delivered_on": lambda: today,
         "accepted_on": lambda: today,
+        "paid_on": lambda: today,
         "paid_amount": lambda: fields.get("contract_amount") or amount,
         "voucher_no": lambda: f"记-{calendar.local_date(moment):%m%d}-{len(today)}",
     }
@@ -321,6 +337,12 @@ def _run(session: DbSession, staff: _Staff, calendar: WorkingCalendar, plan: Pla
         if plan.returns_at == node.key and not returned and "return" in node.decision_keys:
             decision, returned = "return", True
         _clock_at(done_at)
+        if node.meeting is not None:
+            _record_meeting(session, staff, plan, task.id, node.meeting, who, done_at, calendar)
+            acted.append(who)
+            result.steps += 1
+            moment = done_at
+            continue
         services.complete_task(
             session, _principal(staff, who), task.id, decision=decision,
             values=_values(plan, node, done_at, calendar, item.fields),
@@ -329,6 +351,34 @@ def _run(session: DbSession, staff: _Staff, calendar: WorkingCalendar, plan: Pla
         acted.append(who)
         result.steps += 1
         moment = done_at
+
+
+def _record_meeting(
+    session: DbSession, staff: _Staff, plan: Plan, task_id: int, meeting: MeetingSpec,
+    secretary: str, moment: datetime, calendar: WorkingCalendar,
+) -> None:  # fmt: skip
+    """The secretary records the meeting: every member present, each agrees in turn, the
+    chair last (or, planted, first)."""
+    from riskctl.meetings.services import record_meeting
+
+    def holders(post: str | None) -> list[str]:
+        return staff.holders.get((plan.unit, post or ""), [])
+
+    chairs = holders(meeting.chair)
+    members = sorted(
+        {u for p in meeting.members for u in holders(p)} - set(holders(meeting.observer))
+    )
+    order = [u for u in members if u not in chairs] + [u for u in members if u in chairs]
+    if plan.head_first:
+        order = [u for u in members if u in chairs] + [u for u in members if u not in chairs]
+    held_on = calendar.local_date(moment)
+    raw = {
+        "held_on": held_on, "topics_sent_on": held_on - timedelta(days=2), "present": members,
+        "views": [{"person": u, "view": "agree", "text": "同意。"} for u in order],
+        "observers_present": holders(meeting.observer),
+        "minutes": f"会议审议了「{plan.title}」，与会成员逐一发表意见，一致同意。",
+    }  # fmt: skip
+    record_meeting(session, _principal(staff, secretary), task_id, raw)
 
 
 def _clock_at(moment: datetime) -> None:

@@ -34,6 +34,7 @@ from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, Forbidden, NotFound, Refused, ValidationFailed
 from riskctl.core.listing import Page, unit_filter
+from riskctl.meetings.spec import Tally
 from riskctl.org.models import ConflictOfInterest, Post, PostAssignment, Unit
 from riskctl.org.services import filter_unit, person_names
 from riskctl.process.conditions import Problem
@@ -502,8 +503,10 @@ def complete_task(
     decision: str | None = None,
     values: Mapping[str, Any] | None = None,
     comment: str | None = None,
+    meeting: Tally | None = None,
 ) -> Outcome:
-    """Complete an open task as ``principal`` and advance its item."""
+    """Complete an open task as ``principal`` and advance its item (a meeting node: with
+    the meeting counted from its record, ``riskctl.meetings.services.record_meeting``)."""
     conn = session.connection()
     load = {"task": task_id, "person": principal.person_id, "day": local_date()}
     for _ in range(ATTEMPTS):
@@ -538,8 +541,9 @@ def complete_task(
         )
         try:
             advance = engine.complete(
-                definition, state, node.key, decision=decision, values=values or {}
-            )
+                definition, state, node.key, decision=decision, values=values or {},
+                meeting=meeting,
+            )  # fmt: skip
         except engine.InvalidAction as exc:
             raise _invalid(exc) from None
         fields = dict(advance.state.fields)
@@ -709,6 +713,7 @@ def task_view(task: Task, definition: Definition) -> dict[str, Any]:
         "opened_at": task.opened_at,
         "decisions": [{"key": d.key, "label": d.label} for d in spec.decisions] if spec else [],
         "edits": list(spec.edits) if spec else [],
+        "kind": spec.kind if spec else "task",  # meeting: recorded, not clicked
     }
 
 
@@ -895,14 +900,14 @@ def fields_required_at_start(definition: Definition) -> set[str]:
     """The fields the start form must have (those no later step fills in), as the engine
     checks them."""
     editable = set(definition.start.edits) if definition.start.edits else set(definition.field_map)
-    later = {k for n in definition.nodes if n.kind == "task" for k in n.edits}
+    later = {k for n in definition.nodes if n.is_task for k in n.edits}
     return {f.key for f in definition.fields if f.required and f.key in editable - later}
 
 
 def fields_asked_at_start(definition: Definition) -> set[str]:
     """The fields a start form shows up front: those it must have, those no later step
     fills in, and those of the first step(s) — usually done by whoever starts the item."""
-    later = {k for n in definition.nodes if n.kind == "task" for k in n.edits}
+    later = {k for n in definition.nodes if n.is_task for k in n.edits}
     first = {
         k
         for edge in definition.outgoing.get(definition.start.key, ())

@@ -17,6 +17,7 @@ from riskctl.core.clock import utcnow
 from riskctl.core.errors import Conflict, Forbidden, Refused, ValidationFailed
 from riskctl.core.formatting import remaining
 from riskctl.extensions import db
+from riskctl.meetings import services as meetings
 from riskctl.org import services as org
 from riskctl.process.diagram import flowchart
 from riskctl.process.fields import FieldSpec
@@ -131,6 +132,8 @@ def _next_page(outcome: workflow.Outcome) -> str:
 def task(task_id: int) -> tuple[str, int] | Response:
     principal = current_user.principal()
     page = workflow.task_page(db.session, principal, task_id)
+    if page.node.meeting is not None:  # completed by recording the meeting, not a click
+        return redirect(url_for("meeting_pages.record", task_id=task_id))
     errors: dict[str, list[str]] = {}
     refusal: Refused | None = None
     values: dict[str, Any] = {}
@@ -235,6 +238,7 @@ def item(item_id: int) -> str:
         definition=definition,
         diagram=item_diagram(definition, view),
         my_task_ids=mine,
+        meetings=meetings.meetings_of_item(db.session, principal, item_id),
         unit_names=org.unit_names(db.session),
         post_names=org.post_names(db.session, view["unit"]),
         can_monitor=can(principal, Action.VIEW_RISK)

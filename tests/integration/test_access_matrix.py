@@ -110,6 +110,32 @@ def _complete_first(c, h, unit):
     return c.post(f"/api/v1/tasks/{item['tasks'][0]['id']}/complete", headers=h, json={})
 
 
+# Who takes a 三重一大 item to its meeting, by post (the meeting's secretary is 档案管理).
+DECIDERS = {
+    "czj": {"handler": "czj.wangfang", "section_chief": "czj.liqiang", "leader": "czj.zhaolei",
+            "finance_reviewer": "czj.zhangmin", "discipline_leader": "czj.zhoujie"},
+    "nmj": {"handler": "nmj.gaopeng", "section_chief": "nmj.luoxia", "leader": "nmj.tangming",
+            "finance_reviewer": "nmj.liangyu", "discipline_leader": "nmj.dengyun"},
+}  # fmt: skip
+
+
+def _meeting_task(c, unit):
+    """A major decision of ``unit`` taken up to its meeting; its (open) meeting task."""
+    body = {"process": "major_decision", "title": "矩阵议题",
+            "fields": {"topic": "矩阵议题", "decision_type": "重大项目安排"}}  # fmt: skip
+    item = c.post("/api/v1/items", json=body, headers=_tokens["for"](HANDLER[unit])).json
+    while item["tasks"][0]["kind"] != "meeting":
+        task = item["tasks"][0]
+        who = _tokens["for"](DECIDERS[unit][task["post"]])
+        decision = {"decision": "approve"} if task["decisions"] else {}
+        item = c.post(f"/api/v1/tasks/{task['id']}/complete", json=decision, headers=who).json
+    return item["tasks"][0]
+
+
+def _meeting_body(unit):
+    return {"held_on": "2026-12-01", "present": [], "views": [], "minutes": "矩阵"}
+
+
 def _delete_override(c, h):
     day = "/api/v1/calendar/overrides/2027-01-03"
     put = c.put(day, json={"is_working": True, "reason": "矩阵"}, headers=_tokens["for"]("admin"))
@@ -315,6 +341,20 @@ ENDPOINTS = [
      lambda c, h, u, p: _complete_first(c, h, u),
      {"staff": (OK, HIDDEN), "discipline_leader": (NO, HIDDEN), "inspector": (NO, NO),
       "admin": (NO, NO)}),
+    # A meeting task is recorded by its secretary (档案管理): nobody in the matrix holds it.
+    ("GET", "/api/v1/tasks/<int:task_id>/meeting",
+     lambda c, h, u, p: c.get(f"/api/v1/tasks/{_meeting_task(c, u)['id']}/meeting", headers=h),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (NO, NO),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/tasks/<int:task_id>/meeting",
+     lambda c, h, u, p: c.post(f"/api/v1/tasks/{_meeting_task(c, u)['id']}/meeting",
+                               json=_meeting_body(u), headers=h),
+     {"staff": (NO, HIDDEN), "discipline_leader": (NO, HIDDEN), "inspector": (NO, NO),
+      "admin": (NO, NO)}),
+    ("GET", "/api/v1/items/<int:item_id>/meetings",
+     lambda c, h, u, p: c.get(f"/api/v1/items/{_item(c, u)['id']}/meetings", headers=h),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
     ("GET", "/api/v1/units/<code>/incompatible-posts",
      lambda c, h, u, p: c.get(f"/api/v1/units/{u}/incompatible-posts", headers=h),
      {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
@@ -400,6 +440,10 @@ ENDPOINTS = [
       "admin": (OK, OK)}),
     ("GET", "/api/v1/stats/risk",
      lambda c, h, u, p: c.get(f"/api/v1/stats/risk?group_by=rule&unit={u}", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (OK, NO), "inspector": (OK, NO),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/stats/dispositions",
+     lambda c, h, u, p: c.get(f"/api/v1/stats/dispositions?unit={u}", headers=h),
      {"staff": (NO, NO), "discipline_leader": (OK, NO), "inspector": (OK, NO),
       "admin": (OK, OK)}),
     ("GET", "/api/v1/alerts",

@@ -23,7 +23,8 @@ from riskctl.workflow.models import Item
 from tests.conftest import fresh_database, load_demo_data, make_app, pin_clock
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-PLANTED_RED = {("czj", "procurement_splitting"), ("qjz", "incompatible_posts")}
+PLANTED_RED = {("czj", "procurement_splitting"), ("qjz", "incompatible_posts"),
+               ("czj", "meeting_chair_not_last")}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +109,10 @@ def test_the_planted_problems_are_found_and_nothing_else_is_red(scanned):
     assert ("czj", "procurement_splitting") in found
     assert ("wjj", "procurement_just_under_threshold") in found
     assert ("qjz", "incompatible_posts") in found
+    # The head spoke first at czj's meeting; wjj's meeting was by the book.
+    assert ("czj", "meeting_chair_not_last") in found
+    assert not [r for r in rows if r[0] == "wjj" and r[1].startswith("meeting_")]
+    assert not [r for r in rows if r[1] == "major_decision_without_meeting"]
     late = [r for r in rows if r[1] == "step_overdue"]
     assert late and {r[0] for r in late} == {"nmj"}  # chronic lateness in one unit only
     reds = {(unit, rule) for unit, rule, level, _e in rows if level is Level.RED}

@@ -40,7 +40,7 @@ def test_templates_are_listed(app, session):
     result = run(app, "process", "templates")
     assert result.exit_code == 0, result.output
     assert "procurement" in result.output and "政府采购" in result.output
-    assert len(result.output.strip().splitlines()) == 8
+    assert len(result.output.strip().splitlines()) == 10  # budget_preparation, revenue added
 
 
 def test_adopt_with_local_changes_publishes(app, session):

@@ -86,8 +86,8 @@ def test_a_higher_amount_brings_it_back_linked_to_the_closed_one(
     page = client.get(f"/monitor/warnings/{back.id}").text
     assert f'href="/monitor/warnings/{closed.id}"' in page and "再次预警" in page
     # the warning names what it rests on
-    assert "依据：《政府采购法》第二十七条、第二十八条" in page
-    assert shown["basis"].startswith("《政府采购法》第二十七条")
+    assert "依据：《政府采购法》第八条、第二十七条、第二十八条" in page
+    assert shown["basis"].startswith("《政府采购法》第八条、第二十七条")
 
 
 def test_a_lateness_dismissed_stays_closed_until_it_is_graver(session, person, at):

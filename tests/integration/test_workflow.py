@@ -56,6 +56,9 @@ START_FIELDS = {
                           "direction": "调增", "change": "80000.00", "reason": "等保测评"},
     "major_decision": {"topic": "办公楼维修改造立项", "decision_type": "重大项目安排",
                        "amount": "1200000.00"},
+    "budget_preparation": {"budget_year": "2027", "budget_line": "2027-公用经费",
+                           "amount": "1800000.00", "reason": "上年执行数与人员编制"},
+    "revenue": {"source": "场地租赁收入", "payer": "城南物业有限公司", "amount": "36000.00"},
 }  # fmt: skip
 
 
@@ -90,6 +93,33 @@ class Driver:
         assert response.status_code == expect, response.get_json()
         return response.json
 
+    def meeting(
+        self, task: dict[str, Any], decision: str | None = None, expect: int = 200
+    ) -> dict[str, Any]:
+        """Record a meeting task's meeting: every member present, the chair last, all of
+        one view — agree, or disagree (reject) or defer (return) as ``decision`` asks."""
+        who = WHO[task["post"]]
+        form = self.client.get(f"/api/v1/tasks/{task['id']}/meeting", headers=self.token_for(who))
+        assert form.status_code == 200, form.get_json()
+        members = sorted(form.json["members"], key=lambda m: m["is_chair"])
+        view = {None: "agree", "approve": "agree", "reject": "disagree"}.get(decision, "defer")
+        from riskctl.core.calendar_store import local_date
+
+        today = local_date()
+        body = {
+            "held_on": today.isoformat(), "topics_sent_on": (today - timedelta(1)).isoformat(),
+            "present": [m["person"] for m in members],
+            "views": [{"person": m["person"], "view": view} for m in members],
+            "observers_present": [o["person"] for o in form.json["observers"]],
+            "minutes": "会议讨论了议题，与会成员逐一发表了意见。",
+            "decision": None if view == "agree" else decision,
+        }  # fmt: skip
+        response = self.client.post(
+            f"/api/v1/tasks/{task['id']}/meeting", json=body, headers=self.token_for(who)
+        )
+        assert response.status_code == expect, response.get_json()
+        return response.json["item"] if expect == 200 else response.json
+
     def item(self, item_id: int, who: str = "czj.wangfang") -> dict[str, Any]:
         response = self.client.get(f"/api/v1/items/{item_id}", headers=self.token_for(who))
         assert response.status_code == 200, response.get_json()
@@ -114,6 +144,10 @@ class Driver:
             node = task["node"]
             queue = queues.get(node)
             decision = queue.pop(0) if queue else None
+            if task["kind"] == "meeting":
+                item = self.meeting(task, decision)
+                path.append(node)
+                continue
             if decision is None and task["decisions"]:
                 decision = task["decisions"][0]["key"]
             item = self.complete(
@@ -147,8 +181,10 @@ HAPPY_PATHS = {
     "contract": ["draft", "legal_review", "finance_review", "approve", "sign", "perform", "pay",
                  "archive"],
     "budget_adjustment": ["prepare", "review", "leader_approve", "execute", "evaluate"],
+    "budget_preparation": ["prepare", "review", "approve", "execute", "evaluate"],
+    "revenue": ["register", "collect", "book", "reconcile"],
     "major_decision": ["propose", "legality", "sign_leader", "sign_finance", "sign_discipline",
-                       "decide", "minutes"],
+                       "meeting", "minutes"],
 }  # fmt: skip
 
 
@@ -228,7 +264,7 @@ def test_a_decision_not_offered_is_refused(run):
     ("method", "amount", "through"),
     [
         ("公开招标", "380000.00", ["tender_docs", "tender_review", "bidding"]),
-        ("竞争性磋商", "380000.00", ["negotiation"]),
+        ("竞争性磋商", "380000.00", ["negotiation_docs", "negotiation_review", "negotiation"]),
         ("询价", "180000.00", ["inquiry"]),
         ("单一来源", "380000.00", ["single_source_approve", "single_source"]),
         ("公开招标", "1000000.00", ["leader_approve", "tender_docs", "tender_review", "bidding"]),
@@ -305,16 +341,16 @@ def test_countersign_opens_three_tasks_at_once_and_joins_them(run):
     item = run.complete(by_node["sign_discipline"], decision="approve")
     assert sorted(t["node"] for t in item["tasks"]) == ["sign_leader"]  # the join waits
     item = run.complete(by_node["sign_leader"], decision="approve")
-    assert [t["node"] for t in item["tasks"]] == ["decide"]
+    assert [t["node"] for t in item["tasks"]] == ["meeting"]
 
 
 def test_a_return_after_the_countersign_resets_the_join(run):
     item = run.start("major_decision", START_FIELDS["major_decision"])
-    done, path = run.drive(item, decisions={"decide": ["return", "approve"]})
+    done, path = run.drive(item, decisions={"meeting": ["return", "approve"]})
     assert done["status"] == "completed"
     for node in ("sign_leader", "sign_finance", "sign_discipline", "propose"):
         assert path.count(node) == 2, path
-    assert path.count("decide") == 2
+    assert path.count("meeting") == 2
 
 
 def test_one_person_may_not_sign_twice_in_a_countersign(run, client, token_for, session):
@@ -606,7 +642,8 @@ def test_a_mitigation_cannot_be_approved_by_the_person_it_covers(client, token_f
     assert response.json["error"]["details"][0]["path"] == "approver"
 
 
-def test_a_declared_conflict_of_interest_is_recorded(run, session):
+def test_a_declared_conflict_of_interest_refuses_the_procurement_step(run, session):
+    # 政府采购法 第十二条: 采购人员及相关人员与供应商有利害关系的，必须回避 — block, not flag.
     from riskctl.org.models import ConflictOfInterest
 
     zhangmin = run_person(session, "czj.zhangmin")
@@ -617,10 +654,14 @@ def test_a_declared_conflict_of_interest_is_recorded(run, session):
     for _ in range(3):
         item = run.complete(item["tasks"][0], decision=_first(item["tasks"][0]))
     item = run.complete(item["tasks"][0], fields={"supplier": "华信科技有限公司", "bidders": 3})
-    done, _ = run.drive(item)
-    hits = [h for h in done["control_hits"] if h["kind"] == "conflict_of_interest"]
+    while item["tasks"][0]["node"] != "pay_review":
+        item = run.complete(item["tasks"][0], decision=_first(item["tasks"][0]))
+    body = run.complete(item["tasks"][0], who="czj.zhangmin", decision="approve", expect=422)
+    assert body["error"]["code"] == "conflict_of_interest"
+    assert "华信科技有限公司" in body["error"]["message"]
+    hits = [h for h in run.item(item["id"])["control_hits"] if h["kind"] == "conflict_of_interest"]
     assert [(h["person"], h["node"], h["outcome"]) for h in hits] == [
-        ("czj.zhangmin", "pay_review", "flagged")
+        ("czj.zhangmin", "pay_review", "refused")
     ]
     assert hits[0]["evidence"]["item_value"] == "华信科技有限公司"
 

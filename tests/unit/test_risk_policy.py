@@ -51,20 +51,33 @@ def test_a_valid_change_replaces_only_what_it_names() -> None:
 
 def test_parameters_are_effective_dated_and_a_unit_beats_the_platform() -> None:
     body = merged(default_body(), {"rules": {"procurement_splitting": {"params": [
-        {"from": "2026-01-01", "unit": None, "values": {"open_tender_threshold": "3000000"}},
-        {"from": "2027-01-01", "unit": None, "values": {"open_tender_threshold": "5000000"}},
-        {"from": "2026-07-01", "unit": "czj", "values": {"open_tender_threshold": "2000000"}},
+        {"from": "2026-01-01", "unit": None, "values": {"open_tender": {"货物": "3000000"}}},
+        {"from": "2027-01-01", "unit": None, "values": {"open_tender": {"货物": "5000000"}}},
+        {"from": "2026-07-01", "unit": "czj", "values": {"open_tender": {"货物": "2000000"}}},
     ]}}}, {"czj", "wjj"})  # fmt: skip
     policy = Policy(2, body, {1: "czj", 2: "wjj"})
-    threshold = lambda unit, day: policy.params("procurement_splitting", unit, day)[  # noqa: E731
-        "open_tender_threshold"
-    ]
+    figures = lambda unit, day: policy.params("procurement_splitting", unit, day)["open_tender"]  # noqa: E731
+    threshold = lambda unit, day: figures(unit, day)["货物"]  # noqa: E731
+    assert figures(1, date(2027, 6, 1))["服务"] == "4000000"  # an entry amends a map
     assert threshold(2, date(2025, 12, 31)) == "4000000"  # the rule's default
     assert threshold(2, date(2026, 1, 1)) == "3000000"
     assert threshold(1, date(2026, 6, 30)) == "3000000"
     assert threshold(1, date(2026, 7, 1)) == "2000000"
     assert threshold(1, date(2027, 6, 1)) == "2000000"  # the unit's own still wins
     assert threshold(2, date(2027, 6, 1)) == "5000000"
+
+
+def test_central_units_have_the_state_councils_figures_and_local_units_the_provinces() -> None:
+    body = merged(default_body(), {"rules": {"procurement_just_under_threshold": {"params": [
+        {"from": "2026-01-01", "unit": None, "values": {"open_tender": {"服务": "3000000"}}},
+    ]}}}, {"czj"})  # fmt: skip
+    policy = Policy(2, body, {1: "czj", 2: "zy"}, {1: "county", 2: "central"})
+    local = policy.params("procurement_just_under_threshold", 1, date(2026, 6, 1))
+    central = policy.params("procurement_just_under_threshold", 2, date(2025, 6, 1))
+    # 国办发〔2019〕55号: central goods and services 200万, decentralised limit 100万 / works 120万.
+    assert central["open_tender"] == {"货物": "2000000", "服务": "2000000", "工程": "4000000"}
+    assert central["decentralised_limits"]["工程"] == "1200000"
+    assert local["open_tender"] == {"货物": "4000000", "服务": "3000000", "工程": "4000000"}
 
 
 @pytest.mark.parametrize(
@@ -123,3 +136,22 @@ def test_backoff_grows_is_capped_and_honours_retry_after() -> None:
     assert timedelta(seconds=4) <= waits[0] <= timedelta(seconds=6)
     assert waits[3] > waits[1] and max(waits) <= MAX_BACKOFF * 1.2
     assert backoff(3, retry_after=42) == timedelta(seconds=42)
+
+
+def test_a_policy_saved_under_the_former_parameter_names_keeps_working() -> None:
+    # Stored before the rules followed the law: one open-tender figure, one bidder count.
+    stored = default_body()
+    stored["rules"]["procurement_splitting"]["params"] = [
+        {"from": "2026-01-01", "unit": None, "values": {"open_tender_threshold": "3000000"}}
+    ]
+    stored["rules"]["procurement_single_bidder"]["params"] = [
+        {"from": "2026-01-01", "unit": None, "values": {"min_bidders": 2}}
+    ]
+    old = Policy(3, stored, {1: "czj"})
+    split = old.params("procurement_splitting", 1, date(2026, 6, 1))
+    assert split["open_tender"] == {"货物": "3000000", "服务": "3000000", "工程": "4000000"}
+    assert old.params("procurement_single_bidder", 1, date(2026, 6, 1))["min_bidders"]["询价"] == 2
+    # The next save writes today's names, and validates.
+    body = merged(stored, {"thresholds": {"red": 85, "orange": 50, "yellow": 20}}, {"czj"})
+    (entry,) = body["rules"]["procurement_splitting"]["params"]
+    assert entry["values"] == {"open_tender": {"货物": "3000000", "服务": "3000000"}}

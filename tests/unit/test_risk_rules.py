@@ -13,7 +13,6 @@ from riskctl.risk.facts import HandlingFact, HitFact, ItemFact, StepFact, TaskFa
 from riskctl.risk.rules import REGISTRY, Context, Rule, Signal
 from riskctl.risk.rules.controls import LinkedItems
 from riskctl.risk.rules.platform import UnitActivity
-from riskctl.risk.rules.works import ItemsWithSteps, add_months
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CAL = WorkingCalendar()
@@ -184,7 +183,7 @@ def test_splitting_boundary_and_misses() -> None:
 
 @pytest.mark.parametrize(
     ("method", "bidders", "hit"),
-    [("公开招标", 1, True), ("公开招标", 2, False), ("单一来源", 1, False)],
+    [("公开招标", 1, True), ("公开招标", 2, True), ("公开招标", 3, False), ("单一来源", 1, False)],
 )
 def test_single_bidder(method: str, bidders: int, hit: bool) -> None:
     assert bool(run("procurement_single_bidder", [item(method=method, bidders=bidders)])) is hit
@@ -199,16 +198,17 @@ def test_short_tender_period_open_tender_20_days(end: str, hit: bool) -> None:
         assert signals[0].severity == 60 and signals[0].evidence["days"] == 19
 
 
-@pytest.mark.parametrize(("signed", "hit"), [("2026-10-31", False), ("2026-11-01", True)])
+@pytest.mark.parametrize(("signed", "hit"), [("2026-12-02", False), ("2026-12-03", True)])
 def test_late_contract_30_days_after_award(signed: str, hit: bool) -> None:
-    signals = run("procurement_late_contract", [item(awarded_on="2026-10-01", signed_on=signed)])
+    # Awarded Monday 2 November: the thirtieth day, Wednesday 2 December, is a working day.
+    signals = run("procurement_late_contract", [item(awarded_on="2026-11-02", signed_on=signed)])
     assert bool(signals) is hit
     if hit:
         assert signals[0].severity == 40 and signals[0].evidence["days_late"] == 1
 
 
 def test_late_contract_unsigned_counts_to_today_while_running() -> None:
-    awarded = (TODAY - timedelta(days=31)).isoformat()
+    awarded = (TODAY - timedelta(days=31)).isoformat()  # its 30th day, 24 Nov, a Tuesday
     assert run("procurement_late_contract", [item(awarded_on=awarded)]) != []
     assert run("procurement_late_contract", [item(awarded_on=awarded, status="completed")]) == []
     on_time = (TODAY - timedelta(days=30)).isoformat()
@@ -253,65 +253,6 @@ def test_supplier_concentration_boundary_and_too_few_awards() -> None:
 def test_change_orders_above_ten_percent(change: str, hit: bool) -> None:
     facts = [item(category="construction", contract_amount="1000000", change_amount=change)]
     assert bool(run("construction_change_order_excess", facts)) is hit
-
-
-def test_payment_before_acceptance_by_step_order() -> None:
-    works = item(category="construction", contract_amount="1000000")
-    paid_first = {1: [step(1, 1, "payment", 5), step(2, 1, "acceptance", 6)]}
-    (signal,) = run("construction_payment_before_acceptance", ItemsWithSteps([works], paid_first))
-    assert (signal.node, signal.person_id) == ("payment", 5)
-    accepted_first = {1: [step(1, 1, "acceptance", 6), step(2, 1, "payment", 5)]}
-    assert (
-        run("construction_payment_before_acceptance", ItemsWithSteps([works], accepted_first)) == []
-    )
-
-
-@pytest.mark.parametrize(("paid", "hit"), [("800000", False), ("800000.01", True)])
-def test_progress_payments_before_acceptance_boundary(paid: str, hit: bool) -> None:
-    works = item(category="construction", contract_amount="1000000", paid_amount=paid)
-    signals = run("construction_payment_before_acceptance", ItemsWithSteps([works], {}))
-    assert bool(signals) is hit
-
-
-@pytest.mark.parametrize(("completed", "hit"), [("2026-08-25", False), ("2026-08-24", True)])
-def test_final_accounts_three_months_after_completion(completed: str, hit: bool) -> None:
-    signals = run(
-        "construction_late_final_accounts", [item(category="construction", completed_on=completed)]
-    )
-    assert bool(signals) is hit
-    done = item(category="construction", completed_on="2026-01-01", final_on="2026-03-31")
-    assert run("construction_late_final_accounts", [done]) == []
-
-
-def test_add_months_keeps_the_day_or_the_month_end() -> None:
-    assert add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
-    assert add_months(date(2026, 8, 25), 3) == date(2026, 11, 25)
-
-
-@pytest.mark.parametrize(
-    ("method", "proceeds", "hit"),
-    [("出售", "100000", False), ("出售", "99999.99", True), ("报废", "1", False)],
-)
-def test_disposal_below_appraisal(method: str, proceeds: str, hit: bool) -> None:
-    facts = [
-        item(category="assets", disposal_method=method, appraised_value="100000", proceeds=proceeds)
-    ]
-    assert bool(run("assets_disposal_below_appraisal", facts)) is hit
-
-
-@pytest.mark.parametrize(
-    ("book", "approved", "hit"),
-    [("500000", False, True), ("500000", True, False), ("499999.99", False, False)],
-)
-def test_disposal_without_collective_decision(book: str, approved: bool, hit: bool) -> None:
-    disposal = item(category="assets", book_value=book, disposal_method="出售")
-    steps = [step(2, 1, "execute", 5)]
-    if approved:
-        steps.insert(0, step(1, 1, "collective", 4, decision="approve"))
-    signals = run(
-        "assets_disposal_without_collective_decision", ItemsWithSteps([disposal], {1: steps})
-    )
-    assert bool(signals) is hit
 
 
 def _expense(id: int, amount: str) -> ItemFact:

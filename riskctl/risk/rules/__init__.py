@@ -5,13 +5,24 @@ from __future__ import annotations
 from riskctl.risk.rules.base import Context, Param, Rule, Signal
 from riskctl.risk.rules.controls import CrossItemIncompatible, IncompatiblePosts
 from riskctl.risk.rules.handling import IrregularHandling
+from riskctl.risk.rules.meetings import (
+    ChairNotLast,
+    DecisionWithoutMeeting,
+    InterestedMemberVoted,
+    QuorumMissing,
+    TopicsLate,
+)
 from riskctl.risk.rules.platform import PlatformUnused
 from riskctl.risk.rules.procurement import (
     JustUnderThreshold,
     LateContract,
+    LateFiling,
+    LatePublication,
+    LateSmePayment,
     ShortTenderPeriod,
     SingleBidder,
     Splitting,
+    SupplementExcess,
     SupplierConcentration,
 )
 from riskctl.risk.rules.timing import ItemOverdue, StepOverdue
@@ -37,6 +48,10 @@ REGISTRY: dict[str, Rule] = {
         SingleBidder(),
         ShortTenderPeriod(),
         LateContract(),
+        LatePublication(),
+        LateFiling(),
+        LateSmePayment(),
+        SupplementExcess(),
         SupplierConcentration(),
         ChangeOrderExcess(),
         PaymentBeforeAcceptance(),
@@ -44,6 +59,11 @@ REGISTRY: dict[str, Rule] = {
         DisposalBelowAppraisal(),
         DisposalWithoutCollectiveDecision(),
         PaymentOverBudget(),
+        DecisionWithoutMeeting(),
+        QuorumMissing(),
+        ChairNotLast(),
+        InterestedMemberVoted(),
+        TopicsLate(),
         PlatformUnused(),
     )
 }

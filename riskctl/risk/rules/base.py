@@ -228,8 +228,20 @@ class Rule:
     # What makes a situation a person closed come back: see ``recurrence``.
     material: ClassVar[tuple[Material, ...]] = ()
 
-    def defaults(self) -> dict[str, Any]:
-        return {key: p.default for key, p in self.params.items()}
+    # Defaults that differ by a unit's government level: "central" for central units,
+    # "local" for every other level (the province sets those figures: 政府采购法 第八条).
+    level_defaults: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+
+    def defaults(self, level: str | None = None) -> dict[str, Any]:
+        values = {key: p.default for key, p in self.params.items()}
+        group = "central" if level == "central" else "local"
+        values.update(self.level_defaults.get(group, {}))
+        return values
+
+    def upgrade(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Parameter values a stored policy gives, in today's names and shapes: a rule
+        that renamed or reshaped a parameter translates the old one here."""
+        return dict(values)
 
     def collect(self, data: ScanData) -> Any:
         """By default: the items of the one category the rule reads (one read per scan,

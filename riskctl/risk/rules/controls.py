@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from riskctl.core import inputs
@@ -38,7 +38,8 @@ class IncompatiblePosts(Rule):
     can_freeze = True
 
     def collect(self, data: ScanData) -> list[HitFact]:
-        return data.control_hits()
+        hits = data.control_hits()
+        return with_pair_basis(hits, _pair_bases(data, hits))
 
     def evaluate(self, facts: Sequence[HitFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -57,6 +58,30 @@ class IncompatiblePosts(Rule):
                 )
             )  # fmt: skip
         return signals
+
+
+def _pair_bases(data: ScanData, hits: Sequence[HitFact]) -> dict[tuple[int, str], str]:
+    """(definition id, pair code) → the pair's own basis, for the versions the dynamic
+    hits were made under (a version published before pairs had a basis gives none)."""
+    from riskctl.process.services import published_by_id
+
+    bases: dict[tuple[int, str], str] = {}
+    versions = {h.definition_id for h in hits if h.kind == "dynamic" and h.definition_id}
+    for definition_id in sorted(versions):
+        for rule in published_by_id(data.session, definition_id).definition.rules:
+            if rule.basis:
+                bases[(definition_id, rule.code)] = rule.basis
+    return bases
+
+
+def with_pair_basis(hits: Sequence[HitFact], bases: Mapping[tuple[int, str], str]) -> list[HitFact]:
+    """Dynamic hits with ``pair_basis`` in their evidence: the warning cites the pair's
+    own basis (a law and article, or 单位内部管理规定（良好实践）) rather than the rule's."""
+    found = []
+    for hit in hits:
+        basis = bases.get((hit.definition_id or 0, str(hit.evidence.get("rule", ""))))
+        found.append(replace(hit, evidence={**hit.evidence, "pair_basis": basis}) if basis else hit)
+    return found
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from riskctl.risk.facts import ItemFact
+from riskctl.core.calendar import WorkingCalendar
+from riskctl.risk.facts import ItemFact, ScanData
 from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, day, grow, money
 
 CATEGORY = "procurement"
@@ -40,24 +41,67 @@ def _plain(amount: Decimal) -> str:
     return f"{amount.normalize():f}"
 
 
+# 货物、服务 fall under 政府采购法 (第二十七条: the State Council and the provinces set
+# their thresholds); 工程 under 招标投标法 and 发改委16号令 (第五条: 施工 400万元).
+GOODS_SERVICES = ("货物", "服务")
+# 国办发〔2019〕55号 (central units, from 2020-01-01): 分散采购限额 货物·服务 100万元,
+# 工程 120万元; 公开招标 货物·服务 200万元; 工程 by 16号令.  Local units: the
+# province's own figures (政府采购法 第八条、第二十七条; 财库〔2019〕69号 gives the floors).
+# The local defaults below are the platform's former figures, above those floors, kept
+# until an administrator enters the province's catalogue in force as a policy entry —
+# the province's figures could not be verified here (docs/legal_basis.md §2).
+CENTRAL_DECENTRALISED = {"货物": "1000000", "服务": "1000000", "工程": "1200000"}
+CENTRAL_OPEN_TENDER = {"货物": "2000000", "服务": "2000000", "工程": "4000000"}
+LOCAL_DECENTRALISED = {"货物": "1000000", "服务": "1000000", "工程": "1200000"}
+LOCAL_OPEN_TENDER = {"货物": "4000000", "服务": "4000000", "工程": "4000000"}
+TENDERS = ("公开招标", "邀请招标")
+
+
+def _category(item: ItemFact) -> str:
+    """The item's procurement category (货物/服务/工程); a construction item is 工程."""
+    if item.category == "construction":
+        return "工程"
+    kind = item.fields.get("item_category")
+    return str(kind) if kind in ("货物", "服务", "工程") else "货物"
+
+
+def _by_category(table: Mapping[str, object], category: str) -> Decimal | None:
+    value = table.get(category)
+    return None if value is None else money(value)
+
+
 class JustUnderThreshold(Rule):
     code = "procurement_just_under_threshold"
-    basis = "《政府采购法》第二十七条、第二十八条（公开招标数额标准，不得规避公开招标）"
+    basis = (
+        "《政府采购法》第八条、第二十七条、第二十八条（采购限额标准、公开招标数额标准，"
+        "不得规避公开招标）；国办发〔2019〕55号（中央预算单位）；"
+        "《必须招标的工程项目规定》（国家发展改革委令第16号）第五条（工程施工400万元）"
+    )
     material = (Material("amount", "more", "金额", "amount"),)
     name = "采购金额贴近限额"
     name_en = "Procurement amount just under a threshold"
     description = (
-        "采购预算金额略低于分散采购限额或公开招标数额标准（在设定的比例区间内），可能为规避程序。"
+        "采购预算金额略低于本单位适用的分散采购限额或公开招标数额标准（按品目类别和预算级次，"
+        "在设定的比例区间内），可能为规避程序。"
     )
     description_en = (
-        "A procurement amount just under a decentralised-procurement or open-tender threshold "
-        "(within the configured band): possibly set to avoid the procedure."
+        "A procurement amount just under the unit's decentralised-procurement limit or "
+        "open-tender threshold (by category and government level, within the configured "
+        "band): possibly set to avoid the procedure."
     )
     params: ClassVar[Mapping[str, Param]] = {
-        "thresholds": Param(["1000000", "4000000"], "money_list", "thresholds in yuan"),
+        "decentralised_limits": Param(
+            LOCAL_DECENTRALISED, "money_map", "分散采购限额标准 by category, yuan"
+        ),
+        "open_tender": Param(LOCAL_OPEN_TENDER, "money_map", "公开招标数额标准 by category, yuan"),
+        "thresholds": Param([], "money_list", "further thresholds of the unit's own, yuan"),
         "band": Param(0.05, "share", "how far under a threshold counts as just under"),
         "severity": Param(50, "int"),
     }
+    level_defaults: ClassVar[Mapping[str, Mapping[str, object]]] = {
+        "central": {"decentralised_limits": CENTRAL_DECENTRALISED,
+                    "open_tender": CENTRAL_OPEN_TENDER},
+    }  # fmt: skip
 
     reads = (CATEGORY,)
 
@@ -69,12 +113,25 @@ class JustUnderThreshold(Rule):
                 continue
             params = ctx.params(item.unit_id, item.started_day)
             band = Decimal(str(params["band"]))
-            for threshold in sorted(Decimal(str(t)) for t in params["thresholds"]):
+            category = _category(item)
+            named = {
+                "decentralised_limit": _by_category(params["decentralised_limits"], category),
+                "open_tender": _by_category(params["open_tender"], category),
+            }
+            found: dict[Decimal, str] = {}
+            for extra in params["thresholds"]:
+                if (value := money(extra)) is not None:
+                    found.setdefault(value, "unit_threshold")
+            for kind, value in named.items():
+                if value is not None:
+                    found[value] = kind
+            for threshold in sorted(found):
                 if threshold * (1 - band) <= amount < threshold:
                     signals.append(
                         _signal(
                             self, item, int(params["severity"]),
                             {"amount": str(amount), "threshold": _plain(threshold),
+                             "threshold_kind": found[threshold], "category": category,
                              "band": float(band)},
                             # One name per threshold however the policy writes it
                             # (4000000, "4000000.00"): the event's identity must not change.
@@ -82,6 +139,15 @@ class JustUnderThreshold(Rule):
                         )
                     )  # fmt: skip
         return signals
+
+
+def _exempt(item: ItemFact) -> str | None:
+    """Why a purchase does not count towards splitting (实施条例 第二十八条 但书)."""
+    if item.fields.get("budget_adjusted") is True:
+        return "budget_adjusted"
+    if item.fields.get("non_open_approved") is True:
+        return "non_open_approved"
+    return None
 
 
 class Splitting(Rule):
@@ -94,83 +160,149 @@ class Splitting(Rule):
     name = "化整为零规避公开招标"
     name_en = "Procurement split to avoid open tender"
     description = (
-        "同一单位同一预算年度、同一预算项目、同一品目，以非公开招标方式多次采购，"
-        "累计金额超过公开招标数额标准。"
+        "同一单位在一个财政年度内，将一个预算项目下同一品目或者类别的货物、服务，以公开招标以外"
+        "的方式多次采购，累计金额超过公开招标数额标准（项目预算调整或经批准采用公开招标以外"
+        "方式的除外；工程不适用本条）。"
     )
     description_en = (
-        "In one unit, fiscal year, budget project and item category, purchases by non-open "
-        "methods whose cumulative amount exceeds the open-tender threshold."
+        "In one unit and fiscal year, goods or services of one budget project and one "
+        "catalogue item or class bought several times by methods other than open tender, "
+        "the cumulative amount above the open-tender threshold (except where the budget was "
+        "adjusted or a non-open method approved; works are not covered by this article)."
     )
     params: ClassVar[Mapping[str, Param]] = {
-        "open_tender_threshold": Param("4000000", "money", "公开招标数额标准, yuan"),
+        "open_tender": Param(LOCAL_OPEN_TENDER, "money_map", "公开招标数额标准 by category, yuan"),
         "open_methods": Param(["公开招标"], "text_list", "methods that are open tender"),
         "severity": Param(60, "int", "at the threshold"),
         "per_percent_over": Param(0.5, "number", "added per percent of the threshold exceeded"),
     }
+    level_defaults: ClassVar[Mapping[str, Mapping[str, object]]] = {
+        "central": {"open_tender": CENTRAL_OPEN_TENDER}
+    }
+
+    def upgrade(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        # Before 2026-12: one open_tender_threshold for every category.
+        found = dict(values)
+        if "open_tender_threshold" in found:
+            figure = found.pop("open_tender_threshold")
+            found.setdefault("open_tender", dict.fromkeys(GOODS_SERVICES, figure))
+        return found
+
     reach = "unit"
     incremental = False
 
     reads = (CATEGORY,)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
-        groups: dict[tuple[int, int, str, str], list[tuple[ItemFact, Decimal]]] = defaultdict(list)
+        groups: dict[tuple[int, int, str, str, str], list[tuple[ItemFact, Decimal]]] = defaultdict(
+            list
+        )
         for item in sorted(filter(_live, facts), key=_started):
             amount = money(item.fields.get("amount"))
             project, kind = item.fields.get("budget_project"), item.fields.get("item_category")
-            if amount is None or not project or not kind:
+            if amount is None or not project or kind not in GOODS_SERVICES:
                 continue
+            # 同一品目或者类别: the catalogue code where the item gives one, else its class.
+            code = str(item.fields.get("catalogue_code") or "").strip()
+            group = code or str(kind)
             year = item.started_day.year
-            groups[(item.unit_id, year, str(project), str(kind))].append((item, amount))
+            groups[(item.unit_id, year, str(project), group, str(kind))].append((item, amount))
         signals = []
-        for (unit_id, year, project, kind), members in groups.items():
+        for (unit_id, year, project, group, kind), members in groups.items():
             total = Decimal(0)
             crossing: ItemFact | None = None
             threshold = Decimal(0)
             split: list[tuple[ItemFact, Decimal]] = []
+            exempt: list[dict[str, object]] = []
             for item, amount in members:  # in order of starting
                 params = ctx.params(unit_id, item.started_day)
                 if item.fields.get("method") in params["open_methods"]:
                     continue
+                if (why := _exempt(item)) is not None:
+                    exempt.append({"item": item.id, "amount": str(amount), "reason": why})
+                    continue
                 split.append((item, amount))
                 total += amount
-                threshold = Decimal(str(params["open_tender_threshold"]))
-                if crossing is None and total > threshold and len(split) > 1:
+                threshold = _by_category(params["open_tender"], kind) or Decimal(0)
+                if crossing is None and threshold and total > threshold and len(split) > 1:
                     crossing = item
             if crossing is None:
                 continue
             params = ctx.params(unit_id, crossing.started_day)
             over = float((total - threshold) / threshold * 100)
+            evidence = {
+                "fiscal_year": year, "budget_project": project, "item_category": kind,
+                "catalogue_code": None if group == kind else group,
+                "total": str(total), "threshold": _plain(threshold),
+                "items": [{"item": i.id, "amount": str(a), "method": i.fields.get("method")}
+                          for i, a in split],
+            }  # fmt: skip
+            if exempt:
+                evidence["exempt"] = exempt
             signals.append(
                 _signal(
                     self, crossing, grow(params["severity"], params["per_percent_over"], over),
-                    {"fiscal_year": year, "budget_project": project, "item_category": kind,
-                     "total": str(total), "threshold": str(threshold),
-                     "items": [{"item": i.id, "amount": str(a), "method": i.fields.get("method")}
-                               for i, a in split]},
-                    ctx, "amount", subject=f"{year}/{project}/{kind}",
+                    evidence, ctx, "amount", subject=f"{year}/{project}/{group}",
                 )
             )  # fmt: skip
         return signals
 
 
+def _method(item: ItemFact) -> str | None:
+    """A construction item's bidders were counted at its tender (招标投标法)."""
+    if item.category == "construction":
+        return "工程招标"
+    method = item.fields.get("method")
+    return str(method) if method else None
+
+
 class SingleBidder(Rule):
     code = "procurement_single_bidder"
-    basis = "《政府采购法》第三十六条、第三十八条、第四十条（供应商不足三家）"
+    basis = (
+        "《政府采购法》第三十六条（招标中供应商不足三家的，应予废标）、第三十八条、第四十条；"
+        "财库〔2015〕124号（政府购买服务的竞争性磋商可为两家）；"
+        "《招标投标法》第二十八条（投标人少于三个的，应当重新招标）"
+    )
     material = (
         Material("bidders", "changed", "投标人数", "bidders"),
         Material("method", "changed", "采购方式", "procurement method"),
     )
-    name = "单一供应商响应"
-    name_en = "Single bidder"
-    description = "以竞争性方式采购，但投标（响应）供应商少于规定数量仍确定成交。"
-    description_en = "A competitive procurement awarded with fewer bidders than required."
+    name = "供应商不足三家"
+    name_en = "Fewer than three suppliers"
+    description = (
+        "以招标、竞争性谈判、询价、竞争性磋商方式采购，或工程招标，投标（响应）供应商少于法定"
+        "数量（三家；符合财库〔2015〕124号情形的磋商为两家）仍确定成交。"
+    )
+    description_en = (
+        "A tender, competitive negotiation, inquiry, competitive consultation or works tender "
+        "awarded with fewer suppliers than the law requires (three; two for a consultation "
+        "in the cases of 财库〔2015〕124号)."
+    )
     params: ClassVar[Mapping[str, Param]] = {
-        "competitive_methods": Param(["公开招标", "竞争性磋商", "询价"], "text_list"),
-        "min_bidders": Param(2, "int", "fewer than this is a warning"),
-        "severity": Param(60, "int"),
-    }
+        "min_bidders": Param(
+            {"公开招标": 3, "邀请招标": 3, "竞争性谈判": 3, "询价": 3, "竞争性磋商": 3,
+             "工程招标": 3},
+            "int_map", "the fewest suppliers by method; a method not listed is not judged",
+        ),
+        "consultation_two_allowed": Param(
+            2, "int", "磋商 when the item records the 财库〔2015〕124号 case"
+        ),
+        "severity": Param(60, "int", "one supplier short"),
+        "per_bidder_short": Param(15, "number"),
+    }  # fmt: skip
 
-    reads = (CATEGORY,)
+    reads = (CATEGORY, "construction")
+
+    def upgrade(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        # Before 2026-12: one whole number for every method (and 2 by default).
+        found = dict(values)
+        if isinstance(found.get("min_bidders"), int) and not isinstance(found["min_bidders"], bool):
+            methods = self.params["min_bidders"].default
+            found["min_bidders"] = dict.fromkeys(methods, found["min_bidders"])
+        return found
+
+    def collect(self, data: ScanData) -> list[ItemFact]:
+        return [*data.items(CATEGORY), *data.items("construction")]
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -179,14 +311,18 @@ class SingleBidder(Rule):
             if not isinstance(bidders, int) or isinstance(bidders, bool):
                 continue
             params = ctx.params(item.unit_id, item.started_day)
-            if item.fields.get("method") not in params["competitive_methods"]:
+            method = _method(item)
+            minimum = params["min_bidders"].get(method) if method else None
+            if minimum is None:
                 continue
-            if bidders < int(params["min_bidders"]):
+            if method == "竞争性磋商" and item.fields.get("two_suppliers_allowed") is True:
+                minimum = min(minimum, int(params["consultation_two_allowed"]))
+            if bidders < minimum:
                 signals.append(
                     _signal(
-                        self, item, int(params["severity"]),
-                        {"method": item.fields.get("method"), "bidders": bidders,
-                         "min_bidders": params["min_bidders"]},
+                        self, item,
+                        grow(params["severity"], params["per_bidder_short"], minimum - bidders - 1),
+                        {"method": method, "bidders": bidders, "min_bidders": minimum},
                         ctx, "bidders",
                     )
                 )  # fmt: skip
@@ -195,20 +331,32 @@ class SingleBidder(Rule):
 
 class ShortTenderPeriod(Rule):
     code = "procurement_short_tender_period"
-    basis = "《政府采购法》第三十五条（等标期不得少于二十日）"
+    basis = (
+        "《政府采购法》第三十五条（招标不少于二十日）；财库〔2014〕214号第十条（磋商不少于10日）；"
+        "《政府采购非招标采购方式管理办法》（财政部令第74号）（谈判、询价不少于3个工作日）"
+    )
     material = (
         Material("tender_start", "changed", "招标文件发出日期", "tender documents issued"),
         Material("tender_end", "changed", "投标截止日期", "bids due"),
     )
     name = "等标期不足"
     name_en = "Submission period too short"
-    description = "招标文件发出至投标截止的天数少于法定最短期限（公开招标不少于20日）。"
+    description = (
+        "采购文件发出至响应截止的期限少于法定最短期限：招标（公开、邀请）不少于20日，"
+        "竞争性磋商不少于10日，竞争性谈判、询价不少于3个工作日。"
+    )
     description_en = (
-        "Days from the tender documents to the deadline below the legal minimum (open tender: 20)."
+        "From the documents to the deadline, less than the legal minimum: tenders (open or "
+        "invitation) 20 days, competitive consultation 10 days, competitive negotiation and "
+        "inquiry 3 working days."
     )
     params: ClassVar[Mapping[str, Param]] = {
         "min_days": Param(
-            {"公开招标": 20, "竞争性磋商": 10}, "int_map", "minimum calendar days by method"
+            {"公开招标": 20, "邀请招标": 20, "竞争性磋商": 10}, "int_map",
+            "minimum calendar days by method",
+        ),
+        "min_working_days": Param(
+            {"竞争性谈判": 3, "询价": 3}, "int_map", "minimum working days by method"
         ),
         "severity": Param(60, "int", "one day short"),
         "per_day_short": Param(5, "number"),
@@ -223,21 +371,37 @@ class ShortTenderPeriod(Rule):
             if start is None or end is None:
                 continue
             params = ctx.params(item.unit_id, start)
-            minimum = params["min_days"].get(item.fields.get("method"))
-            if minimum is None:
+            method = item.fields.get("method")
+            unit = "days"
+            minimum = params["min_days"].get(method)
+            if minimum is not None:
+                days = (end - start).days
+            elif (minimum := params["min_working_days"].get(method)) is not None:
+                unit = "working_days"
+                # From the day after issue (民法典 第二百零一条) to the deadline day.
+                days = ctx.calendar.working_days_between(start, end)
+            else:
                 continue
-            days = (end - start).days
             if days < minimum:
                 signals.append(
                     _signal(
                         self, item,
                         grow(params["severity"], params["per_day_short"], minimum - days - 1),
-                        {"method": item.fields.get("method"), "tender_start": start.isoformat(),
-                         "tender_end": end.isoformat(), "days": days, "min_days": minimum},
+                        {"method": method, "tender_start": start.isoformat(),
+                         "tender_end": end.isoformat(), "days": days, "min_days": minimum,
+                         "unit": unit},
                         ctx, "tender_end",
                     )
                 )  # fmt: skip
         return signals
+
+
+def last_day(calendar: WorkingCalendar, start: date, days: int) -> date:
+    """The last day of a period of ``days`` days from ``start``: the start day is not
+    counted (民法典 第二百零一条), and a last day that is a 法定休假日 (a rest day or a
+    holiday, by the working calendar) moves to the next working day (第二百零三条)."""
+    end = start + timedelta(days=days)
+    return end if calendar.is_working_day(end) else calendar.next_working_day(end)
 
 
 class LateContract(Rule):
@@ -249,8 +413,14 @@ class LateContract(Rule):
     )
     name = "中标后逾期签订合同"
     name_en = "Contract signed late after award"
-    description = "自中标（成交）通知发出之日起超过规定天数（30日）才签订合同，或至今仍未签订。"
-    description_en = "The contract signed more than 30 days after the award, or still unsigned."
+    description = (
+        "自中标（成交）通知书发出之日起三十日内未签订合同（期间最后一日是法定休假日的，"
+        "以休假日结束的次日为最后一日），或至今仍未签订。"
+    )
+    description_en = (
+        "The contract not signed within 30 days of the award notice (a last day on a rest "
+        "day or holiday moves to the next working day), or still unsigned."
+    )
     params: ClassVar[Mapping[str, Param]] = {
         "max_days": Param(30, "int", "days from award to signature"),
         "severity": Param(40, "int", "one day late"),
@@ -270,15 +440,194 @@ class LateContract(Rule):
             if signed is None and item.status != "running":
                 continue
             params = ctx.params(item.unit_id, awarded)
-            late = ((signed or ctx.today) - awarded).days - int(params["max_days"])
+            deadline = last_day(ctx.calendar, awarded, int(params["max_days"]))
+            late = ((signed or ctx.today) - deadline).days
             if late > 0:
                 signals.append(
                     _signal(
                         self, item, grow(params["severity"], params["per_day_late"], late - 1),
                         {"awarded_on": awarded.isoformat(),
                          "signed_on": signed.isoformat() if signed else None,
+                         "deadline": deadline.isoformat(),
                          "days_late": late, "max_days": params["max_days"]},
                         ctx, "signed_on",
+                    )
+                )  # fmt: skip
+        return signals
+
+
+class _AfterSigning(Rule):
+    """A duty to be done within working days of the contract's signature."""
+
+    field: ClassVar[str]
+    duty: ClassVar[str]
+    reads = (CATEGORY,)
+    daily = True
+
+    def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
+        signals = []
+        for item in filter(_live, facts):
+            signed = day(item.fields.get("signed_on"))
+            if signed is None:
+                continue
+            done = day(item.fields.get(self.field))
+            if done is None and item.status != "running":
+                continue
+            if done is None and not ctx.editors(item.definition_id, self.field):
+                continue  # its process (an older version) has no step that records it
+            params = ctx.params(item.unit_id, signed)
+            limit = int(params["max_working_days"])
+            deadline = ctx.calendar.add_working_days(signed, limit)
+            late = ctx.calendar.working_days_between(deadline, done or ctx.today)
+            if late > 0:
+                signals.append(
+                    _signal(
+                        self, item, grow(params["severity"], params["per_day_late"], late - 1),
+                        {"signed_on": signed.isoformat(), self.field: done and done.isoformat(),
+                         "deadline": deadline.isoformat(), "working_days_late": late,
+                         "max_working_days": limit},
+                        ctx, self.field,
+                    )
+                )  # fmt: skip
+        return signals
+
+
+class LatePublication(_AfterSigning):
+    code = "procurement_late_contract_publication"
+    field = "published_on"
+    duty = "publication"
+    basis = "《政府采购法实施条例》第五十条（合同签订之日起2个工作日内公告）"
+    material = (Material("published_on", "changed", "合同公告日期", "contract published"),)
+    name = "合同逾期公告"
+    name_en = "Contract published late"
+    description = "政府采购合同自签订之日起2个工作日内未在指定媒体公告，或至今未公告。"
+    description_en = "The procurement contract not published within 2 working days of signing."
+    params: ClassVar[Mapping[str, Param]] = {
+        "max_working_days": Param(2, "int", "working days from signing"),
+        "severity": Param(30, "int", "one working day late"),
+        "per_day_late": Param(3, "number"),
+    }
+
+
+class LateFiling(_AfterSigning):
+    code = "procurement_late_contract_filing"
+    field = "filed_on"
+    duty = "filing"
+    basis = "《政府采购法》第四十七条（合同自签订之日起七个工作日内备案）"
+    material = (Material("filed_on", "changed", "合同备案日期", "contract filed"),)
+    name = "合同逾期备案"
+    name_en = "Contract filed late"
+    description = "政府采购合同自签订之日起七个工作日内未将副本报同级政府采购监督管理部门备案。"
+    description_en = (
+        "The contract copy not filed with the supervising department within 7 working days."
+    )
+    params: ClassVar[Mapping[str, Param]] = {
+        "max_working_days": Param(7, "int", "working days from signing"),
+        "severity": Param(30, "int", "one working day late"),
+        "per_day_late": Param(3, "number"),
+    }
+
+
+class LateSmePayment(Rule):
+    code = "procurement_late_sme_payment"
+    basis = "《保障中小企业款项支付条例》（2025年修订）第九条、第十条"
+    material = (Material("paid_on", "changed", "付款日期", "paid on"),)
+    name = "拖欠中小企业款项"
+    name_en = "Late payment to a small or medium enterprise"
+    description = (
+        "从中小企业采购货物、工程、服务，自交付之日起30日内未支付款项；合同另有约定的从其约定，"
+        "但最长不超过60日；约定以验收合格为付款条件的，自验收合格之日起算。"
+    )
+    description_en = (
+        "A small or medium supplier not paid within 30 days of delivery (or the contract's "
+        "term, at most 60 days; from acceptance where the contract makes acceptance the "
+        "condition of payment)."
+    )
+    params: ClassVar[Mapping[str, Param]] = {
+        "days": Param(30, "int", "days from delivery when the contract says nothing"),
+        "max_days": Param(60, "int", "the longest term a contract may set"),
+        "severity": Param(40, "int", "one day late"),
+        "per_day_late": Param(1, "number"),
+    }
+    daily = True
+
+    reads = (CATEGORY, "contract")
+
+    def collect(self, data: ScanData) -> list[ItemFact]:
+        return [*data.items(CATEGORY), *data.items("contract")]
+
+    def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
+        signals = []
+        for item in filter(_live, facts):
+            if item.fields.get("sme") is not True:
+                continue
+            on_acceptance = item.fields.get("payment_on_acceptance") is True
+            start = day(item.fields.get("accepted_on" if on_acceptance else "delivered_on"))
+            if start is None:
+                continue
+            paid = day(item.fields.get("paid_on"))
+            if paid is None and item.status != "running":
+                continue
+            if paid is None and not ctx.editors(item.definition_id, "paid_on"):
+                continue  # its process (an older version) has no step that records it
+            params = ctx.params(item.unit_id, start)
+            term = item.fields.get("payment_days")
+            days = int(params["days"])
+            if isinstance(term, int) and not isinstance(term, bool) and term > 0:
+                days = min(term, int(params["max_days"]))  # 从其约定, at most 60
+            deadline = last_day(ctx.calendar, start, days)
+            late = ((paid or ctx.today) - deadline).days
+            if late > 0:
+                signals.append(
+                    _signal(
+                        self, item, grow(params["severity"], params["per_day_late"], late - 1),
+                        {"from": "accepted_on" if on_acceptance else "delivered_on",
+                         "start": start.isoformat(), "term_days": days,
+                         "deadline": deadline.isoformat(),
+                         "paid_on": paid.isoformat() if paid else None, "days_late": late},
+                        ctx, "paid_on",
+                    )
+                )  # fmt: skip
+        return signals
+
+
+class SupplementExcess(Rule):
+    code = "procurement_supplement_excess"
+    basis = "《政府采购法》第四十九条（所有补充合同的采购金额不得超过原合同采购金额的百分之十）"
+    material = (Material("supplement_amount", "more", "补充合同金额", "supplementary amount"),)
+    name = "补充合同超过百分之十"
+    name_en = "Supplementary contracts above ten percent"
+    description = "所有补充合同的累计金额超过原合同金额的10%。"
+    description_en = "All supplementary contracts together above 10 % of the original contract."
+    params: ClassVar[Mapping[str, Param]] = {
+        "max_share": Param(0.1, "share"),
+        "severity": Param(50, "int", "at the limit"),
+        "per_percent_over": Param(2, "number"),
+    }
+
+    reads = (CATEGORY, "contract")
+
+    def collect(self, data: ScanData) -> list[ItemFact]:
+        return [*data.items(CATEGORY), *data.items("contract")]
+
+    def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
+        signals = []
+        for item in filter(_live, facts):
+            contract = money(item.fields.get("contract_amount"))
+            extra = money(item.fields.get("supplement_amount"))
+            if not contract or extra is None:
+                continue
+            params = ctx.params(item.unit_id, item.started_day)
+            share = extra / contract
+            limit = Decimal(str(params["max_share"]))
+            if share > limit:
+                over = float((share - limit) * 100)
+                signals.append(
+                    _signal(
+                        self, item, grow(params["severity"], params["per_percent_over"], over),
+                        {"contract_amount": str(contract), "supplement_amount": str(extra),
+                         "share": round(float(share), 4), "max_share": params["max_share"]},
+                        ctx, "supplement_amount",
                     )
                 )  # fmt: skip
         return signals

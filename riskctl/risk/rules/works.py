@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from riskctl.risk.facts import ItemFact, ScanData, StepFact
 from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, day, grow, money
@@ -62,12 +62,21 @@ class ChangeOrderExcess(Rule):
         return signals
 
 
+# Decisions with which a review does not pass: the settlement was sent back or refused.
+_NOT_PASSED = frozenset({"return", "reject", "fail"})
+
+
+def _cents(amount: Decimal) -> str:
+    return str(amount.quantize(Decimal("0.01")))
+
+
 class PaymentBeforeAcceptance(Rule):
     code = "construction_payment_before_acceptance"
-    # Said plainly until the rule follows the source (issue: domain truth).
     basis = (
-        "待修订：《关于完善建设工程价款结算有关办法的通知》（财建〔2022〕183号）第一项允许"
-        "按已完成工程价款的80%支付进度款，本规则的比例尚未随之调整"
+        "《关于完善建设工程价款结算有关办法的通知》（财建〔2022〕183号）第一项（进度款按已完成"
+        "工程价款支付，除保留不超过工程价款总额3%的质量保证金外比例由发承包双方约定）；"
+        "《建设工程质量保证金管理办法》（建质〔2017〕138号）第七条（保证金不得高于工程价款结算"
+        "总额的3%）；结算款在竣工验收、结算审核之后支付为单位内部管理规定"
     )
     material = (
         Material("payment_step", "new", "付款步骤", "payment step"),
@@ -76,18 +85,33 @@ class PaymentBeforeAcceptance(Rule):
     name = "验收前付款"
     name_en = "Payment before acceptance"
     description = (
-        "工程竣工验收前即办理价款支付，或验收前累计支付超过合同价的规定比例（进度款上限）。"
+        "竣工验收前累计支付超过已完成工程价款（未登记已完成工程价款的，超过合同价含变更的97%，"
+        "即未留质量保证金）；或结算款在竣工验收、结算审核之前支付。"
     )
     description_en = (
-        "The price paid before completion acceptance, or progress payments before acceptance "
-        "above a share of the contract price."
+        "Payments before completion acceptance above the value of the work done (where it is "
+        "not recorded: above 97 % of the contract price with change orders, i.e. without the "
+        "retention); or the settlement paid before acceptance or before the settlement review."
     )
     params: ClassVar[Mapping[str, Param]] = {
-        "payment_nodes": Param(["payment"], "text_list"),
+        "payment_nodes": Param(
+            ["payment"], "text_list", "nodes that pay the settlement (结算款)"
+        ),
         "acceptance_nodes": Param(["acceptance"], "text_list"),
-        "max_share_before_acceptance": Param(0.8, "share", "progress payments allowed"),
+        "settlement_review_nodes": Param(
+            ["pay_review"], "text_list",
+            "nodes whose approval is the settlement review (结算审核); empty: not checked",
+        ),
+        "max_share_of_completed": Param(
+            1.0, "share", "share of the completed work value payable before acceptance"
+        ),
+        "max_share_before_acceptance": Param(
+            0.97, "share",
+            "share of the price (contract and change orders) payable before acceptance "
+            "when the completed work value is not recorded: all but the 3 % retention",
+        ),
         "severity": Param(70, "int"),
-    }
+    }  # fmt: skip
     can_freeze = True
 
     reads = ("construction",)
@@ -109,28 +133,31 @@ class PaymentBeforeAcceptance(Rule):
             params = ctx.params(item.unit_id, item.started_day)
             steps = facts.steps.get(item.id, [])
             accepted = _completed(steps, params["acceptance_nodes"])
-            first_acceptance = accepted[0].id if accepted else None
-            early_payments = [
-                s for s in _completed(steps, params["payment_nodes"])
-                if first_acceptance is None or s.id < first_acceptance
+            acceptance = accepted[0].id if accepted else None
+            reviewed = [
+                s for s in _completed(steps, params["settlement_review_nodes"])
+                if s.decision not in _NOT_PASSED
             ]  # fmt: skip
-            contract, paid = (
-                money(item.fields.get("contract_amount")),
-                money(item.fields.get("paid_amount")),
-            )
-            over_share = (
-                not accepted and contract and paid is not None
-                and paid > contract * Decimal(str(params["max_share_before_acceptance"]))
-            )  # fmt: skip
-            if early_payments or over_share:
-                first = early_payments[0] if early_payments else None
+            review = reviewed[0].id if reviewed else None
+            findings: list[str] = []
+            first = None
+            for s in _completed(steps, params["payment_nodes"]):
+                if acceptance is None or s.id < acceptance:
+                    first, findings = s, ["settlement_before_acceptance"]
+                    break
+                if params["settlement_review_nodes"] and (review is None or s.id < review):
+                    first, findings = s, ["settlement_before_review"]
+                    break
+            evidence = self._progress(item, params, accepted=bool(accepted))
+            if evidence.pop("over_cap"):
+                findings.append(f"progress_over_{evidence['cap_on']}")
+            if findings:
                 signals.append(
                     Signal(
                         self.code, item.unit_id, int(params["severity"]),
-                        {"payment_step": first.id if first else None,
-                         "paid_amount": str(paid) if paid is not None else None,
-                         "contract_amount": str(contract) if contract else None,
-                         "accepted": bool(accepted)},
+                        {"payment_step": first.id if first else None, **evidence,
+                         "accepted": bool(accepted), "settlement_reviewed": bool(reviewed),
+                         "findings": findings},
                         item_id=item.id, definition_id=item.definition_id,
                         node=first.node if first else None,
                         person_id=first.person_id if first else None,
@@ -140,6 +167,33 @@ class PaymentBeforeAcceptance(Rule):
                     )
                 )  # fmt: skip
         return signals
+
+    @staticmethod
+    def _progress(item: ItemFact, params: Mapping[str, Any], *, accepted: bool) -> dict[str, Any]:
+        """What was paid against what may be paid before acceptance: the work done where
+        it is recorded (183号: progress payments follow the completed work), else the
+        price less the retention (an estimate: the work done is not known)."""
+        paid = money(item.fields.get("paid_amount"))
+        contract = money(item.fields.get("contract_amount"))
+        change = money(item.fields.get("change_amount"))
+        completed = money(item.fields.get("completed_value"))
+        cap, cap_on = None, None
+        if completed is not None:
+            cap = completed * Decimal(str(params["max_share_of_completed"]))
+            cap_on = "completed_value"
+        elif contract:
+            price = contract + (change or 0)
+            cap = price * Decimal(str(params["max_share_before_acceptance"]))
+            cap_on = "price"
+        return {
+            "paid_amount": str(paid) if paid is not None else None,
+            "contract_amount": str(contract) if contract else None,
+            "change_amount": str(change) if change is not None else None,
+            "completed_value": str(completed) if completed is not None else None,
+            "cap": _cents(cap) if cap is not None else None,
+            "cap_on": cap_on,
+            "over_cap": not accepted and cap is not None and paid is not None and paid > cap,
+        }
 
 
 def add_months(start: date, months: int) -> date:
@@ -156,19 +210,34 @@ def add_months(start: date, months: int) -> date:
 class LateFinalAccounts(Rule):
     code = "construction_late_final_accounts"
     basis = (
-        "《基本建设项目竣工财务决算管理暂行办法》（财建〔2016〕503号）第二条；"
-        "《行政事业性国有资产管理条例》第三十一条"
+        "《基本建设项目竣工财务决算管理暂行办法》（财建〔2016〕503号）第二条（3个月内编报，"
+        "特殊情况确需延长的，中小型项目不得超过2个月，大型项目不得超过6个月）；"
+        "《行政事业性国有资产管理条例》第三十一条第一款（期限最长不得超过1年）"
     )
     material = (Material("final_on", "changed", "决算日期", "final accounts date"),)
     name = "竣工决算逾期"
     name_en = "Final accounts late"
-    description = "工程竣工验收后超过规定期限（3个月）未办理竣工决算。"
-    description_en = "Final accounts not done within 3 months of completion."
+    description = (
+        "工程竣工验收后3个月内未办理竣工财务决算；经批准延期的，中小型项目最多延长2个月、"
+        "大型项目最多延长6个月，且最长不超过1年。逾期越久，分值越高。"
+    )
+    description_en = (
+        "Final accounts not done within 3 months of completion; an approved extension adds at "
+        "most 2 months (small and medium projects) or 6 months (large ones), and never beyond "
+        "a year. The later, the higher the score."
+    )
     params: ClassVar[Mapping[str, Param]] = {
-        "max_months": Param(3, "int"),
+        "max_months": Param(3, "int", "months after completion"),
+        "max_extension_months": Param(
+            {"大型": 6, "中小型": 2}, "int_map",
+            "project size → the longest approved extension in months; a size not recorded "
+            "gets the shortest",
+        ),
+        "hard_cap_months": Param(12, "int", "months after completion, whatever the extension"),
         "severity": Param(40, "int", "one day late"),
         "per_day_late": Param(1, "number"),
-    }
+        "severity_past_hard_cap": Param(80, "int", "at least, once past the hard cap"),
+    }  # fmt: skip
     daily = True
 
     reads = ("construction",)
@@ -181,31 +250,66 @@ class LateFinalAccounts(Rule):
                 continue
             final = day(item.fields.get("final_on"))
             params = ctx.params(item.unit_id, completed)
-            deadline = add_months(completed, int(params["max_months"]))
-            late = ((final or ctx.today) - deadline).days
+            size, asked, allowed, note = self._extension(item, params["max_extension_months"])
+            hard_cap = add_months(completed, int(params["hard_cap_months"]))
+            deadline = min(add_months(completed, int(params["max_months"]) + allowed), hard_cap)
+            end = final or ctx.today
+            late = (end - deadline).days
             if late > 0:
-                signals.append(
-                    _signal(
-                        self, item, grow(params["severity"], params["per_day_late"], late - 1),
-                        {"completed_on": completed.isoformat(), "deadline": deadline.isoformat(),
-                         "final_on": final.isoformat() if final else None, "days_late": late},
-                        ctx, "final_on",
-                    )
-                )  # fmt: skip
+                severity = grow(params["severity"], params["per_day_late"], late - 1)
+                past_cap = end > hard_cap
+                if past_cap:
+                    severity = max(severity, int(params["severity_past_hard_cap"]))
+                evidence = {
+                    "completed_on": completed.isoformat(), "deadline": deadline.isoformat(),
+                    "final_on": final.isoformat() if final else None, "days_late": late,
+                    "project_size": size, "extension_months": asked,
+                    "extension_allowed": allowed, "hard_cap": hard_cap.isoformat(),
+                    "past_hard_cap": past_cap,
+                }  # fmt: skip
+                if note:
+                    evidence["note"] = note
+                signals.append(_signal(self, item, severity, evidence, ctx, "final_on"))
         return signals
+
+    @staticmethod
+    def _extension(
+        item: ItemFact, caps: Mapping[str, int]
+    ) -> tuple[str | None, int, int, str | None]:
+        """The project's size, the extension recorded, the part of it that counts (at most
+        the cap for the size), and a note when the size is not known."""
+        size = item.fields.get("project_size")
+        size = size if isinstance(size, str) and size else None
+        asked = item.fields.get("final_extension_months")
+        asked = asked if isinstance(asked, int) and not isinstance(asked, bool) else 0
+        asked = max(0, asked)
+        if not asked:
+            return size, 0, 0, None
+        if size is not None and size in caps:
+            return size, asked, min(asked, int(caps[size])), None
+        shortest = min((int(v) for v in caps.values()), default=0)
+        note = f"项目规模未登记或不在参数中，延期按最短上限{shortest}个月计"
+        return size, asked, min(asked, shortest), note
 
 
 class DisposalBelowAppraisal(Rule):
     code = "assets_disposal_below_appraisal"
-    basis = "《行政事业性国有资产管理条例》第三十六条、第五十四条（资产评估，不得低价处置）"
+    basis = (
+        "《行政事业性国有资产管理条例》第三十六条第一款（资产评估）、"
+        "第五十四条第（一）项（不得低价处置国有资产）"
+    )
     material = (
         Material("proceeds", "changed", "处置收入", "proceeds"),
         Material("appraised_value", "changed", "评估价值", "appraised value"),
+        Material("approved_floor", "changed", "经批准的底价", "approved floor"),
     )
     name = "资产低于评估价处置"
     name_en = "Asset disposed of below its appraisal"
-    description = "出售资产的处置收入低于评估价值。"
-    description_en = "An asset sold for less than its appraised value."
+    description = "出售资产的处置收入低于评估价值；流拍后经批准降低底价的，低于经批准的底价。"
+    description_en = (
+        "An asset sold for less than its appraised value, or, where a lower floor was approved "
+        "for a later round, for less than that floor."
+    )
     params: ClassVar[Mapping[str, Param]] = {
         "sale_methods": Param(["出售"], "text_list"),
         "tolerance": Param(0.0, "number", "share below the appraisal that is tolerated"),
@@ -220,39 +324,69 @@ class DisposalBelowAppraisal(Rule):
         signals = []
         for item in facts:
             appraised = money(item.fields.get("appraised_value"))
+            approved = money(item.fields.get("approved_floor"))
             proceeds = money(item.fields.get("proceeds"))
-            if not appraised or proceeds is None:
+            if proceeds is None:
                 continue
             params = ctx.params(item.unit_id, item.started_day)
             if item.fields.get("disposal_method") not in params["sale_methods"]:
                 continue
-            floor = appraised * (1 - Decimal(str(params["tolerance"])))
+            # A floor approved again for a later round replaces the appraisal's.
+            if approved is not None:
+                floor = reference = approved
+            elif appraised:
+                floor = appraised * (1 - Decimal(str(params["tolerance"])))
+                reference = appraised
+            else:
+                continue
             if proceeds < floor:
-                below = float((appraised - proceeds) / appraised * 100)
+                below = float((reference - proceeds) / reference * 100)
                 signals.append(
                     _signal(
                         self, item, grow(params["severity"], params["per_percent_below"], below),
-                        {"appraised_value": str(appraised), "proceeds": str(proceeds),
-                         "percent_below": round(below, 2)},
+                        {"appraised_value": str(appraised) if appraised else None,
+                         "approved_floor": str(approved) if approved is not None else None,
+                         "floor": _cents(floor), "proceeds": str(proceeds),
+                         "percent_below": (
+                             round(float((appraised - proceeds) / appraised * 100), 2)
+                             if appraised else None
+                         ),
+                         "percent_below_floor": round(below, 2)},
                         ctx, "proceeds",
                     )
                 )  # fmt: skip
         return signals
 
 
+def _disposal_value(item: ItemFact) -> tuple[Decimal | None, str]:
+    """The value a disposal is judged on: its original book value (账面原值); where that is
+    not recorded, its book value — a net value after depreciation, which can be below the
+    threshold when the original value is above it."""
+    original = money(item.fields.get("original_value"))
+    if original is not None:
+        return original, "original_value"
+    return money(item.fields.get("book_value")), "book_value"
+
+
 class DisposalWithoutCollectiveDecision(Rule):
     code = "assets_disposal_without_collective_decision"
-    basis = "《行政事业性国有资产管理条例》第十九条、第五十三条"
+    basis = "《行政事业性国有资产管理条例》第十九条、第五十三条第（一）项"
     material = (Material("execution_step", "new", "处置执行步骤", "disposal step"),)
     name = "资产处置未经集体决策"
     name_en = "Disposal without a collective decision"
-    description = "达到集体决策标准的资产处置，未经领导班子集体决策批准即实施。"
+    description = (
+        "账面原值达到集体决策标准的资产处置，未经领导班子集体决策批准即实施"
+        "（未登记账面原值的，按账面价值判断）。"
+    )
     description_en = (
-        "A disposal above the collective-decision threshold carried out without that decision."
+        "A disposal whose original book value is above the collective-decision threshold "
+        "carried out without that decision (judged on the book value where the original value "
+        "is not recorded)."
     )
     params: ClassVar[Mapping[str, Param]] = {
         "threshold": Param(
-            "500000", "money", "book value from which a collective decision is required"
+            "500000", "money",
+            "original book value (账面原值) from which a collective decision is required",
         ),
         "collective_nodes": Param(["collective"], "text_list"),
         "execution_nodes": Param(["execute"], "text_list"),
@@ -268,16 +402,16 @@ class DisposalWithoutCollectiveDecision(Rule):
         executed = data.completed_at(execution)
         items = [
             i for i in data.items("assets")
-            if i.id in executed and (money(i.fields.get("book_value")) or 0) >= lowest
+            if i.id in executed and (_disposal_value(i)[0] or 0) >= lowest
         ]  # fmt: skip
         return ItemsWithSteps(items, data.steps(i.id for i in items))
 
     def evaluate(self, facts: ItemsWithSteps, ctx: Context) -> list[Signal]:
         signals = []
         for item in facts.items:
-            book = money(item.fields.get("book_value"))
+            value, judged_on = _disposal_value(item)
             params = ctx.params(item.unit_id, item.started_day)
-            if book is None or book < Decimal(str(params["threshold"])):
+            if value is None or value < Decimal(str(params["threshold"])):
                 continue
             steps = facts.steps.get(item.id, [])
             executed = _completed(steps, params["execution_nodes"])
@@ -285,11 +419,19 @@ class DisposalWithoutCollectiveDecision(Rule):
                 s for s in _completed(steps, params["collective_nodes"]) if s.decision == "approve"
             ]
             if executed and not approved:
+                book = money(item.fields.get("book_value"))
+                original = money(item.fields.get("original_value"))
+                evidence = {
+                    "original_value": str(original) if original is not None else None,
+                    "book_value": str(book) if book is not None else None,
+                    "judged_on": judged_on, "threshold": str(params["threshold"]),
+                    "execution_step": executed[0].id,
+                }  # fmt: skip
+                if judged_on == "book_value":
+                    evidence["note"] = "未登记账面原值，按账面价值（折旧后净值）判断，可能偏低"
                 signals.append(
                     Signal(
-                        self.code, item.unit_id, int(params["severity"]),
-                        {"book_value": str(book), "threshold": str(params["threshold"]),
-                         "execution_step": executed[0].id},
+                        self.code, item.unit_id, int(params["severity"]), evidence,
                         item_id=item.id, definition_id=item.definition_id,
                         node=executed[0].node, person_id=executed[0].person_id,
                     )
