@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     LOGIN_FAILURES_PER_USER: str = "50 per hour"
     # Largest accepted request body (bytes); the org CSV import is the largest legit body.
     MAX_BODY_BYTES: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # Attachments (procurement files, contracts, minutes): stored outside the database in
+    # this directory, named by their SHA-256; an upload may be this large (its request
+    # may exceed MAX_BODY_BYTES by as much).
+    UPLOAD_DIR: str = str(ROOT / "instance" / "uploads")
+    ATTACHMENT_MAX_BYTES: int = Field(default=20 * 1024 * 1024, ge=1, le=1024 * 1024 * 1024)
 
     # Run the APScheduler jobs inside the web process (single-machine mode, `make run`).
     # Production runs `flask riskctl scheduler` instead and leaves this off.

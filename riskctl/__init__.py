@@ -36,6 +36,8 @@ def _configure(app: Flask, settings: Any) -> None:
         SQLALCHEMY_DATABASE_URI=url,
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True} if not url.startswith("sqlite") else {},
         MAX_CONTENT_LENGTH=settings.MAX_BODY_BYTES,
+        RISKCTL_UPLOAD_DIR=settings.UPLOAD_DIR,
+        RISKCTL_ATTACHMENT_MAX_BYTES=settings.ATTACHMENT_MAX_BYTES,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.SESSION_COOKIE_SECURE,
@@ -66,6 +68,9 @@ def _configure(app: Flask, settings: Any) -> None:
     )
     # Alembic announces each of its plugins at INFO on every start; that is noise.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from riskctl.scheduler import quiet_apscheduler
+
+    quiet_apscheduler(settings.LOG_LEVEL)  # its every run at INFO; our jobs say what they did
     from riskctl.auth.kiosk import redact_access_logs
 
     redact_access_logs()  # a kiosk's ?token= never reaches the access log
@@ -146,6 +151,9 @@ def _register(app: Flask) -> None:
     from riskctl.alerts.views import bp as alert_pages
     from riskctl.api import api
     from riskctl.api.health import blp as health_api
+    from riskctl.attachments.api import blp as attachments_api
+    from riskctl.attachments.cli import attachments_cli
+    from riskctl.attachments.views import bp as attachment_pages
     from riskctl.auth.api import blp as auth_api
     from riskctl.auth.views import bp as auth_pages
     from riskctl.auth.views import note_session_seen
@@ -171,6 +179,7 @@ def _register(app: Flask) -> None:
         process_api,
         items_api,
         meetings_api,
+        attachments_api,
         controls_api,
         risk_api,
         alerts_api,
@@ -183,8 +192,10 @@ def _register(app: Flask) -> None:
     app.register_blueprint(alert_pages)
     app.register_blueprint(workbench_pages)
     app.register_blueprint(meeting_pages)
+    app.register_blueprint(attachment_pages)
     app.register_blueprint(monitor_pages)
     app.register_blueprint(admin_pages)
+    riskctl_cli.add_command(attachments_cli)
     app.cli.add_command(riskctl_cli)
     app.after_request(security_headers)
 

@@ -2,6 +2,7 @@
 drift check see the whole schema whatever blueprints are registered."""
 
 from riskctl.alerts import models as alert_models
+from riskctl.attachments import models as attachment_models
 from riskctl.auth import models as auth_models
 from riskctl.controls import models as control_models
 from riskctl.core import audit, calendar_store
@@ -13,6 +14,7 @@ from riskctl.workflow import models as workflow_models
 
 __all__ = [
     "alert_models",
+    "attachment_models",
     "audit",
     "auth_models",
     "calendar_store",

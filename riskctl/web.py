@@ -304,6 +304,9 @@ _FIELD_PROBLEMS = {
         "use 1–32 lowercase letters, digits, '_', '-' or '.', starting with a letter or digit": _l(
             "use 1–32 lowercase letters, digits, '_', '-' or '.', starting with a letter or digit"
         ),
+        "use 1–32 letters, digits, '_', '-' or '.', starting with a letter or digit": _l(
+            "use 1–32 letters, digits, '_', '-' or '.', starting with a letter or digit"
+        ),
         "use 3–64 lowercase letters, digits, '_', '-' or '.'": _l(
             "use 3–64 lowercase letters, digits, '_', '-' or '.'"
         ),

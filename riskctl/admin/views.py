@@ -424,7 +424,8 @@ def risk_values() -> Any:
         try:
             for target, keys, value in _risk_value_rows(current):
                 chosen = request.form.get(_risk_field(target, keys))
-                if chosen and chosen.isdigit() and int(chosen) != value:
+                # isascii: str.isdigit also takes "²", which int() refuses.
+                if chosen and chosen.isascii() and chosen.isdigit() and int(chosen) != value:
                     risk.set_risk_value(db.session, principal, unit=unit_code, target=target,
                                         risk=int(chosen), **keys)  # fmt: skip
                     changed += 1

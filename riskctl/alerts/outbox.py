@@ -208,6 +208,39 @@ class Notifier:
             people += [p for p in self.inspectors(event.unit_id) if p != event.person_id]
         return list(dict.fromkeys(people))
 
+    def not_told(self, event: RiskEvent) -> list[tuple[str, str]]:
+        """Who the route of the event's level leaves out, and why: ``(recipient, reason)``
+        with reason ``policy`` (the level's route does not name them) or ``own_warning``
+        (a warning about the unit's discipline leader goes to the commission instead).
+        Someone the warning's notifications did reach is never listed."""
+        wanted = set(self.policy.routing(event.level)["notify"])
+        told = set(
+            self.session.scalars(
+                sa.select(Notification.recipient_id).where(
+                    Notification.event_id == event.id, Notification.recipient_id.is_not(None)
+                )
+            )
+        )
+        about_leader = event.person_id is not None and event.person_id in self.leaders(
+            event.unit_id
+        )
+        left: list[tuple[str, str]] = []
+        handlers = self.handlers(event)
+        if handlers and "handler" not in wanted and not told & set(handlers):
+            left.append(("handler", "policy"))
+        leaders = set(self.leaders(event.unit_id))
+        if leaders and not told & (leaders - {event.person_id}):
+            if about_leader:
+                left.append(("discipline_leader", "own_warning"))
+            elif "discipline_leader" not in wanted:
+                left.append(("discipline_leader", "policy"))
+        reach_commission = "inspectors" in wanted or (
+            about_leader and "discipline_leader" in wanted
+        )
+        if not reach_commission and not told & set(self.inspectors(event.unit_id)):
+            left.append(("inspectors", "policy"))
+        return left
+
     def phone(self, person_id: int) -> str | None:
         if person_id not in self._phones:
             self._phones[person_id] = self.session.scalar(

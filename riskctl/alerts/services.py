@@ -259,8 +259,13 @@ def create_silence(
         details.append({"path": "matcher.item", "message": "must be an item id"})
     if "unit" in matcher and not isinstance(unit, str):
         details.append({"path": "matcher.unit", "message": "must be a unit code"})
-    elif unit is not None and session.scalar(sa.select(Unit.id).where(Unit.code == unit)) is None:
-        details.append({"path": "matcher.unit", "message": f"no unit {unit!r}"})
+    elif unit is not None:
+        # Stored in the unit's own spelling: events carry that, and are compared exactly.
+        known = session.scalar(sa.select(Unit.code).where(org_services.unit_code_is(unit)))
+        if known is None:
+            details.append({"path": "matcher.unit", "message": f"no unit {unit!r}"})
+        else:
+            matcher = {**matcher, "unit": known}
     start = starts_at or utcnow()
     if ends_at <= start:
         details.append({"path": "ends_at", "message": "must be after starts_at"})

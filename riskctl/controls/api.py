@@ -20,7 +20,7 @@ from riskctl.core.errors import NotFound
 from riskctl.core.inputs import Day, Id, InputProblem, Line, day
 from riskctl.extensions import db
 from riskctl.org.models import Person, Unit
-from riskctl.org.schemas import CODE, USERNAME, PageArgs, Strict, page_of
+from riskctl.org.schemas import CODE, POST_CODE, USERNAME, PageArgs, Strict, page_of
 from riskctl.org.services import visible_unit
 
 blp = Blueprint(
@@ -30,7 +30,7 @@ blp = Blueprint(
 
 
 class PairIn(Strict):
-    posts = fields.List(Line(validate=CODE), required=True, validate=validate.Length(equal=2))
+    posts = fields.List(Line(validate=POST_CODE), required=True, validate=validate.Length(equal=2))
     mode = Line(required=True, validate=validate.OneOf([m.value for m in ControlMode]))
     name = Line(load_default=None, validate=validate.Length(max=200))
 

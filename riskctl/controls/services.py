@@ -38,7 +38,7 @@ from riskctl.core.db import DbSession
 from riskctl.core.errors import NotFound, ValidationFailed
 from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org.models import Person, Post, Unit
-from riskctl.org.services import filter_unit
+from riskctl.org.services import filter_unit, unit_by_code
 
 COI_RULE = "conflict_of_interest"
 MAX_MITIGATION_DAYS = 366  # a compensating control is reviewed at least once a year
@@ -116,7 +116,7 @@ def set_post_pair(
     require(principal, Action.MANAGE_CONTROLS)
     unit_id = None
     if unit_code is not None:
-        unit = session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+        unit = unit_by_code(session, unit_code)
         if unit is None:
             raise NotFound(f"no unit {unit_code!r}", code="unknown_unit")
         unit_id = unit.id
@@ -194,7 +194,7 @@ def active_mitigation(
 def create_mitigation(session: DbSession, principal: Principal, data: dict[str, Any]) -> Mitigation:
     require(principal, Action.MANAGE_CONTROLS)
     problems: list[dict[str, str]] = []
-    unit = session.scalar(sa.select(Unit).where(Unit.code == data["unit"]))
+    unit = unit_by_code(session, data["unit"])
     if unit is None:
         raise ValidationFailed.at("unit", f"no unit {data['unit']!r}")
     covered = None

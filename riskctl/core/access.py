@@ -42,6 +42,8 @@ class Action(enum.StrEnum):
     EXPLAIN_RISK = "risk.explain"  # the handler's explanation (checked against the event)
     HANDLE_RISK = "risk.handle"  # acknowledge; resolve or dismiss yellow and orange
     CLOSE_RED = "risk.close_red"  # resolve or dismiss red; events about discipline leaders
+    # 意见: the discipline leader's opinion on a warning of the unit, for the inspectors
+    OPINE_RISK = "risk.opinion"
     RUN_SCAN = "risk.scan"
     VIEW_POLICY = "policy.view"
     MANAGE_POLICY = "policy.manage"  # the policy and the risk values of the four levels
@@ -84,6 +86,7 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.VIEW_CONTROLS: Reach.OWN_UNIT,
         Action.VIEW_RISK: Reach.OWN_UNIT,
         Action.HANDLE_RISK: Reach.OWN_UNIT,
+        Action.OPINE_RISK: Reach.OWN_UNIT,
         Action.VIEW_STATS: Reach.OWN_UNIT,
     },
     Role.INSPECTOR: {

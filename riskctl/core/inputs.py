@@ -125,6 +125,7 @@ def check_text(value: str, *, single_line: bool = False, path: str = "") -> str:
 # ---------------------------------------------------------------- numbers
 
 _WHOLE = re.compile(r"[+-]?[0-9]{1,20}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def whole_number(text: str, *, minimum: int = INT64_MIN, maximum: int = INT64_MAX) -> int:
@@ -175,9 +176,12 @@ def money(value: Any) -> Decimal:
 
 
 def day(value: Any) -> date:
-    """A day of riskctl's calendar, from a ``date`` or ISO text (``2026-11-24``)."""
+    """A day of riskctl's calendar, from a ``date`` or ISO text (``2026-11-24``).  Only
+    that form of text: Python's ``fromisoformat`` also reads "20261124" and "2026-W48-2"."""
     if isinstance(value, str):
         try:
+            if not _DAY.fullmatch(value.strip()):
+                raise ValueError(value)
             value = date.fromisoformat(value.strip())
         except ValueError:
             raise InputProblem(DATE_FORMAT) from None
@@ -321,8 +325,10 @@ def load_yaml(text: str, *, max_chars: int = MAX_YAML_CHARS, max_depth: int = MA
     # a plain run of them is refused before it starts.
     if re.search(rf"[\[{{](?:\s*[\[{{]){{{max_depth}}}", text):
         raise InputProblem(f"not valid YAML: {TOO_DEEP.format(depth=max_depth)}")
-    loader = _YamlLoader(text, max_depth)
+    loader = None
     try:
+        # In the try: the reader refuses control characters as soon as it is made.
+        loader = _YamlLoader(text, max_depth)
         value = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -332,7 +338,8 @@ def load_yaml(text: str, *, max_chars: int = MAX_YAML_CHARS, max_depth: int = MA
     except RecursionError:  # pragma: no cover - the depth bound comes first
         raise InputProblem(f"not valid YAML: {TOO_DEEP.format(depth=max_depth)}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     check_tree(value, max_depth=max_depth)
     return value
 

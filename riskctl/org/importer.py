@@ -29,7 +29,7 @@ from riskctl.core.access import Action, Principal, require
 from riskctl.core.db import DbSession
 from riskctl.core.errors import DomainError, ValidationFailed, flatten_messages
 from riskctl.org import services
-from riskctl.org.schemas import CODE, PersonIn, PostIn, UnitIn
+from riskctl.org.schemas import UNIT_CODE, PersonIn, PostIn, UnitIn
 
 PARTS = ("units", "posts", "people")
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -149,7 +149,7 @@ def _person_row(row: Mapping[str, str]) -> dict[str, Any]:
 class UnitPostIn(PostIn):
     """A post row names its unit; the API takes the unit from the URL instead."""
 
-    unit = fields.String(required=True, validate=CODE)
+    unit = fields.String(required=True, validate=UNIT_CODE)
 
 
 Applier = Callable[[DbSession, Principal, dict[str, Any]], bool]
@@ -221,7 +221,8 @@ def import_org(
 def _import_part(
     session: DbSession, principal: Principal, part: str, text: str, result: ImportResult
 ) -> None:
-    reader = csv.DictReader(io.StringIO(text))
+    # A short row's missing cells are empty (restval), as in a spreadsheet, not None.
+    reader = csv.DictReader(io.StringIO(text), restval="")
     try:
         header_problems = _check_header(part, reader.fieldnames)
     except csv.Error as exc:
@@ -253,7 +254,8 @@ def _import_part(
             )
             result.summary[part]["rejected"] += 1
             continue
-        ident = f"{row.get('unit', '')}/{row.get(key, '')}".strip()
+        # Unit codes compare case-insensitively; post codes and usernames are lowercase.
+        ident = f"{row.get('unit', '')}/{row.get(key, '')}".strip().lower()
         if ident in seen:
             result.errors.append(
                 {

@@ -12,10 +12,20 @@ from riskctl.core.access import Role
 from riskctl.core.inputs import Day, Int, Line, Text
 from riskctl.org.models import UnitKind, UnitLevel
 
-CODE = validate.Regexp(
+# A unit's code keeps the case it was given and compares case-insensitively (api.md):
+# a 统一社会信用代码 is 18 upper-case letters and digits, and codes such as "CZJ-01" exist.
+UNIT_CODE = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$",
+    error="use 1–32 letters, digits, '_', '-' or '.', starting with a letter or digit",
+)
+# A post's code is a key that process definitions and templates name (purchaser,
+# section_chief): lowercase, compared exactly, as the definitions write them.
+POST_CODE = validate.Regexp(
     r"^[a-z0-9][a-z0-9_.-]{0,31}$",
     error="use 1–32 lowercase letters, digits, '_', '-' or '.', starting with a letter or digit",
 )
+# Most code fields of the API name a unit (?unit=, {unit}, scope).
+CODE = UNIT_CODE
 USERNAME = validate.Regexp(
     r"^[a-z0-9][a-z0-9_.-]{2,63}$",
     error="use 3–64 lowercase letters, digits, '_', '-' or '.'",
@@ -39,11 +49,11 @@ class Strict(Schema):
 
 
 class UnitIn(Strict):
-    code = Line(required=True, validate=CODE)
+    code = Line(required=True, validate=UNIT_CODE)
     name = Line(required=True, validate=validate.Length(min=1, max=100))
     kind = fields.Enum(UnitKind, by_value=True, required=True)
     level = fields.Enum(UnitLevel, by_value=True, load_default=None)
-    parent = Line(load_default=None, allow_none=True, validate=CODE)
+    parent = Line(load_default=None, allow_none=True, validate=UNIT_CODE)
 
 
 class UnitOut(Strict):
@@ -56,7 +66,7 @@ class UnitOut(Strict):
 
 
 class PostIn(Strict):
-    code = Line(required=True, validate=CODE)
+    code = Line(required=True, validate=POST_CODE)
     name = Line(required=True, validate=validate.Length(min=1, max=60))
     risk = Int(load_default=3, strict=False, **RISK_BOUNDS)
 
@@ -71,7 +81,7 @@ class PostOut(Strict):
 class HoldingIn(Strict):
     """A post held from ``valid_from`` (default: today) to ``valid_to`` (default: open)."""
 
-    code = Line(required=True, validate=CODE)
+    code = Line(required=True, validate=POST_CODE)
     valid_from = Day(load_default=None, allow_none=True)
     valid_to = Day(load_default=None, allow_none=True)
 
@@ -110,7 +120,7 @@ class PersonIn(Strict):
         validate=check_phone,
         metadata={"pattern": PHONE_RE.pattern, "example": "+8613800000000"},
     )
-    unit = Line(required=True, validate=CODE)
+    unit = Line(required=True, validate=UNIT_CODE)
     roles = fields.List(
         fields.Enum(Role, by_value=True),
         required=True,
@@ -118,7 +128,7 @@ class PersonIn(Strict):
     )
     posts = fields.List(HoldingField(), load_default=list)
     risk = Int(load_default=3, strict=False, **RISK_BOUNDS)
-    scope = fields.List(Line(validate=CODE), load_default=list)
+    scope = fields.List(Line(validate=UNIT_CODE), load_default=list)
     conflicts = fields.List(fields.Nested(ConflictIn), load_default=list)
     is_active = fields.Boolean(load_default=True)
 
@@ -130,7 +140,7 @@ class PersonCreateIn(PersonIn):
 class PersonBootstrapIn(PersonIn):
     """``flask riskctl user create``: the first admin may exist before any unit."""
 
-    unit = Line(load_default=None, allow_none=True, validate=CODE)
+    unit = Line(load_default=None, allow_none=True, validate=UNIT_CODE)
     phone = Line(load_default=None, allow_none=True, validate=check_phone)
 
 
@@ -180,7 +190,7 @@ class PageArgs(Strict):
 
 
 class PeopleArgs(PageArgs):
-    unit = Line(load_default=None, validate=CODE)
+    unit = Line(load_default=None, validate=UNIT_CODE)
 
 
 def page_of(item_schema: type[Schema], name: str) -> type[Schema]:

@@ -59,13 +59,20 @@ def post_names(session: DbSession, unit_code: str | None) -> dict[str, str]:
     rows = session.execute(
         sa.select(Post.code, Post.name)
         .join(Unit, Unit.id == Post.unit_id)
-        .where(Unit.code == unit_code)
+        .where(unit_code_is(unit_code or ""))
     )
     return {code: name for code, name in rows}
 
 
+def unit_code_is(code: str) -> sa.ColumnElement[bool]:
+    """Unit codes compare case-insensitively (api.md): ``CZJ-01`` and ``czj-01`` name one
+    unit, which keeps the case it was created with.  Codes are ASCII, so SQL ``lower``
+    agrees with Python's on every backend."""
+    return sa.func.lower(Unit.code) == code.lower()
+
+
 def unit_by_code(session: DbSession, code: str) -> Unit | None:
-    return session.scalar(sa.select(Unit).where(Unit.code == code))
+    return session.scalar(sa.select(Unit).where(unit_code_is(code)))
 
 
 def visible_unit(session: DbSession, principal: Principal, code: str) -> Unit:

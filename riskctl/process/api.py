@@ -16,7 +16,7 @@ from riskctl.core.db import reads_only
 from riskctl.core.errors import ValidationFailed
 from riskctl.core.inputs import ID_MAX, InputProblem, Int, Line, load_json
 from riskctl.extensions import db
-from riskctl.org.schemas import CODE, PageArgs, Strict, page_of
+from riskctl.org.schemas import CODE, POST_CODE, PageArgs, Strict, page_of
 from riskctl.process import services
 from riskctl.process.models import ProcessStatus
 
@@ -99,7 +99,7 @@ class AdoptIn(Strict):
     key = Line(load_default=None, metadata={"description": "the unit's process key"})
     posts = fields.Dict(
         keys=Line(),
-        values=Line(validate=CODE),
+        values=Line(validate=POST_CODE),
         load_default=None,
         metadata={"description": "template post → the unit's post"},
     )

@@ -128,7 +128,7 @@ def _field_test(
         problems.append(Problem(path, "needs 'field' (or 'decision', 'all', 'any')"))
     elif spec is None:
         problems.append(Problem(f"{path}.field", f"unknown field {name!r}"))
-    if op not in OPERATORS:
+    if not isinstance(op, str) or op not in OPERATORS:
         problems.append(
             Problem(f"{path}.op", f"unknown operator {op!r}; use one of {' '.join(OPERATORS)}")
         )

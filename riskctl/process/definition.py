@@ -429,10 +429,11 @@ def _nodes(
             elif not isinstance(raw_edits, list):
                 reader.problem(f"{path}.edits", "must be a list of field keys")
             else:
+                # Not ``in fields`` first: a list or a mapping is no key and unhashable.
                 for j, name_ in enumerate(raw_edits):
-                    if name_ not in fields:
+                    if not isinstance(name_, str) or name_ not in fields:
                         reader.problem(f"{path}.edits[{j}]", f"unknown field {name_!r}")
-                edits = tuple(e for e in raw_edits if e in fields)
+                edits = tuple(e for e in raw_edits if isinstance(e, str) and e in fields)
         decisions = _decisions(reader, raw.get("decisions"), f"{path}.decisions")
         if decisions and not is_task:
             reader.problem(f"{path}.decisions", "only a task offers decisions")
@@ -486,7 +487,7 @@ def _edges(
         reader.unknown_keys(raw, _EDGE_KEYS, path)
         ok = True
         for end in ("from", "to"):
-            if raw.get(end) not in nodes:
+            if not isinstance(raw.get(end), str) or raw[end] not in nodes:
                 reader.problem(f"{path}.{end}", f"unknown node {raw.get(end)!r}")
                 ok = False
         when = None

@@ -25,7 +25,7 @@ from riskctl.core.errors import Conflict, NotFound, ValidationFailed
 from riskctl.core.inputs import InputProblem, load_yaml
 from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org.models import Post, Unit
-from riskctl.org.services import filter_unit
+from riskctl.org.services import filter_unit, unit_by_code
 from riskctl.process.conditions import Problem
 from riskctl.process.definition import PROCESS_KEY_RE, TASK_KINDS, Definition
 from riskctl.process.models import ProcessDefinition, ProcessStatus
@@ -144,7 +144,7 @@ def _unit_for(session: DbSession, principal: Principal, code: str | None, action
             raise ValidationFailed.at("unit", "say which unit (?unit=code)")
         unit = session.get(Unit, principal.unit_id)
     else:
-        unit = session.scalar(sa.select(Unit).where(Unit.code == code))
+        unit = unit_by_code(session, code)
     if unit is None or unit.id not in visible_units(principal, action):
         raise NotFound(f"no unit {code!r}", code="unknown_unit")
     return unit

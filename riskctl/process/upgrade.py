@@ -32,6 +32,7 @@ from riskctl.core.access import Principal
 from riskctl.core.db import DbSession
 from riskctl.core.errors import DomainError
 from riskctl.org.models import Unit
+from riskctl.org.services import unit_code_is
 from riskctl.process import services
 from riskctl.process.models import ProcessDefinition, ProcessStatus
 
@@ -111,7 +112,7 @@ def upgrade_adopted(
         .order_by(Unit.code, ProcessDefinition.key)
     )
     if unit is not None:
-        stmt = stmt.where(Unit.code == unit)
+        stmt = stmt.where(unit_code_is(unit))
     shipped = {t.key: t for t in services.templates()}
     found: list[Upgrade] = []
     for row, code in session.execute(stmt).all():

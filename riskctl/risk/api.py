@@ -14,8 +14,8 @@ from riskctl.core.access import Action
 from riskctl.core.db import reads_only
 from riskctl.core.inputs import Day, Id, Int, Line, Moment, Text
 from riskctl.extensions import db
-from riskctl.org.schemas import CODE, USERNAME, EmptyIn, PageArgs, Strict, page_of
-from riskctl.risk import services, statistics
+from riskctl.org.schemas import CODE, POST_CODE, USERNAME, EmptyIn, PageArgs, Strict, page_of
+from riskctl.risk import opinions, services, statistics
 from riskctl.risk.models import Disposition, EventStatus, Level
 from riskctl.risk.rules import REGISTRY
 
@@ -95,6 +95,11 @@ class RiskEventOut(Schema):
         metadata={"description": "what changed: {event, closed_as, key, how, before, after}; "
                   "how is more, new or changed; key 'level' when it is graver"},
     )  # fmt: skip
+    evidence_explained = fields.Dict(
+        metadata={"description": "one event only: the evidence in words, {zh, en}, each "
+                  "{sentences, links, tables: [{title, header, rows}]}; a cell or a link is "
+                  "{text, kind, id, href}; evidence stays as it was"},
+    )  # fmt: skip
 
 
 EventPage = page_of(RiskEventOut, "RiskEventPage")
@@ -118,6 +123,19 @@ class ResolveIn(Strict):
 
 class DismissIn(Strict):
     reason = Text(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class OpinionIn(Strict):
+    text = Text(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class OpinionOut(Schema):
+    id = fields.Integer()
+    event_id = fields.Integer()
+    text = fields.String()
+    by = fields.String(allow_none=True, metadata={"description": "the author's username"})
+    by_name = fields.String(allow_none=True)
+    created_at = fields.DateTime()
 
 
 class ScanIn(Strict):
@@ -204,7 +222,7 @@ class RiskValueIn(Strict):
     target = Line(required=True, validate=validate.OneOf(services.TARGETS))
     process = Line(load_default=None)
     node = Line(load_default=None)
-    post = Line(load_default=None, validate=CODE)
+    post = Line(load_default=None, validate=POST_CODE)
     person = Line(load_default=None, validate=USERNAME)
     risk = Int(required=True, minimum=1, maximum=5)
 
@@ -314,7 +332,12 @@ class RiskEventById(MethodView):
     @blp.response(200, RiskEventOut)
     def get(self, event_id: int) -> Any:
         event = services.visible_event(db.session, current_principal(), event_id)
-        return services.event_views(db.session, [event])[0]
+        view = services.event_views(db.session, [event])[0]
+        view["evidence_explained"] = {
+            lang: services.explained_evidence(db.session, event, lang).as_dict()
+            for lang in ("zh", "en")
+        }
+        return view
 
 
 def _answer(event: Any) -> Any:
@@ -366,6 +389,28 @@ class DismissEvent(MethodView):
     @blp.response(200, RiskEventOut)
     def post(self, data: dict[str, Any], event_id: int) -> Any:
         return _answer(services.dismiss(db.session, current_principal(), event_id, data["reason"]))
+
+
+@blp.route("/risk-events/<int:event_id>/opinions")
+class EventOpinions(MethodView):
+    @authenticated
+    @documents_errors(blp, 401, 403, 404)
+    @blp.response(200, OpinionOut(many=True))
+    def get(self, event_id: int) -> Any:
+        """The discipline team leader's opinions (意见), oldest first: for the unit's
+        leaders and the inspectors whose scope holds it."""
+        return opinions.opinions(db.session, current_principal(), event_id)
+
+    @requires(Action.OPINE_RISK)
+    @documents_errors(blp, 401, 403, 404, 409, 422)
+    @blp.arguments(OpinionIn)
+    @blp.response(201, OpinionOut)
+    def post(self, data: dict[str, Any], event_id: int) -> Any:
+        """The unit's discipline team leader's opinion on an active warning (a red too),
+        for the inspectors; the warning stays as it is (not on their own work)."""
+        opinion = opinions.add_opinion(db.session, current_principal(), event_id, data["text"])
+        db.session.commit()
+        return opinions.view(db.session, opinion)
 
 
 @blp.route("/scan")

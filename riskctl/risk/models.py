@@ -169,6 +169,20 @@ class RiskEvent(Base):
     reopen_reason: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
 
+class RiskEventOpinion(Base):
+    """意见: what the unit's discipline team leader says on a warning of the unit, for
+    the commission's inspectors who dispose of it (a red is theirs to close).  It
+    changes nothing of the event's status; rows are never updated (issue 18)."""
+
+    __tablename__ = "risk_event_opinion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_event.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # Closed by a person: the same situation is not raised again unless its facts change.
 CLOSED_BY_PERSON = (EventStatus.RESOLVED, EventStatus.DISMISSED)
 

@@ -17,6 +17,7 @@ from datetime import date, time
 from functools import cached_property, lru_cache
 from typing import Any
 
+from riskctl.core import inputs
 from riskctl.core.calendar import TimeLimit
 from riskctl.core.errors import ValidationFailed
 from riskctl.risk.labels import LevelLabels, check_labels, default_labels, merged_labels
@@ -38,9 +39,11 @@ def default_body() -> dict[str, Any]:
         "routing": {
             "yellow": {"channels": ["in_app"], "notify": ["handler"]},
             "orange": {"channels": ["in_app", "sms"], "notify": ["handler", "discipline_leader"]},
+            # The person a red is about is not told by default: the commission decides
+            # whether and when (issue 18).  A stored policy that lists the handler keeps it.
             "red": {
                 "channels": ["in_app", "sms", "screen"],
-                "notify": ["handler", "discipline_leader", "inspectors"],
+                "notify": ["discipline_leader", "inspectors"],
             },
         },
         "alerts": default_alerts(),
@@ -137,6 +140,22 @@ def _upgraded(code: str, entry: Any) -> Any:
     return entry
 
 
+def _entry_day(value: Any) -> date | str:
+    """The day an entry takes effect, or why not.  YAML gives ``from: 2026-01-01`` as a
+    ``date`` (riskctl's loader as its text); both are taken, and stored as YYYY-MM-DD
+    text, the form entries are sorted by.  Other ISO text a policy saved before may hold
+    ("20260101") is read and rewritten; a number, a moment or anything else is refused."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            return "must be a date YYYY-MM-DD"
+    try:
+        return inputs.day(value)
+    except inputs.InputProblem as exc:
+        return "must be a date YYYY-MM-DD" if exc.message == inputs.DATE_FORMAT else exc.message
+
+
 def _check(body: dict[str, Any], unit_codes: set[str], problems: _Problems) -> None:
     factors = body.get("factors")
     if not isinstance(factors, dict) or set(factors) != {"1", "2", "3", "4", "5"}:
@@ -201,13 +220,21 @@ def _check(body: dict[str, Any], unit_codes: set[str], problems: _Problems) -> N
             if not isinstance(entry, dict) or not set(entry) <= {"from", "unit", "values"}:
                 problems.add(where, "must be {from: YYYY-MM-DD, unit: code or null, values: {...}}")
                 continue
-            try:
-                date.fromisoformat(str(entry.get("from", "")))
-            except ValueError:
-                problems.add(f"{where}.from", "must be a date YYYY-MM-DD")
+            day = _entry_day(entry.get("from"))
+            if isinstance(day, date):
+                entry["from"] = day.isoformat()  # stored as JSON, compared as text
+            else:
+                problems.add(f"{where}.from", day)
             unit = entry.get("unit")
-            if unit is not None and unit not in unit_codes:
-                problems.add(f"{where}.unit", f"no unit {unit!r}")
+            if unit is not None and not isinstance(unit, str):
+                problems.add(f"{where}.unit", "must be a unit code or null")
+            elif unit is not None:
+                # Unit codes compare case-insensitively; the entry keeps the unit's own.
+                known = next((c for c in unit_codes if c.lower() == unit.lower()), None)
+                if known is None:
+                    problems.add(f"{where}.unit", f"no unit {unit!r}")
+                else:
+                    entry["unit"] = known
             given: Any = entry.get("values")
             if not isinstance(given, dict) or not given:
                 problems.add(f"{where}.values", "must set at least one parameter")
@@ -326,7 +353,7 @@ def _resolve(
     values = REGISTRY[code].defaults(level)
     entries = [
         e for e in policy.body["rules"].get(code, {}).get("params", [])
-        if date.fromisoformat(e["from"]) <= on and e.get("unit") in (None, unit_code)
+        if date.fromisoformat(e["from"]) <= on and _same_unit(e.get("unit"), unit_code)
     ]  # fmt: skip
     # Platform entries first, then the unit's own; each in date order.
     entries.sort(key=lambda e: (e.get("unit") is not None, e["from"]))
@@ -339,3 +366,11 @@ def _resolve(
                 {**old, **value} if isinstance(old, dict) and isinstance(value, dict) else value
             )
     return values
+
+
+def _same_unit(entry_unit: str | None, unit_code: str | None) -> bool:
+    """A platform entry (no unit) applies everywhere; a unit's to that unit, its code
+    compared case-insensitively as unit codes are (api.md)."""
+    if entry_unit is None:
+        return True
+    return unit_code is not None and entry_unit.lower() == unit_code.lower()

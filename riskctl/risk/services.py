@@ -12,7 +12,7 @@ Who may do what with an event (分级处置):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -30,7 +30,9 @@ from riskctl.org.models import Person, PersonRole, Post, Unit
 from riskctl.org.services import filter_unit, person_names, unit_by_code
 from riskctl.process.models import ProcessDefinition, ProcessStatus
 from riskctl.process.services import published_by_id
+from riskctl.risk import evidence as evidence_words
 from riskctl.risk import scan as scanning
+from riskctl.risk.evidence import Explanation
 from riskctl.risk.facts import Scope
 from riskctl.risk.labels import default_labels
 from riskctl.risk.labels import in_force as labels_in_force
@@ -439,6 +441,7 @@ def event_views(session: DbSession, events: Any) -> list[dict[str, Any]]:
     def name(person_id: int | None) -> str | None:
         return names[person_id][0] if person_id in names else None
 
+    zh, en = evidence_words.Words("zh"), evidence_words.Words("en")
     views = []
     for e in events:
         rule = REGISTRY.get(e.rule)
@@ -453,6 +456,13 @@ def event_views(session: DbSession, events: Any) -> list[dict[str, Any]]:
             "item_id": e.item_id, "node": e.node, "person": name(e.person_id),
             "person_name": names[e.person_id][1] if e.person_id in names else None,
             "post": e.post, "subject": e.subject, "escalated": e.escalated,
+            # The subject in words (the stored one is the event's identity, often a code).
+            "subject_text": (
+                rule.subject_text(e.subject, e.evidence or {}, zh) if rule else e.subject or ""
+            ),
+            "subject_text_en": (
+                rule.subject_text(e.subject, e.evidence or {}, en) if rule else e.subject or ""
+            ),
             "level_since": e.level_since, "cause_cleared_at": e.cause_cleared_at,
             "explanation": e.explanation, "explained_by": name(e.explained_by_id),
             "explained_at": e.explained_at, "acknowledged_by": name(e.acknowledged_by_id),
@@ -465,6 +475,99 @@ def event_views(session: DbSession, events: Any) -> list[dict[str, Any]]:
             "reopens": e.reopens_id, "reopen_reason": e.reopen_reason,
         })  # fmt: skip
     return views
+
+
+def explained_evidence(
+    session: DbSession, event: RiskEvent, lang: str,
+    item_href: Callable[[int], str | None] = lambda _id: None,
+) -> Explanation:  # fmt: skip
+    """The event's evidence in the reader's words (``Rule.explain``), with the items,
+    steps, meetings and people it cites named; ``item_href`` gives an item's address."""
+    evidence = event.evidence or {}
+    rule = REGISTRY.get(event.rule)
+    cited = rule.cites(evidence) if rule else evidence_words.citations(evidence)
+    names = _evidence_names(session, event, cited, item_href)
+    words = evidence_words.Words(lang, names, calendar_store.zone())
+    if rule is None:
+        return words.generic(evidence)
+    try:
+        return rule.explain(evidence, evidence_words.Words(lang, names, words.zone, strict=True))
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError):
+        # Evidence an older version of the rule wrote, in another shape: still in words.
+        labels = {m.key: (m.label, m.label_en) for m in rule.material}
+        return words.generic(evidence, labels, skip=("pair_basis",))
+
+
+def _evidence_names(
+    session: DbSession, event: RiskEvent, cited: Mapping[str, set[int]],
+    item_href: Callable[[int], str | None],
+) -> evidence_words.Names:  # fmt: skip
+    from riskctl.meetings.models import Meeting
+    from riskctl.org.models import PostAssignment
+    from riskctl.workflow.models import Task
+
+    Ref = evidence_words.Ref
+    steps = {r.id: r for r in session.execute(
+        sa.select(Step.id, Step.item_id, Step.node, Step.person_id)
+        .where(Step.id.in_(sorted(cited.get("steps", ())) or [-1])))}  # fmt: skip
+    meetings = {r.id: r for r in session.execute(
+        sa.select(Meeting.id, Meeting.item_id, Meeting.node)
+        .where(Meeting.id.in_(sorted(cited.get("meetings", ())) or [-1])))}  # fmt: skip
+    tasks = {r.id: r for r in session.execute(
+        sa.select(Task.id, Task.item_id, Task.node)
+        .where(Task.id.in_(sorted(cited.get("tasks", ())) or [-1])))}  # fmt: skip
+    item_ids = set(cited.get("items", ())) | ({event.item_id} if event.item_id else set())
+    item_ids |= {r.item_id for r in (*steps.values(), *meetings.values(), *tasks.values())}
+    items = {r.id: r for r in session.execute(
+        sa.select(Item.id, Item.title, Item.definition_id)
+        .where(Item.id.in_(sorted(item_ids) or [-1])))}  # fmt: skip
+    node_names: dict[int, dict[str, str]] = {}
+    for definition_id in sorted({r.definition_id for r in items.values()}):
+        definition = published_by_id(session, definition_id).definition
+        node_names[definition_id] = {k: n.name for k, n in definition.node_map.items()}
+
+    def node(item_id: int, key: str) -> str:
+        row = items.get(item_id)
+        return node_names.get(row.definition_id, {}).get(key, key) if row else key
+
+    person_ids = set(cited.get("people", ())) | {r.person_id for r in steps.values()}
+    today = calendar_store.working_calendar(session).local_date(utcnow())
+    people: dict[int, list[str]] = {}
+    rows = session.execute(
+        sa.select(Person.id, Person.name, Unit.name)
+        .outerjoin(Unit, Unit.id == Person.unit_id).where(Person.id.in_(sorted(person_ids) or [-1]))
+    )  # fmt: skip
+    for pid, name, unit in rows:
+        people[pid] = [name, unit or ""]
+    posts: dict[int, list[str]] = defaultdict(list)
+    for pid, post in session.execute(
+        sa.select(PostAssignment.person_id, Post.name).join(Post, Post.id == PostAssignment.post_id)
+        .where(PostAssignment.person_id.in_(sorted(person_ids) or [-1]),
+               PostAssignment.valid_from <= today,
+               sa.or_(PostAssignment.valid_to.is_(None), PostAssignment.valid_to >= today))
+        .order_by(PostAssignment.person_id, Post.name)
+    ):  # fmt: skip
+        posts[pid].append(post)
+    named = {
+        pid: f"{name}（{'·'.join(x for x in (unit, '、'.join(posts.get(pid, []))) if x)}）"
+        if unit or posts.get(pid) else name
+        for pid, (name, unit) in people.items()
+    }  # fmt: skip
+    unit_posts = {code: name for code, name in session.execute(
+        sa.select(Post.code, Post.name).where(Post.unit_id == event.unit_id))}  # fmt: skip
+    own = items.get(event.item_id) if event.item_id else None
+    return evidence_words.Names(
+        items={i: Ref(r.title, item_href(i)) for i, r in items.items()},
+        steps={i: Ref(f"「{node(r.item_id, r.node)}」· {named.get(r.person_id, '')}".rstrip(" ·"),
+                      item_href(r.item_id)) for i, r in steps.items()},
+        meetings={i: Ref(f"「{node(r.item_id, r.node)}」", item_href(r.item_id))
+                  for i, r in meetings.items()},
+        tasks={i: Ref(f"「{node(r.item_id, r.node)}」", item_href(r.item_id))
+               for i, r in tasks.items()},
+        people=named,
+        nodes=node_names.get(own.definition_id, {}) if own else {},
+        posts=unit_posts,
+    )  # fmt: skip
 
 
 def visible_event(session: DbSession, principal: Principal, event_id: int) -> RiskEvent:

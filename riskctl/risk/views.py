@@ -15,8 +15,9 @@ from werkzeug.wrappers import Response as Redirect
 
 from riskctl.alerts import services as alerts
 from riskctl.alerts.models import Channel, Status
+from riskctl.alerts.outbox import Notifier
 from riskctl.core import calendar_store, exports
-from riskctl.core.access import Action, can
+from riskctl.core.access import Action, Role, can
 from riskctl.core.clock import utcnow
 from riskctl.core.db import switch_to_writing
 from riskctl.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
@@ -24,10 +25,11 @@ from riskctl.core.formatting import label, local_time
 from riskctl.core.periods import PRESETS, Period, period
 from riskctl.extensions import db
 from riskctl.org import services as org
+from riskctl.risk import opinions
 from riskctl.risk import services as risk
 from riskctl.risk import statistics as disposition_stats
 from riskctl.risk.models import Disposition, EventStatus, Level
-from riskctl.web import field_errors, flash_not_saved, int_arg, local_path
+from riskctl.web import field_errors, flash_not_saved, int_arg, local_path, select_locale
 from riskctl.workflow import services as workflow
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor")
@@ -123,15 +125,50 @@ def warning(event_id: int) -> str:
         definition = workflow.definition_of_item(db.session, event.item_id)
         diagram = item_diagram(definition, item)
         posts = org.post_names(db.session, item["unit"])
+    told = can(principal, Action.VIEW_ALERTS, event.unit_id)
+    # The evidence in words, its items linked for a reader who may open them.
+    may_open = can(principal, Action.VIEW_ITEMS, event.unit_id)
+    explained = risk.explained_evidence(
+        db.session, event, select_locale(),
+        lambda i: url_for("workbench.item", item_id=i) if may_open else None,
+    )  # fmt: skip
     return render_template(
         "monitor/warning.html", e=view, item=item, definition=definition, diagram=diagram,
+        explained=explained, show_raw=Role.ADMIN in principal.roles,
         may_handle=can(principal, Action.HANDLE_RISK, event.unit_id),
         may_close_red=can(principal, Action.CLOSE_RED, event.unit_id),
+        may_opine=can(principal, Action.OPINE_RISK, event.unit_id),
+        opinions=opinions.opinion_views(db.session, event)
+        if opinions.may_read(principal, event) else [],
         dispositions=[d.value for d in Disposition],
         unit_names=org.unit_names(db.session), post_names=posts,
         notifications=alerts.list_alerts(
             db.session, principal, channel=None, status=None, event_id=event.id, limit=100
-        ).items if can(principal, Action.VIEW_ALERTS, event.unit_id) else None,
+        ).items if told else None,
+        # Who the level's route leaves out, and why (the subject of a red, by default).
+        not_told=Notifier(db.session, risk.current_policy(db.session)).not_told(event)
+        if told else [],
+    )  # fmt: skip
+
+
+@bp.route("/warnings/<int:event_id>/print")
+def warning_print(event_id: int) -> str:
+    """The warning's disposition form (预警处置单) to print and file, seen as on its page."""
+    principal = current_user.principal()
+    event = risk.visible_event(db.session, principal, event_id)
+    view = risk.event_views(db.session, [event])[0]
+    item = definition = None
+    posts: dict[str, str] = {}
+    if event.item_id is not None and can(principal, Action.VIEW_ITEMS, event.unit_id):
+        item = workflow.item_view(db.session, principal, event.item_id)
+        definition = workflow.definition_of_item(db.session, event.item_id)
+        posts = org.post_names(db.session, item["unit"])
+    handlers = (event.acknowledged_by_id, event.explained_by_id, event.closed_by_id)
+    # The views name the handlers by username; the form names them as people sign.
+    names = dict(org.person_names(db.session, {i for i in handlers if i}).values())
+    return render_template(
+        "monitor/warning_print.html", e=view, item=item, definition=definition,
+        unit_names=org.unit_names(db.session), post_names=posts, names=names, now=utcnow(),
     )  # fmt: skip
 
 
@@ -147,6 +184,8 @@ def act(event_id: int, action: str) -> Redirect:
                          form.get("note") or None)  # fmt: skip
         elif action == "dismiss":
             risk.dismiss(db.session, principal, event_id, form.get("reason", ""))
+        elif action == "opinion":
+            opinions.add_opinion(db.session, principal, event_id, form.get("text", ""))
         else:
             abort(404)
     except (ValidationFailed, Conflict, Forbidden) as exc:

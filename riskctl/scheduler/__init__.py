@@ -9,7 +9,7 @@ machine serves pages without a scheduler.  Production runs ``flask riskctl sched
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,45 +22,65 @@ from riskctl.core import audit
 from riskctl.extensions import db
 
 log = logging.getLogger(__name__)
+# APScheduler's own loggers: "Running job …" and "… executed successfully" at INFO for
+# every run of every job — a line every few seconds that says nothing.
+APSCHEDULER_LOGGERS = ("apscheduler.executors.default", "apscheduler.scheduler")
+
+
+def quiet_apscheduler(log_level: str) -> None:
+    """APScheduler's loggers at WARNING (its warnings and errors still show), unless the
+    application logs at DEBUG or a level was set for them already (a logging config)."""
+    if log_level == "DEBUG":
+        return
+    for name in APSCHEDULER_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
 class JobSpec:
+    """``func`` returns what the run did, as counts (or None): a run whose counts are all
+    zero is idle and writes no log line; one that did something writes one at INFO."""
+
     id: str
-    func: Callable[[], Any]
+    func: Callable[[], Mapping[str, Any] | None]
     trigger: str
     trigger_args: dict[str, Any] = field(default_factory=dict)
 
 
-def _purge_tokens() -> None:
+def _purge_tokens() -> dict[str, int]:
     from riskctl.auth.services import purge_expired_tokens
 
-    purge_expired_tokens(db.session)
+    return {"tokens_deleted": purge_expired_tokens(db.session)}
 
 
-def _seal_audit_trail() -> None:
-    audit.seal_pending(db.session)
+def _seal_audit_trail() -> dict[str, int]:
+    return {"sealed": audit.seal_pending(db.session)}
 
 
-def _scan_risks() -> None:
+def _scan_risks() -> dict[str, int]:
     from riskctl.risk import scan, services
 
-    scan.run_scan(db.session, services.current_policy(db.session))
+    result = scan.run_scan(db.session, services.current_policy(db.session))
+    # Signals found again and left as they are (scanned, kept closed) are not work done.
+    return {"raised": result.raised, "updated": result.updated, "closed": result.closed,
+            "watched": result.watched, "frozen": len(result.frozen)}  # fmt: skip
 
 
-def _escalate_risks() -> None:
+def _escalate_risks() -> dict[str, int]:
     from riskctl.risk import services
 
-    services.escalate_now(db.session)
+    return {"escalated": services.escalate_now(db.session)}
 
 
-def _snapshot_figures() -> None:
+def _snapshot_figures() -> dict[str, int]:
     from riskctl.risk import services
 
-    services.snapshot_figures(db.session)
+    return {"figures": services.snapshot_figures(db.session)}
 
 
-def _dispatch_sms() -> None:
+def _dispatch_sms() -> dict[str, int]:
     from datetime import timedelta
 
     from flask import current_app
@@ -69,24 +89,36 @@ def _dispatch_sms() -> None:
     from riskctl.risk import services
 
     settings = current_app.config["RISKCTL"]
-    dispatch.dispatch_sms(
+    result = dispatch.dispatch_sms(
         db.session, sms.backend_for(settings), services.current_policy(db.session),
         stale_after=timedelta(seconds=settings.SMS_STALE_ATTEMPT_SECONDS),
         parallel=settings.SMS_PARALLEL,
     )  # fmt: skip
+    # A pause lasts many ticks; the retries and unknown outcomes that caused it are counted
+    # (and logged) by the run that met them.
+    return {k: v for k, v in result.as_dict().items() if k != "paused"}
 
 
-def _alert_tick() -> None:
+def _alert_tick() -> dict[str, int]:
     from riskctl.alerts import dispatch
     from riskctl.risk import services
 
-    dispatch.tick(db.session, services.current_policy(db.session))
+    done = dispatch.tick(db.session, services.current_policy(db.session))
+    # "reminded"/"escalated" count events due, also those whose notice was written by an
+    # earlier tick; "written" is what this tick added.
+    return {"written": done["written"], "digests": done["digests"]}
 
 
 def _screen_heartbeat() -> None:
     from riskctl.alerts import push, services
 
     push.heartbeat(services.screen_seq(db.session))
+
+
+def _did(done: Mapping[str, Any] | None) -> str | None:
+    """``sealed=3 raised=1``: the counts that are not zero; None for an idle run."""
+    parts = [f"{k}={v}" for k, v in (done or {}).items() if v]
+    return " ".join(parts) or None
 
 
 JOBS: tuple[JobSpec, ...] = (
@@ -119,11 +151,14 @@ def _in_app_context(
         with app.app_context():
             audit.act_as(db.session, audit.AuditActor(None, "scheduler", f"job {spec.id}"))
             try:
-                spec.func()
+                done = spec.func()
                 db.session.commit()
             except Exception:
                 db.session.rollback()
                 log.exception("job %s failed", spec.id)
+                return
+            if (what := _did(done)) is not None:
+                log.info("job %s: %s", spec.id, what)
 
     return run
 

@@ -35,7 +35,7 @@ from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, Forbidden, NotFound, Refused, ValidationFailed
 from riskctl.core.listing import Page, unit_filter
 from riskctl.meetings.spec import Tally
-from riskctl.org.models import ConflictOfInterest, Post, PostAssignment, Unit
+from riskctl.org.models import ConflictOfInterest, Person, Post, PostAssignment, Unit
 from riskctl.org.services import filter_unit, person_names
 from riskctl.process.conditions import Problem
 from riskctl.process.definition import Definition, NodeSpec, RuleSpec
@@ -791,14 +791,24 @@ def list_items(
     start: datetime | None = None,
     end: datetime | None = None,
     search: str | None = None,
+    person: str | None = None,
+    person_role: str = "handled",
     limit: int = 50,
     offset: int = 0,
 ) -> Page:
     """Items the caller may see, newest first; ``start``/``end`` bound when they started,
-    ``search`` finds a piece of the title."""
+    ``search`` finds a piece of the title, ``person`` (a username) keeps the items they
+    started (``person_role="started"``) or did a step of (``"handled"``)."""
     require(principal, Action.VIEW_ITEMS)
     stmt = (
-        sa.select(Item, ProcessDefinition.key, ProcessDefinition.version, Unit.code)
+        sa.select(
+            Item,
+            ProcessDefinition.key,
+            ProcessDefinition.version,
+            ProcessDefinition.name,
+            Unit.code,
+            Unit.name,
+        )
         .join(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
         .join(Unit, Unit.id == Item.unit_id)
         .where(unit_filter(principal, Action.VIEW_ITEMS, Item.unit_id))
@@ -817,23 +827,48 @@ def list_items(
         stmt = stmt.where(Item.started_at < end)
     if search:
         stmt = stmt.where(Item.title.contains(search.strip(), autoescape=True))
+    if person is not None:
+        stmt = stmt.where(_by_person(session, principal, person, person_role))
     total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     rows = session.execute(stmt.order_by(Item.id.desc()).limit(limit).offset(offset)).all()
     items = [
         {
             "id": item.id,
             "process": key,
+            "process_name": process_name,
             "version": version,
             "unit": code,
+            "unit_name": unit_name,
             "title": item.title,
             "status": item.status.value,
             "revision": item.revision,
             "started_at": item.started_at,
             "ended_at": item.ended_at,
         }
-        for item, key, version, code in rows
+        for item, key, version, process_name, code, unit_name in rows
     ]
     return Page(items, total, limit, offset)
+
+
+def _by_person(session: DbSession, principal: Principal, username: str, role: str) -> Any:
+    """The items ``username`` started or did a step of; 404 for a person out of reach."""
+    person_id = session.scalar(
+        sa.select(Person.id).where(
+            Person.username == username,
+            unit_filter(principal, Action.VIEW_PEOPLE, Person.unit_id),
+        )
+    )
+    if person_id is None:
+        raise NotFound(f"no person {username!r}", code="unknown_person")
+    if role == "started":
+        return Item.started_by_id == person_id
+    if role != "handled":
+        raise ValidationFailed.at("person_role", "must be started or handled")
+    return (
+        sa.select(Step.id)
+        .where(Step.item_id == Item.id, Step.person_id == person_id, Step.kind != StepKind.START)
+        .exists()
+    )
 
 
 def my_tasks(

@@ -11,11 +11,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from riskctl.attachments import services as attachments
 from riskctl.core import calendar_store
 from riskctl.core.access import Action, can
 from riskctl.core.clock import utcnow
 from riskctl.core.errors import Conflict, Forbidden, Refused, ValidationFailed
 from riskctl.core.formatting import remaining
+from riskctl.core.periods import PRESETS, Period, period
 from riskctl.extensions import db
 from riskctl.meetings import services as meetings
 from riskctl.org import services as org
@@ -24,6 +26,7 @@ from riskctl.process.fields import FieldSpec
 from riskctl.risk import services as risk
 from riskctl.web import field_errors, flash_not_saved, form_line, int_arg, local_path
 from riskctl.workflow import services as workflow
+from riskctl.workflow.choices import ItemChoices, item_choices
 
 bp = Blueprint("workbench", __name__)
 PAGE_SIZE = 20
@@ -184,6 +187,9 @@ def task(task_id: int) -> tuple[str, int] | Response:
         comment=request.form.get("comment", ""),
         diagram=item_diagram(page.definition, page.item),
         due=remaining(page.task.due_at, utcnow(), calendar_store.working_calendar(db.session)),
+        attachments=attachments.panel(
+            db.session, principal, attachments.store_of(current_app.config), page.task.item_id
+        ),
     ), status
 
 
@@ -210,20 +216,64 @@ def item_diagram(definition: Any, item: Mapping[str, Any]) -> str:
     )
 
 
+ITEM_STATUSES = ("running", "completed", "rejected", "cancelled", "frozen")
+PERSON_ROLES = ("handled", "started")
+
+
+class ItemFilters:
+    """The items list's filters from the query string.  As on the monitor, a bad value is
+    an error beside its field, never a silent "all"; without a period every item counts."""
+
+    def __init__(self, args: Mapping[str, str], choices: ItemChoices) -> None:
+        self.errors: dict[str, list[str]] = {}
+        self.args = {k: v.strip() for k, v in args.items() if v.strip()}
+        self.search = self.args.get("q")
+        self.period: Period | None = None
+        if self.args.get("period", "all") != "all" or "from" in self.args or "to" in self.args:
+            today = calendar_store.working_calendar(db.session).local_date(utcnow())
+            try:
+                self.period = period(self.args.get("period"), today, self.args.get("from"),
+                                     self.args.get("to"))  # fmt: skip
+            except ValidationFailed as exc:
+                self.errors.update(field_errors(exc))
+        self.status = self._one("status", list(ITEM_STATUSES))
+        self.unit = self._one("unit", [c for c, _n in choices.units])
+        self.process = self._one("process", [k for k, _n in choices.processes])
+        self.person = self._one("person", [u for u, _n, _u in choices.people])
+        self.person_role = self._one("role", list(PERSON_ROLES)) or "handled"
+
+    def _one(self, name: str, allowed: list[str]) -> str | None:
+        value = self.args.get(name)
+        if value is not None and value not in allowed:
+            self.errors.setdefault(name, []).append(_("not one of the choices"))
+            return None
+        return value
+
+    def for_items(self) -> dict[str, Any]:
+        start = end = None
+        if self.period is not None:
+            start, end = self.period.bounds(calendar_store.zone())
+        return {
+            "unit": self.unit, "process": self.process, "status": self.status,
+            "start": start, "end": end, "search": self.search, "person": self.person,
+            "person_role": self.person_role,
+        }  # fmt: skip
+
+
 @bp.route("/items")
-def items() -> str:
+def items() -> tuple[str, int]:
     principal = current_user.principal()
     if not can(principal, Action.VIEW_ITEMS):
         abort(403)
-    search = request.args.get("q", "").strip() or None
-    status = request.args.get("status") or None
-    if status not in (None, "running", "completed", "rejected", "cancelled", "frozen"):
-        status = None
+    choices = item_choices(db.session, principal)
+    filters = ItemFilters(request.args, choices)
     page = workflow.list_items(
-        db.session, principal, status=status, search=search,
-        limit=PAGE_SIZE, offset=int_arg("offset"),
-    )  # fmt: skip
-    return render_template("workbench/items.html", page=page, q=search or "", status=status)
+        db.session, principal, **filters.for_items(), limit=PAGE_SIZE, offset=int_arg("offset")
+    )
+    return render_template(
+        "workbench/items.html", page=page, filters=filters, choices=choices, presets=PRESETS,
+        statuses=ITEM_STATUSES,
+    ), 422 if filters.errors else 200  # fmt: skip
 
 
 @bp.route("/items/<int:item_id>")
@@ -239,10 +289,28 @@ def item(item_id: int) -> str:
         diagram=item_diagram(definition, view),
         my_task_ids=mine,
         meetings=meetings.meetings_of_item(db.session, principal, item_id),
+        attachments=attachments.panel(
+            db.session, principal, attachments.store_of(current_app.config), item_id
+        ),
         unit_names=org.unit_names(db.session),
         post_names=org.post_names(db.session, view["unit"]),
         can_monitor=can(principal, Action.VIEW_RISK)
         and "monitor.warning" in current_app.view_functions,
+    )
+
+
+@bp.route("/items/<int:item_id>/print")
+def item_print(item_id: int) -> str:
+    """The item's handling record (流转记录) to print and file, seen as on its page."""
+    principal = current_user.principal()
+    view = workflow.item_view(db.session, principal, item_id)
+    return render_template(
+        "workbench/item_print.html",
+        item=view,
+        definition=workflow.definition_of_item(db.session, item_id),
+        unit_names=org.unit_names(db.session),
+        post_names=org.post_names(db.session, view["unit"]),
+        now=utcnow(),
     )
 
 

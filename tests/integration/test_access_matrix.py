@@ -136,6 +136,30 @@ def _meeting_body(unit):
     return {"held_on": "2026-12-01", "present": [], "views": [], "minutes": "矩阵"}
 
 
+def _attachment(c, unit):
+    """A file attached by ``unit``'s handler to a fresh item of ``unit``; its id."""
+    response = _attach(c, _tokens["for"](HANDLER[unit]), unit)
+    assert response.status_code == 201, response.get_json()
+    return response.json["id"]
+
+
+def _pdf():
+    return f"%PDF-1.4\n矩阵 {next(_seq)}\n%%EOF\n".encode()
+
+
+def _attach(c, h, unit):
+    return c.post(f"/api/v1/items/{_item(c, unit)['id']}/attachments", headers=h,
+                  data={"file": (io.BytesIO(_pdf()), "矩阵.pdf")},
+                  content_type="multipart/form-data")  # fmt: skip
+
+
+def _download(c, h, unit):
+    response = c.get(f"/api/v1/attachments/{_attachment(c, unit)}/content", headers=h)
+    response.get_data()
+    response.close()  # the file, as a server closes it
+    return response
+
+
 def _delete_override(c, h):
     day = "/api/v1/calendar/overrides/2027-01-03"
     put = c.put(day, json={"is_working": True, "reason": "矩阵"}, headers=_tokens["for"]("admin"))
@@ -355,6 +379,29 @@ ENDPOINTS = [
      lambda c, h, u, p: c.get(f"/api/v1/items/{_item(c, u)['id']}/meetings", headers=h),
      {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
       "admin": (OK, OK)}),
+    # Attachments: seen with the item; attached by its starter (the handler, staff of
+    # czj) or a holder of its open task; withdrawn by the uploader only.
+    ("GET", "/api/v1/items/<int:item_id>/attachments",
+     lambda c, h, u, p: c.get(f"/api/v1/items/{_item(c, u)['id']}/attachments", headers=h),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/items/<int:item_id>/attachments",
+     lambda c, h, u, p: _attach(c, h, u),
+     {"staff": (201, HIDDEN), "discipline_leader": (NO, HIDDEN), "inspector": (NO, HIDDEN),
+      "admin": (NO, NO)}),
+    ("GET", "/api/v1/attachments/<int:attachment_id>",
+     lambda c, h, u, p: c.get(f"/api/v1/attachments/{_attachment(c, u)}", headers=h),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/attachments/<int:attachment_id>/content",
+     lambda c, h, u, p: _download(c, h, u),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/attachments/<int:attachment_id>/withdraw",
+     lambda c, h, u, p: c.post(f"/api/v1/attachments/{_attachment(c, u)}/withdraw",
+                               json={"reason": "矩阵"}, headers=h),
+     {"staff": (OK, HIDDEN), "discipline_leader": (NO, HIDDEN), "inspector": (NO, HIDDEN),
+      "admin": (NO, NO)}),
     ("GET", "/api/v1/units/<code>/incompatible-posts",
      lambda c, h, u, p: c.get(f"/api/v1/units/{u}/incompatible-posts", headers=h),
      {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
@@ -412,6 +459,15 @@ ENDPOINTS = [
     ("POST", "/api/v1/risk-events/<int:event_id>/dismiss",
      lambda c, h, u, p: _on_event(c, h, u, "dismiss", {"reason": "矩阵"}),
      {"staff": (NO, NO), "discipline_leader": (OK, 404), "inspector": (OK, 404),
+      "admin": (NO, NO)}),
+    # 意见: the unit's discipline leader on a red he may not close; read by those who handle
+    ("POST", "/api/v1/risk-events/<int:event_id>/opinions",
+     lambda c, h, u, p: _on_event(c, h, u, "opinions", {"text": "矩阵意见"}, "red"),
+     {"staff": (NO, NO), "discipline_leader": (201, 404), "inspector": (NO, NO),
+      "admin": (NO, NO)}),
+    ("GET", "/api/v1/risk-events/<int:event_id>/opinions",
+     lambda c, h, u, p: c.get(f"/api/v1/risk-events/{_event(u, 'red')}/opinions", headers=h),
+     {"staff": (NO, 404), "discipline_leader": (OK, 404), "inspector": (OK, 404),
       "admin": (NO, NO)}),
     ("POST", "/api/v1/scan",
      lambda c, h, u, p: c.post("/api/v1/scan", headers=h, json={}),

@@ -77,8 +77,9 @@ def test_each_level_reaches_the_people_and_channels_its_route_names(session, per
         "in_app": {"czj.liqiang:sent", "czj.zhoujie:sent"},
         "sms": {"czj.liqiang:pending", "czj.zhoujie:pending"},
     }
-    # red: + the commission's inspectors whose scope holds 区财政局, and the screen
-    everyone = ("czj.zhangmin", "czj.zhoujie", "jw.hexiaoping", "jw.liuhong")
+    # red: the unit's leader, the commission's inspectors whose scope holds 区财政局 and
+    # the screen; not the person it is about (the commission decides whether to tell them)
+    everyone = ("czj.zhoujie", "jw.hexiaoping", "jw.liuhong")
     assert _told(session, red) == {
         "in_app": {f"{p}:sent" for p in everyone},
         "sms": {f"{p}:pending" for p in everyone},
@@ -95,6 +96,32 @@ def test_each_level_reaches_the_people_and_channels_its_route_names(session, per
         assert "张敏" not in row.body and row.phone and row.phone.startswith("+86")
 
 
+def test_a_red_warning_does_not_tell_the_person_it_is_about_by_default(session, person, at):
+    at(LATER)
+    orange = _event(session, person, Level.ORANGE, who="czj.liqiang")
+    red = _event(session, person, Level.RED, who="czj.wangfang")
+    for event in (orange, red):
+        _notify(session, event)
+    assert "czj.liqiang:pending" in _told(session, orange)["sms"]  # who must explain it
+    told = _told(session, red)
+    assert not any(s.startswith("czj.wangfang:") for c in told.values() for s in c)
+    notifier = Notifier(session, risk.current_policy(session), LATER)
+    assert notifier.not_told(red) == [("handler", "policy")]
+    assert notifier.not_told(orange) == [("inspectors", "policy")]
+
+
+def test_a_stored_policy_that_tells_the_handler_of_a_red_keeps_doing_so(session, person, at):
+    at(LATER)
+    admin = person("admin").principal()
+    routing = risk.current_policy(session).body["routing"]
+    red_route = {**routing["red"], "notify": ["handler", "discipline_leader", "inspectors"]}
+    risk.save_policy(session, admin, {"routing": {**routing, "red": red_route}}, "告知当事人")
+    red = _event(session, person, Level.RED, who="czj.wangfang")
+    _notify(session, red)
+    assert "czj.wangfang:pending" in _told(session, red)["sms"]
+    assert Notifier(session, risk.current_policy(session), LATER).not_told(red) == []
+
+
 def test_a_warning_about_a_discipline_leader_goes_to_the_commission(session, person, at):
     at(LATER)
     orange = _event(session, person, Level.ORANGE, who="czj.zhoujie")
@@ -109,7 +136,7 @@ def test_notifications_are_written_once_however_often_a_change_is_reported(sessi
     at(LATER)
     red = _event(session, person, Level.RED)
     first = _notify(session, red)
-    assert first == 9  # 4 in-app, 4 SMS, 1 screen
+    assert first == 7  # 3 in-app, 3 SMS, 1 screen
     assert _notify(session, red) == 0
     assert (
         session.scalar(sa.select(sa.func.count()).where(Notification.event_id == red.id)) == first
@@ -180,13 +207,11 @@ def test_closing_a_warning_tells_whoever_was_told(session, person, at):
     _notify(session, red)
     policy = risk.current_policy(session)
     result = dispatch.dispatch_sms(session, ConsoleBackend(), policy, now=lambda: LATER)
-    assert result.sent == 4
+    assert result.sent == 3
     risk.resolve(session, person("jw.hexiaoping").principal(), red.id, "no_problem", "已核实")
     told = _told(session, red, Kind.RESOLVED)
-    assert told["in_app"] == {
-        f"{p}:sent" for p in ("czj.wangfang", "czj.zhoujie", "jw.hexiaoping", "jw.liuhong")
-    }
-    assert len(told["sms"]) == 4 and told["screen"] == {"-:sent"}
+    assert told["in_app"] == {f"{p}:sent" for p in ("czj.zhoujie", "jw.hexiaoping", "jw.liuhong")}
+    assert len(told["sms"]) == 3 and told["screen"] == {"-:sent"}
     body = session.scalar(
         sa.select(Notification.body).where(
             Notification.event_id == red.id, Notification.kind == Kind.RESOLVED,
@@ -204,7 +229,7 @@ def test_reminders_repeat_while_unacknowledged_and_pause_while_acknowledged(sess
     assert dispatch.tick(session, policy, at=LATER + timedelta(hours=3))["reminded"] == 0
     assert dispatch.tick(session, policy, at=LATER + timedelta(hours=4, minutes=1))["reminded"] == 1
     dispatch.tick(session, policy, at=LATER + timedelta(hours=5))  # same round: nothing new
-    assert len(_told(session, red, Kind.REPEAT)["sms"]) == 4
+    assert len(_told(session, red, Kind.REPEAT)["sms"]) == 3
     red.status, red.acknowledged_at = EventStatus.ACKNOWLEDGED, LATER + timedelta(hours=5)
     assert dispatch.tick(session, policy, at=LATER + timedelta(hours=30))["reminded"] == 0
     # the acknowledgement expires: the reminders resume
@@ -240,7 +265,7 @@ def test_quiet_hours_hold_orange_sms_for_a_morning_digest_but_never_red(session,
         _notify(session, event, night)
     policy = risk.current_policy(session)
     result = dispatch.dispatch_sms(session, ConsoleBackend(), policy, now=lambda: night)
-    assert result.held == 2 and result.sent == 4
+    assert result.held == 2 and result.sent == 3  # red: not to the person it is about
     assert all(s.endswith(":held") for s in _told(session, orange)["sms"])
     assert dispatch.tick(session, policy, at=night + timedelta(hours=2))["digests"] == 0
     morning = datetime(2026, 11, 24, 23, 40, tzinfo=UTC)  # 07:40

@@ -123,8 +123,10 @@ def test_a_warning_page_explains_the_score_and_its_lifecycle(client, session, pe
     session.commit()
     sign_in(client, "czj.zhoujie")  # the unit's discipline team leader
     html = client.get(f"/monitor/warnings/{event.id}").get_data(as_text=True)
-    for text in ("分值构成", "× 1.25", "× 1.45", "72.50", "late_working_days", "签收", "办结"):
+    # The evidence in words (issue 18): its key as a reader names it, never the key.
+    for text in ("分值构成", "× 1.25", "× 1.45", "72.50", "逾期工作日", "签收", "办结"):
         assert text in html, text
+    assert "late_working_days" not in html
     token = csrf_from(html)
     ack = client.post(f"/monitor/warnings/{event.id}/acknowledge", data={"csrf_token": token})
     assert ack.status_code == 302

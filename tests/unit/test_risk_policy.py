@@ -155,3 +155,48 @@ def test_a_policy_saved_under_the_former_parameter_names_keeps_working() -> None
     body = merged(stored, {"thresholds": {"red": 85, "orange": 50, "yellow": 20}}, {"czj"})
     (entry,) = body["rules"]["procurement_splitting"]["params"]
     assert entry["values"] == {"open_tender": {"货物": "3000000", "服务": "3000000"}}
+
+
+def _entry(entry: dict[str, Any], units: set[str] | None = None) -> dict[str, Any]:
+    change = {"rules": {"step_overdue": {"params": [entry]}}}
+    body = merged(default_body(), change, {"czj", "CZJ-01"} if units is None else units)
+    return body["rules"]["step_overdue"]["params"][0]  # type: ignore[no-any-return]
+
+
+def test_a_yaml_date_in_an_entry_is_that_day_stored_as_text() -> None:
+    # YAML reads `from: 2026-01-01` as a date; it was a TypeError in the scan (issue 18).
+    assert _entry({"from": date(2026, 1, 1), "values": {"base": 30}})["from"] == "2026-01-01"
+    assert _entry({"from": "20260101", "values": {"base": 30}})["from"] == "2026-01-01"
+
+
+@pytest.mark.parametrize("given", [20260101, 2026.5, True, ["2026-01-01"], {"y": 2026},
+                                   "2026-01-01T08:00:00", "1899-12-31", None])  # fmt: skip
+def test_an_entry_day_of_another_kind_is_refused_at_its_path(given: Any) -> None:
+    found = problems({"rules": {"step_overdue": {"params": [
+        {"from": given, "values": {"base": 30}}]}}})  # fmt: skip
+    assert set(found) == {"rules.step_overdue.params[0].from"}
+
+
+def test_a_number_as_an_entry_day_never_reaches_the_scan() -> None:
+    # Before: "20260101" passed the check as str(20260101), then the scan called
+    # date.fromisoformat(20260101) and the preview answered 500.
+    with pytest.raises(ValidationFailed):
+        merged(default_body(), {"rules": {"step_overdue": {"params": [
+            {"from": 20260101, "values": {"base": 30}}]}}}, set())  # fmt: skip
+
+
+def test_an_entry_unit_that_is_not_text_is_refused_at_its_path() -> None:
+    found = problems({"rules": {"step_overdue": {"params": [
+        {"from": "2026-01-01", "unit": ["czj"], "values": {"base": 30}}]}}})  # fmt: skip
+    assert found == {"rules.step_overdue.params[0].unit": "must be a unit code or null"}
+
+
+def test_an_entry_names_its_unit_in_either_case_and_keeps_the_units_spelling() -> None:
+    assert _entry({"from": "2026-01-01", "unit": "czj-01", "values": {"base": 30}})["unit"] == (
+        "CZJ-01"
+    )
+    body = merged(default_body(), {"rules": {"step_overdue": {"params": [
+        {"from": "2026-01-01", "unit": "CZJ", "values": {"base": 33}}]}}}, {"czj"})  # fmt: skip
+    policy = Policy(1, body, {1: "czj", 2: "jw"})
+    assert policy.params("step_overdue", 1, date(2026, 6, 1))["base"] == 33
+    assert policy.params("step_overdue", 2, date(2026, 6, 1))["base"] != 33

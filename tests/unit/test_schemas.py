@@ -56,3 +56,22 @@ def test_validity_may_not_end_before_it_starts():
                 posts=[{"code": "x", "valid_from": "2026-05-01", "valid_to": "2026-04-01"}],
             )
         )
+
+
+@pytest.mark.parametrize("code", ["91110000MA01ABCD2X", "CZJ-01", "czj", "Jw_2"])
+def test_unit_codes_take_letters_of_either_case(code):
+    assert UnitIn().load({"code": code, "name": "某单位", "kind": "department"})["code"] == code
+
+
+@pytest.mark.parametrize("code", ["", "-czj", "czj 01", "财政局", "a" * 33])
+def test_unit_codes_refuse_other_characters(code):
+    with pytest.raises(ValidationError):
+        UnitIn().load({"code": code, "name": "某单位", "kind": "department"})
+
+
+def test_post_codes_stay_lowercase_keys():
+    from riskctl.org.schemas import PostIn
+
+    assert PostIn().load({"code": "cashier", "name": "出纳"})["code"] == "cashier"
+    with pytest.raises(ValidationError):
+        PostIn().load({"code": "Cashier", "name": "出纳"})

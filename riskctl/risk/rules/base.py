@@ -8,6 +8,7 @@ without a database, and the same code answers a scan, a what-if preview and a ba
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,6 +20,7 @@ from riskctl.core import inputs
 from riskctl.core.calendar import WorkingCalendar
 
 if TYPE_CHECKING:
+    from riskctl.risk.evidence import Explanation, Words
     from riskctl.risk.facts import ScanData
 
 ParamKind = Literal[
@@ -264,3 +266,24 @@ class Rule:
             if change is not None:
                 return change
         return None
+
+    def cites(self, evidence: Mapping[str, Any]) -> dict[str, set[int]]:
+        """The items, steps, meetings, tasks and people the evidence names by id, for the
+        caller to resolve into ``Names`` before ``explain``."""
+        from riskctl.risk.evidence import citations
+
+        return citations(evidence)
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        """The evidence in the reader's words (each rule says what its own keys mean).
+        By default: one row per value, each key named by ``material`` or the word table."""
+        labels = {m.key: (m.label, m.label_en) for m in self.material}
+        return words.generic(evidence, labels, skip=("pair_basis",))
+
+    def subject_text(self, subject: str | None, evidence: Mapping[str, Any], words: Words) -> str:
+        """What the warning is about, in a list's subtitle.  The stored subject is the
+        event's identity (``procurement:request~accept``, ``meeting:5``): a code, never
+        shown; a rule whose subject means something to a reader says it here."""
+        if not subject or "~" in subject or re.fullmatch(r"[A-Za-z0-9_.]+(?::\S*)?", subject):
+            return ""
+        return subject

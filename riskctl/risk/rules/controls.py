@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from riskctl.core import inputs
+from riskctl.risk.evidence import Explanation, Words, say
 from riskctl.risk.facts import HitFact, ItemFact, ScanData, StepFact
 from riskctl.risk.rules.base import INTERNAL_CONTROL, Context, Material, Param, Rule, Signal
 from riskctl.workflow.models import Item
@@ -58,6 +59,62 @@ class IncompatiblePosts(Rule):
                 )
             )  # fmt: skip
         return signals
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w, kind = words, evidence.get("kind")
+        name = str(evidence.get("control_rule_name") or "")
+        named = w.t(f"（{name}）", f" ({name})") if name else ""
+        sentences = []
+        if kind == "dynamic":
+            nodes = [n for n in evidence.get("nodes") or [] if isinstance(n, str)]
+            pair = w.t("与", " and ").join(w.node(n) for n in nodes) or w.t("两个环节", "two steps")
+            sentences.append(say(w.t(f"同一人办理了本事项中不相容的两个环节：{pair}{named}。",
+                                     f"One person completed two incompatible steps of this "
+                                     f"item: {pair}{named}.")))  # fmt: skip
+            if evidence.get("earlier_step") is not None:
+                sentences.append(
+                    say(
+                        w.t("此前办理的步骤：", "The earlier step: "),
+                        w.step(evidence.get("earlier_step")),
+                        w.t("。", "."),
+                    )
+                )
+        elif kind == "static":
+            posts = w.t("与", " and ").join(f"「{w.post(p)}」" for p in evidence.get("posts") or [])
+            sentences.append(
+                say(
+                    w.t(
+                        f"同一人同时在岗两个不相容岗位：{posts}{named}。",
+                        f"One person holds two incompatible posts: {posts}{named}.",
+                    )
+                )
+            )
+        elif kind == "conflict_of_interest":
+            declared, relation = evidence.get("declared"), evidence.get("relation")
+            value = evidence.get("item_value")
+            sentences.append(say(w.t(
+                f"办理人申报与「{declared}」存在{relation}关系，本事项的相对方为「{value}」，"
+                "仍办理了本环节。",
+                f"The person who did this step declared a relation ({relation}) to "
+                f"{declared}; the item's counterparty is {value}.")))  # fmt: skip
+        else:
+            sentences.append(say(w.t(f"控制规则命中{named}。", f"A control rule was hit{named}.")))
+        at = w.moment(evidence.get("at"))
+        outcome = evidence.get("outcome")
+        if evidence.get("mitigated") or outcome == "mitigated":
+            sentences.append(say(w.t(f"该命中（{at}）有有效的缓释措施，只留痕、不计分。",
+                                     f"The hit ({at}) is under a valid mitigation: it stays "
+                                     "on record and scores nothing.")))  # fmt: skip
+        elif outcome == "refused":
+            sentences.append(say(w.t(f"{at}的办理被拒绝。", f"Refused at {at}.")))
+        else:
+            sentences.append(say(w.t(f"控制规则为标记模式，{at}的办理被放行并留痕。",
+                                     f"The control is in flag mode: let through at {at} "
+                                     "and recorded.")))  # fmt: skip
+        return Explanation(tuple(sentences))
+
+    def subject_text(self, subject: str | None, evidence: Mapping[str, Any], words: Words) -> str:
+        return str(evidence.get("control_rule_name") or "")
 
 
 def _pair_bases(data: ScanData, hits: Sequence[HitFact]) -> dict[tuple[int, str], str]:
@@ -168,6 +225,24 @@ class CrossItemIncompatible(Rule):
                         )
                     )  # fmt: skip
         return signals
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        return Explanation((
+            say(w.t("同一人在采购事项", "The same person wrote the requirement of procurement "),
+                w.item(evidence.get("procurement_item")),
+                w.t(f"中提出了采购需求（{w.moment(evidence.get('requirement_at'))}，",
+                    f" ({w.moment(evidence.get('requirement_at'))}, "),
+                w.step(evidence.get("requirement_step")),
+                w.t("），又在本合同事项中验收了该采购的货物或服务（",
+                    ") and accepted the goods or services of its contract in this item ("),
+                w.moment(evidence.get("acceptance_at")), w.t("，", ", "),
+                w.step(evidence.get("acceptance_step")), w.t("）。", ").")),
+        ))  # fmt: skip
+
+    def subject_text(self, subject: str | None, evidence: Mapping[str, Any], words: Words) -> str:
+        ref = evidence.get("procurement_item")
+        return words.t(f"关联采购事项 #{ref}", f"linked procurement #{ref}") if ref else ""
 
 
 def _refs(item: ItemFact, names: Any) -> set[int]:

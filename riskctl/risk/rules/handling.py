@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from riskctl.risk.evidence import Explanation, Words, say
 from riskctl.risk.facts import HandlingFact, ScanData
 from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, grow
 
@@ -13,6 +14,19 @@ _KINDS = (
     ("untasked", "severity_untasked", "环节未经待办任务即被办结（管理员跳过环节）"),
     ("backdated", "severity_backdated", "办理记录的时间早于此前的记录（倒签）"),
 )
+
+
+_KINDS_EN = {
+    "after_end": "Steps recorded after the item ended (changed or reopened after it ended)",
+    "untasked": "Nodes completed without their task (skipped by an administrator)",
+    "backdated": "Steps dated earlier than the record before them (back-dated)",
+}
+_KIND_SHORT = {
+    "returns": ("退回次数过多", "returned too often"),
+    "after_end": ("办结后仍有办理", "handled after it ended"),
+    "untasked": ("环节被跳过", "node skipped"),
+    "backdated": ("倒签", "back-dated"),
+}
 
 
 class IrregularHandling(Rule):
@@ -66,6 +80,23 @@ class IrregularHandling(Rule):
                         )
                     )
         return signals
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w, kind = words, evidence.get("kind")
+        if kind == "returns":
+            n, limit = evidence.get("returns"), evidence.get("max_returns")
+            return Explanation((say(w.t(f"事项被退回{n}次，超过允许的{limit}次。",
+                                        f"The item was returned {n} times, more than the "
+                                        f"{limit} allowed.")),))  # fmt: skip
+        what = dict((k, t) for k, _s, t in _KINDS).get(str(kind), "")
+        n = evidence.get("steps")
+        if w.zh:
+            return Explanation((say(f"{what or '不规范办理'}：共{n}条记录。"),))
+        return Explanation((say(f"{_KINDS_EN.get(str(kind), 'Irregular handling')}: {n}."),))
+
+    def subject_text(self, subject: str | None, evidence: Mapping[str, Any], words: Words) -> str:
+        short = _KIND_SHORT.get(str(evidence.get("kind")))
+        return words.t(*short) if short else ""
 
     def _signal(self, fact: HandlingFact, kind: str, severity: int, evidence: dict) -> Signal:  # type: ignore[type-arg]
         return Signal(

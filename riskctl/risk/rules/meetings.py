@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from riskctl.meetings import spec
 from riskctl.meetings.services import MeetingFact, items_with_meetings, meeting_facts
+from riskctl.risk.evidence import Explanation, Part, Words, say
 from riskctl.risk.facts import ItemFact, ScanData
 from riskctl.risk.rules.base import UNIT_RULE, Context, Material, Param, Rule, Signal
 
@@ -54,7 +55,32 @@ def _signal(rule: Rule, m: MeetingFact, severity: int, evidence: Mapping[str, An
     )  # fmt: skip
 
 
-class ChairNotLast(Rule):
+def _at(evidence: Mapping[str, Any], w: Words) -> tuple[Part, ...]:
+    """Where it happened: 2026年11月3日召开的「集体决策」会议上."""
+    held = w.date(evidence.get("held_on"))
+    return say(
+        w.t(f"{held}召开的", f"At the meeting of {held} ("),
+        w.meeting(evidence.get("meeting")),
+        w.t("上，", "), "),
+    )
+
+
+def _subject(evidence: Mapping[str, Any], w: Words) -> str:
+    held = w.date(evidence.get("held_on"))
+    return w.t(f"{held}的会议", f"meeting of {held}")
+
+
+_VIEWS = {"agree": ("同意", "agreed"), "disagree": ("不同意", "disagreed"),
+          "defer": ("缓议", "asked to defer")}  # fmt: skip
+_QUORUMS = {"half": ("过半数", "more than half"), "two_thirds": ("三分之二以上", "two thirds")}
+
+
+class _MeetingRule(Rule):
+    def subject_text(self, subject: str | None, evidence: Mapping[str, Any], words: Words) -> str:
+        return _subject(evidence, words)
+
+
+class ChairNotLast(_MeetingRule):
     code = "meeting_chair_not_last"
     basis = LAST_SPEAKER
     name = "主持人未末位表态"
@@ -91,8 +117,26 @@ class ChairNotLast(Rule):
             )  # fmt: skip
         return signals
 
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        n, of = evidence.get("chair_position"), evidence.get("speakers")
+        first = evidence.get("spoke_first")
+        return Explanation(
+            (
+                say(
+                    _at(evidence, w),
+                    w.t(
+                        f"主持人在{of}位表态成员中第{n}位发言{'，率先表态' if first else ''}，"
+                        "没有最后发表意见。",
+                        f"the chair spoke {'first' if first else f'as number {n}'} of {of}, "
+                        "not last.",
+                    ),
+                ),
+            )
+        )
 
-class QuorumMissing(Rule):
+
+class QuorumMissing(_MeetingRule):
     code = "meeting_quorum_missing"
     basis = QUORUM
     name = "会议未达到法定人数"
@@ -130,8 +174,23 @@ class QuorumMissing(Rule):
             )  # fmt: skip
         return signals
 
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        rule = w.t(*_QUORUMS.get(str(evidence.get("quorum")), ("法定人数", "the quorum")))
+        expected, present = evidence.get("expected"), evidence.get("present")
+        taking, needed = evidence.get("taking_part"), evidence.get("needed")
+        decided = evidence.get("outcome") == spec.APPROVED
+        return Explanation((
+            say(_at(evidence, w), w.t(
+                f"应到会{expected}人，实到{present}人，参加讨论（未回避）{taking}人，未达到{rule}的"
+                f"法定人数（至少{needed}人）{'，会议仍作出通过的决定' if decided else ''}。",
+                f"{expected} members expected, {present} present, {taking} taking part (not "
+                f"recused): short of the quorum of {rule} (at least {needed})"
+                f"{'; the meeting approved all the same' if decided else ''}.")),
+        ))  # fmt: skip
 
-class TopicsLate(Rule):
+
+class TopicsLate(_MeetingRule):
     code = "meeting_topics_late"
     name = "会议议题未提前送达"
     name_en = "Topics not sent in advance"
@@ -170,6 +229,21 @@ class TopicsLate(Rule):
                 )  # fmt: skip
         return signals
 
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        days = w.days(evidence.get("days"))
+        sent = evidence.get("topics_sent_on")
+        if sent is None:
+            what = w.t(f"没有议题和材料送达与会成员的记录（应至少提前{days}送达）。",
+                       f"no record of the topics and papers reaching the members (due {days} "
+                       "ahead).")  # fmt: skip
+        else:
+            ahead = w.days(evidence.get("days_ahead"))
+            what = w.t(f"议题和材料于{w.date(sent)}送达，仅提前{ahead}，少于规定的{days}。",
+                       f"the topics and papers reached the members {w.date(sent)}, {ahead} "
+                       f"ahead, fewer than the {days} required.")  # fmt: skip
+        return Explanation((say(_at(evidence, w), what),))
+
 
 @dataclass(frozen=True)
 class Interests:
@@ -180,7 +254,7 @@ class Interests:
     declared: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
 
 
-class InterestedMemberVoted(Rule):
+class InterestedMemberVoted(_MeetingRule):
     code = "meeting_interested_member_voted"
     basis = UNIT_RULE
     material = (Material("member", "new", "表态成员", "member"),)
@@ -253,6 +327,20 @@ class InterestedMemberVoted(Rule):
                 )  # fmt: skip
         return signals
 
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        member = w.person(evidence.get("member"))
+        declared, relation = evidence.get("declared"), evidence.get("relation")
+        value = evidence.get("item_value")
+        view = w.t(*_VIEWS.get(str(evidence.get("view")), ("表态", "stated a view")))
+        return Explanation((
+            say(_at(evidence, w), w.t(
+                f"成员{member}申报与「{declared}」存在{relation}关系，议题涉及「{value}」，该成员没有"
+                f"回避，仍表态{view}。",
+                f"member {member}, who declared a relation ({relation}) to {declared}, did "
+                f"not recuse on a topic concerning {value} and {view}.")),
+        ))  # fmt: skip
+
 
 def _item_fields(data: ScanData, item_ids: set[int]) -> dict[int, dict[str, Any]]:
     from riskctl.workflow.models import Item
@@ -303,3 +391,10 @@ class DecisionWithoutMeeting(Rule):
                 )
             )  # fmt: skip
         return signals
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        return Explanation((
+            say(words.t("本“三重一大”事项已办结，但没有集体决策会议记录（由一人点击或会签办结）。",
+                        "This major-decision item was completed without any meeting record "
+                        "(decided by one person's click or a countersign).")),
+        ))  # fmt: skip

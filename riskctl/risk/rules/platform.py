@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from riskctl.risk.evidence import Explanation, Words, say
 from riskctl.risk.facts import ScanData
 from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, grow
 
@@ -57,3 +58,24 @@ class PlatformUnused(Rule):
                     )
                 )  # fmt: skip
         return signals
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        idle = w.days(evidence.get("idle_working_days"), working=True)
+        limit = w.days(evidence.get("max_idle_working_days"), working=True)
+        last = evidence.get("last_activity")
+        if last:
+            first = w.t(
+                f"本单位最近一次在平台上办理事项是{w.moment(last)}，",
+                f"The unit last processed an item in the platform at {w.moment(last)}; ",
+            )
+        else:
+            first = w.t(
+                "本单位开通以来没有在平台上办理过任何事项，",
+                "The unit has processed no item in the platform since it was opened; ",
+            )
+        return Explanation((
+            say(first, w.t(f"已连续{idle}未使用平台，超过{limit}的上限（业务可能在线下办理）。",
+                           f"{idle} without use, more than the {limit} allowed (the work may "
+                           "be done offline).")),
+        ))  # fmt: skip

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from riskctl.core.calendar import WorkingCalendar
+from riskctl.risk.evidence import Explanation, Table, Words, say
 from riskctl.risk.facts import ItemFact, ScanData
 from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, day, grow, money
 
@@ -68,6 +69,17 @@ def _category(item: ItemFact) -> str:
 def _by_category(table: Mapping[str, object], category: str) -> Decimal | None:
     value = table.get(category)
     return None if value is None else money(value)
+
+
+_THRESHOLD_KINDS = {
+    "decentralised_limit": ("分散采购限额标准", "decentralised-procurement limit"),
+    "open_tender": ("公开招标数额标准", "open-tender threshold"),
+    "unit_threshold": ("本单位设定的限额", "unit's own threshold"),
+}
+_EXEMPT = {
+    "budget_adjusted": ("项目预算经调整", "the project's budget was adjusted"),
+    "non_open_approved": ("经批准采用公开招标以外方式", "a non-open method was approved"),
+}
 
 
 class JustUnderThreshold(Rule):
@@ -139,6 +151,27 @@ class JustUnderThreshold(Rule):
                         )
                     )  # fmt: skip
         return signals
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        amount, threshold = money(evidence.get("amount")), money(evidence.get("threshold"))
+        kind = _THRESHOLD_KINDS.get(
+            str(evidence.get("threshold_kind")), _THRESHOLD_KINDS["unit_threshold"]
+        )
+        category = w.category(evidence.get("category"))
+        gap = w.money(threshold - amount) if amount is not None and threshold is not None else "—"
+        band = w.percent(evidence.get("band"))
+        return Explanation((
+            say(w.t(f"采购金额{w.money(amount)}，低于{category}类{kind[0]}{w.money(threshold)}，"
+                    f"仅差{gap}（在限额以下{band}的区间内），可能为规避程序而定。",
+                    f"The amount {w.money(amount)} is {gap} under the {kind[1]} for {category} "
+                    f"({w.money(threshold)}), within {band} of it: possibly set to avoid the "
+                    "procedure.")),
+        ))  # fmt: skip
+
+    def subject_text(self, subject: str | None, evidence: Mapping[str, Any], words: Words) -> str:
+        return words.t(f"限额{words.money(evidence.get('threshold'))}",
+                       f"threshold {words.money(evidence.get('threshold'))}")  # fmt: skip
 
 
 def _exempt(item: ItemFact) -> str | None:
@@ -247,6 +280,45 @@ class Splitting(Rule):
             )  # fmt: skip
         return signals
 
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        kind, code = w.category(evidence.get("item_category")), evidence.get("catalogue_code")
+        group = (
+            w.t(f"品目（目录代码{code}）", f"catalogue item {code}")
+            if code
+            else w.t(f"{kind}类别", f"class of {kind}")
+        )
+        items = [i for i in evidence.get("items") or [] if isinstance(i, Mapping)]
+        year, project = evidence.get("fiscal_year"), evidence.get("budget_project")
+        total, threshold = w.money(evidence.get("total")), w.money(evidence.get("threshold"))
+        sentences = [say(w.t(
+            f"{year}年度，预算项目「{project}」下同一{group}以公开招标以外的方式采购了{len(items)}次，"
+            f"累计{total}，超过公开招标数额标准{threshold}（化整为零规避公开招标）。",
+            f"In fiscal year {year}, the {group} of budget project {project} was bought "
+            f"{len(items)} times by methods other than open tender: {total} in all, above the "
+            f"open-tender threshold of {threshold}."))]  # fmt: skip
+        header = (w.t("事项", "Item"), w.t("金额", "Amount"), w.t("采购方式", "Method"))
+        tables = [Table(header, tuple((w.item(i.get("item")), w.money(i.get("amount")),
+                                       w.method(i.get("method"))) for i in items),
+                        w.t("计入累计的采购", "Purchases counted"))]  # fmt: skip
+        exempt = [i for i in evidence.get("exempt") or [] if isinstance(i, Mapping)]
+        if exempt:
+            why = (
+                w.t("事项", "Item"),
+                w.t("金额", "Amount"),
+                w.t("不计入的原因", "Not counted because"),
+            )
+            tables.append(Table(why, tuple(
+                (w.item(i.get("item")), w.money(i.get("amount")),
+                 w.t(*_EXEMPT.get(str(i.get("reason")), ("其他原因", "another reason"))))
+                for i in exempt), w.t("不计入累计的采购", "Purchases not counted")))  # fmt: skip
+        return Explanation(tuple(sentences), tuple(tables))
+
+    def subject_text(self, subject: str | None, evidence: Mapping[str, Any], words: Words) -> str:
+        year, project = evidence.get("fiscal_year"), evidence.get("budget_project")
+        kind = evidence.get("catalogue_code") or words.category(evidence.get("item_category"))
+        return words.t(f"{year}年度·{project}·{kind}", f"{year} · {project} · {kind}")
+
 
 def _method(item: ItemFact) -> str | None:
     """A construction item's bidders were counted at its tender (招标投标法)."""
@@ -328,6 +400,19 @@ class SingleBidder(Rule):
                 )  # fmt: skip
         return signals
 
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        method, n, least = (
+            w.method(evidence.get("method")),
+            evidence.get("bidders"),
+            evidence.get("min_bidders"),
+        )
+        return Explanation((
+            say(w.t(f"以{method}方式采购，只有{n}家供应商投标（响应），少于法定的{least}家，仍确定了成交。",
+                    f"Bought by {method} with {n} supplier(s) bidding, fewer than the {least} "
+                    "the law requires, and awarded all the same.")),
+        ))  # fmt: skip
+
 
 class ShortTenderPeriod(Rule):
     code = "procurement_short_tender_period"
@@ -395,6 +480,20 @@ class ShortTenderPeriod(Rule):
                 )  # fmt: skip
         return signals
 
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        working = evidence.get("unit") == "working_days"
+        days = w.days(evidence.get("days"), working=working)
+        least = w.days(evidence.get("min_days"), working=working)
+        start, end = w.date(evidence.get("tender_start")), w.date(evidence.get("tender_end"))
+        method = w.method(evidence.get("method"))
+        return Explanation((
+            say(w.t(f"以{method}方式采购，采购文件于{start}发出，响应截止于{end}，期限为{days}，"
+                    f"少于法定最短的{least}。",
+                    f"Bought by {method}: documents issued {start}, bids due {end} — {days}, "
+                    f"less than the legal minimum of {least}.")),
+        ))  # fmt: skip
+
 
 def last_day(calendar: WorkingCalendar, start: date, days: int) -> date:
     """The last day of a period of ``days`` days from ``start``: the start day is not
@@ -455,6 +554,27 @@ class LateContract(Rule):
                 )  # fmt: skip
         return signals
 
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        awarded, deadline = w.date(evidence.get("awarded_on")), w.date(evidence.get("deadline"))
+        late, signed = w.days(evidence.get("days_late")), evidence.get("signed_on")
+        first = w.t(f"中标（成交）通知书于{awarded}发出，应在{w.days(evidence.get('max_days'))}内、"
+                    f"即{deadline}前签订合同；",
+                    f"The award notice went out {awarded}; the contract was due by {deadline} "
+                    f"({w.days(evidence.get('max_days'))}); ")  # fmt: skip
+        then = (
+            w.t(
+                f"合同于{w.date(signed)}签订，逾期{late}。",
+                f"it was signed {w.date(signed)}, {late} late.",
+            )
+            if signed
+            else w.t(f"至今未签订，已逾期{late}。", f"it is still unsigned, {late} late.")
+        )
+        return Explanation((say(first, then),))
+
+
+_DUTIES = {"publication": ("公告", "published"), "filing": ("备案", "filed")}
+
 
 class _AfterSigning(Rule):
     """A duty to be done within working days of the contract's signature."""
@@ -490,6 +610,26 @@ class _AfterSigning(Rule):
                     )
                 )  # fmt: skip
         return signals
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        duty = _DUTIES.get(self.duty, ("办理", "done"))
+        signed, deadline = w.date(evidence.get("signed_on")), w.date(evidence.get("deadline"))
+        limit = w.days(evidence.get("max_working_days"), working=True)
+        late = w.days(evidence.get("working_days_late"), working=True)
+        done = evidence.get(self.field)
+        first = w.t(f"合同于{signed}签订，应在{limit}内（{deadline}前）{duty[0]}；",
+                    f"The contract was signed {signed} and due to be {duty[1]} within {limit} "
+                    f"(by {deadline}); ")  # fmt: skip
+        then = (
+            w.t(
+                f"实际于{w.date(done)}{duty[0]}，逾期{late}。",
+                f"it was {duty[1]} {w.date(done)}, {late} late.",
+            )
+            if done
+            else w.t(f"至今未{duty[0]}，已逾期{late}。", f"it is still not {duty[1]}, {late} late.")
+        )
+        return Explanation((say(first, then),))
 
 
 class LatePublication(_AfterSigning):
@@ -590,6 +730,23 @@ class LateSmePayment(Rule):
                 )  # fmt: skip
         return signals
 
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        accepted = evidence.get("from") == "accepted_on"
+        since = w.t("验收合格", "acceptance") if accepted else w.t("交付", "delivery")
+        start, deadline = w.date(evidence.get("start")), w.date(evidence.get("deadline"))
+        term, late = w.days(evidence.get("term_days")), w.days(evidence.get("days_late"))
+        paid = evidence.get("paid_on")
+        first = w.t(f"向中小企业采购，自{since}之日（{start}）起{term}内应当付款（至{deadline}）；",
+                    f"A small or medium supplier, to be paid within {term} of {since} ({start}), "
+                    f"by {deadline}; ")  # fmt: skip
+        then = (
+            w.t(f"实际于{w.date(paid)}支付，逾期{late}。", f"paid {w.date(paid)}, {late} late.")
+            if paid
+            else w.t(f"至今未支付，已逾期{late}。", f"still unpaid, {late} late.")
+        )
+        return Explanation((say(first, then),))
+
 
 class SupplementExcess(Rule):
     code = "procurement_supplement_excess"
@@ -631,6 +788,19 @@ class SupplementExcess(Rule):
                     )
                 )  # fmt: skip
         return signals
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        contract, extra = (
+            w.money(evidence.get("contract_amount")),
+            w.money(evidence.get("supplement_amount")),
+        )
+        share, limit = w.percent(evidence.get("share")), w.percent(evidence.get("max_share"))
+        return Explanation((
+            say(w.t(f"原合同金额{contract}，补充合同累计{extra}，占原合同的{share}，超过{limit}的上限。",
+                    f"Original contract {contract}; supplementary contracts {extra} in all, "
+                    f"{share} of it — above the {limit} limit.")),
+        ))  # fmt: skip
 
 
 class SupplierConcentration(Rule):
@@ -696,3 +866,23 @@ class SupplierConcentration(Rule):
                     )
                 )  # fmt: skip
         return signals
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        supplier, share = evidence.get("supplier"), w.percent(evidence.get("share"))
+        amount, total = w.money(evidence.get("amount")), w.money(evidence.get("unit_total"))
+        awards, window = evidence.get("awards"), w.days(evidence.get("window_days"))
+        items: list[Any] = []
+        for n, ref in enumerate(evidence.get("items") or []):
+            items += [w.t("、", ", ")] if n else []
+            items.append(w.item(ref))
+        return Explanation((
+            say(w.t(f"近{window}内，供应商「{supplier}」在本单位成交{amount}，占全部{awards}笔成交"
+                    f"金额{total}的{share}。",
+                    f"Over the last {window}, supplier {supplier} was awarded {amount}: {share} "
+                    f"of the unit's {awards} awards ({total}).")),
+            say(w.t("涉及事项：", "Its items: "), tuple(items), w.t("。", ".")),
+        ))  # fmt: skip
+
+    def subject_text(self, subject: str | None, evidence: Mapping[str, Any], words: Words) -> str:
+        return str(evidence.get("supplier") or "")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
+from riskctl.risk.evidence import Explanation, Words, say
 from riskctl.risk.facts import ItemFact, ScanData, TaskFact
 from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, grow
 from riskctl.workflow.models import Item
@@ -48,6 +49,15 @@ class StepOverdue(Rule):
                 )
             )  # fmt: skip
         return signals
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w, late = words, evidence.get("working_days_late")
+        due = w.due(evidence.get("due_at"))
+        return Explanation((
+            say(w.t("待办任务", "The task "), w.task(evidence.get("task")),
+                w.t(f"的办理时限为{due}，已超过{w.days(late, working=True)}仍未办结。",
+                    f" was due {due}; it is still open, {w.days(late, working=True)} late.")),
+        ))  # fmt: skip
 
 
 class ItemOverdue(Rule):
@@ -110,3 +120,15 @@ class ItemOverdue(Rule):
                 )
             )  # fmt: skip
         return signals
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        started, limit = w.moment(evidence.get("started_at")), evidence.get("limit_working_days")
+        late = evidence.get("working_days_late")
+        return Explanation((
+            say(w.t(f"事项于{started}发起，该类业务的整体办理时限为{w.days(limit, working=True)}，"
+                    f"已超出{w.days(late, working=True)}仍未办结。",
+                    f"The item started {started}; its category allows "
+                    f"{w.days(limit, working=True)} in all, and it is still running, "
+                    f"{w.days(late, working=True)} over.")),
+        ))  # fmt: skip

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from riskctl.risk.evidence import Explanation, Words, say
 from riskctl.risk.facts import ItemFact, ScanData, StepFact
 from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, day, grow, money
 from riskctl.risk.rules.procurement import _signal
@@ -60,6 +61,19 @@ class ChangeOrderExcess(Rule):
                     )
                 )  # fmt: skip
         return signals
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        contract, change = (
+            w.money(evidence.get("contract_amount")),
+            w.money(evidence.get("change_amount")),
+        )
+        share, limit = w.percent(evidence.get("share")), w.percent(evidence.get("max_share"))
+        return Explanation((
+            say(w.t(f"工程合同价{contract}，累计变更{change}，占合同价的{share}，超过{limit}的上限。",
+                    f"Contract price {contract}; change orders {change} in all, {share} of it — "
+                    f"above the {limit} limit.")),
+        ))  # fmt: skip
 
 
 # Decisions with which a review does not pass: the settlement was sent back or refused.
@@ -195,6 +209,53 @@ class PaymentBeforeAcceptance(Rule):
             "over_cap": not accepted and cap is not None and paid is not None and paid > cap,
         }
 
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        step = evidence.get("payment_step")
+        paid, cap = w.money(evidence.get("paid_amount")), w.money(evidence.get("cap"))
+        sentences = []
+        for finding in evidence.get("findings") or []:
+            if finding == "settlement_before_acceptance":
+                sentences.append(say(w.t("结算款在竣工验收之前支付（", "The settlement was paid "
+                                         "before the completion acceptance ("), w.step(step),
+                                     w.t("）。", ").")))  # fmt: skip
+            elif finding == "settlement_before_review":
+                sentences.append(
+                    say(
+                        w.t(
+                            "结算款在结算审核通过之前支付（",
+                            "The settlement was paid before the settlement review passed (",
+                        ),
+                        w.step(step),
+                        w.t("）。", ")."),
+                    )
+                )
+            elif finding == "progress_over_completed_value":
+                done = w.money(evidence.get("completed_value"))
+                sentences.append(say(w.t(
+                    f"竣工验收前累计支付{paid}，超过按已完成工程价款{done}可支付的{cap}。",
+                    f"Before acceptance {paid} was paid, above the {cap} payable on the work "
+                    f"done ({done}).")))  # fmt: skip
+            elif finding == "progress_over_price":
+                price = (money(evidence.get("contract_amount")) or Decimal(0)) + (
+                    money(evidence.get("change_amount")) or Decimal(0)
+                )
+                sentences.append(say(w.t(
+                    f"竣工验收前累计支付{paid}，超过合同价（含变更）{w.money(price)}扣除质量保证金后"
+                    f"可支付的{cap}（未登记已完成工程价款，按合同价估算）。",
+                    f"Before acceptance {paid} was paid, above the {cap} payable on the price "
+                    f"with change orders ({w.money(price)}) less the retention (the work done "
+                    "is not recorded: an estimate).")))  # fmt: skip
+        state = w.t(
+            "已竣工验收" if evidence.get("accepted") else "尚未竣工验收",
+            "accepted" if evidence.get("accepted") else "not yet accepted",
+        )
+        review = w.t("结算已审核" if evidence.get("settlement_reviewed") else "结算未审核",
+                     "settlement reviewed" if evidence.get("settlement_reviewed")
+                     else "settlement not reviewed")  # fmt: skip
+        sentences.append(say(w.t(f"目前：{state}，{review}。", f"Now: {state}, {review}.")))
+        return Explanation(tuple(sentences))
+
 
 def add_months(start: date, months: int) -> date:
     month = start.month - 1 + months
@@ -291,6 +352,44 @@ class LateFinalAccounts(Rule):
         note = f"项目规模未登记或不在参数中，延期按最短上限{shortest}个月计"
         return size, asked, min(asked, shortest), note
 
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        completed, deadline = w.date(evidence.get("completed_on")), w.date(evidence.get("deadline"))
+        late, final = w.days(evidence.get("days_late")), evidence.get("final_on")
+        sentences = [
+            say(
+                w.t(
+                    f"工程于{completed}竣工验收，竣工财务决算应在{deadline}前办理；",
+                    f"The works were completed {completed}; the final accounts were "
+                    f"due by {deadline}; ",
+                ),
+                w.t(
+                    f"实际于{w.date(final)}办理，逾期{late}。",
+                    f"they were done {w.date(final)}, {late} late.",
+                )
+                if final
+                else w.t(f"至今未办理，已逾期{late}。", f"they are still not done, {late} late."),
+            )
+        ]
+        asked = evidence.get("extension_months")
+        if asked:
+            size = evidence.get("project_size")
+            allowed = w.months(evidence.get("extension_allowed"))
+            sized = size or "未登记规模的"
+            for_size = f" for a {size} project" if size else ""
+            sentences.append(say(w.t(f"经批准延期{w.months(asked)}，按{sized}项目计入{allowed}。",
+                                     f"An extension of {w.months(asked)} was approved; "
+                                     f"{allowed} count{for_size}.")))  # fmt: skip
+        if evidence.get("note"):
+            sentences.append(say(w.t(f"{evidence['note']}。", "The project size is not recorded "
+                                     "or not in the parameters: the extension counts at the "
+                                     "shortest cap.")))  # fmt: skip
+        if evidence.get("past_hard_cap"):
+            cap = w.date(evidence.get("hard_cap"))
+            sentences.append(say(w.t(f"已超过最长1年的期限（{cap}）。",
+                                     f"It is past the one-year limit ({cap}).")))  # fmt: skip
+        return Explanation(tuple(sentences))
+
 
 class DisposalBelowAppraisal(Rule):
     code = "assets_disposal_below_appraisal"
@@ -356,6 +455,34 @@ class DisposalBelowAppraisal(Rule):
                     )
                 )  # fmt: skip
         return signals
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        proceeds = w.money(evidence.get("proceeds"))
+        approved, appraised = evidence.get("approved_floor"), evidence.get("appraised_value")
+        if approved is not None:
+            floor = w.t(
+                f"经批准的底价{w.money(approved)}", f"the approved floor of {w.money(approved)}"
+            )
+        else:
+            floor = w.t(
+                f"评估价值{w.money(appraised)}", f"its appraised value of {w.money(appraised)}"
+            )
+        below = evidence.get("percent_below_floor")
+        sentences = [
+            say(
+                w.t(
+                    f"资产以{proceeds}出售，低于{floor}（低{below}%）。",
+                    f"The asset was sold for {proceeds}, {below} % below {floor}.",
+                )
+            )
+        ]
+        if approved is not None and appraised and evidence.get("percent_below") is not None:
+            sentences.append(say(w.t(
+                f"评估价值为{w.money(appraised)}，处置收入比评估价值低{evidence['percent_below']}%。",
+                f"Its appraised value was {w.money(appraised)}, "
+                f"{evidence['percent_below']} % above the proceeds.")))  # fmt: skip
+        return Explanation(tuple(sentences))
 
 
 def _disposal_value(item: ItemFact) -> tuple[Decimal | None, str]:
@@ -438,6 +565,24 @@ class DisposalWithoutCollectiveDecision(Rule):
                 )  # fmt: skip
         return signals
 
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        on_book = evidence.get("judged_on") == "book_value"
+        value = w.money(evidence.get("book_value" if on_book else "original_value"))
+        what = w.t("账面价值", "book value") if on_book else w.t("账面原值", "original book value")
+        threshold = w.money(evidence.get("threshold"))
+        sentences = [say(w.t(f"资产{what}{value}，达到{threshold}的集体决策标准，未经领导班子集体"
+                             "决策批准即实施处置（",
+                             f"The asset's {what} is {value}, at or above the {threshold} from "
+                             "which a collective decision is required; it was disposed of "
+                             "without one ("),
+                         w.step(evidence.get("execution_step")), w.t("）。", ")."))]  # fmt: skip
+        if evidence.get("note"):
+            sentences.append(say(w.t(f"{evidence['note']}。", "The original value is not "
+                                     "recorded: judged on the book value (net of depreciation), "
+                                     "which may be low.")))  # fmt: skip
+        return Explanation(tuple(sentences))
+
 
 class PaymentOverBudget(Rule):
     code = "finance_payment_over_budget"
@@ -493,3 +638,20 @@ class PaymentOverBudget(Rule):
                 )  # fmt: skip
                 break  # the item that first went over; later ones are the same overspend
         return signals
+
+    def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
+        w = words
+        year, line = evidence.get("fiscal_year"), evidence.get("budget_line")
+        budget, total = money(evidence.get("budget")), money(evidence.get("cumulative"))
+        over = w.money(total - budget) if budget is not None and total is not None else "—"
+        amount = w.money(evidence.get("amount"))
+        return Explanation((
+            say(w.t(f"{year}年度预算指标「{line}」的额度为{w.money(budget)}，本笔支付{amount}后累计支付"
+                    f"{w.money(total)}，超出{over}。",
+                    f"Budget line {line} of {year} has {w.money(budget)}; with this payment of "
+                    f"{amount} the payments reach {w.money(total)}, {over} over.")),
+        ))  # fmt: skip
+
+    def subject_text(self, subject: str | None, evidence: Mapping[str, Any], words: Words) -> str:
+        year, line = evidence.get("fiscal_year"), evidence.get("budget_line")
+        return words.t(f"{year}年度·{line}", f"{year} · {line}")

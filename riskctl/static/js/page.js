@@ -10,4 +10,25 @@
       target.form.submit();
     }
   });
+  // The menu button of narrow screens (phones): opens and closes the sidebar in place.
+  // Without JS its link to #sidebar opens it by :target (app.css).
+  var toggle = document.querySelector('.menu-toggle');
+  var menu = document.getElementById('sidebar');
+  if (toggle && menu) {
+    toggle.addEventListener('click', function (event) {
+      event.preventDefault();
+      var open = menu.classList.toggle('open');
+      toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+    });
+    toggle.addEventListener('keydown', function (event) {  // a role=button answers Space too
+      if (event.key === ' ') { event.preventDefault(); toggle.click(); }
+    });
+    document.addEventListener('keydown', function (event) {
+      if (event.key === 'Escape' && menu.classList.contains('open')) {
+        menu.classList.remove('open');
+        toggle.setAttribute('aria-expanded', 'false');
+        toggle.focus();
+      }
+    });
+  }
 })();

@@ -1,0 +1,181 @@
+"""What a file is, judged by its content, and the name it is shown under.
+
+Plain Python, no database, no app.  A file is accepted only when its bytes are one of the
+kinds below *and* its name's extension is one of that kind's: a renamed executable, an
+HTML page called ``.pdf`` or a Word file called ``.xlsx`` are refused.  ``filetype``
+recognises the binary signatures (so a refusal can name what the file really is); the
+zip-based kinds are told apart by their package parts, since every one of them starts
+with the same zip signature.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import filetype
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: str
+    content_type: str
+    extensions: tuple[str, ...]
+
+
+PDF = Kind("pdf", "PDF", "application/pdf", (".pdf",))
+JPEG = Kind("jpeg", "JPEG 图片", "image/jpeg", (".jpg", ".jpeg"))
+PNG = Kind("png", "PNG 图片", "image/png", (".png",))
+OFD = Kind("ofd", "OFD 版式文件", "application/ofd", (".ofd",))
+DOCX = Kind(
+    "docx", "Word 文档", (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    ), (".docx",),
+)  # fmt: skip
+XLSX = Kind(
+    "xlsx", "Excel 表格", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    (".xlsx",),
+)  # fmt: skip
+TEXT = Kind("text", "纯文本", "text/plain", (".txt",))  # UTF-8 or GB18030
+KINDS = (PDF, JPEG, PNG, OFD, DOCX, XLSX, TEXT)
+EXTENSIONS = {ext: kind for kind in KINDS for ext in kind.extensions}
+
+# What the main part of an Office Open XML package declares in [Content_Types].xml.
+_DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+_MAX_CONTENT_TYPES = 1024 * 1024  # [Content_Types].xml is a few KB; never inflate more
+_HEAD = 64 * 1024
+# Markup a browser would run or render if it ever ignored our headers.
+_MARKUP = re.compile(rb"<\s*(!doctype\s+html|html|head|body|script|svg|iframe|object|embed)\b",
+                     re.IGNORECASE)  # fmt: skip
+# Names filetype gives to programs and to what is not evidence but may carry code.
+_EXECUTABLE = {"exe", "elf", "wasm", "swf", "crx", "deb", "rpm", "cab", "ar", "dex"}
+
+
+class Refused(ValueError):
+    """The file is not accepted; ``str()`` says why, in the reader's words."""
+
+
+def extension(name: str) -> str:
+    return Path(name).suffix.lower()
+
+
+def _zip_kind(file: IO[bytes]) -> Kind | None:
+    try:
+        with zipfile.ZipFile(file) as package:
+            names = set(package.namelist())
+            if "OFD.xml" in names:  # GB/T 33190: the entry file at the package root
+                return OFD
+            if "[Content_Types].xml" not in names:
+                return None
+            if any(n.lower().endswith("vbaproject.bin") for n in names):
+                raise Refused("文件含有宏（VBA 代码），不予接收")
+            with package.open("[Content_Types].xml") as part:
+                declared = part.read(_MAX_CONTENT_TYPES).decode("utf-8", errors="replace")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, RuntimeError, ValueError) as exc:
+        if isinstance(exc, Refused):
+            raise
+        return None
+    if _DOCX_MAIN in declared and "word/document.xml" in names:
+        return DOCX
+    if _XLSX_MAIN in declared and "xl/workbook.xml" in names:
+        return XLSX
+    return None
+
+
+def _is_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    text = None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            # The head may cut a character in two: ignore an incomplete last one.
+            text = head.decode(encoding)
+            break
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 3:
+                text = head[: exc.start].decode(encoding, errors="strict")
+                break
+    if text is None:
+        return False
+    return not any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text)
+
+
+def detect(file: IO[bytes]) -> Kind:
+    """The kind of the file's content (read from its start; the position is restored),
+    or ``Refused`` saying what it is instead."""
+    start = file.tell()
+    try:
+        head = file.read(_HEAD)
+        if not head:
+            raise Refused("文件为空（0 字节），不予接收")
+        if head.startswith(b"%PDF-"):
+            return PDF
+        if head.startswith(b"\xff\xd8\xff"):
+            return JPEG
+        if head.startswith(b"\x89PNG\r\n\x1a\n"):
+            return PNG
+        if head.startswith(b"PK\x03\x04"):
+            file.seek(start)
+            found = _zip_kind(file)
+            if found is not None:
+                return found
+            raise Refused("压缩包或无法识别的办公文档，不予接收")
+        guessed = filetype.guess(head)
+        if guessed is not None:
+            if guessed.extension in _EXECUTABLE or head.startswith((b"MZ", b"\x7fELF")):
+                raise Refused("可执行文件，不予接收")
+            raise Refused(f"不接收此类文件（{guessed.mime}）")
+        if head.startswith(
+            (b"MZ", b"\x7fELF", b"\xfe\xed\xfa", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")
+        ):
+            raise Refused("可执行文件，不予接收")
+        if head.lstrip().startswith(b"#!"):
+            raise Refused("脚本文件，不予接收")
+        # Text is judged whole (an upload is at most the attachment limit): markup or a
+        # binary tail after a harmless first page is refused too.
+        whole = head + file.read()
+        if _MARKUP.search(whole):
+            raise Refused("网页或 SVG 等含标记的文件，不予接收")
+        if _is_text(whole):
+            return TEXT
+        raise Refused("无法识别的文件内容，不予接收")
+    finally:
+        file.seek(start)
+
+
+def check(file: IO[bytes], name: str) -> Kind:
+    """The kind of an upload named ``name``: its content must be allowed and agree with
+    its extension."""
+    ext = extension(name)
+    if ext not in EXTENSIONS:
+        allowed = "、".join(sorted(EXTENSIONS))
+        raise Refused(f"不接收扩展名为“{ext or '（无）'}”的文件；可接收：{allowed}")
+    kind = detect(file)
+    if ext not in kind.extensions:
+        raise Refused(f"文件内容是{kind.label}，与扩展名“{ext}”不符")
+    return kind
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"/\\|?*\u2028\u2029\u202a-\u202e\u2066-\u2069]')
+MAX_NAME = 200
+
+
+def clean_filename(name: str) -> str:
+    """The name to show and to offer on download: the last path segment only (no
+    directories, whichever separator), NFC, no control or reserved characters, no
+    leading dots, at most ``MAX_NAME`` characters with the extension kept."""
+    base = re.split(r"[/\\]", unicodedata.normalize("NFC", name or ""))[-1]
+    base = _UNSAFE.sub("_", base)
+    base = re.sub(r"\s+", " ", base).strip(" .")
+    stem, _dot, ext = base.rpartition(".") if "." in base else (base, "", "")
+    ext = f".{ext}" if ext else ""
+    if len(ext) > 16:
+        stem, ext = base, ""
+    stem = stem[: MAX_NAME - len(ext)].strip(" .")
+    return f"{stem or '附件'}{ext}"
