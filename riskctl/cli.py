@@ -368,6 +368,7 @@ def process_templates() -> None:
 @click.argument("template")
 @click.option("--unit", required=True, help="the adopting unit's code")
 @click.option("--key", default=None, help="the unit's process key (default: the template's)")
+@click.option("--name", default=None, help="the unit's process name (default: the template's)")
 @click.option("--post", "posts", multiple=True, help="TEMPLATE_POST=UNIT_POST (repeatable)")
 @click.option("--limit", "limits", multiple=True, help="NODE=LIMIT, e.g. review=3wd")
 @click.option("--risk", "risks", multiple=True, help="NODE=1..5, or process=1..5")
@@ -376,12 +377,14 @@ def process_adopt(
     template: str,
     unit: str,
     key: str | None,
+    name: str | None,
     posts: tuple[str, ...],
     limits: tuple[str, ...],
     risks: tuple[str, ...],
     draft: bool,
 ) -> None:
-    """A unit adopts TEMPLATE, with its own posts, time limits and risk values."""
+    """A unit adopts TEMPLATE, with its own posts, time limits and risk values.  A
+    second adoption of a template needs its own --key and --name."""
     _as_cli("process adopt")
     risk_values: dict[str, int] = {}
     for node, value in _pairs(risks, "--risk").items():
@@ -390,7 +393,7 @@ def process_adopt(
         risk_values[node] = int(value)
     try:
         row = processes.adopt(
-            db.session, SYSTEM_ADMIN, template, unit=unit, key=key,
+            db.session, SYSTEM_ADMIN, template, unit=unit, key=key, name=name,
             posts=_pairs(posts, "--post"), limits=_pairs(limits, "--limit"),
             risks=risk_values, publish_now=not draft,
         )  # fmt: skip

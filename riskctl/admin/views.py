@@ -8,6 +8,7 @@ the work is the services'."""
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import date
 from typing import Any
 
@@ -31,7 +32,7 @@ from riskctl.process import services as processes
 from riskctl.process.diagram import flowchart
 from riskctl.process.models import ProcessDefinition
 from riskctl.risk import services as risk
-from riskctl.web import field_errors, form_line, int_arg
+from riskctl.web import field_errors, form_line, int_arg, reader_message
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 30
@@ -83,8 +84,6 @@ def units() -> Any:
 
 @bp.route("/units/<code>", methods=["GET", "POST"])
 def unit(code: str) -> Any:
-    from riskctl.controls import services as controls
-
     principal = current_user.principal()
     found = org.visible_unit(db.session, principal, code)
     errors: dict[str, list[str]] = {}
@@ -99,13 +98,113 @@ def unit(code: str) -> Any:
             _saved(_("Post %(name)s saved.", name=post.name) if not new
                    else _("Post %(name)s created.", name=post.name))  # fmt: skip
             return redirect(url_for("admin.unit", code=code))
-    posts = org.list_posts(db.session, principal, code, limit=500).items
+    return _unit_page(found, errors=errors, form=request.form)
+
+
+def _unit_page(
+    found: Any,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    form: Any = None,
+    pair_errors: dict[str, list[str]] | None = None,
+    pair_form: Any = None,
+    edited: tuple[str, ...] = (),
+) -> Any:
+    from riskctl.controls import services as controls
+
+    posts = org.list_posts(db.session, current_user.principal(), found.code, limit=500).items
     names = {p.code: p.name for p in posts}
     return render_template(
         "admin/unit.html", unit=found, posts=sorted(posts, key=lambda p: p.code),
-        pairs=controls.post_pairs(db.session, found.id), post_names=names, errors=errors,
-        form=request.form,
-    ), 422 if errors else 200  # fmt: skip
+        pairs=controls.post_pairs(db.session, found.id), post_names=names,
+        errors=errors or {}, form=form or {}, pair_errors=pair_errors or {},
+        pair_form=pair_form or {}, edited=edited, pair_modes=PAIR_MODES,
+    ), 422 if errors or pair_errors else 200  # fmt: skip
+
+
+PAIR_MODES = ("block", "flag")  # "off" is retiring, a button of its own
+
+
+@bp.route("/units/<code>/pairs", methods=["POST"])
+def unit_pairs(code: str) -> Any:
+    """Add an incompatible post pair to the unit, change one's mode, name and basis (a
+    platform default changed becomes the unit's own), or retire one (mode ``off``: the
+    row and its audit trail stay)."""
+    from riskctl.controls import services as controls
+    from riskctl.controls.api import PairIn
+
+    principal = current_user.principal()
+    found = org.visible_unit(db.session, principal, code)
+    form = request.form
+    action = form.get("action", "add")
+    prefix = "" if action == "add" else "edit-"
+    posts = [form.get("post_a", "").strip(), form.get("post_b", "").strip()]
+    try:
+        if action == "retire":
+            row = controls.retire_post_pair(db.session, principal, code, posts)
+            _saved(_("%(name)s retired: it no longer applies in this unit. Give it a mode "
+                     "again to put it back.", name=row.name))  # fmt: skip
+        else:
+            missing = [
+                {"path": path, "message": message}
+                for path, value, message in (
+                    ("posts[0]", posts[0], "choose a post"),
+                    ("posts[1]", posts[1], "choose a post"),
+                    ("mode", form.get("mode") if form.get("mode") in PAIR_MODES else "",
+                     "choose refuse or flag"),
+                )
+                if not value
+            ]  # fmt: skip
+            if missing:
+                raise ValidationFailed("invalid", details=missing)
+            data = PairIn().load({"posts": posts, "mode": form["mode"],
+                                  "name": form.get("name", "").strip() or None,
+                                  "basis": form.get("basis", "").strip()})  # fmt: skip
+            row = controls.set_post_pair(db.session, principal, code, data)
+            _saved(_("Incompatible posts %(name)s saved.", name=row.name))
+    except (ValidationError, DomainError) as exc:
+        db.session.rollback()
+        return _unit_page(found, pair_errors=_pair_problems(exc, prefix), pair_form=form,
+                          edited=tuple(sorted(posts)) if prefix else ())  # fmt: skip
+    return redirect(url_for("admin.unit", code=code, _anchor="pairs"))
+
+
+_PAIR_FIELDS = {"posts[0]": "post_a", "posts[1]": "post_b", "posts": "post_b", "mode": "mode",
+                "name": "name", "basis": "basis"}  # fmt: skip
+
+
+def _pair_problems(exc: ValidationError | DomainError, prefix: str) -> dict[str, list[str]]:
+    """The pair service's and schema's problems beside the form's fields, in the reader's
+    language; on a row's form (``prefix`` "edit-") the posts are fixed, so their problems
+    go to the row."""
+    if isinstance(exc, ValidationError):
+        details = flatten_messages(exc.messages)
+    else:
+        details = exc.details or [{"path": "", "message": exc.message}]
+    found: dict[str, list[str]] = {}
+    for detail in details:
+        path, message = detail.get("path") or "", str(detail.get("message", ""))
+        field = _PAIR_FIELDS.get(path, "")
+        if prefix and field in ("post_a", "post_b"):
+            field = ""
+        if message == "choose a post":
+            text = _("Choose one of the unit's posts.")
+        elif message == "choose refuse or flag":
+            text = _("Choose refuse or flag.")
+        elif message.startswith("no post "):
+            text = _("Not a post of this unit.")
+        elif message == "name two different posts":
+            text = _("Choose two different posts.")
+        elif (longer := re.match(r"Longer than maximum length (\d+)\.$", message)) is not None:
+            text = _("At most %(n)s characters.", n=longer.group(1))
+        elif getattr(exc, "code", "") == "unknown_pair":
+            text = _("This pair does not apply in this unit.")
+        elif getattr(exc, "code", "") == "pair_off":
+            text = _("This pair is already off in this unit.")
+        else:
+            text = reader_message(message)
+        found.setdefault(f"{prefix}{field}" if field or not prefix else "edit", []).append(text)
+    return found
 
 
 # ---------------------------------------------------------------- people
@@ -235,25 +334,11 @@ def import_org() -> Any:
 # ---------------------------------------------------------------- processes
 
 
-@bp.route("/processes", methods=["GET", "POST"])
+@bp.route("/processes")
 def processes_list() -> Any:
     principal = current_user.principal()
     units = org.units_overview(db.session, principal)
     unit_code = request.values.get("unit") or (units[0]["unit"].code if units else None)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":  # adopt a template
-        try:
-            row = processes.adopt(
-                db.session, principal, request.form.get("template", ""), unit=unit_code,
-                key=request.form.get("key") or None,
-                publish_now=request.form.get("publish") == "on",
-            )  # fmt: skip
-        except DomainError as exc:
-            db.session.rollback()
-            errors = _problems(exc)
-        else:
-            _saved(_("%(name)s v%(version)d adopted.", name=row.name, version=row.version))
-            return redirect(url_for("admin.processes_list", unit=unit_code))
     page = processes.list_definitions(db.session, principal, unit=unit_code, status=None,
                                       limit=500)  # fmt: skip
     by_key: dict[str, list[ProcessDefinition]] = {}
@@ -261,8 +346,143 @@ def processes_list() -> Any:
         by_key.setdefault(row.key, []).append(row)
     return render_template(
         "admin/processes.html", units=units, unit_code=unit_code, by_key=by_key,
-        templates=processes.templates(), errors=errors,
-    ), 422 if errors else 200  # fmt: skip
+        templates=processes.templates(),
+    )  # fmt: skip
+
+
+@bp.route("/processes/adopt", methods=["GET", "POST"])
+def adopt_process() -> Any:
+    """A unit adopts a template: each template post given one of the unit's posts (the
+    same code by default), each task's time limit and risk value, the process's key and
+    name.  A second adoption of a template needs its own key and name (409 otherwise)."""
+    principal = current_user.principal()
+    unit_code = request.values.get("unit", "")
+    found = org.visible_unit(db.session, principal, unit_code)
+    try:
+        chosen = processes.template(request.values.get("template", ""))
+    except DomainError:
+        abort(404)
+    parts = processes.template_parts(chosen)
+    unit_posts = sorted(((p.code, p.name) for p in org.list_posts(
+        db.session, principal, found.code, limit=500).items), key=lambda p: p[0])  # fmt: skip
+    codes = {code for code, _name in unit_posts}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        form = request.form
+        values = {k: v.strip() for k, v in form.items()}
+        change, errors = _adoption_change(values, parts)
+        if not errors:
+            try:
+                row = processes.adopt(
+                    db.session, principal, chosen.key, unit=found.code,
+                    publish_now=form.get("publish") == "on", **change,
+                )  # fmt: skip
+            except processes.AlreadyAdopted as exc:
+                db.session.rollback()
+                errors = _already_adopted(exc)
+            except DomainError as exc:
+                db.session.rollback()
+                errors = _adoption_problems(exc, chosen)
+            else:
+                _saved(_("%(name)s v%(version)d adopted.", name=row.name, version=row.version))
+                return redirect(url_for("admin.processes_list", unit=found.code))
+    else:
+        values = {"key": chosen.key, "name": chosen.name, "publish": "on",
+                  "risk-process": str(parts.risk)}  # fmt: skip
+        values |= {f"post-{p}": p if p in codes else "" for p, _used in parts.posts}
+        values |= {f"limit-{t.key}": t.limit or "" for t in parts.tasks}
+        values |= {f"risk-{t.key}": str(t.risk or "") for t in parts.tasks}
+    return render_template(
+        "admin/process_adopt.html", unit=found, template=chosen, parts=parts,
+        unit_posts=unit_posts, values=values, errors=errors,
+    ), (409 if "adopted" in errors else 422) if errors else 200  # fmt: skip
+
+
+def _adoption_change(
+    values: dict[str, str], parts: processes.TemplateParts
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The adopt form as ``adopt``'s changes: only what differs from the template."""
+    errors: dict[str, list[str]] = {}
+    posts: dict[str, str] = {}
+    limits: dict[str, str] = {}
+    risks: dict[str, int] = {}
+    for post, _used in parts.posts:
+        mapped = values.get(f"post-{post}", "")
+        if not mapped:
+            errors[f"post-{post}"] = [_("Choose one of the unit's posts.")]
+        elif mapped != post:
+            posts[post] = mapped
+    for task in parts.tasks:
+        limit = values.get(f"limit-{task.key}", "")
+        if task.limit and not limit:
+            errors[f"limit-{task.key}"] = [_limit_help()]
+        elif limit and limit != task.limit:
+            limits[task.key] = limit
+    for node, given in [("process", parts.risk), *((t.key, t.risk) for t in parts.tasks)]:
+        text = values.get(f"risk-{node}", "")
+        if not text and given is None:
+            continue
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 5:
+            errors[f"risk-{node}"] = [_("must be between 1 and 5")]
+        elif int(text) != given:
+            risks[node] = int(text)
+    change = {"key": values.get("key") or None, "name": values.get("name") or None,
+              "posts": posts, "limits": limits, "risks": risks}  # fmt: skip
+    return change, errors
+
+
+def _limit_help() -> str:
+    return str(_("Write a time limit such as 3wd (working days), 20d (calendar days) or 48h "
+                 "(hours)."))  # fmt: skip
+
+
+def _already_adopted(exc: processes.AlreadyAdopted) -> dict[str, list[str]]:
+    said = _("This unit already adopted the template as %(key)s (%(name)s): adopting it again "
+             "would make a second identical process. To run a second one on purpose, give it "
+             "a different process key and a different name, e.g. 政府采购（分散采购） beside "
+             "政府采购.", key=exc.existing_key, name=exc.existing_name)  # fmt: skip
+    return {
+        "adopted": [str(said)],
+        "key": [str(_("%(key)s is the key of the adoption in place.", key=exc.existing_key))],
+        "name": [str(_("%(name)s is the name of the adoption in place.",
+                       name=exc.existing_name))],
+    }  # fmt: skip
+
+
+def _adoption_problems(exc: DomainError, chosen: processes.Template) -> dict[str, list[str]]:
+    """``adopt``'s problems beside the adopt form's fields, in the reader's language:
+    ``posts.x`` → ``post-x``, ``limits.x`` → ``limit-x``, ``risks.x`` → ``risk-x``, a
+    node's post the definition refused → that template post's select; the rest above."""
+    nodes = chosen.raw.get("nodes", [])
+    found: dict[str, list[str]] = {}
+    for detail in exc.details or [{"path": "", "message": exc.message}]:
+        path, message = detail.get("path") or "", str(detail.get("message", ""))
+        head, _dot, rest = path.partition(".")
+        field, text = "", reader_message(message)
+        if path == "key":
+            field, text = "key", _("Use a lowercase letter, then up to 39 lowercase letters, "
+                                   "digits, '_' or '-'.")  # fmt: skip
+        elif path == "name":
+            field, text = "name", _("Give a name of 1 to %(n)d characters.", n=processes.MAX_NAME)
+        elif head == "posts":
+            field, text = f"post-{rest}", _("The template has no such post.")
+        elif head == "limits":
+            field = f"limit-{rest}"
+            most = re.search(r"between 1 and (\d+\w+)$", message)
+            if most is not None:
+                text = _("The amount must be between 1 and %(most)s.", most=most.group(1))
+            else:
+                text = _("No such task.") if message == "no such task" else _limit_help()
+        elif head == "risks":
+            field, text = f"risk-{rest}", _("must be between 1 and 5")
+        elif (post := re.fullmatch(r"nodes\[(\d+)\]\.post", path)) is not None:
+            index = int(post.group(1))
+            if index < len(nodes) and nodes[index].get("post"):
+                field, text = f"post-{nodes[index]['post']}", _("Not a post of this unit.")
+        said = found.setdefault(field, [])
+        if str(text) not in said:  # a post used by several steps: said once
+            said.append(str(text))
+    return found
 
 
 @bp.route("/processes/upload", methods=["GET", "POST"])

@@ -162,6 +162,12 @@ class SnapshotOut(Schema):
     nodes = fields.List(fields.Dict(), metadata={"description": "riskiest process/node"})
     latest_red = fields.List(fields.Dict())
     ticker = fields.List(fields.Dict())
+    feed = fields.List(
+        fields.Dict(),
+        metadata={"description": "the latest warnings of every level, the latest to reach "
+                  "its level first (id, seq, level, unit, rule, rule_name, score, status, at)"},
+    )  # fmt: skip
+    timezone = fields.String(metadata={"description": "the zone of local times on the screen"})
     silences = fields.List(fields.Dict())
 
 

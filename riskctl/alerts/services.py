@@ -49,6 +49,7 @@ KIOSK_PREFIX = "rks_"
 LEVELS = ("red", "orange", "yellow")
 SILENCE_KEYS = ("unit", "rule", "level", "item")
 MAX_SILENCE = timedelta(days=90)
+FEED_ROWS = 30  # the big screen's rolling feed
 
 
 masked = org_services.masked_phone
@@ -425,6 +426,7 @@ def snapshot(session: DbSession, reach: frozenset[int] | AllUnits) -> dict[str, 
         .order_by(Notification.id.desc())
         .limit(20)
     ).all()  # fmt: skip
+    feed = _feed(session, within, names)
     seq = screen_seq(session)
     silences = [
         s
@@ -435,7 +437,7 @@ def snapshot(session: DbSession, reach: frozenset[int] | AllUnits) -> dict[str, 
     ]
     level_labels = labels_in_force(session)
     return {
-        "generated_at": now, "seq": seq,
+        "generated_at": now, "seq": seq, "timezone": calendar.zone.key,
         "levels": {lv: levels[lv] for lv in ("red", "orange", "yellow")},
         "level_labels": level_labels.as_dict(), "orange_used": level_labels.orange_used,
         "units": [
@@ -462,12 +464,54 @@ def snapshot(session: DbSession, reach: frozenset[int] | AllUnits) -> dict[str, 
              "at": n.created_at.isoformat()}
             for n in ticker
         ],
+        "feed": feed,
         "silences": [
             {"id": s.id, "matcher": s.matcher, "ends_at": s.ends_at.isoformat(),
              "reason": s.reason}
             for s in silences
         ],
     }  # fmt: skip
+
+
+def _feed(
+    session: DbSession, within: Callable[[Any], Any], names: dict[int, str]
+) -> list[dict[str, Any]]:
+    """The screen's rolling feed: the warnings of every level, the latest to reach its
+    level first (an upgrade to red comes to the top).  Unit, rule, score and status only —
+    no person, no subject, no item title.  ``seq`` is the last screen notification of the
+    warning (0 if none, e.g. a yellow: only red is routed to the screen by default), so
+    that a pushed row and the same warning in the next snapshot agree."""
+    rows = session.execute(
+        sa.select(
+            RiskEvent.id, RiskEvent.unit_id, RiskEvent.level, RiskEvent.rule, RiskEvent.score,
+            RiskEvent.status, RiskEvent.level_since,
+        )
+        .where(within(RiskEvent.unit_id))
+        .order_by(RiskEvent.level_since.desc(), RiskEvent.id.desc())
+        .limit(FEED_ROWS)
+    ).all()  # fmt: skip
+    pushed: dict[int, int] = {}
+    if rows:
+        pushed = {
+            event_id: last
+            for event_id, last in session.execute(
+                sa.select(Notification.event_id, sa.func.max(Notification.id))
+                .where(
+                    Notification.channel == Channel.SCREEN,
+                    Notification.status == Status.SENT,
+                    Notification.event_id.in_([r.id for r in rows]),
+                )
+                .group_by(Notification.event_id)
+            )
+            if event_id is not None
+        }
+    return [
+        {"id": r.id, "seq": pushed.get(r.id, 0), "level": r.level.value,
+         "unit": names.get(r.unit_id, ""), "rule": r.rule,
+         "rule_name": REGISTRY[r.rule].name if r.rule in REGISTRY else r.rule,
+         "score": r.score, "status": r.status.value, "at": r.level_since.isoformat()}
+        for r in rows
+    ]  # fmt: skip
 
 
 def _silence_reaches(

@@ -33,12 +33,17 @@ class PairIn(Strict):
     posts = fields.List(Line(validate=POST_CODE), required=True, validate=validate.Length(equal=2))
     mode = Line(required=True, validate=validate.OneOf([m.value for m in ControlMode]))
     name = Line(load_default=None, validate=validate.Length(max=200))
+    basis = Line(
+        load_default=None, validate=validate.Length(max=500),
+        metadata={"description": "the law, standard or rule the pair rests on (absent: kept)"},
+    )  # fmt: skip
 
 
 class PairOut(Schema):
     posts = fields.Function(lambda p: [p.post_a, p.post_b])
     mode = fields.Function(lambda p: p.mode.value)
     name = fields.String()
+    basis = fields.String()
     rule = fields.String()
     unit_specific = fields.Boolean()
 

@@ -34,7 +34,10 @@ class HitOutcome(enum.StrEnum):
 
 class PostIncompatibility(Audited, Base):
     """Two posts that no person may hold at once.  ``unit_id`` NULL: a platform default
-    that applies to every unit unless the unit has its own row for the same pair."""
+    that applies to every unit unless the unit has its own row for the same pair.
+
+    A pair is never deleted: retiring it sets its mode ``off``, so the audit trail and
+    the hits that cite its rule keep pointing at a row that says what it was."""
 
     __tablename__ = "post_incompatibility"
     __table_args__ = (
@@ -49,6 +52,8 @@ class PostIncompatibility(Audited, Base):
     post_b: Mapped[str] = mapped_column(sa.String(40))
     mode: Mapped[ControlMode] = mapped_column(value_enum(ControlMode, "control_mode"))
     name: Mapped[str] = mapped_column(sa.String(200))
+    # The text the pair rests on (law, standard, the unit's own rule); empty: not given.
+    basis: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
 
 
 class Mitigation(Audited, Base):

@@ -35,7 +35,7 @@ from riskctl.controls.models import (
 from riskctl.core.access import Action, Principal, require
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
-from riskctl.core.errors import NotFound, ValidationFailed
+from riskctl.core.errors import Conflict, NotFound, ValidationFailed
 from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org.models import Person, Post, Unit
 from riskctl.org.services import filter_unit, unit_by_code
@@ -67,6 +67,7 @@ class PostPair:
     mode: ControlMode
     name: str
     unit_specific: bool  # False: the platform default
+    basis: str = ""  # the text the pair rests on; empty: not given
 
     @property
     def rule(self) -> str:
@@ -86,7 +87,7 @@ def post_pairs(session: DbSession, unit_id: int) -> list[PostPair]:
     pairs: dict[tuple[str, str], PostPair] = {}
     for row in rows:  # platform rows first, so the unit's rows win
         pairs[(row.post_a, row.post_b)] = PostPair(
-            row.post_a, row.post_b, row.mode, row.name, row.unit_id is not None
+            row.post_a, row.post_b, row.mode, row.name, row.unit_id is not None, row.basis
         )
     return sorted(pairs.values(), key=lambda p: (p.post_a, p.post_b))
 
@@ -112,22 +113,71 @@ def describe_pair(pair: PostPair, names: dict[str, str]) -> str:
 def set_post_pair(
     session: DbSession, principal: Principal, unit_code: str | None, data: dict[str, Any]
 ) -> PostIncompatibility:
-    """Add or change a pair for a unit (``unit_code`` None: the platform default)."""
+    """Add or change a pair for a unit (``unit_code`` None: the platform default).
+
+    A ``name`` or ``basis`` not given keeps the pair's own; a new unit row starts from
+    the platform default of the same pair (a unit changing a default's mode keeps its
+    name and basis), else from the posts' names.  The row is audited (``Audited``)."""
     require(principal, Action.MANAGE_CONTROLS)
     unit_id = None
+    names: dict[str, str] = {}
     if unit_code is not None:
         unit = unit_by_code(session, unit_code)
         if unit is None:
             raise NotFound(f"no unit {unit_code!r}", code="unknown_unit")
         unit_id = unit.id
-        known = set(session.scalars(sa.select(Post.code).where(Post.unit_id == unit.id)))
+        query = sa.select(Post.code, Post.name).where(Post.unit_id == unit.id)
+        names = {row.code: row.name for row in session.execute(query)}
         for i, code in enumerate(data["posts"]):
-            if code not in known:
+            if code not in names:
                 raise ValidationFailed.at(f"posts[{i}]", f"no post {code!r} in unit {unit_code!r}")
     a, b = sorted(data["posts"])
     if a == b:
         raise ValidationFailed.at("posts", "name two different posts")
-    row = session.scalar(
+    row = _pair_row(session, unit_id, a, b)
+    if row is None:
+        default = _pair_row(session, None, a, b) if unit_id is not None else None
+        row = PostIncompatibility(
+            unit_id=unit_id, post_a=a, post_b=b,
+            name=default.name if default else f"{names.get(a, a)}与{names.get(b, b)}不相容",
+            basis=default.basis if default else "",
+        )  # fmt: skip
+        session.add(row)
+    row.mode = ControlMode(data["mode"])
+    if data.get("name"):
+        row.name = data["name"]
+    if data.get("basis") is not None:
+        row.basis = data["basis"]
+    session.flush()
+    return row
+
+
+def retire_post_pair(
+    session: DbSession, principal: Principal, unit_code: str, posts: Sequence[str]
+) -> PostIncompatibility:
+    """Stop a pair applying in the unit: its mode becomes ``off``.  The row stays (with
+    its name and basis, audited), so the hits citing it keep their rule and the pair can
+    be put back by giving it a mode again; a platform default is switched off for this
+    unit only."""
+    require(principal, Action.MANAGE_CONTROLS)
+    unit = unit_by_code(session, unit_code)
+    if unit is None:
+        raise NotFound(f"no unit {unit_code!r}", code="unknown_unit")
+    a, b = sorted(posts)
+    pair = next((p for p in post_pairs(session, unit.id) if (p.post_a, p.post_b) == (a, b)), None)
+    if pair is None:
+        raise NotFound(f"no incompatible post pair {post_rule(a, b)!r} in unit {unit_code!r}",
+                       code="unknown_pair")  # fmt: skip
+    if pair.mode is ControlMode.OFF:
+        raise Conflict(f"{post_rule(a, b)!r} is already off in unit {unit_code!r}",
+                       code="pair_off")  # fmt: skip
+    return set_post_pair(session, principal, unit_code, {"posts": [a, b], "mode": "off"})
+
+
+def _pair_row(
+    session: DbSession, unit_id: int | None, a: str, b: str
+) -> PostIncompatibility | None:
+    return session.scalar(
         sa.select(PostIncompatibility).where(
             PostIncompatibility.unit_id.is_(None)
             if unit_id is None
@@ -136,13 +186,6 @@ def set_post_pair(
             PostIncompatibility.post_b == b,
         )
     )
-    if row is None:
-        row = PostIncompatibility(unit_id=unit_id, post_a=a, post_b=b)
-        session.add(row)
-    row.mode = ControlMode(data["mode"])
-    row.name = data.get("name") or f"{a}与{b}不相容"
-    session.flush()
-    return row
 
 
 # ---------------------------------------------------------------- conflicts of interest
@@ -377,6 +420,7 @@ def hit_views(session: DbSession, hits: Sequence[ControlHit]) -> list[dict[str, 
             "outcome": h.outcome.value,
             "unit": codes.get(h.unit_id),
             "person": usernames.get(h.person_id) if h.person_id is not None else None,
+            "person_id": h.person_id,  # pages name the person (org.person_labels)
             "item_id": h.item_id,
             "node": h.node,
             "step_id": h.step_id,

@@ -80,6 +80,15 @@ DELIVERY_STATUSES: Mapping[str, Any] = {
     "inhibited": _l("Inhibited"),
 }
 CHANNELS: Mapping[str, Any] = {"in_app": _l("In-app"), "sms": _l("SMS"), "screen": _l("Screen")}
+NOTIFICATION_KINDS: Mapping[str, Any] = {
+    "raised": _l("New warning or higher level"),
+    "escalated": _l("Escalated: not acknowledged in time"),
+    "repeat": _l("Reminder: still not acknowledged"),
+    "resolved": _l("Warning closed"),
+    "summary": _l("Summary of messages over the cap"),
+    "digest": _l("Morning digest of the quiet hours"),
+    "watch": _l("Item entered a watched node"),
+}
 CONTROL_OUTCOMES: Mapping[str, Any] = {
     "refused": _l("Refused"),
     "flagged": _l("Flagged"),
@@ -100,7 +109,8 @@ TONES = {
 KINDS: Mapping[str, Mapping[str, Any]] = {
     "level": LEVELS, "event_status": EVENT_STATUSES, "disposition": DISPOSITIONS,
     "item_status": ITEM_STATUSES, "task_status": TASK_STATUSES, "category": CATEGORIES,
-    "delivery": DELIVERY_STATUSES, "channel": CHANNELS, "control": CONTROL_OUTCOMES,
+    "delivery": DELIVERY_STATUSES, "channel": CHANNELS, "notification": NOTIFICATION_KINDS,
+    "control": CONTROL_OUTCOMES,
     "step": STEP_KINDS, "form": DISPOSITION_FORMS,
 }  # fmt: skip
 

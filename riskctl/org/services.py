@@ -49,6 +49,50 @@ def person_names(session: DbSession, ids: set[int]) -> dict[int, tuple[str, str]
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
+def person_labels(session: DbSession, ids: set[int], on: date | None = None) -> dict[int, str]:
+    """Person id → how a reader knows them: 王芳（区财政局·经办人）, their unit and the posts
+    they hold on ``on`` (today by default), in two queries.  Pages and exports name people
+    so, never by username."""
+    if not ids:
+        return {}
+    day = on or today()
+    people = session.execute(
+        sa.select(Person.id, Person.name, Unit.name)
+        .outerjoin(Unit, Unit.id == Person.unit_id)
+        .where(Person.id.in_(sorted(ids)))
+    ).all()
+    posts: dict[int, list[str]] = {}
+    for pid, post in session.execute(
+        sa.select(PostAssignment.person_id, Post.name)
+        .join(Post, Post.id == PostAssignment.post_id)
+        .where(
+            PostAssignment.person_id.in_(sorted(ids)),
+            PostAssignment.valid_from <= day,
+            sa.or_(PostAssignment.valid_to.is_(None), PostAssignment.valid_to >= day),
+        )
+        .order_by(PostAssignment.person_id, Post.name)
+    ):
+        posts.setdefault(pid, []).append(post)
+    labels: dict[int, str] = {}
+    for pid, name, unit in people:
+        where = "·".join(x for x in (unit or "", "、".join(posts.get(pid, []))) if x)
+        labels[pid] = f"{name}（{where}）" if where else name
+    return labels
+
+
+def labels_by_username(session: DbSession, usernames: set[str]) -> dict[str, str]:
+    """``person_labels`` for views that carry usernames (the API's shape)."""
+    if not usernames:
+        return {}
+    ids: dict[int, str] = {
+        pid: username
+        for pid, username in session.execute(
+            sa.select(Person.id, Person.username).where(Person.username.in_(sorted(usernames)))
+        )
+    }
+    return {ids[pid]: label for pid, label in person_labels(session, set(ids)).items()}
+
+
 def unit_names(session: DbSession) -> dict[str, str]:
     """Unit names by code (pages show names where the API gives codes)."""
     return {code: name for code, name in session.execute(sa.select(Unit.code, Unit.name))}

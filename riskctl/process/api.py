@@ -97,6 +97,11 @@ class AdoptIn(Strict):
     template = Line(required=True)
     unit = Line(load_default=None, validate=CODE)
     key = Line(load_default=None, metadata={"description": "the unit's process key"})
+    name = Line(
+        load_default=None, validate=validate.Length(min=1, max=200),
+        metadata={"description": "the unit's process name (a second adoption of a template "
+                                 "needs its own key and name)"},
+    )  # fmt: skip
     posts = fields.Dict(
         keys=Line(),
         values=Line(validate=POST_CODE),
@@ -201,13 +206,16 @@ class AdoptTemplate(MethodView):
     @blp.arguments(AdoptIn)
     @blp.response(201, ProcessOut)
     def post(self, data: dict[str, Any]) -> Any:
-        """A unit adopts a template, adjusting posts, time limits and risk values."""
+        """A unit adopts a template, adjusting posts, time limits and risk values.  409
+        (`already_adopted`) when the unit has a process from the template with this key
+        or name: a second adoption needs its own key and name."""
         row = services.adopt(
             db.session,
             current_principal(),
             data["template"],
             unit=data["unit"],
             key=data["key"],
+            name=data["name"],
             posts=data["posts"],
             limits=data["limits"],
             risks=data["risks"],

@@ -33,6 +33,7 @@ from riskctl.process.validation import Validated, validate
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_SOURCE = 256 * 1024
+MAX_NAME = 200  # process_definition.name
 _IMMUTABLE = ("unit_id", "key", "version", "name", "category", "risk", "body", "source")
 
 
@@ -337,6 +338,26 @@ def template(key: str) -> Template:
     raise NotFound(f"no template {key!r}; there are: {known}", code="unknown_template")
 
 
+class AlreadyAdopted(Conflict):
+    """The unit already has a process adopted from this template, and this adoption
+    would silently make a second one of the same name, or a version identical to it."""
+
+    code = "already_adopted"
+
+    def __init__(self, template_key: str, unit_code: str, key: str, name: str) -> None:
+        self.template_key, self.existing_key, self.existing_name = template_key, key, name
+        message = (
+            f"unit {unit_code!r} already adopted template {template_key!r} as {key!r} "
+            f"({name}); this adoption would be a second identical process. To run a "
+            f"second one on purpose, give it a different process key and a different name "
+            f"(e.g. 政府采购（分散采购） beside 政府采购)"
+        )
+        super().__init__(message, details=[
+            {"path": "key", "message": f"{key!r} is the key of the adoption in place"},
+            {"path": "name", "message": f"{name!r} is the name of the adoption in place"},
+        ])  # fmt: skip
+
+
 def adopt(
     session: DbSession,
     principal: Principal,
@@ -344,26 +365,95 @@ def adopt(
     *,
     unit: str | None = None,
     key: str | None = None,
+    name: str | None = None,
     posts: dict[str, str] | None = None,
     limits: dict[str, str] | None = None,
     risks: dict[str, int] | None = None,
     publish_now: bool = True,
 ) -> ProcessDefinition:
     """A unit takes a template as its process, adjusting posts (template post → unit
-    post), time limits and risk values per node (``"process"``: the process's own)."""
+    post), time limits and risk values per node (``"process"``: the process's own).
+
+    409 (``AlreadyAdopted``) when the unit already has a process from this template and
+    this adoption would be a second process of the same name, or a version identical to
+    the one in place: a second process needs its own key and name.  Under the key in
+    place with something changed (the template since, a post, a limit) it is that
+    process's next version, as docs/processes.md describes."""
     require(principal, Action.MANAGE_PROCESSES)
     chosen = template(template_key)
-    raw = adjusted(chosen.raw, key=key, posts=posts, limits=limits, risks=risks)
+    raw = adjusted(chosen.raw, key=key, name=name, posts=posts, limits=limits, risks=risks)
+    _refuse_second_adoption(session, principal, unit, chosen.key, raw)
     draft = save_draft(session, principal, raw, unit=unit, template=chosen.key)
     if publish_now:
         return publish(session, principal, draft.key, unit=unit)
     return draft
 
 
+def _refuse_second_adoption(
+    session: DbSession, principal: Principal, unit: str | None, template_key: str, raw: Any
+) -> None:
+    found = _unit_for(session, principal, unit, Action.MANAGE_PROCESSES)
+    rows = session.execute(
+        sa.select(ProcessDefinition.key, ProcessDefinition.name, ProcessDefinition.template,
+                  ProcessDefinition.body)
+        .where(ProcessDefinition.unit_id == found.id)
+        .order_by(ProcessDefinition.key, ProcessDefinition.version)
+    ).all()  # fmt: skip
+    latest = {row.key: row for row in rows}  # ordered by version: the latest wins
+    adopted = {row.key for row in rows if row.template == template_key}
+    new_key, new_name = raw.get("key"), raw.get("name")
+    if new_key in adopted:
+        clash = new_key if latest[new_key].body == raw else None  # else: its next version
+    else:
+        clash = next((k for k in sorted(adopted) if latest[k].name == new_name), None)
+    if clash is not None:
+        raise AlreadyAdopted(template_key, found.code, clash, latest[clash].name)
+
+
+@dataclass(frozen=True)
+class TemplateTask:
+    key: str
+    name: str
+    post: str | None
+    limit: str | None
+    risk: int | None
+
+
+@dataclass(frozen=True)
+class TemplateParts:
+    """What an adopting unit may change in a template: its posts (each with the names of
+    the nodes that use it), its tasks' time limits and risk values, its own risk."""
+
+    posts: tuple[tuple[str, tuple[str, ...]], ...]
+    tasks: tuple[TemplateTask, ...]
+    risk: int
+
+
+def template_parts(chosen: Template) -> TemplateParts:
+    raw = chosen.raw
+    users: dict[str, list[str]] = {}
+    tasks = []
+    for node in raw.get("nodes", []):
+        name = str(node.get("name") or node["key"])
+        named = [node.get("post"), *node.get("members", ()), node.get("chair"),
+                 node.get("observer")]  # fmt: skip
+        for post in named:
+            if post and name not in users.setdefault(post, []):
+                users[post].append(name)
+        if node.get("kind", "task") in TASK_KINDS:
+            tasks.append(TemplateTask(node["key"], name, node.get("post"), node.get("limit"),
+                                      node.get("risk")))  # fmt: skip
+    return TemplateParts(
+        tuple((post, tuple(used)) for post, used in users.items()), tuple(tasks),
+        int(raw.get("risk", 3)),
+    )  # fmt: skip
+
+
 def adjusted(
     raw: dict[str, Any],
     *,
     key: str | None = None,
+    name: str | None = None,
     posts: dict[str, str] | None = None,
     limits: dict[str, str] | None = None,
     risks: dict[str, int] | None = None,
@@ -375,6 +465,10 @@ def adjusted(
         if not PROCESS_KEY_RE.match(key):
             problems.append({"path": "key", "message": f"{key!r} is not a valid process key"})
         raw["key"] = key
+    if name is not None:
+        if not name.strip() or len(name) > MAX_NAME:
+            problems.append({"path": "name", "message": f"a name of 1 to {MAX_NAME} characters"})
+        raw["name"] = name.strip()
     nodes = {n["key"]: n for n in raw.get("nodes", [])}
     used_posts = {n.get("post") for n in nodes.values()}
     # A meeting node also names posts: its members, chair and observer.

@@ -27,7 +27,7 @@ from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org.models import Person, PersonRole, Post, Unit
-from riskctl.org.services import filter_unit, person_names, unit_by_code
+from riskctl.org.services import filter_unit, person_labels, person_names, unit_by_code
 from riskctl.process.models import ProcessDefinition, ProcessStatus
 from riskctl.process.services import published_by_id
 from riskctl.risk import evidence as evidence_words
@@ -339,16 +339,23 @@ def _scored_views(session: DbSession, scored: Sequence[scanning.Scored]) -> list
     row made a preview of 15,000 events run for minutes)."""
     names = person_names(session, {s.person_id for s in scored if s.person_id})
     units = _unit_codes(session)
+    unit_names = {uid: name for uid, name in session.execute(sa.select(Unit.id, Unit.name))}
+    zh, en = evidence_words.Words("zh"), evidence_words.Words("en")
     views = []
     for s in scored:
         rule = REGISTRY[s.signal.rule]
+        evidence = dict(s.signal.evidence)
         views.append({
-            "rule": rule.code, "rule_name": rule.name,
+            "rule": rule.code, "rule_name": rule.name, "rule_name_en": rule.name_en,
             "level": s.level.value if s.level else None,
-            "score": s.score, "factors": dict(s.factors), "evidence": dict(s.signal.evidence),
-            "unit": units.get(s.signal.unit_id), "item_id": s.signal.item_id, "node": s.node,
+            "score": s.score, "factors": dict(s.factors), "evidence": evidence,
+            "unit": units.get(s.signal.unit_id), "unit_name": unit_names.get(s.signal.unit_id),
+            "item_id": s.signal.item_id, "node": s.node,
             "person": names.get(s.person_id, (None, None))[0] if s.person_id else None,
             "post": s.post, "subject": s.signal.subject,
+            # The subject in words, as on the warning pages (the stored one is a key).
+            "subject_text": rule.subject_text(s.signal.subject, evidence, zh),
+            "subject_text_en": rule.subject_text(s.signal.subject, evidence, en),
         })  # fmt: skip
     return views
 
@@ -435,6 +442,7 @@ def event_views(session: DbSession, events: Any) -> list[dict[str, Any]]:
             i for i in (e.person_id, e.explained_by_id, e.acknowledged_by_id, e.closed_by_id) if i
         )
     names = person_names(session, ids)
+    known = person_labels(session, ids)  # 王芳（区财政局·经办人）: pages show these
     units = _unit_codes(session)
     labels = labels_in_force(session)
 
@@ -455,6 +463,7 @@ def event_views(session: DbSession, events: Any) -> list[dict[str, Any]]:
             "evidence": e.evidence, "status": e.status.value, "unit": units.get(e.unit_id),
             "item_id": e.item_id, "node": e.node, "person": name(e.person_id),
             "person_name": names[e.person_id][1] if e.person_id in names else None,
+            "person_label": known.get(e.person_id) if e.person_id else None,
             "post": e.post, "subject": e.subject, "escalated": e.escalated,
             # The subject in words (the stored one is the event's identity, often a code).
             "subject_text": (
@@ -467,6 +476,12 @@ def event_views(session: DbSession, events: Any) -> list[dict[str, Any]]:
             "explanation": e.explanation, "explained_by": name(e.explained_by_id),
             "explained_at": e.explained_at, "acknowledged_by": name(e.acknowledged_by_id),
             "acknowledged_at": e.acknowledged_at,
+            # The API keeps the usernames above; a reader sees who they are.
+            "explained_by_label": known.get(e.explained_by_id) if e.explained_by_id else None,
+            "acknowledged_by_label": (
+                known.get(e.acknowledged_by_id) if e.acknowledged_by_id else None
+            ),
+            "closed_by_label": known.get(e.closed_by_id) if e.closed_by_id else None,
             "disposition": e.disposition.value if e.disposition else None,
             "disposition_form": e.disposition_form,
             "closing_note": e.closing_note, "closed_by": name(e.closed_by_id),

@@ -199,6 +199,10 @@ def act(event_id: int, action: str) -> Redirect:
 
 @bp.route("/warnings/export.<fmt>")
 def export_warnings(fmt: str) -> Response:
+    """The filtered warnings as the list names them: units, processes, items, nodes and
+    people by name, levels, statuses and dispositions in words, local times.  The unit's
+    and the rule's codes come last, for an administrator who matches rows against the
+    policy, the API or an import."""
     principal = current_user.principal()
     exports.check_format(fmt)
     filters = Filters(request.args, risk.monitor_choices(db.session, principal))
@@ -207,20 +211,47 @@ def export_warnings(fmt: str) -> Response:
     page = risk.list_events(
         db.session, principal, **filters.for_events(), limit=exports.MAX_ROWS, offset=0
     )
-    names = org.unit_names(db.session)
-    headers = [_("Number"), _("Level"), _("Score"), _("Warning"), _("Unit"), _("Item"),
-               _("Node"), _("Person"), _("What"), _("Status"), _("Raised"), _("Explanation"),
-               _("Disposition"), _("Closing note")]  # fmt: skip
-    rows = [
-        [e["id"], label(e["level"], "level"), e["score"], e["rule_name"],
-         names.get(e["unit"] or "", e["unit"]), e["item_id"], e["node"],
-         e["person_name"], e["subject"], label(e["status"], "event_status"),
-         local_time(e["created_at"]), e["explanation"],
-         label(e["disposition"], "disposition") if e["disposition"] else None,
-         e["closing_note"]]
-        for e in risk.event_views(db.session, page.items)
-    ]  # fmt: skip
+    headers = [_("Number"), _("Level"), _("Score"), _("Warning"), _("Unit"), _("Process"),
+               _("Item"), _("Node"), _("Person"), _("What"), _("Status"), _("Raised"),
+               _("Explanation"), _("Explained by"), _("Disposition"), _("Closing note"),
+               _("Closed by"), _("Closed at"), _("Unit code"), _("Rule code")]  # fmt: skip
+    rows = _warning_rows(risk.event_views(db.session, page.items))
     return _download("warnings", fmt, filters.described(), headers, rows, page.total)
+
+
+def _warning_rows(events: list[dict[str, Any]]) -> list[list[Any]]:
+    zh = select_locale() == "zh_CN"
+    units = org.unit_names(db.session)
+    items = workflow.item_briefs(db.session, {e["item_id"] for e in events if e["item_id"]})
+    # A warning about an open task names the post's holders (as its page does).
+    unnamed = {e["unit"] for e in events if e["post"] and not e["person_label"]}
+    posts = {u: org.post_names(db.session, u) for u in unnamed}
+    rows = []
+    for e in events:
+        item = items.get(e["item_id"]) if e["item_id"] else None
+        person = e["person_label"]
+        if person is None and e["post"]:
+            post = posts.get(e["unit"], {}).get(e["post"], e["post"])
+            person = _("holders of %(post)s", post=post)
+        disposition: str | None = None
+        if e["disposition"]:
+            disposition = label(e["disposition"], "disposition")
+            if e["disposition_form"]:
+                disposition += f"（{label(e['disposition_form'], 'form')}）"
+        rows.append([
+            e["id"], label(e["level"], "level"), round(e["score"], 1),
+            e["rule_name"] if zh else e["rule_name_en"], units.get(e["unit"] or "", e["unit"]),
+            item.process_name if item else None,
+            f"#{e['item_id']} {item.title}" if item else None,
+            # A node is named by the item's version; without an item, its key means nothing.
+            item.node_names.get(e["node"], e["node"]) if item and e["node"] else None,
+            person, (e["subject_text"] if zh else e["subject_text_en"]) or None,
+            label(e["status"], "event_status"), local_time(e["created_at"]),
+            e["explanation"], e["explained_by_label"], disposition, e["closing_note"],
+            e["closed_by_label"], local_time(e["closed_at"]) if e["closed_at"] else None,
+            e["unit"], e["rule"],
+        ])  # fmt: skip
+    return rows
 
 
 def _download(
@@ -348,6 +379,10 @@ def notification_log() -> str:
 
 @bp.route("/notifications/export.<fmt>")
 def export_notifications(fmt: str) -> Response:
+    """The notification log as its page shows it: kinds, levels and statuses in words,
+    the unit and the recipient by name, local times.  What an administrator needs to
+    follow an SMS up with the provider (the unit's code, the provider's own status and
+    error) comes last, as the provider gave it."""
     principal = current_user.principal()
     if not can(principal, Action.VIEW_ALERTS):
         abort(403)
@@ -359,15 +394,21 @@ def export_notifications(fmt: str) -> Response:
                                   limit=exports.MAX_ROWS)  # fmt: skip
     except (ValueError, DomainError):
         abort(422)
+    units = org.unit_names(db.session)
+    people = org.labels_by_username(db.session, {r for n in page.items if (r := n["recipient"])})
     headers = [_("Number"), _("Channel"), _("Kind"), _("Level"), _("Unit"), _("Recipient"),
-               _("Phone"), _("Text"), _("Status"), _("Provider status"), _("Error"),
-               _("Written"), _("Sent")]  # fmt: skip
+               _("Phone"), _("Text"), _("Status"), _("Written"), _("Sent at"), _("Warning No."),
+               _("Unit code"), _("Provider status"), _("Error")]  # fmt: skip
     rows = [
-        [n["id"], label(n["channel"], "channel"), n["kind"],
-         label(n["level"], "level") if n["level"] else None, n["unit"], n["recipient_name"],
-         n["phone"], n["body"], label(n["status"], "delivery"), n["delivery_status"],
-         n["error_message"], local_time(n["created_at"]),
-         local_time(n["sent_at"]) if n["sent_at"] else None]
+        [n["id"], label(n["channel"], "channel"), label(n["kind"], "notification"),
+         label(n["level"], "level") if n["level"] else None,
+         units.get(n["unit"], n["unit"]) if n["unit"] else None,
+         people.get(n["recipient"] or "") or (_("big screen") if n["channel"] == "screen"
+                                              else None),
+         n["phone"], n["body"], label(n["status"], "delivery"), local_time(n["created_at"]),
+         local_time(n["sent_at"]) if n["sent_at"] else None,
+         f"#{n['event_id']}" if n["event_id"] else None, n["unit"], n["delivery_status"],
+         " ".join(x for x in (n["error_code"], n["error_message"]) if x) or None]
         for n in page.items
     ]  # fmt: skip
     described = {"channel": channel, "status": status}

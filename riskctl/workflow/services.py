@@ -36,9 +36,9 @@ from riskctl.core.errors import Conflict, Forbidden, NotFound, Refused, Validati
 from riskctl.core.listing import Page, unit_filter
 from riskctl.meetings.spec import Tally
 from riskctl.org.models import ConflictOfInterest, Person, Post, PostAssignment, Unit
-from riskctl.org.services import filter_unit, person_names
+from riskctl.org.services import filter_unit, person_labels, person_names
 from riskctl.process.conditions import Problem
-from riskctl.process.definition import Definition, NodeSpec, RuleSpec
+from riskctl.process.definition import Definition, NodeSpec
 from riskctl.process.models import ProcessDefinition, ProcessStatus
 from riskctl.process.services import Published, latest_published, published_by_id
 from riskctl.workflow import engine
@@ -112,8 +112,10 @@ _POSTS = (
         sa.or_(_assignment.c.valid_to.is_(None), _assignment.c.valid_to >= sa.bindparam("day")),
     )
 )
-_MY_STEPS = sa.select(_step.c.id, _step.c.node, _step.c.at).where(
-    _step.c.item_id == sa.bindparam("item"), _step.c.person_id == sa.bindparam("person")
+_MY_STEPS = (
+    sa.select(_step.c.id, _step.c.node, _step.c.at)
+    .where(_step.c.item_id == sa.bindparam("item"), _step.c.person_id == sa.bindparam("person"))
+    .order_by(_step.c.id)  # oldest first: a pair names the latest earlier step
 )
 _DECLARED = sa.select(_coi.c.counterparty, _coi.c.relation).where(
     _coi.c.person_id == sa.bindparam("person")
@@ -160,45 +162,139 @@ class Outcome:
     revision: int
     step_id: int
     opened: tuple[tuple[int, str], ...]  # (task id, node)
+    flagged: tuple[Flagged, ...] = ()  # flag-mode hits recorded with the step
 
 
 # ---------------------------------------------------------------- controls
 
 
-@dataclass
-class _Checked:
-    """Flag-mode hits to record once the step exists."""
+@dataclass(frozen=True)
+class Finding:
+    """A control rule that a person doing a node of an item touches, not yet recorded:
+    the hit as ``controls.record_hit`` takes it, with what the person is told."""
 
-    flags: list[dict[str, Any]]
+    code: str  # the process's rule code (``accept~store``) or ``conflict_of_interest``
+    hit: dict[str, Any]
+    earlier: dict[str, Any] | None = None  # a pair: the person's earlier step {id, node, name, at}
+    interest: tuple[str, str, str] | None = None  # (declared counterparty, relation, item value)
+
+    @property
+    def blocks(self) -> bool:
+        return self.hit["mode"] is ControlMode.BLOCK
+
+    def reason(self) -> dict[str, Any]:
+        """The rule as the pages explain it (the shape of ``views.refusal_reasons``)."""
+        found: dict[str, Any] = {"rule": self.code, "name": self.hit["rule_name"]}
+        if self.earlier is not None:
+            found["earlier"] = self.earlier
+        if self.interest is not None:
+            counterparty, relation, value = self.interest
+            found["interest"] = {"counterparty": counterparty, "relation": relation, "value": value}
+        return found
+
+    def details(self) -> list[dict[str, Any]]:
+        """The refusal's details (api.md): the rule, then the earlier step of a pair."""
+        found: list[dict[str, Any]] = [
+            {"path": "rule", "rule": self.code, "message": self.hit["rule_name"]}
+        ]
+        if self.earlier is not None:
+            step = self.earlier
+            found.append(
+                {"path": "step", "step": step,
+                 "message": f"earlier step {step['id']} at {step['node']}"}
+            )  # fmt: skip
+        return found
+
+    def refusal(self, node: NodeSpec, zone: Any) -> str:
+        if self.interest is not None:
+            counterparty, relation, value = self.interest
+            return (
+                f"利益冲突：您申报与「{counterparty}」存在{relation}关系，不得办理涉及"
+                f"「{value}」的「{node.name}」。 Conflict of interest: you declared a "
+                f"relation ({relation}) to {counterparty}, the counterparty of this item."
+            )
+        assert self.earlier is not None
+        step, at = self.earlier, self.earlier["at"]
+        local = at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return (
+            f"不相容岗位：同一人不得既办理「{step['name']}」又办理「{node.name}」"
+            f"（规则 {self.code}：{self.hit['rule_name']}）；"
+            f"您已于 {local} 办理「{step['name']}」（步骤 {step['id']}）。"
+            f" Incompatible posts: rule {self.code} forbids one person completing both "
+            f"{step['node']} and {node.key}; you completed {step['node']} at {at.isoformat()} "
+            f"(step {step['id']})."
+        )
 
 
-def _refusal_details(
-    definition: Definition,
-    rule: RuleSpec,
+@dataclass(frozen=True)
+class Flagged:
+    """A flag-mode hit recorded with a step: the step was done, and the person is told."""
+
+    hit_id: int
+    outcome: str  # flagged | mitigated
+    reason: dict[str, Any]  # as ``Finding.reason``
+
+
+def findings(
+    published: Published,
     node: NodeSpec,
-    earlier: Any,
-    zone: Any,
-) -> tuple[str, list[dict[str, Any]]]:
-    other = definition.node_map[earlier["node"]]
-    at = earlier["at"]
-    local = at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-    message = (
-        f"不相容岗位：同一人不得既办理「{other.name}」又办理「{node.name}」"
-        f"（规则 {rule.code}：{rule.name}）；"
-        f"您已于 {local} 办理「{other.name}」（步骤 {earlier['id']}）。"
-        f" Incompatible posts: rule {rule.code} forbids one person completing both "
-        f"{other.key} and {node.key}; you completed {other.key} at {at.isoformat()} "
-        f"(step {earlier['id']})."
-    )
-    details: list[dict[str, Any]] = [
-        {"path": "rule", "rule": rule.code, "message": rule.name},
-        {
-            "path": "step",
-            "step": {"id": earlier["id"], "node": other.key, "name": other.name, "at": at},
-            "message": f"earlier step {earlier['id']} at {other.key}",
-        },
+    mine: Sequence[Mapping[Any, Any]],
+    declared: Sequence[tuple[str, str]],
+    fields: Mapping[str, Any],
+    task_id: int | None,
+) -> list[Finding]:
+    """The rules a person touches doing ``node`` of an item: the dynamic pairs with their
+    earlier steps of the item (``mine``: id, node, at, oldest first) and the conflicts of
+    interest between what they declared and the item's counterparty.  Pure: the caller
+    reads, records and refuses."""
+    definition = published.definition
+    found: list[Finding] = []
+    for rule, other in definition.rules_by_node.get(node.key, ()):
+        earlier = [s for s in mine if s["node"] == other]
+        if not earlier:
+            continue
+        last = earlier[-1]
+        spec = definition.node_map[other]
+        hit = {
+            "kind": ControlKind.DYNAMIC,
+            "rule": controls.process_rule(published.key, rule.code),
+            "rule_name": rule.name,
+            "mode": ControlMode(rule.mode),
+            "node": node.key,
+            "earlier_step_id": last["id"],
+            "evidence": {
+                "process": published.key,
+                "version": published.version,
+                "rule": rule.code,
+                "nodes": list(rule.nodes),
+                "earlier_step": last["id"],
+                "task": task_id,
+            },
+        }
+        step = {"id": last["id"], "node": spec.key, "name": spec.name, "at": last["at"]}
+        found.append(Finding(rule.code, hit, earlier=step))
+    if definition.conflict_of_interest == "off" or not declared:
+        return found
+    counterparties = [
+        str(fields[k]) for k in definition.counterparty_fields if fields.get(k) not in (None, "")
     ]
-    return message, details
+    for counterparty, relation, value in controls.interest_matches(declared, counterparties):
+        hit = {
+            "kind": ControlKind.CONFLICT_OF_INTEREST,
+            "rule": controls.COI_RULE,
+            "rule_name": f"利益冲突：与「{counterparty}」存在{relation}关系",
+            "mode": ControlMode(definition.conflict_of_interest),
+            "node": node.key,
+            "earlier_step_id": None,
+            "evidence": {
+                "declared": counterparty,
+                "relation": relation,
+                "item_value": value,
+                "task": task_id,
+            },
+        }
+        found.append(Finding(controls.COI_RULE, hit, interest=(counterparty, relation, value)))
+    return found
 
 
 def _check_controls(
@@ -213,86 +309,38 @@ def _check_controls(
     *,
     my_nodes: frozenset[str] | None = None,
     declares: bool | None = None,
-) -> _Checked:
+) -> list[Finding]:
     """Dynamic pairs and conflicts of interest for ``person`` doing ``node``.
 
     A block-mode hit is recorded (hit + audit) and refused with 422; flag-mode hits are
     returned to be recorded with the step they accompany."""
     definition = published.definition
     conn = session.connection()
-    flags: list[dict[str, Any]] = []
-    refusals: list[tuple[str, list[dict[str, Any]], dict[str, Any]]] = []
     pairs = definition.rules_by_node.get(node.key, ())
     if my_nodes is not None:  # known from the load: look closer only on a likely hit
         pairs = tuple((rule, other) for rule, other in pairs if other in my_nodes)
+    mine: list[Mapping[Any, Any]] = []
     if pairs and item_id is not None:
         mine = [r._mapping for r in conn.execute(_MY_STEPS, {"item": item_id, "person": person})]
-        for rule, other in pairs:
-            earlier = [s for s in mine if s["node"] == other]
-            if not earlier:
-                continue
-            last = earlier[-1]
-            hit = {
-                "kind": ControlKind.DYNAMIC,
-                "rule": controls.process_rule(published.key, rule.code),
-                "rule_name": rule.name,
-                "mode": ControlMode(rule.mode),
-                "node": node.key,
-                "earlier_step_id": last["id"],
-                "evidence": {
-                    "process": published.key,
-                    "version": published.version,
-                    "rule": rule.code,
-                    "nodes": list(rule.nodes),
-                    "earlier_step": last["id"],
-                    "task": task_id,
-                },
-            }
-            if rule.mode == "block":
-                zone = working_calendar(session).zone
-                message, details = _refusal_details(definition, rule, node, last, zone)
-                refusals.append((message, details, hit))
-            else:
-                flags.append(hit)
-    counterparties = [
-        str(fields[k]) for k in definition.counterparty_fields if fields.get(k) not in (None, "")
-    ]
-    if counterparties and definition.conflict_of_interest != "off" and declares is not False:
+    declared: list[tuple[str, str]] = []
+    if (
+        definition.counterparty_fields
+        and definition.conflict_of_interest != "off"
+        and declares is not False
+        and any(fields.get(k) not in (None, "") for k in definition.counterparty_fields)
+    ):
         declared = [(r[0], r[1]) for r in conn.execute(_DECLARED, {"person": person})]
-        for counterparty, relation, value in controls.interest_matches(declared, counterparties):
-            hit = {
-                "kind": ControlKind.CONFLICT_OF_INTEREST,
-                "rule": controls.COI_RULE,
-                "rule_name": f"利益冲突：与「{counterparty}」存在{relation}关系",
-                "mode": ControlMode(definition.conflict_of_interest),
-                "node": node.key,
-                "earlier_step_id": None,
-                "evidence": {
-                    "declared": counterparty,
-                    "relation": relation,
-                    "item_value": value,
-                    "task": task_id,
-                },
-            }
-            if definition.conflict_of_interest == "block":
-                message = (
-                    f"利益冲突：您申报与「{counterparty}」存在{relation}关系，不得办理涉及"
-                    f"「{value}」的「{node.name}」。 Conflict of interest: you declared a "
-                    f"relation ({relation}) to {counterparty}, the counterparty of this item."
-                )
-                details = [{"path": "rule", "rule": controls.COI_RULE, "message": hit["rule_name"]}]
-                refusals.append((message, details, hit))
-            else:
-                flags.append(hit)
+    found = findings(published, node, mine, declared, fields, task_id)
+    refusals = [f for f in found if f.blocks]
     if refusals:
-        for _, _, hit in refusals:
+        for finding in refusals:
             controls.record_hit(
                 session,
                 outcome=HitOutcome.REFUSED,
                 unit_id=unit_id,
                 person_id=person,
                 item_id=item_id,
-                **hit,
+                **finding.hit,
             )
         audit.record(
             session,
@@ -300,40 +348,81 @@ def _check_controls(
             target_type="item",
             target_id=item_id,
             unit_id=unit_id,
-            after={
-                "task": task_id,
-                "node": node.key,
-                "rules": [hit["rule"] for _, _, hit in refusals],
-            },
+            after={"task": task_id, "node": node.key, "rules": [f.hit["rule"] for f in refusals]},
         )
-        message, details, first = refusals[0]
+        zone = working_calendar(session).zone
         code = (
             "conflict_of_interest"
-            if first["kind"] is ControlKind.CONFLICT_OF_INTEREST
+            if refusals[0].hit["kind"] is ControlKind.CONFLICT_OF_INTEREST
             else "incompatible_posts"
         )
         raise Refused(
-            " ".join(m for m, _, _ in refusals),
+            " ".join(f.refusal(node, zone) for f in refusals),
             code=code,
-            details=[d for _, ds, _ in refusals for d in ds],
+            details=[d for f in refusals for d in f.details()],
         )
-    return _Checked(flags)
+    return found
+
+
+def bars(
+    session: DbSession, person: int, tasks: Sequence[tuple[int, int, NodeSpec, Published, Any]]
+) -> dict[int, list[dict[str, Any]]]:
+    """For each (task, item, node, published version, item fields): the block-mode rules
+    that would refuse ``person`` completing it now, as ``Finding.reason`` — the checks of
+    ``complete_task`` on what is stored (nothing recorded).  Two queries for any number
+    of tasks: the person's steps on those items and their declared interests."""
+    wanted = [t for t in tasks if _may_block(t[3].definition, t[2])]
+    if not wanted:
+        return {}
+    conn = session.connection()
+    mine: dict[int, list[Mapping[Any, Any]]] = {}
+    if any(t[3].definition.rules_by_node.get(t[2].key) for t in wanted):
+        rows = conn.execute(
+            sa.select(_step.c.item_id, _step.c.id, _step.c.node, _step.c.at)
+            .where(
+                _step.c.item_id.in_(sorted({t[1] for t in wanted})),
+                _step.c.person_id == person,
+            )
+            .order_by(_step.c.id)
+        )
+        for row in rows:
+            mine.setdefault(row.item_id, []).append(row._mapping)
+    declared: list[tuple[str, str]] = []
+    if any(t[3].definition.conflict_of_interest == "block" for t in wanted):
+        declared = [(r[0], r[1]) for r in conn.execute(_DECLARED, {"person": person})]
+    found: dict[int, list[dict[str, Any]]] = {}
+    for task_id, item_id, node, published, fields in wanted:
+        hits = findings(published, node, mine.get(item_id, ()), declared, fields or {}, task_id)
+        reasons = [f.reason() for f in hits if f.blocks]
+        if reasons:
+            found[task_id] = reasons
+    return found
+
+
+def _may_block(definition: Definition, node: NodeSpec) -> bool:
+    """Whether any block-mode rule of the definition concerns ``node``."""
+    return definition.conflict_of_interest == "block" or any(
+        rule.mode == "block" for rule, _other in definition.rules_by_node.get(node.key, ())
+    )
 
 
 def _record_flags(
     session: DbSession,
-    checked: _Checked,
+    found: Sequence[Finding],
     unit_id: int,
     person: int,
     item_id: int,
     step_id: int,
     day: date,
-) -> None:
-    for hit in checked.flags:
+) -> tuple[Flagged, ...]:
+    recorded = []
+    for finding in found:
+        hit = finding.hit
         mitigation = controls.active_mitigation(session, unit_id, hit["rule"], person, day)
-        controls.record_hit(
+        outcome = HitOutcome.MITIGATED if mitigation else HitOutcome.FLAGGED
+        hit_id = controls.record_hit(
             session,
-            outcome=HitOutcome.MITIGATED if mitigation else HitOutcome.FLAGGED,
+            outcome=outcome,
             unit_id=unit_id,
             person_id=person,
             item_id=item_id,
@@ -341,6 +430,8 @@ def _record_flags(
             mitigation_id=mitigation,
             **hit,
         )
+        recorded.append(Flagged(hit_id, outcome.value, finding.reason()))
+    return tuple(recorded)
 
 
 # ---------------------------------------------------------------- actions
@@ -442,7 +533,9 @@ def start_item(
         None, advance.changes, comment, now,
     )  # fmt: skip
     opened = _open_tasks(session, definition, item_id, advance.opened, now)
-    _record_flags(session, checked, unit_id, principal.person_id, item_id, step_id, local_date(now))
+    flagged = _record_flags(
+        session, checked, unit_id, principal.person_id, item_id, step_id, local_date(now)
+    )
     audit.record(
         session,
         "item.start",
@@ -458,7 +551,7 @@ def start_item(
             "opened": [node for _, node in opened],
         },
     )
-    return Outcome(item_id, status.value, 1, step_id, opened)
+    return Outcome(item_id, status.value, 1, step_id, opened, flagged)
 
 
 def _insert_step(
@@ -595,7 +688,9 @@ def complete_task(
         )  # fmt: skip
         opened = _open_tasks(session, definition, item_id, advance.opened, now)
         day = local_date(now)
-        _record_flags(session, checked, unit_id, principal.person_id, item_id, step_id, day)
+        flagged = _record_flags(
+            session, checked, unit_id, principal.person_id, item_id, step_id, day
+        )
         audit.record(
             session,
             "task.complete",
@@ -613,7 +708,7 @@ def complete_task(
                 "status": status.value,
             },
         )
-        return Outcome(item_id, status.value, this["revision"] + 1, step_id, opened)
+        return Outcome(item_id, status.value, this["revision"] + 1, step_id, opened, flagged)
     raise Conflict(
         f"item changed {ATTEMPTS} times while completing task {task_id}; try again",
         code="stale_revision",
@@ -736,6 +831,9 @@ def item_view(session: DbSession, principal: Principal, item_id: int) -> dict[st
         .order_by(Task.id)
     ).all()
     hits = controls.hits_of_item(session, item.id)
+    known = person_labels(session, {h["person_id"] for h in hits if h["person_id"]})
+    for hit in hits:  # the API keeps the username; the page shows 王芳（区财政局·经办人）
+        hit["person_label"] = known.get(hit["person_id"]) if hit["person_id"] else None
     people = person_names(
         session,
         {s.person_id for s in steps} | {item.started_by_id},
@@ -876,12 +974,13 @@ def my_tasks(
     limit: int = 50, offset: int = 0,
 ) -> Page:  # fmt: skip
     """Open tasks the caller may complete: their unit, the posts they hold today, soonest
-    due first; ``search`` finds a piece of the item's title."""
+    due first; ``search`` finds a piece of the item's title.  ``barred`` lists the
+    block-mode rules that would refuse the caller (``bars``), empty when none would."""
     actor = actor_for(session, principal)
     if principal.unit_id is None or not actor.posts:
         return Page([], 0, limit, offset)
     stmt = (
-        sa.select(Task, Item.title, Item.definition_id, ProcessDefinition.key)
+        sa.select(Task, Item.title, Item.definition_id, Item.fields, ProcessDefinition.key)
         .join(Item, Item.id == Task.item_id)
         .join(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
         .where(
@@ -897,10 +996,20 @@ def my_tasks(
     rows = session.execute(
         stmt.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit).offset(offset)
     ).all()
+    versions = {d: published_by_id(session, d) for d in {r[2] for r in rows}}
+    barred = bars(
+        session,
+        principal.person_id,
+        [
+            (task.id, task.item_id, node, versions[definition_id], fields)
+            for task, _title, definition_id, fields, _key in rows
+            if (node := versions[definition_id].definition.node_map.get(task.node)) is not None
+        ],
+    )
     items = []
-    for task, title, definition_id, key in rows:
-        view = task_view(task, published_by_id(session, definition_id).definition)
-        view.update(item_title=title, process=key)
+    for task, title, definition_id, _fields, key in rows:
+        view = task_view(task, versions[definition_id].definition)
+        view.update(item_title=title, process=key, barred=barred.get(task.id, []))
         items.append(view)
     return Page(items, total, limit, offset)
 
@@ -961,7 +1070,8 @@ class TaskPage:
     item: dict[str, Any]
     definition: Definition
     may_complete: bool
-    why_not: str | None
+    why_not: str | None  # closed, item_<status>, not_your_post, barred
+    barred: tuple[dict[str, Any], ...] = ()  # the rules that would refuse (``bars``)
 
 
 def task_page(session: DbSession, principal: Principal, task_id: int) -> TaskPage:
@@ -971,16 +1081,22 @@ def task_page(session: DbSession, principal: Principal, task_id: int) -> TaskPag
     item = item_view(session, principal, task.item_id)  # checks the caller sees the item
     row = session.get(Item, task.item_id)
     assert row is not None
-    definition = published_by_id(session, row.definition_id).definition
+    published = published_by_id(session, row.definition_id)
+    definition = published.definition
     node = definition.node_map[task.node]
     why_not = None
+    barred: list[dict[str, Any]] = []
     if task.status is not TaskStatus.OPEN:
         why_not = "closed"
     elif row.status is not ItemStatus.RUNNING:
         why_not = "item_" + row.status.value
     elif principal.unit_id != row.unit_id or task.post not in actor_for(session, principal).posts:
         why_not = "not_your_post"
-    return TaskPage(task, node, item, definition, why_not is None, why_not)
+    else:
+        job = (task.id, task.item_id, node, published, row.fields)
+        barred = bars(session, principal.person_id, [job]).get(task.id, [])
+        why_not = "barred" if barred else None
+    return TaskPage(task, node, item, definition, why_not is None, why_not, tuple(barred))
 
 
 def definition_of_item(session: DbSession, item_id: int) -> Definition:
@@ -997,6 +1113,36 @@ def item_titles(session: DbSession, ids: set[int]) -> dict[int, str]:
         return {}
     rows = session.execute(sa.select(Item.id, Item.title).where(Item.id.in_(sorted(ids))))
     return {item_id: title for item_id, title in rows}
+
+
+@dataclass(frozen=True)
+class ItemBrief:
+    """What a list or an export says of an item: its title, its process, and the names of
+    the nodes of the version it runs on (a node is named as its version named it)."""
+
+    title: str
+    process_name: str
+    node_names: Mapping[str, str]
+
+
+def item_briefs(session: DbSession, ids: set[int]) -> dict[int, ItemBrief]:
+    """Briefs of items already known to be visible, one query for all and one parse per
+    process version."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(Item.id, Item.title, Item.definition_id, ProcessDefinition.name)
+        .join(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
+        .where(Item.id.in_(sorted(ids)))
+    ).all()
+    nodes: dict[int, dict[str, str]] = {}
+    for definition_id in sorted({r[2] for r in rows}):
+        definition = published_by_id(session, definition_id).definition
+        nodes[definition_id] = {k: n.name for k, n in definition.node_map.items()}
+    return {
+        item_id: ItemBrief(title, process_name, nodes[definition_id])
+        for item_id, title, definition_id, process_name in rows
+    }
 
 
 def my_open_task_ids(session: DbSession, principal: Principal, item_id: int) -> set[int]:

@@ -16,7 +16,7 @@ from riskctl.core import calendar_store
 from riskctl.core.access import Action, can
 from riskctl.core.clock import utcnow
 from riskctl.core.errors import Conflict, Forbidden, Refused, ValidationFailed
-from riskctl.core.formatting import remaining
+from riskctl.core.formatting import local_time, remaining
 from riskctl.core.periods import PRESETS, Period, period
 from riskctl.extensions import db
 from riskctl.meetings import services as meetings
@@ -142,8 +142,8 @@ def task(task_id: int) -> tuple[str, int] | Response:
     values: dict[str, Any] = {}
     status = 200
     if request.method == "POST":
-        if not page.may_complete:
-            abort(409)
+        if not page.may_complete and page.why_not != "barred":
+            abort(409)  # a barred attempt goes on to be refused, and recorded as evidence
         specs = [page.definition.field_map[k] for k in page.node.edits]
         values = form_values(specs, request.form)
         try:
@@ -172,7 +172,10 @@ def task(task_id: int) -> tuple[str, int] | Response:
             return redirect(url_for("workbench.item", item_id=page.task.item_id))
         else:
             db.session.commit()
-            flash(_("Step done: %(node)s.", node=page.node.name), "success")
+            for flagged in outcome.flagged:  # done, but the person is told it was flagged
+                flash(flag_note(flagged), "warning")
+            if not outcome.flagged:
+                flash(_("Step done: %(node)s.", node=page.node.name), "success")
             return redirect(_next_page(outcome))
     fields = page.item["fields"]
     return render_template(
@@ -191,6 +194,44 @@ def task(task_id: int) -> tuple[str, int] | Response:
             db.session, principal, attachments.store_of(current_app.config), page.task.item_id
         ),
     ), status
+
+
+def flag_note(flagged: workflow.Flagged) -> str:
+    """A flag-mode hit as the person who did the step is told: which rule, and the earlier
+    step of theirs it pairs with (or the declared interest)."""
+    reason = flagged.reason
+    if "interest" in reason:
+        return str(
+            _(
+                "Done. Note: you declared a relation (%(relation)s) to “%(counterparty)s”, and "
+                "this item concerns “%(value)s”; this is recorded as it happened, for the "
+                "discipline inspectors.",
+                **reason["interest"],
+            )
+        )
+    earlier = reason.get("earlier") or {}
+    facts = {
+        "earlier": earlier.get("name", ""),
+        "at": local_time(earlier.get("at")),
+        "rule": reason["name"],
+    }
+    if flagged.outcome == "mitigated":
+        return str(
+            _(
+                "Done. Note: this step and “%(earlier)s”, which you handled on this item at "
+                "%(at)s, are incompatible posts (%(rule)s); an approved mitigation applies, and "
+                "this is recorded as it happened, for the discipline inspectors.",
+                **facts,
+            )
+        )
+    return str(
+        _(
+            "Done. Note: this step and “%(earlier)s”, which you handled on this item at %(at)s, "
+            "are incompatible posts (%(rule)s); this is recorded as it happened, for the "
+            "discipline inspectors.",
+            **facts,
+        )
+    )
 
 
 def refusal_reasons(refusal: Refused) -> list[dict[str, Any]]:

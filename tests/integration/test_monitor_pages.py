@@ -184,7 +184,7 @@ def test_exports_are_files_and_are_audited(inspector, session, person):
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][:3] == ["编号", "等级", "分值"]
     mine = next(r for r in rows[1:] if r[0] == str(event.id))
-    assert mine[1] == "红色" and mine[8] == "导出测试"
+    assert mine[1] == "红色" and mine[9] == "导出测试"  # 事由, after 流程 and 人员
     assert {r[1] for r in rows[1:]} == {"红色"}
     xlsx = inspector.get("/monitor/warnings/export.xlsx?period=today&level=red")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active

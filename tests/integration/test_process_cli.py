@@ -45,8 +45,8 @@ def test_templates_are_listed(app, session):
 
 def test_adopt_with_local_changes_publishes(app, session):
     result = run(app, "process", "adopt", "contract", "--unit", "nmj", "--key", "contract_small",
-                 "--post", "archivist=section_chief", "--limit", "sign=5wd", "--risk", "pay=5",
-                 "--risk", "process=2")  # fmt: skip
+                 "--name", "合同管理（小额）", "--post", "archivist=section_chief",
+                 "--limit", "sign=5wd", "--risk", "pay=5", "--risk", "process=2")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "contract_small v1 published" in result.output
     (row,) = _versions(session, "nmj", "contract_small")

@@ -68,7 +68,9 @@ def versions(session: Any, key: str, unit: str = "czj") -> list[ProcessDefinitio
 def test_a_new_template_is_adopted_by_the_cli_and_runs_to_its_end(
     app, session, run, template, key, path
 ):
-    adopted = cli(app, "process", "adopt", template, "--unit", "czj", "--key", key)
+    adopted = cli(
+        app, "process", "adopt", template, "--unit", "czj", "--key", key, "--name", f"{key} 试行"
+    )
     assert adopted.exit_code == 0, adopted.output
     assert f"czj: {key} v1 published (from template {template})" in adopted.output
     (row,) = versions(session, key)

@@ -825,8 +825,8 @@ def test_adopting_a_template_with_local_posts_limits_and_risks(client, token_for
     response = client.post(
         "/api/v1/processes/adopt",
         json={"template": "expense_reimbursement", "unit": "czj", "key": "expense_small",
-              "limits": {"pay": "1wd"}, "risks": {"pay": 5, "process": 2},
-              "posts": {"section_chief": "leader"}},
+              "name": "支出报销（小额）", "limits": {"pay": "1wd"},
+              "risks": {"pay": 5, "process": 2}, "posts": {"section_chief": "leader"}},
         headers=token_for("admin"),
     )  # fmt: skip
     assert response.status_code == 201, response.json

@@ -1,16 +1,19 @@
 // The big screen: load the snapshot, then apply pushed events with a later seq.
-// Runs for days: chart instances are created once and updated in place, the ticker keeps
+// Runs for days: chart instances are created once and updated in place, the feed keeps
 // a fixed number of rows, and every (re)connect reloads the snapshot so nothing is missed.
+// No panel is ever left blank: one with nothing to show says so (暂无).
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("screen-config").textContent);
   const L = config.labels;
   const COLOURS = { red: "#e5484d", orange: "#f38b2c", yellow: "#e8c400", green: "#2f9e44" };
   const LEVELS = ["red", "orange", "yellow"];
-  const TICKER_ROWS = 20;
+  const FEED_ROWS = 30;
   let seq = 0;
   let refreshTimer = null;
   let sized = false; // the grid has its final size only after the first render
+  let zone = config.timezone || "Asia/Shanghai";
+  let levelNames = {}; // the policy's labels (红色预警, 黄牌警告…) from the snapshot
   const charts = {
     levels: echarts.init(document.getElementById("chart-levels")),
     trend: echarts.init(document.getElementById("chart-trend")),
@@ -25,54 +28,124 @@
     return node;
   }
 
-  function time(iso) {
-    return new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+  // Local time, zero-padded, the same everywhere on the screen: 2026-12-02 14:05.
+  // (toLocaleString("zh-CN") writes 2026/12/2 14:05:07.)
+  let formatter = null;
+  let formatterZone = null;
+  function stamp(moment) {
+    const date = moment instanceof Date ? moment : new Date(moment);
+    if (Number.isNaN(date.getTime())) return "";
+    if (formatterZone !== zone) {
+      formatter = new Intl.DateTimeFormat("en-GB", { timeZone: zone, year: "numeric", month: "2-digit",
+        day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+      formatterZone = zone;
+    }
+    const p = {};
+    formatter.formatToParts(date).forEach((part) => { p[part.type] = part.value; });
+    return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
   }
 
-  function tickerRow(entry) {
-    const li = el("li", { "data-seq": entry.seq, "data-level": entry.level || "", class: entry.level || "" });
-    li.append(el("time", {}, time(entry.at)), el("span", {}, entry.title));
+  function timeEl(iso) {
+    return el("time", { datetime: iso }, stamp(iso));
+  }
+
+  function levelName(level) {
+    const names = levelNames[level];
+    return (names && names[config.lang]) || L[level] || "";
+  }
+
+  // A panel with nothing to show: its 暂无 is shown (and a chart cleared beneath it).
+  function showEmpty(id, empty) {
+    const note = document.querySelector(`[data-empty-for="${id}"]`);
+    note.hidden = !empty;
+    note.parentElement.classList.toggle("is-empty", empty);
+  }
+
+  function drawChart(name, id, empty, option) {
+    showEmpty(id, empty);
+    if (empty) charts[name].clear();
+    else charts[name].setOption(option, { notMerge: true });
+  }
+
+  function feedRow(entry) {
+    const li = el("li", { "data-seq": entry.seq || 0, "data-event": entry.id, "data-level": entry.level, class: entry.level });
+    li.append(timeEl(entry.at), el("span", { class: "badge" }, levelName(entry.level)), el("b", {}, entry.unit),
+      el("span", { class: "rule" }, entry.rule_name), el("span", { class: "score" }, entry.score.toFixed(1)),
+      el("span", { class: "state" }, L.statuses[entry.status] || entry.status));
+    return li;
+  }
+
+  // A pushed warning, shown at once; the snapshot loaded a moment later redraws the feed.
+  function pushedRow(event) {
+    const li = el("li", { "data-seq": event.seq, "data-event": event.event_id || "", "data-level": event.level || "", class: event.level || "" });
+    li.append(timeEl(event.at), el("span", { class: "pushed" }, event.title));
+    return li;
+  }
+
+  function unitRow(u, orangeUsed) {
+    const li = el("li", { class: "unit " + u.worst, "data-unit": u.code });
+    const counts = LEVELS.filter((lv) => lv !== "orange" || orangeUsed || u.orange > 0)
+      .map((lv) => `${L[lv]} ${u[lv]}`).join(" · ");
+    li.append(el("b", {}, u.name), el("span", {}, counts));
     return li;
   }
 
   function render(s) {
+    if (s.timezone) zone = s.timezone;
+    levelNames = s.level_labels || {};
     LEVELS.forEach((lv) => { document.getElementById("count-" + lv).textContent = s.levels[lv]; });
-    charts.levels.setOption({
+    const total = LEVELS.reduce((sum, lv) => sum + s.levels[lv], 0);
+    drawChart("levels", "chart-levels", total === 0, {
       tooltip: { trigger: "item" },
       series: [{ type: "pie", radius: ["42%", "72%"], center: ["50%", "50%"], label: { show: false },
         data: LEVELS.map((lv) => ({ name: L[lv], value: s.levels[lv], itemStyle: { color: COLOURS[lv] } })) }],
     });
-    const units = document.getElementById("units");
-    units.replaceChildren(...s.units.map((u) => {
-      const li = el("li", { class: "unit " + u.worst, "data-unit": u.code });
-      li.append(el("b", {}, u.name), el("span", {}, `${L.red} ${u.red} · ${L.orange} ${u.orange} · ${L.yellow} ${u.yellow}`));
-      return li;
-    }));
-    charts.trend.setOption({
+
+    // The units with open warnings first, gravest first; then the others as listed.
+    const rank = (u) => [u.red, u.orange, u.yellow];
+    const units = s.units.map((u, i) => [u, i]).sort(([a, i], [b, j]) => {
+      const [x, y] = [rank(a), rank(b)];
+      for (let k = 0; k < 3; k += 1) if (x[k] !== y[k]) return y[k] - x[k];
+      return i - j;
+    }).map(([u]) => unitRow(u, s.orange_used));
+    document.getElementById("units").replaceChildren(...units);
+    showEmpty("units", units.length === 0);
+
+    const raised = s.trend.reduce((sum, d) => sum + LEVELS.reduce((n, lv) => n + d[lv], 0), 0);
+    drawChart("trend", "chart-trend", raised === 0, {
       tooltip: { trigger: "axis" }, legend: { top: 0, right: 0, textStyle: { color: "#dfe6f0" } },
       grid: { left: 40, right: 16, top: 36, bottom: 28 },
       xAxis: { type: "category", data: s.trend.map((d) => d.day.slice(5)), axisLabel: { color: "#9fb0c8" } },
       yAxis: { type: "value", minInterval: 1, axisLabel: { color: "#9fb0c8" } },
       series: LEVELS.map((lv) => ({ name: L[lv], type: "bar", stack: "all", itemStyle: { color: COLOURS[lv] },
         data: s.trend.map((d) => d[lv]) })),
-    }, { notMerge: true });
-    charts.nodes.setOption({
+    });
+    drawChart("nodes", "chart-nodes", s.nodes.length === 0, {
       tooltip: { trigger: "axis" }, grid: { left: 200, right: 16, top: 8, bottom: 24 },
       xAxis: { type: "value", minInterval: 1, axisLabel: { color: "#9fb0c8" } },
       yAxis: { type: "category", inverse: true, data: s.nodes.map((n) => n.label), axisLabel: { color: "#dfe6f0", width: 190, overflow: "truncate" } },
       series: LEVELS.map((lv) => ({ name: L[lv], type: "bar", stack: "all", itemStyle: { color: COLOURS[lv] },
         data: s.nodes.map((n) => n[lv]) })),
-    }, { notMerge: true });
-    const reds = document.getElementById("reds");
-    reds.replaceChildren(...s.latest_red.map((e) => {
+    });
+
+    const reds = s.latest_red.map((e) => {
       const tr = el("tr", { "data-event": e.id });
-      [e.id, e.unit, e.rule_name, e.score.toFixed(1), time(e.created_at)].forEach((v) => tr.append(el("td", {}, String(v))));
+      [e.id, e.unit, e.rule_name, e.score.toFixed(1)].forEach((v) => tr.append(el("td", {}, String(v))));
+      const when = el("td");
+      when.append(timeEl(e.created_at));
+      tr.append(when);
       return tr;
-    }));
-    document.getElementById("ticker").replaceChildren(...s.ticker.map(tickerRow));
+    });
+    document.getElementById("reds").replaceChildren(...reds);
+    showEmpty("reds", reds.length === 0);
+
+    const feed = (s.feed || []).slice(0, FEED_ROWS).map(feedRow);
+    document.getElementById("ticker").replaceChildren(...feed);
+    showEmpty("ticker", feed.length === 0);
+
     const silences = document.getElementById("silences");
     silences.hidden = s.silences.length === 0;
-    silences.textContent = s.silences.map((x) => `${L.silenced}: ${Object.values(x.matcher).join(" ")} ${L.until} ${time(x.ends_at)}`).join("；");
+    silences.textContent = s.silences.map((x) => `${L.silenced}: ${Object.values(x.matcher).join(" ")} ${L.until} ${stamp(x.ends_at)}`).join("；");
   }
 
   async function load() {
@@ -97,16 +170,24 @@
   socket.on("warning", (event) => {
     if (event.seq <= seq) return; // already in the snapshot
     seq = event.seq;
-    const ticker = document.getElementById("ticker");
-    ticker.prepend(tickerRow(event));
-    while (ticker.children.length > TICKER_ROWS) ticker.lastElementChild.remove();
-    refreshSoon(); // the tiles and charts follow from the snapshot
+    if (event.kind !== "resolved") {
+      const ticker = document.getElementById("ticker");
+      ticker.querySelectorAll(`li[data-event="${Number(event.event_id) || 0}"]`).forEach((li) => li.remove());
+      ticker.prepend(pushedRow(event));
+      while (ticker.children.length > FEED_ROWS) ticker.lastElementChild.remove();
+      showEmpty("ticker", false);
+    }
+    refreshSoon(); // the tiles, charts and feed follow from the snapshot
   });
   // The scheduler's heartbeat names the latest seq: behind it, something was missed
   // (Redis was down while it was pushed), so the snapshot is loaded again.
   socket.on("heartbeat", (beat) => { if (beat.seq > seq) refreshSoon(); });
   socket.on("resync", () => refreshSoon()); // a burst too large to push one by one
-  setInterval(load, 5 * 60 * 1000); // belt and braces: a missed push is corrected within minutes
+  // Only what is routed to the screen is pushed (red, by default): orange and yellow
+  // warnings reach the feed and the counts with this reload, within a minute.
+  setInterval(load, 60 * 1000);
   const clock = document.getElementById("clock");
-  setInterval(() => { clock.textContent = new Date().toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }); }, 1000);
+  const tick = () => { clock.textContent = stamp(new Date()); };
+  tick();
+  setInterval(tick, 1000);
 })();
