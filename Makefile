@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test install assets translations db demo lint typecheck pytest pytest-shifted screenshots clean
+.PHONY: run test install assets translations catalogue db demo lint typecheck pytest pytest-shifted screenshots clean
 
 run: install assets translations db demo
 	$(BIN)/flask riskctl serve --host $(HOST) --port $(PORT)
@@ -29,6 +29,15 @@ assets: .stamp-assets
 
 translations: install
 	$(BIN)/pybabel -q compile -d riskctl/translations
+
+# After adding or changing words in the code or the templates: extract them and bring the
+# Chinese catalogue up to date, then write the new entries' msgstr.  No source locations and
+# sorted entries, so that two branches adding words merge without conflicts in the catalogue.
+catalogue: install
+	$(BIN)/pybabel -q extract -F riskctl/translations/babel.cfg -k _l -k lazy_gettext \
+	  --no-location --sort-output -o riskctl/translations/messages.pot .
+	$(BIN)/pybabel -q update -i riskctl/translations/messages.pot -d riskctl/translations \
+	  --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 db: install
 	$(BIN)/flask db upgrade

@@ -117,10 +117,22 @@ def navigation(principal: Principal) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def select_locale() -> str:
-    """The language chosen in this session, else the person's own choice, else Chinese."""
-    chosen = session.get("lang")
-    if chosen is None and current_user and current_user.is_authenticated:
-        chosen = current_user.locale
+    """The reader's language.  Pages (and the API called from them with the browser's
+    session): the language chosen in this session, else the person's own choice, else
+    Chinese.  A program with a bearer token: its Accept-Language, else the token's
+    person's choice, else Chinese.  Error messages and codes' names follow it."""
+    if not has_request_context():
+        return "zh_CN"
+    if request.path.startswith("/api/") and "Authorization" in request.headers:
+        asked = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+        if asked is not None:
+            return "en" if asked == "en" else "zh_CN"
+        person = g.get("person")
+        chosen = person.locale if person is not None else None
+    else:
+        chosen = session.get("lang")
+        if chosen is None and current_user and current_user.is_authenticated:
+            chosen = current_user.locale
     return chosen if chosen in LANGUAGES else "zh_CN"
 
 

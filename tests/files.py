@@ -87,3 +87,13 @@ def html() -> bytes:
 
 def svg() -> bytes:
     return b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="x()"/>'
+
+
+def mp4() -> bytes:
+    """The start of an ISO base media file (ftyp box, brand isom) with an mdat box."""
+    return b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00\x00\x00\x28mdat" + unique()
+
+
+def webm() -> bytes:
+    """An EBML header whose DocType is webm."""
+    return b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\x82\x84webm" + unique()

@@ -7,6 +7,7 @@ from copy import deepcopy
 from functools import wraps
 from typing import Any, TypeVar
 
+import flask_babel
 from flask import g, request
 from flask_login import current_user
 
@@ -36,6 +37,9 @@ def _resolve() -> Person:
             raise NotAuthenticated("the token is invalid, expired or revoked", code="invalid_token")
         person, g.api_token = found
         source = "api"
+        # The language of the answer may be the token's person's (riskctl.web.select_locale).
+        g.person = person
+        flask_babel.refresh()
     elif current_user.is_authenticated:
         if request.method not in SAFE_METHODS:
             csrf.protect()  # cookies are ambient authority; tokens are not

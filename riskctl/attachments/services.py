@@ -18,14 +18,15 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
-from riskctl.attachments import content
 from riskctl.attachments.models import Attachment
-from riskctl.attachments.storage import FileStore, Health, TooLarge
 from riskctl.core import audit
 from riskctl.core.access import Action, Principal, can, visible_units
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
-from riskctl.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from riskctl.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from riskctl.files import services as files
+from riskctl.files.services import FileAltered, FileMissing, FileTooLarge, size_label, store_of
+from riskctl.files.storage import FileStore, Health
 from riskctl.org.services import person_names
 from riskctl.workflow import services as workflow
 from riskctl.workflow.models import Item, Step, Task
@@ -33,33 +34,8 @@ from riskctl.workflow.models import Item, Step, Task
 MAX_REASON = 500
 
 
-class FileTooLarge(DomainError):
-    status = 413
-    code = "file_too_large"
-
-
-class FileMissing(DomainError):
-    """The stored file is gone.  Its audit record stays although the download fails."""
-
-    status = 410
-    code = "file_missing"
-    keeps_writes = True
-
-
-class FileAltered(Conflict):
-    """The stored file no longer has its SHA-256.  Its audit record stays."""
-
-    code = "file_altered"
-    keeps_writes = True
-
-
-def store_of(config: Mapping[str, Any]) -> FileStore:
-    """The file store a Flask app's config names (``RISKCTL_UPLOAD_DIR``)."""
-    return FileStore(config["RISKCTL_UPLOAD_DIR"])
-
-
-def size_label(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size} 字节"
+# Kept importable from here: the attachment API and pages name them.
+__all__ = ["FileAltered", "FileMissing", "FileTooLarge", "size_label", "store_of"]
 
 
 def _visible_item(session: DbSession, principal: Principal, item_id: int) -> Item:
@@ -133,30 +109,12 @@ def attach(
             "只有事项的发起人或持有其待办环节岗位的人员可以上传附件", code="may_not_attach"
         )
     where = _where(session, principal, item, task_id, step_id)
-    if not filename or not filename.strip():
-        raise ValidationFailed.at("file", "请选择要上传的文件")
-    name = content.clean_filename(filename)
-    try:
-        received = store.receive(stream, limit)
-    except TooLarge:
-        raise FileTooLarge(f"文件超过 {size_label(limit)} 的上限，未上传") from None
-    try:
-        if received.size == 0:
-            raise ValidationFailed.at("file", "文件为空（0 字节），不予接收")
-        with received.path.open("rb") as file:
-            kind = content.check(file, name)
-    except content.Refused as exc:
-        store.discard(received)
-        raise ValidationFailed.at("file", str(exc)) from None
-    except BaseException:
-        store.discard(received)
-        raise
-    store.keep(received)
+    upload = files.receive(store, stream, filename, limit=limit)
     row = Attachment(
         unit_id=item.unit_id, item_id=item.id, task_id=where.task_id, step_id=where.step_id,
-        node=where.node, filename=name, content_type=kind.content_type, size=received.size,
-        sha256=received.sha256, uploaded_by_id=principal.person_id, uploaded_at=utcnow(),
-        is_withdrawn=False,
+        node=where.node, filename=upload.filename, content_type=upload.content_type,
+        size=upload.size, sha256=upload.sha256, uploaded_by_id=principal.person_id,
+        uploaded_at=utcnow(), is_withdrawn=False,
     )  # fmt: skip
     session.add(row)
     session.flush()
@@ -201,16 +159,10 @@ def open_content(
     row = _visible(session, principal, attachment_id)
     if row.is_withdrawn and not may_read_withdrawn(principal, row):
         raise Forbidden("附件已撤回，仅上传者和监督人员可以查看", code="attachment_withdrawn")
-    try:
-        file = store.open(row.sha256)
-    except FileNotFoundError:
-        _record_problem(session, row, "missing", "download")
-        raise FileMissing("文件缺失：存储中找不到该附件的文件，请联系管理员") from None
-    health = store.health_of_open(file, row.sha256, row.size)
-    if health != "ok":
-        file.close()
+    health, file = files.open_checked(store, row.sha256, row.size)
+    if file is None:
         _record_problem(session, row, health, "download")
-        raise FileAltered("文件已被改动：与上传时记录的 SHA-256 不一致，拒绝提供下载")
+        raise files.problem_error(health)
     audit.record(
         session, "attachment.downloaded", target_type="attachment", target_id=row.id,
         unit_id=row.unit_id, after={"sha256": row.sha256, "filename": row.filename},

@@ -2,11 +2,20 @@
 
 Each carries the stable ``code`` of api.md, an HTTP status, a human message and, for
 validation problems, ``details`` of the form ``{"path": ..., "message": ...}``.
+
+Messages are written in English and marked for translation with ``lazy_gettext`` (``_l``):
+they are put into words when read — in the caller's language at the API and on the pages
+(``riskctl.web.select_locale``), in English in logs and the CLI.  ``str(error.message)``
+and ``error.details`` give them in the language of the moment.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+# A message: plain text, or a lazy translation (flask_babel.lazy_gettext) put into words
+# when it is read.
+Text = Any
 
 
 class DomainError(Exception):
@@ -15,13 +24,28 @@ class DomainError(Exception):
     keeps_writes = False  # see Refused
 
     def __init__(
-        self, message: str, *, code: str | None = None, details: list[dict[str, Any]] | None = None
-    ) -> None:
+        self, message: Text, *, code: str | None = None,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(message)
-        self.message = message
+        self._message = message
         if code:
             self.code = code
-        self.details = details or []
+        self._details = details or []
+
+    @property
+    def message(self) -> str:
+        return str(self._message)
+
+    @property
+    def details(self) -> list[dict[str, Any]]:
+        return [
+            {k: (str(v) if k == "message" else v) for k, v in detail.items()}
+            for detail in self._details
+        ]
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class NotAuthenticated(DomainError):
@@ -49,8 +73,8 @@ class ValidationFailed(DomainError):
     code = "validation_failed"
 
     @classmethod
-    def at(cls, path: str, message: str) -> ValidationFailed:
-        return cls(f"{path}: {message}", details=[{"path": path, "message": message}])
+    def at(cls, path: str, message: Text) -> ValidationFailed:
+        return cls(_PathMessage(path, message), details=[{"path": path, "message": message}])
 
 
 class Refused(ValidationFailed):
@@ -85,3 +109,13 @@ def flatten_messages(messages: Any, path: str = "") -> list[dict[str, Any]]:
             return [{"path": path, "message": m} for m in messages]
         return [d for m in messages for d in flatten_messages(m, path)]
     return [{"path": path, "message": str(messages)}]
+
+
+class _PathMessage:
+    """``path: message``, the message put into words when read."""
+
+    def __init__(self, path: str, message: Text) -> None:
+        self.path, self.message = path, message
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"

@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from riskctl.attachments.models import Attachment
-from riskctl.attachments.storage import FileStore
 from riskctl.core.audit import AuditRecord, verify_chain
+from riskctl.files.storage import FileStore
 from tests import files
 from tests.integration.test_pages import csrf_from, sign_in
 

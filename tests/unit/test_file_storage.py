@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from riskctl.attachments.storage import FileStore, TooLarge
+from riskctl.files.storage import FileStore, TooLarge
 
 
 def test_a_file_is_stored_under_its_sha256_read_only(tmp_path):

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from riskctl.attachments import content
+from riskctl.files import content
 from tests import files
 
 
@@ -85,3 +85,34 @@ def test_file_names_lose_their_paths_and_dangerous_characters(raw, clean):
 def test_a_long_name_is_cut_with_its_extension_kept():
     name = content.clean_filename("合" * 500 + ".pdf")
     assert len(name) == content.MAX_NAME and name.endswith(".pdf")
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "kind"),
+    [
+        (files.mp4(), "警示教育片.mp4", content.MP4),
+        (files.webm(), "讲座.webm", content.WEBM),
+        (files.pdf(), "党纪法规.pdf", content.PDF),
+    ],
+)
+def test_a_use_may_allow_video(data, name, kind):
+    assert content.check(io.BytesIO(data), name, (content.PDF, *content.VIDEO)) is kind
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "why"),
+    [
+        (files.mp4(), "片.mp4", "扩展名"),  # evidence on an item: no video
+        (files.webm(), "片.pdf", "扩展名"),  # the allow-list is the attachments' own
+    ],
+)
+def test_video_is_refused_where_the_use_does_not_allow_it(data, name, why):
+    with pytest.raises(content.Refused) as refused:
+        content.check(io.BytesIO(data), name)
+    assert why in str(refused.value)
+
+
+def test_video_named_as_something_else_is_refused():
+    with pytest.raises(content.Refused) as refused:
+        content.check(io.BytesIO(files.mp4()), "片.webm", content.VIDEO)
+    assert "与扩展名" in str(refused.value)

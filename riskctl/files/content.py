@@ -42,14 +42,22 @@ XLSX = Kind(
     (".xlsx",),
 )  # fmt: skip
 TEXT = Kind("text", "纯文本", "text/plain", (".txt",))  # UTF-8 or GB18030
+# Video for study materials (廉政教育): the two containers every browser's player plays.
+MP4 = Kind("mp4", "MP4 视频", "video/mp4", (".mp4", ".m4v"))
+WEBM = Kind("webm", "WebM 视频", "video/webm", (".webm",))
+# Evidence on items (attachments), scans of records: documents and pictures.
 KINDS = (PDF, JPEG, PNG, OFD, DOCX, XLSX, TEXT)
 EXTENSIONS = {ext: kind for kind in KINDS for ext in kind.extensions}
+VIDEO = (MP4, WEBM)
 
 # What the main part of an Office Open XML package declares in [Content_Types].xml.
 _DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 _XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 _MAX_CONTENT_TYPES = 1024 * 1024  # [Content_Types].xml is a few KB; never inflate more
 _HEAD = 64 * 1024
+# ISO base media brands of files a browser's <video> plays (not QuickTime's "qt  ").
+_MP4_BRANDS = {b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1",
+               b"M4V ", b"dash", b"mmp4"}  # fmt: skip
 # Markup a browser would run or render if it ever ignored our headers.
 _MARKUP = re.compile(rb"<\s*(!doctype\s+html|html|head|body|script|svg|iframe|object|embed)\b",
                      re.IGNORECASE)  # fmt: skip
@@ -120,6 +128,10 @@ def detect(file: IO[bytes]) -> Kind:
             return JPEG
         if head.startswith(b"\x89PNG\r\n\x1a\n"):
             return PNG
+        if head[4:8] == b"ftyp" and head[8:12] in _MP4_BRANDS:
+            return MP4
+        if head.startswith(b"\x1a\x45\xdf\xa3") and b"webm" in head[:64]:
+            return WEBM
         if head.startswith(b"PK\x03\x04"):
             file.seek(start)
             found = _zip_kind(file)
@@ -149,13 +161,14 @@ def detect(file: IO[bytes]) -> Kind:
         file.seek(start)
 
 
-def check(file: IO[bytes], name: str) -> Kind:
-    """The kind of an upload named ``name``: its content must be allowed and agree with
-    its extension."""
+def check(file: IO[bytes], name: str, kinds: tuple[Kind, ...] = KINDS) -> Kind:
+    """The kind of an upload named ``name``: its content must be one of ``kinds`` (the
+    use's allow-list) and agree with its extension."""
+    allowed = {ext: kind for kind in kinds for ext in kind.extensions}
     ext = extension(name)
-    if ext not in EXTENSIONS:
-        allowed = "、".join(sorted(EXTENSIONS))
-        raise Refused(f"不接收扩展名为“{ext or '（无）'}”的文件；可接收：{allowed}")
+    if ext not in allowed:
+        listed = "、".join(sorted(allowed))
+        raise Refused(f"不接收扩展名为“{ext or '（无）'}”的文件；可接收：{listed}")
     kind = detect(file)
     if ext not in kind.extensions:
         raise Refused(f"文件内容是{kind.label}，与扩展名“{ext}”不符")
