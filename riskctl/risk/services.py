@@ -32,6 +32,7 @@ from riskctl.process.models import ProcessDefinition, ProcessStatus
 from riskctl.process.services import published_by_id
 from riskctl.risk import evidence as evidence_words
 from riskctl.risk import scan as scanning
+from riskctl.risk import signals
 from riskctl.risk.evidence import Explanation
 from riskctl.risk.facts import Scope
 from riskctl.risk.labels import default_labels
@@ -704,7 +705,12 @@ def acknowledge(session: DbSession, principal: Principal, event_id: int) -> Risk
 
 
 def resolve(
-    session: DbSession, principal: Principal, event_id: int, disposition: str, note: str | None
+    session: DbSession,
+    principal: Principal,
+    event_id: int,
+    disposition: str,
+    note: str | None,
+    follow_up: Mapping[str, Any] | None = None,
 ) -> RiskEvent:
     try:
         chosen = Disposition(disposition)
@@ -712,7 +718,7 @@ def resolve(
         raise ValidationFailed.at(
             "disposition", f"must be one of {', '.join(d.value for d in Disposition)}"
         ) from None
-    return _close(session, principal, event_id, EventStatus.RESOLVED, note, chosen)
+    return _close(session, principal, event_id, EventStatus.RESOLVED, note, chosen, follow_up)
 
 
 def dismiss(session: DbSession, principal: Principal, event_id: int, reason: str) -> RiskEvent:
@@ -724,6 +730,7 @@ def dismiss(session: DbSession, principal: Principal, event_id: int, reason: str
 def _close(
     session: DbSession, principal: Principal, event_id: int, status: EventStatus,
     note: str | None, disposition: Disposition | None,
+    follow_up: Mapping[str, Any] | None = None,
 ) -> RiskEvent:  # fmt: skip
     event = visible_event(session, principal, event_id)
     _may_handle(session, principal, event, closing=True)
@@ -741,6 +748,11 @@ def _close(
     notifier.closed(event)
     notifier.flush()
     _thaw(session, event)
+    # The domains that follow a disposition through (talks, the ledger, study) act in this
+    # transaction; one that refuses undoes the close.
+    signals.warning_closed.send(
+        event, session=session, principal=principal, event=event, follow_up=follow_up
+    )
     return event
 
 
