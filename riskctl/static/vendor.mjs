@@ -1,6 +1,6 @@
 // Copies the browser builds of our npm dependencies into riskctl/static/vendor/
 // (git-ignored), so every page works on an intranet without a CDN.  Run by `npm run build`.
-import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -17,6 +17,17 @@ const files = {
   "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
   "swagger-ui-dist/swagger-ui-standalone-preset.js": "swagger-ui/swagger-ui-standalone-preset.js",
   "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
+  // Study materials (廉政教育): PDF.js shows a PDF in the reading page, its worker parses
+  // it in a worker of this origin (the CSP allows nothing else).
+  "pdfjs-dist/build/pdf.min.mjs": "pdfjs/pdf.min.mjs",
+  "pdfjs-dist/build/pdf.worker.min.mjs": "pdfjs/pdf.worker.min.mjs",
+  "pdfjs-dist/LICENSE": "pdfjs/LICENSE",
+};
+// Whole folders: PDF.js reads the character maps of Chinese fonts that a PDF does not
+// embed (STSong-Light and the like) and the metrics of the 14 standard fonts from here.
+const folders = {
+  "pdfjs-dist/cmaps": "pdfjs/cmaps",
+  "pdfjs-dist/standard_fonts": "pdfjs/standard_fonts",
 };
 
 rmSync(vendor, { recursive: true, force: true });
@@ -25,4 +36,9 @@ for (const [from, to] of Object.entries(files)) {
   mkdirSync(dirname(target), { recursive: true });
   copyFileSync(join(root, "node_modules", from), target);
 }
-console.log(`vendor assets: ${Object.keys(files).length} files in ${vendor}`);
+for (const [from, to] of Object.entries(folders)) {
+  cpSync(join(root, "node_modules", from), join(vendor, to), { recursive: true });
+}
+console.log(
+  `vendor assets: ${Object.keys(files).length} files and ${Object.keys(folders).length} folders in ${vendor}`,
+);
