@@ -94,6 +94,17 @@ class Settings(BaseSettings):
     # may exceed MAX_BODY_BYTES by as much).
     UPLOAD_DIR: str = str(ROOT / "instance" / "uploads")
     ATTACHMENT_MAX_BYTES: int = Field(default=20 * 1024 * 1024, ge=1, le=1024 * 1024 * 1024)
+    # Study materials (廉政教育): a PDF or a video (MP4, WebM) may be this large.  Its upload
+    # alone may exceed MAX_BODY_BYTES, by as much (as an attachment's may); every other
+    # request stays within MAX_BODY_BYTES.  Kept in UPLOAD_DIR like attachments.
+    STUDY_MATERIAL_MAX_BYTES: int = Field(
+        default=500 * 1024 * 1024, ge=1024, le=4 * 1024 * 1024 * 1024
+    )
+    # The reading page's heartbeat; one heartbeat credits at most 1.5 times this
+    # (riskctl.education.spec).  A material counts as read once the time credited reaches
+    # this share of its expected minutes.
+    STUDY_HEARTBEAT_SECONDS: int = Field(default=30, ge=5, le=300)
+    STUDY_READ_SHARE: float = Field(default=0.8, gt=0, le=1)
 
     # Run the APScheduler jobs inside the web process (single-machine mode, `make run`).
     # Production runs `flask riskctl scheduler` instead and leaves this off.

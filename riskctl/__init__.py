@@ -38,6 +38,7 @@ def _configure(app: Flask, settings: Any) -> None:
         MAX_CONTENT_LENGTH=settings.MAX_BODY_BYTES,
         RISKCTL_UPLOAD_DIR=settings.UPLOAD_DIR,
         RISKCTL_ATTACHMENT_MAX_BYTES=settings.ATTACHMENT_MAX_BYTES,
+        RISKCTL_STUDY_MATERIAL_MAX_BYTES=settings.STUDY_MATERIAL_MAX_BYTES,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.SESSION_COOKIE_SECURE,
@@ -160,6 +161,9 @@ def _register(app: Flask) -> None:
     from riskctl.cli import riskctl_cli
     from riskctl.controls.api import blp as controls_api
     from riskctl.core import audit
+    from riskctl.education import jobs as education_jobs
+    from riskctl.education.api import blp as education_api
+    from riskctl.education.views import bp as education_pages
     from riskctl.extensions import csrf, db
     from riskctl.meetings.api import blp as meetings_api
     from riskctl.meetings.views import bp as meeting_pages
@@ -183,6 +187,7 @@ def _register(app: Flask) -> None:
         controls_api,
         risk_api,
         alerts_api,
+        education_api,
     ):
         # The API checks CSRF itself, and only for cookie sessions (riskctl.api.auth).
         csrf.exempt(blueprint)
@@ -195,6 +200,9 @@ def _register(app: Flask) -> None:
     app.register_blueprint(attachment_pages)
     app.register_blueprint(monitor_pages)
     app.register_blueprint(admin_pages)
+    app.register_blueprint(education_pages)
+    # 警示教育: study follows the resolution of red warnings (riskctl.risk.signals).
+    education_jobs.connect()
     riskctl_cli.add_command(attachments_cli)
     app.cli.add_command(riskctl_cli)
     app.after_request(security_headers)

@@ -6,6 +6,7 @@ from riskctl.attachments import models as attachment_models
 from riskctl.auth import models as auth_models
 from riskctl.controls import models as control_models
 from riskctl.core import audit, calendar_store
+from riskctl.education import models as education_models
 from riskctl.meetings import models as meeting_models
 from riskctl.org import models as org_models
 from riskctl.process import models as process_models
@@ -19,6 +20,7 @@ __all__ = [
     "auth_models",
     "calendar_store",
     "control_models",
+    "education_models",
     "meeting_models",
     "org_models",
     "process_models",

@@ -54,6 +54,12 @@ class Action(enum.StrEnum):
     MANAGE_SILENCES = "alerts.silence"  # silences over the units in reach
     VIEW_SCREEN = "screen.view"  # the big screen's aggregates
     MANAGE_SCREENS = "screen.manage"  # kiosk tokens of big screens
+    # 廉政教育: one's own study (every role: a person studies what is assigned to them)
+    STUDY = "education.study"
+    # the study tasks of a unit, its statistics and its people's study records
+    VIEW_STUDY = "education.view"
+    # publish materials, question banks and study tasks (the commission and admins)
+    MANAGE_STUDY = "education.manage"
 
 
 class Reach(enum.Enum):
@@ -73,6 +79,7 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.START_ITEMS: Reach.OWN_UNIT,
         Action.WORK_ITEMS: Reach.OWN_UNIT,
         Action.EXPLAIN_RISK: Reach.OWN_UNIT,
+        Action.STUDY: Reach.OWN_UNIT,
     },
     Role.DISCIPLINE_LEADER: {
         Action.VIEW_ORG: Reach.OWN_UNIT,
@@ -88,6 +95,8 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.HANDLE_RISK: Reach.OWN_UNIT,
         Action.OPINE_RISK: Reach.OWN_UNIT,
         Action.VIEW_STATS: Reach.OWN_UNIT,
+        Action.STUDY: Reach.OWN_UNIT,
+        Action.VIEW_STUDY: Reach.OWN_UNIT,
     },
     Role.INSPECTOR: {
         Action.VIEW_ORG: Reach.SCOPE,
@@ -105,6 +114,9 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.VIEW_ALERTS: Reach.SCOPE,
         Action.MANAGE_SILENCES: Reach.SCOPE,
         Action.VIEW_SCREEN: Reach.SCOPE,
+        Action.STUDY: Reach.OWN_UNIT,
+        Action.VIEW_STUDY: Reach.SCOPE,
+        Action.MANAGE_STUDY: Reach.SCOPE,
     },
     Role.ADMIN: {
         Action.VIEW_ORG: Reach.ALL,
@@ -130,6 +142,9 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.MANAGE_SILENCES: Reach.ALL,
         Action.VIEW_SCREEN: Reach.ALL,
         Action.MANAGE_SCREENS: Reach.ALL,
+        Action.STUDY: Reach.OWN_UNIT,
+        Action.VIEW_STUDY: Reach.ALL,
+        Action.MANAGE_STUDY: Reach.ALL,
     },
 }
 

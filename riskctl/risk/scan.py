@@ -238,6 +238,8 @@ def _changed_since(session: DbSession, since: datetime) -> tuple[frozenset[int],
     ).all()
     items = {r[0] for r in rows} | {h[0] for h in hits if h[0] is not None}
     units = {r[1] for r in rows} | {h[1] for h in hits}
+    for rule in REGISTRY.values():  # the facts of rules about other domains (study …)
+        units |= rule.changed_units(session, since)
     return frozenset(items), frozenset(units)
 
 

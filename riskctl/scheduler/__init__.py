@@ -109,6 +109,16 @@ def _alert_tick() -> dict[str, int]:
     return {"written": done["written"], "digests": done["digests"]}
 
 
+def _study_tick() -> dict[str, int]:
+    from datetime import time
+
+    from riskctl.education import jobs
+    from riskctl.risk import services
+
+    quiet = services.current_policy(db.session).alerts["quiet_hours"]
+    return jobs.tick(db.session, quiet_end=time.fromisoformat(quiet["end"]))
+
+
 def _screen_heartbeat() -> None:
     from riskctl.alerts import push, services
 
@@ -135,6 +145,9 @@ JOBS: tuple[JobSpec, ...] = (
     # Reminders, escalations of unacknowledged warnings, the morning digest.
     JobSpec("alerts.tick", _alert_tick, "interval", {"minutes": 1}),
     JobSpec("screen.heartbeat", _screen_heartbeat, "interval", {"seconds": 10}),
+    # Study (廉政教育): late joiners of an audience, reminders before the due day, the
+    # morning SMS to those overdue (riskctl.education.jobs).
+    JobSpec("education.tick", _study_tick, "interval", {"minutes": 5}),
 )
 
 

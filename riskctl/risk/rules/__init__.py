@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from riskctl.risk.rules.base import Context, Param, Rule, Signal
 from riskctl.risk.rules.controls import CrossItemIncompatible, IncompatiblePosts
+from riskctl.risk.rules.education import EducationOverdue
 from riskctl.risk.rules.handling import IrregularHandling
 from riskctl.risk.rules.meetings import (
     ChairNotLast,
@@ -65,6 +66,7 @@ REGISTRY: dict[str, Rule] = {
         InterestedMemberVoted(),
         TopicsLate(),
         PlatformUnused(),
+        EducationOverdue(),
     )
 }
 

@@ -255,6 +255,12 @@ class Rule:
     def evaluate(self, facts: Any, ctx: Context) -> Sequence[Signal]:
         raise NotImplementedError
 
+    def changed_units(self, session: Any, since: datetime) -> frozenset[int]:
+        """Units whose facts for this rule changed since ``since`` although none of their
+        items did (a rule about another domain: study, talks): an incremental scan
+        judges them again, so that its events close soon after their cause is gone."""
+        return frozenset()
+
     def recurrence(
         self, closed: Mapping[str, Any], found: Mapping[str, Any]
     ) -> dict[str, Any] | None:
