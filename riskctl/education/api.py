@@ -66,7 +66,7 @@ def _too_large(error: RequestEntityTooLarge) -> Response:
 # ---------------------------------------------------------------- schemas
 
 
-class MaterialIn(Strict):
+class StudyMaterialIn(Strict):
     title = Line(required=True, validate=validate.Length(min=1, max=services.MAX_TITLE))
     category = Line(required=True, validate=validate.OneOf(
         ["party_rules", "warning_case", "integrity_culture"]))  # fmt: skip
@@ -78,16 +78,16 @@ class MaterialIn(Strict):
                 metadata={"description": "an article in Markdown (no HTML), instead of a file"})  # fmt: skip
 
 
-class MaterialFileIn(Schema):
+class StudyMaterialFileIn(Schema):
     file = Upload(load_default=None, metadata={"description": "a PDF, MP4 or WebM file"})
 
 
-class MaterialArgs(PageArgs):
+class StudyMaterialArgs(PageArgs):
     category = Line(load_default=None, validate=validate.OneOf(
         ["party_rules", "warning_case", "integrity_culture"]))  # fmt: skip
 
 
-class MaterialOut(Schema):
+class StudyMaterialOut(Schema):
     id = fields.Integer()
     title = fields.String()
     kind = fields.String(metadata={"description": "pdf | video | article"})
@@ -105,44 +105,36 @@ class MaterialOut(Schema):
     created_at = fields.DateTime()
 
 
-class MaterialDetailOut(MaterialOut):
+class StudyMaterialDetailOut(StudyMaterialOut):
     body = fields.String(allow_none=True, metadata={"description": "an article's Markdown"})
 
 
-class OptionOut(Schema):
+class QuizOptionOut(Schema):
     letter = fields.String()
     text = fields.String()
 
 
-class QuestionIn(Strict):
-    kind = Line(required=True, validate=validate.OneOf(list(spec.KINDS)))
-    text = Text(required=True)
-    options = fields.List(Line(), load_default=list,
-                          metadata={"description": "2 to 8 options (none for true_false)"})  # fmt: skip
-    answer = Line(required=True, metadata={"description": "the right letters, e.g. A or AC"})
-    explanation = Text(load_default="")
 
-
-class QuestionsIn(Strict):
+class QuizQuestionsIn(Strict):
     questions = fields.List(fields.Raw(), required=True,
                             metadata={"description": "[{kind, text, options, answer, explanation}]"})  # fmt: skip
 
 
-class QuestionOut(Schema):
+class QuizQuestionOut(Schema):
     id = fields.Integer()
     kind = fields.String()
     text = fields.String()
-    options = fields.List(fields.Nested(OptionOut))
+    options = fields.List(fields.Nested(QuizOptionOut))
     answer = fields.String()
     explanation = fields.String()
 
 
-class BankIn(Strict):
+class QuestionBankIn(Strict):
     name = Line(required=True, validate=validate.Length(min=1, max=100))
     description = Text(load_default="", validate=validate.Length(max=2000))
 
 
-class BankOut(Schema):
+class QuestionBankOut(Schema):
     id = fields.Integer()
     name = fields.String()
     description = fields.String()
@@ -150,28 +142,28 @@ class BankOut(Schema):
     created_at = fields.DateTime()
 
 
-class BankDetailOut(Schema):
+class QuestionBankDetailOut(Schema):
     id = fields.Integer()
     name = fields.String()
     description = fields.String()
     created_at = fields.DateTime()
-    questions = fields.List(fields.Nested(QuestionOut))
+    questions = fields.List(fields.Nested(QuizQuestionOut))
 
 
-class BankList(Schema):
-    items = fields.List(fields.Nested(BankOut))
+class QuestionBankList(Schema):
+    items = fields.List(fields.Nested(QuestionBankOut))
 
 
-class ImportIn(Schema):
+class QuestionImportIn(Schema):
     file = Upload(required=True, metadata={"description": "the XLSX template, filled in"})
 
 
-class ImportOut(Schema):
+class QuestionImportOut(Schema):
     imported = fields.Integer()
-    bank = fields.Nested(BankOut)
+    bank = fields.Nested(QuestionBankOut)
 
 
-class AudienceIn(Strict):
+class StudyAudienceIn(Strict):
     units = fields.List(Line(validate=CODE), load_default=list)
     posts = fields.List(Line(), load_default=list,
                         metadata={"description": "post codes, in every unit of the audience"})  # fmt: skip
@@ -181,52 +173,52 @@ class AudienceIn(Strict):
     people = fields.List(Line(), load_default=list, metadata={"description": "usernames"})
 
 
-class FollowsIn(Strict):
+class StudyFollowsIn(Strict):
     rules = fields.List(Line(), required=True)
     posts = fields.List(Line(), load_default=list)
     working_days = Int(load_default=services.DEFAULT_FOLLOW_DAYS, minimum=1, maximum=60)
 
 
-class QuizIn(Strict):
+class StudyQuizIn(Strict):
     bank = Id(required=True)
     questions = Int(load_default=10, minimum=1, maximum=services.MAX_QUIZ)
     pass_mark = Int(load_default=60, minimum=1, maximum=100)
     attempts = Int(load_default=3, minimum=1, maximum=services.MAX_ATTEMPTS)
 
 
-class TaskIn(Strict):
+class StudyTaskIn(Strict):
     title = Line(required=True, validate=validate.Length(min=1, max=services.MAX_TITLE))
     description = Text(load_default="", validate=validate.Length(max=5000))
     start_on = Day(required=True)
     due_on = Day(required=True)
-    audience = fields.Nested(AudienceIn, load_default=None, metadata={
+    audience = fields.Nested(StudyAudienceIn, load_default=None, metadata={
         "description": "people of `units` (default: every unit in your scope) holding one "
         "of `posts`, a key post or one of `roles` (everyone there when none of these is "
         "given), and the `people` named"})  # fmt: skip
-    follows = fields.Nested(FollowsIn, load_default=None, metadata={
+    follows = fields.Nested(StudyFollowsIn, load_default=None, metadata={
         "description": "警示教育: when a red warning of one of `rules` is resolved in a unit, "
         "the unit's holders of `posts` (default: the warning's post) are assigned this task"})  # fmt: skip
     materials = fields.List(Id(), required=True)
-    quiz = fields.Nested(QuizIn, load_default=None)
+    quiz = fields.Nested(StudyQuizIn, load_default=None)
     sms_digest = fields.Boolean(load_default=False, metadata={
         "description": "a morning SMS to those overdue (working days)"})  # fmt: skip
     publish = fields.Boolean(load_default=True, metadata={
         "description": "publish now (assign the audience), or keep a draft"})  # fmt: skip
 
 
-class TaskArgs(PageArgs):
+class StudyTaskArgs(PageArgs):
     unit = Line(load_default=None, validate=CODE)
     status = Line(load_default=None, validate=validate.OneOf(["draft", "published"]))
 
 
-class QuizOut(Schema):
+class StudyQuizOut(Schema):
     bank = fields.Integer(allow_none=True)
     questions = fields.Integer()
     pass_mark = fields.Integer()
     attempts = fields.Integer()
 
 
-class TaskOut(Schema):
+class StudyTaskOut(Schema):
     id = fields.Integer()
     title = fields.String()
     description = fields.String()
@@ -236,8 +228,8 @@ class TaskOut(Schema):
     audience = fields.Dict()
     follows = fields.Dict(allow_none=True)
     units = fields.List(fields.String(), metadata={"description": "the units it reaches"})
-    materials = fields.List(fields.Nested(MaterialOut))
-    quiz = fields.Nested(QuizOut, allow_none=True)
+    materials = fields.List(fields.Nested(StudyMaterialOut))
+    quiz = fields.Nested(StudyQuizOut, allow_none=True)
     sms_digest = fields.Boolean()
     created_at = fields.DateTime()
     published_at = fields.DateTime(allow_none=True)
@@ -246,14 +238,14 @@ class TaskOut(Schema):
     overdue = fields.Integer()
 
 
-class StudyMaterialOut(MaterialOut):
+class StudyMaterialProgressOut(StudyMaterialOut):
     seconds = fields.Integer(metadata={"description": "reading time credited by the server"})
     required_seconds = fields.Integer()
     is_read = fields.Boolean()
     read_at = fields.DateTime(allow_none=True)
 
 
-class MyQuizOut(Schema):
+class MyStudyQuizOut(Schema):
     questions = fields.Integer()
     pass_mark = fields.Integer()
     attempts_allowed = fields.Integer()
@@ -264,7 +256,7 @@ class MyQuizOut(Schema):
     scores = fields.List(fields.Integer())
 
 
-class AssignmentOut(Schema):
+class StudyAssignmentOut(Schema):
     id = fields.Integer()
     task_id = fields.Integer()
     title = fields.String()
@@ -276,29 +268,29 @@ class AssignmentOut(Schema):
     working_days_overdue = fields.Integer()
     assigned_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
-    materials = fields.List(fields.Nested(StudyMaterialOut))
+    materials = fields.List(fields.Nested(StudyMaterialProgressOut))
     materials_read = fields.Integer()
-    quiz = fields.Nested(MyQuizOut, allow_none=True)
+    quiz = fields.Nested(MyStudyQuizOut, allow_none=True)
 
 
-class MyArgs(Strict):
+class MyStudyArgs(Strict):
     status = Line(load_default=None, validate=validate.OneOf(
         ["open", "overdue", "completed", "not_started"]))  # fmt: skip
 
 
-class MyOut(Schema):
-    items = fields.List(fields.Nested(AssignmentOut))
+class MyStudyOut(Schema):
+    items = fields.List(fields.Nested(StudyAssignmentOut))
     heartbeat_seconds = fields.Integer()
 
 
-class ProgressIn(Strict):
+class StudyProgressIn(Strict):
     material = Id(required=True)
     seconds = Int(required=True, minimum=0, maximum=3600, metadata={
         "description": "seconds the page was seen since its last heartbeat: an upper bound "
         "of what the server credits"})  # fmt: skip
 
 
-class ProgressOut(Schema):
+class StudyProgressOut(Schema):
     material = fields.Integer()
     credited = fields.Integer(metadata={"description": "seconds this heartbeat added"})
     seconds = fields.Integer()
@@ -312,14 +304,14 @@ class DrawnQuestionOut(Schema):
     id = fields.Integer()
     kind = fields.String()
     text = fields.String()
-    options = fields.List(fields.Nested(OptionOut))
+    options = fields.List(fields.Nested(QuizOptionOut))
     given = fields.String(metadata={"description": "after submission: the letters given"})
     answer = fields.String(metadata={"description": "after submission only"})
     explanation = fields.String(metadata={"description": "after submission only"})
     is_right = fields.Boolean(metadata={"description": "after submission only"})
 
 
-class AttemptOut(Schema):
+class QuizAttemptOut(Schema):
     id = fields.Integer()
     assignment_id = fields.Integer()
     number = fields.Integer()
@@ -334,29 +326,25 @@ class AttemptOut(Schema):
     is_passed = fields.Boolean(allow_none=True)
 
 
-class ResultOut(AttemptOut):
+class QuizResultOut(QuizAttemptOut):
     assignment_completed = fields.Boolean()
     attempts_left = fields.Integer()
 
 
-class AnswerIn(Strict):
-    question = Id(required=True)
-    choice = fields.Raw(required=True, metadata={"description": 'letters, e.g. "A" or ["A", "C"]'})
 
-
-class AnswersIn(Strict):
+class QuizAnswersIn(Strict):
     answers = fields.List(fields.Raw(), required=True, metadata={
         "description": "[{question, choice}] for the questions drawn; one not answered is wrong"})  # fmt: skip
 
 
-class StatsArgs(Strict):
+class StudyStatsArgs(Strict):
     unit = Line(load_default=None, validate=CODE)
     task = Id(load_default=None)
     first = Day(data_key="from", load_default=None, metadata={"description": "due on or after"})
     last = Day(data_key="to", load_default=None, metadata={"description": "due on or before"})
 
 
-class FiguresOut(Schema):
+class StudyFiguresOut(Schema):
     assigned = fields.Integer()
     completed = fields.Integer()
     completion_rate = fields.Float(allow_none=True)
@@ -368,12 +356,12 @@ class FiguresOut(Schema):
     overdue = fields.Integer()
 
 
-class GroupOut(FiguresOut):
+class StudyGroupOut(StudyFiguresOut):
     key = fields.Raw(metadata={"description": "unit code, post code or task id"})
     label = fields.String()
 
 
-class OverdueOut(Schema):
+class StudyOverdueOut(Schema):
     assignment_id = fields.Integer()
     person = fields.String()
     person_label = fields.String()
@@ -387,12 +375,12 @@ class OverdueOut(Schema):
     working_days_overdue = fields.Integer()
 
 
-class StatsOut(Schema):
-    total = fields.Nested(FiguresOut)
-    by_unit = fields.List(fields.Nested(GroupOut))
-    by_post = fields.List(fields.Nested(GroupOut))
-    by_task = fields.List(fields.Nested(GroupOut))
-    overdue = fields.List(fields.Nested(OverdueOut))
+class StudyStatsOut(Schema):
+    total = fields.Nested(StudyFiguresOut)
+    by_unit = fields.List(fields.Nested(StudyGroupOut))
+    by_post = fields.List(fields.Nested(StudyGroupOut))
+    by_task = fields.List(fields.Nested(StudyGroupOut))
+    overdue = fields.List(fields.Nested(StudyOverdueOut))
 
 
 # ---------------------------------------------------------------- materials
@@ -402,17 +390,17 @@ class StatsOut(Schema):
 class Materials(MethodView):
     @requires(Action.STUDY)
     @documents_errors(blp, 401, 403, 422)
-    @blp.arguments(MaterialArgs, location="query")
-    @blp.response(200, page_of(MaterialOut, "MaterialPage"))
+    @blp.arguments(StudyMaterialArgs, location="query")
+    @blp.response(200, page_of(StudyMaterialOut, "MaterialPage"))
     def get(self, args: dict[str, Any]) -> Any:
         """The study library (学习资料), newest first."""
         return services.list_materials(db.session, current_principal(), **args)
 
     @requires(Action.MANAGE_STUDY)
     @documents_errors(blp, 401, 403, 413, 422)
-    @blp.arguments(MaterialIn, location="form")
-    @blp.arguments(MaterialFileIn, location="files")
-    @blp.response(201, MaterialDetailOut)
+    @blp.arguments(StudyMaterialIn, location="form")
+    @blp.arguments(StudyMaterialFileIn, location="files")
+    @blp.response(201, StudyMaterialDetailOut)
     def post(self, data: dict[str, Any], upload: dict[str, Any]) -> Any:
         """Publish a material (multipart): a PDF or a video (MP4, WebM) in part `file`,
         judged by its content; or an article in `body` (Markdown, no HTML).  Its SHA-256
@@ -431,7 +419,7 @@ class Materials(MethodView):
 class MaterialById(MethodView):
     @requires(Action.STUDY)
     @documents_errors(blp, 401, 403, 404)
-    @blp.response(200, MaterialDetailOut)
+    @blp.response(200, StudyMaterialDetailOut)
     def get(self, material_id: int) -> Any:
         """One material (an article with its Markdown)."""
         row = services.get_material(db.session, current_principal(), material_id)
@@ -501,15 +489,15 @@ class MaterialFile(MethodView):
 class Banks(MethodView):
     @requires(Action.MANAGE_STUDY)
     @documents_errors(blp, 401, 403)
-    @blp.response(200, BankList)
+    @blp.response(200, QuestionBankList)
     def get(self) -> Any:
         """The question banks (题库), with their number of questions."""
         return {"items": services.list_banks(db.session, current_principal())}
 
     @requires(Action.MANAGE_STUDY)
     @documents_errors(blp, 401, 403, 422)
-    @blp.arguments(BankIn)
-    @blp.response(201, BankOut)
+    @blp.arguments(QuestionBankIn)
+    @blp.response(201, QuestionBankOut)
     def post(self, data: dict[str, Any]) -> Any:
         """A new, empty question bank."""
         principal = current_principal()
@@ -522,7 +510,7 @@ class Banks(MethodView):
 class BankById(MethodView):
     @requires(Action.MANAGE_STUDY)
     @documents_errors(blp, 401, 403, 404)
-    @blp.response(200, BankDetailOut)
+    @blp.response(200, QuestionBankDetailOut)
     def get(self, bank_id: int) -> Any:
         """A bank with its questions and their keys (for those who manage study only)."""
         return services.bank_view(services.get_bank(db.session, current_principal(), bank_id))
@@ -532,8 +520,8 @@ class BankById(MethodView):
 class BankQuestions(MethodView):
     @requires(Action.MANAGE_STUDY)
     @documents_errors(blp, 401, 403, 404, 422)
-    @blp.arguments(QuestionsIn)
-    @blp.response(201, BankDetailOut)
+    @blp.arguments(QuizQuestionsIn)
+    @blp.response(201, QuestionBankDetailOut)
     def post(self, data: dict[str, Any], bank_id: int) -> Any:
         """Add questions: single, multiple (two right options or more) or true_false.
         All or none: every problem is listed with its path (`questions[2].answer`)."""
@@ -547,8 +535,8 @@ class BankQuestions(MethodView):
 class BankImport(MethodView):
     @requires(Action.MANAGE_STUDY)
     @documents_errors(blp, 401, 403, 404, 422)
-    @blp.arguments(ImportIn, location="files")
-    @blp.response(200, ImportOut)
+    @blp.arguments(QuestionImportIn, location="files")
+    @blp.response(200, QuestionImportOut)
     def post(self, files: dict[str, Any], bank_id: int) -> Any:
         """Import questions from the XLSX template (page 学习管理 offers it).  All or
         nothing: each problem is listed with its `row`, `column` and message."""
@@ -569,16 +557,16 @@ class BankImport(MethodView):
 class Tasks(MethodView):
     @requires(Action.VIEW_STUDY)
     @documents_errors(blp, 401, 403, 404, 422)
-    @blp.arguments(TaskArgs, location="query")
-    @blp.response(200, page_of(TaskOut, "StudyTaskPage"))
+    @blp.arguments(StudyTaskArgs, location="query")
+    @blp.response(200, page_of(StudyTaskOut, "StudyTaskPage"))
     def get(self, args: dict[str, Any]) -> Any:
         """The study tasks you see (your units', or those you wrote), newest first."""
         return services.list_tasks(db.session, current_principal(), **args)
 
     @requires(Action.MANAGE_STUDY)
     @documents_errors(blp, 401, 403, 422)
-    @blp.arguments(TaskIn)
-    @blp.response(201, TaskOut)
+    @blp.arguments(StudyTaskIn)
+    @blp.response(201, StudyTaskOut)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a study task, and publish it (default): its audience becomes one
         assignment per person, each told in-app.  422 with every problem and its path
@@ -595,7 +583,7 @@ class Tasks(MethodView):
 class TaskById(MethodView):
     @requires(Action.VIEW_STUDY)
     @documents_errors(blp, 401, 403, 404)
-    @blp.response(200, TaskOut)
+    @blp.response(200, StudyTaskOut)
     def get(self, task_id: int) -> Any:
         """One study task with its progress in the units you see."""
         return services.task_view(db.session, current_principal(), task_id)
@@ -605,7 +593,7 @@ class TaskById(MethodView):
 class TaskPublish(MethodView):
     @requires(Action.MANAGE_STUDY)
     @documents_errors(blp, 401, 403, 404, 409, 422)
-    @blp.response(200, TaskOut)
+    @blp.response(200, StudyTaskOut)
     def post(self, task_id: int) -> Any:
         """Publish a draft (checked again as a whole); 409 when published already."""
         principal = current_principal()
@@ -621,8 +609,8 @@ class TaskPublish(MethodView):
 class MyStudy(MethodView):
     @requires(Action.STUDY)
     @documents_errors(blp, 401, 403, 422)
-    @blp.arguments(MyArgs, location="query")
-    @blp.response(200, MyOut)
+    @blp.arguments(MyStudyArgs, location="query")
+    @blp.response(200, MyStudyOut)
     def get(self, args: dict[str, Any]) -> Any:
         """我的学习: your assignments with their due days, the reading credited to each
         material and the quiz's state (open ones first)."""
@@ -634,8 +622,8 @@ class MyStudy(MethodView):
 class Progress(MethodView):
     @requires(Action.STUDY)
     @documents_errors(blp, 401, 403, 404, 409, 422)
-    @blp.arguments(ProgressIn)
-    @blp.response(200, ProgressOut)
+    @blp.arguments(StudyProgressIn)
+    @blp.response(200, StudyProgressOut)
     def post(self, data: dict[str, Any], assignment_id: int) -> Any:
         """A heartbeat of the reading page.  The server credits at most the wall time
         since the previous heartbeat of this material (and at most 1.5 heartbeats), never
@@ -653,8 +641,8 @@ class Progress(MethodView):
 class StartQuiz(MethodView):
     @requires(Action.STUDY)
     @documents_errors(blp, 401, 403, 404, 409)
-    @blp.response(201, AttemptOut)
-    @blp.alt_response(200, schema=AttemptOut, description="the attempt still open")
+    @blp.response(201, QuizAttemptOut)
+    @blp.alt_response(200, schema=QuizAttemptOut, description="the attempt still open")
     def post(self, assignment_id: int) -> Any:
         """Start the quiz: questions drawn at random from the task's bank, without their
         key.  An attempt still open is given back (200) rather than drawn again.  409:
@@ -668,8 +656,8 @@ class StartQuiz(MethodView):
 class Answers(MethodView):
     @requires(Action.STUDY)
     @documents_errors(blp, 401, 403, 404, 409, 422)
-    @blp.arguments(AnswersIn)
-    @blp.response(200, ResultOut)
+    @blp.arguments(QuizAnswersIn)
+    @blp.response(200, QuizResultOut)
     def post(self, data: dict[str, Any], attempt_id: int) -> Any:
         """Submit an attempt's answers, checked on the server: the score (out of 100),
         whether it passes, and now the key.  Once per attempt: 409 after.  422 for an
@@ -686,8 +674,8 @@ class Answers(MethodView):
 class Stats(MethodView):
     @requires(Action.VIEW_STUDY)
     @documents_errors(blp, 401, 403, 404, 422)
-    @blp.arguments(StatsArgs, location="query")
-    @blp.response(200, StatsOut)
+    @blp.arguments(StudyStatsArgs, location="query")
+    @blp.response(200, StudyStatsOut)
     def get(self, args: dict[str, Any]) -> Any:
         """Completion and pass rates, average scores and the people overdue, in total and
         by unit, post and task, of the study due in `from`…`to` (days) in your reach."""
