@@ -102,6 +102,8 @@ def serve(host: str, port: int) -> None:
 def demo(history: bool) -> None:
     """Load the six pilot units, their posts and people (idempotent), a few months of
     their work (once), and scan it for risks."""
+    from riskctl.education import demo as study_demo
+    from riskctl.files.services import store_of
     from riskctl.risk import services as risk
     from riskctl.workflow.history import load_history
 
@@ -112,6 +114,7 @@ def demo(history: bool) -> None:
         _fail(exc)
         return
     db.session.commit()
+    made = None
     if history:
         made = load_history(db.session)
         db.session.commit()
@@ -119,9 +122,18 @@ def demo(history: bool) -> None:
             click.echo(
                 f"history: {made.items} items, {made.steps} steps, {made.open_tasks} open tasks"
             )
-            scanned = risk.scan_now(db.session, SYSTEM_ADMIN, full=True)
-            db.session.commit()
-            click.echo(f"risk scan: {scanned.raised} warnings raised")
+    # Study (廉政教育): a library, a task a month old with people done and overdue.
+    studied = study_demo.load_demo(db.session, store_of(current_app.config))
+    db.session.commit()
+    if not studied.skipped:
+        click.echo(
+            f"study: {studied.materials} materials, {studied.questions} questions, "
+            f"{studied.tasks} tasks, {studied.assignments} assigned, {studied.completed} completed"
+        )
+    if (made is not None and made.items) or (history and not studied.skipped):
+        scanned = risk.scan_now(db.session, SYSTEM_ADMIN, full=True)
+        db.session.commit()
+        click.echo(f"risk scan: {scanned.raised} warnings raised")
     summary = result.imported.summary
     click.echo(
         "demo data: "

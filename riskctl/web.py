@@ -98,6 +98,13 @@ def navigation(principal: Principal) -> list[tuple[str, list[tuple[str, str]]]]:
         if can(principal, Action.VIEW_SCREEN):
             monitor.append((_("Big screen"), "alerts_pages.screen"))
         sections.append((_("Monitor"), monitor))
+    if can(principal, Action.STUDY):  # 廉政教育
+        study = [(_("My study"), "education_pages.my_study")]
+        if can(principal, Action.MANAGE_STUDY):
+            study.append((_("Study management"), "education_pages.manage"))
+        if can(principal, Action.VIEW_STUDY):
+            study.append((_("Study statistics"), "education_pages.statistics_page"))
+        sections.append((_("Integrity education"), study))
     if can(principal, Action.MANAGE_ORG):
         sections.append((_("Administration"), [
             (_("Units and posts"), "admin.units"),

@@ -882,3 +882,25 @@ def bank_choices(session: DbSession) -> list[tuple[int, str, int]]:
     )
     return [(b.id, b.name, int(counts.get(b.id, 0)))
             for b in session.scalars(sa.select(QuestionBank).order_by(QuestionBank.name))]  # fmt: skip
+
+
+def unit_choices(session: DbSession, principal: Principal, action: Action) -> list[tuple[str, str]]:
+    """(code, name) of the units in the caller's reach for ``action``, in order."""
+    reach = visible_units(principal, action)
+    return [
+        (code, name)
+        for uid, code, name in session.execute(sa.select(Unit.id, Unit.code, Unit.name).order_by(Unit.id))
+        if uid in reach
+    ]
+
+
+def post_choices(session: DbSession) -> list[tuple[str, str, int]]:
+    """(code, name, highest risk value) of every post code in use, riskiest first."""
+    found: dict[str, tuple[str, int]] = {}
+    for code, name, risk in session.execute(
+        sa.select(Post.code, Post.name, Post.risk).order_by(Post.unit_id)
+    ):
+        kept = found.get(code)
+        found[code] = (kept[0] if kept else name, max(int(risk), kept[1] if kept else 0))
+    return sorted(((c, n, r) for c, (n, r) in found.items()), key=lambda p: (-p[2], p[0]))
+
