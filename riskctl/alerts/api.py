@@ -50,7 +50,9 @@ class AlertOut(Schema):
     id = fields.Integer()
     channel = fields.String()
     kind = fields.String(
-        metadata={"description": "raised, escalated, repeat, resolved, summary, digest, watch, study"}
+        metadata={
+            "description": "raised, escalated, repeat, resolved, summary, digest, watch, study"
+        }
     )
     status = fields.String()
     level = fields.String(allow_none=True)

@@ -12,7 +12,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import RequestedRangeNotSatisfiable, RequestEntityTooLarge
 
 from riskctl.api import documents_errors, error_response
 from riskctl.api.auth import current_principal, requires
@@ -112,7 +112,6 @@ class StudyMaterialDetailOut(StudyMaterialOut):
 class QuizOptionOut(Schema):
     letter = fields.String()
     text = fields.String()
-
 
 
 class QuizQuestionsIn(Strict):
@@ -331,7 +330,6 @@ class QuizResultOut(QuizAttemptOut):
     attempts_left = fields.Integer()
 
 
-
 class QuizAnswersIn(Strict):
     answers = fields.List(fields.Raw(), required=True, metadata={
         "description": "[{question, choice}] for the questions drawn; one not answered is wrong"})  # fmt: skip
@@ -475,9 +473,19 @@ class MaterialFile(MethodView):
             _note_verified(store, row.sha256)
         response = send_file(
             file, mimetype=row.content_type or "application/octet-stream", as_attachment=True,
-            download_name=row.filename or f"material-{row.id}", conditional=True,
+            download_name=row.filename or f"material-{row.id}", conditional=False,
             etag=row.sha256 or False, max_age=0,
         )  # fmt: skip
+        # A file object tells send_file no size, so it would answer no range: the size
+        # recorded at upload (and checked) is the file's.
+        response.content_length = row.size
+        try:
+            response = response.make_conditional(
+                request.environ, accept_ranges=True, complete_length=row.size
+            )
+        except RequestedRangeNotSatisfiable:
+            file.close()
+            raise
         response.headers["Cache-Control"] = "private, no-cache"
         return response
 

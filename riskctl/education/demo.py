@@ -340,7 +340,7 @@ def _study(session: DbSession, calendar: Any, task: StudyTask, start: date, due:
         moment = _read(session, principal, assignment, moment)
         rng = random.Random(assignment.id)
         first_fails = tries or (completes and unit in FAILED_ONCE and n == 1)
-        for wrong in ((True, False) if first_fails and completes else (first_fails,)):
+        for wrong in (True, False) if first_fails and completes else (first_fails,):
             moment += timedelta(minutes=20)
             _move(moment)
             attempt, _new = study.start_quiz(session, principal, assignment.id, rng)

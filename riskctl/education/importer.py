@@ -57,12 +57,12 @@ def template_bytes() -> bytes:
     sheet.append(list(HEADERS))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in EXAMPLES:
-        sheet.append(list(row))
+    for example in EXAMPLES:
+        sheet.append(list(example))
     for column, width in zip("ABCDEFGHIJ", (8, 48, 22, 22, 22, 22, 14, 14, 8, 40), strict=True):
         sheet.column_dimensions[column].width = width
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A2"
     notes = book.create_sheet("说明")

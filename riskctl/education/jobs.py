@@ -77,7 +77,9 @@ def tick(session: DbSession, *, quiet_end: time, at: datetime | None = None) -> 
         ).all()  # fmt: skip
         counts = Counter(pid for pid, _u in late)
         units = dict(late)
-        overdue = {pid: (units[pid], n) for pid, n in counts.items()}
+        overdue: dict[int, tuple[int | None, int]] = {
+            pid: (units[pid], n) for pid, n in counts.items()
+        }
         digests = notices.overdue_digest(session, overdue, today, now)
     session.flush()
     return {"joined": joined, "reminded": reminded, "digests": digests}

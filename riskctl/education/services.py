@@ -181,7 +181,7 @@ def create_material(
         problems.add("file", _l("upload a PDF or a video, or write an article"))
     problems.raise_any()
     row = Material(
-        title=title, category=MaterialCategory(category), tags=tags, source=source,
+        title=title, category=MaterialCategory(str(category)), tags=tags, source=source,
         expected_minutes=minutes, created_by_id=principal.person_id or None,
         created_at=utcnow(),
     )  # fmt: skip
@@ -434,10 +434,10 @@ def check_audience(
         for n, username in enumerate(audience.people):
             if username not in rows:
                 problems.add(f"{at}.people[{n}]", _l("no person %(code)s", code=username))
-            elif rows[username] is None or rows[username] not in reach:
+            elif (unit_id := rows[username]) is None or unit_id not in reach:
                 outside.append(username)
             else:
-                named.add(rows[username])
+                named.add(unit_id)
     if outside:
         raise Forbidden(
             _l("outside your scope: %(codes)s", codes=", ".join(outside)), code="out_of_scope"
@@ -451,7 +451,7 @@ def resolve(
     """The people an audience names on ``day``: in its units (``unit_ids``, from
     ``check_audience``), selected by post, key post or role, and the people it names."""
     wanted = sorted(set(unit_ids))
-    people = dict(
+    people: dict[int, int] = dict(
         session.execute(
             sa.select(Person.id, Person.unit_id).where(
                 Person.is_active.is_(True), Person.unit_id.is_not(None),
@@ -889,7 +889,9 @@ def unit_choices(session: DbSession, principal: Principal, action: Action) -> li
     reach = visible_units(principal, action)
     return [
         (code, name)
-        for uid, code, name in session.execute(sa.select(Unit.id, Unit.code, Unit.name).order_by(Unit.id))
+        for uid, code, name in session.execute(
+            sa.select(Unit.id, Unit.code, Unit.name).order_by(Unit.id)
+        )
         if uid in reach
     ]
 
@@ -903,4 +905,3 @@ def post_choices(session: DbSession) -> list[tuple[str, str, int]]:
         kept = found.get(code)
         found[code] = (kept[0] if kept else name, max(int(risk), kept[1] if kept else 0))
     return sorted(((c, n, r) for c, (n, r) in found.items()), key=lambda p: (-p[2], p[0]))
-

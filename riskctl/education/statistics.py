@@ -143,7 +143,7 @@ def stats(
             )
         ).all()  # type: ignore[arg-type]
     )
-    overdue = sorted(
+    overdue: list[dict[str, Any]] = sorted(
         (
             {"assignment_id": r.id, "person": usernames.get(r.person_id, ""),
              "person_label": labels.get(r.person_id, ""), "unit": units.get(r.unit_id, ""),

@@ -281,7 +281,9 @@ def task_from_form(form: Any) -> dict[str, Any]:
 
     def listed(name: str) -> list[str]:
         text = form.get(name, "")
-        return [x.strip() for x in text.replace("，", ",").replace("、", ",").split(",") if x.strip()]
+        return [
+            x.strip() for x in text.replace("，", ",").replace("、", ",").split(",") if x.strip()
+        ]
 
     def number(name: str, default: int) -> Any:
         value = form.get(name, "").strip()
@@ -484,4 +486,3 @@ def record(username: str) -> str:
     found = statistics.person_record(db.session, principal, username, pace())
     db.session.commit()
     return render_template("education/record.html", record=found, statuses=status_labels())
-
