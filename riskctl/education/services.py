@@ -397,9 +397,10 @@ def check_audience(
     session: DbSession, principal: Principal, audience: spec.Audience, problems: Problems,
     at: str = "audience",
 ) -> set[int]:  # fmt: skip
-    """The unit ids an audience reaches (its units, or every unit in the author's reach,
-    and the units of the people it names); unknown codes are problems at their paths,
-    units and people outside the author's reach a 403."""
+    """The unit ids an audience reaches (its units — every unit in the author's reach
+    when it selects by post or role without naming units — and the units of the people it
+    names); unknown codes are problems at their paths, units and people outside the
+    author's reach a 403."""
     reach = _reach(principal, Action.MANAGE_STUDY)
     units = _units_by_code(session)
     chosen: set[int] = set()
@@ -412,7 +413,7 @@ def check_audience(
             outside.append(code)
         else:
             chosen.add(found[0])
-    if not audience.units:
+    if not audience.units and audience.selects:  # posts or roles anywhere in reach
         everywhere = {i for i, _c in units.values()}
         chosen = everywhere if reach is ALL_UNITS else everywhere & set(reach)
     if audience.posts:
@@ -448,9 +449,16 @@ def check_audience(
 def resolve(
     session: DbSession, audience: spec.Audience, unit_ids: Iterable[int], day: date
 ) -> dict[int, Resolved]:
-    """The people an audience names on ``day``: in its units (``unit_ids``, from
-    ``check_audience``), selected by post, key post or role, and the people it names."""
-    wanted = sorted(set(unit_ids))
+    """The people an audience names on ``day``: in its units (``unit_ids``, the task's,
+    from ``check_audience``), selected by post, key post or role, and the people it names.
+    Units the task reaches only through a person named select nobody else."""
+    if audience.units:
+        codes = {c.lower() for c in audience.units}
+        wanted = sorted(i for c, (i, _code) in _units_by_code(session).items() if c in codes)
+    elif audience.selects:
+        wanted = sorted(set(unit_ids))
+    else:
+        wanted = []
     people: dict[int, int] = dict(
         session.execute(
             sa.select(Person.id, Person.unit_id).where(

@@ -186,7 +186,8 @@ class Audience:
     """Who a task is for.  People of ``units`` (every unit in the author's reach when
     none is given) who hold one of ``posts`` or a key post (``key_posts``: risk value ≥
     ``KEY_POST_RISK``) or have one of ``roles`` — or, when none of these three is given,
-    everyone of ``units``; and everyone named in ``people``."""
+    everyone of ``units``; and everyone named in ``people`` (named alone, they are the
+    whole audience)."""
 
     units: tuple[str, ...] = ()
     posts: tuple[str, ...] = ()

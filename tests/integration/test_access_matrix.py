@@ -252,6 +252,110 @@ def _mitigation(unit):
     }
 
 
+
+# 廉政教育: a library article and a study task for one person, made through the services.
+def _study_article():
+    from riskctl.core.access import SYSTEM_ADMIN
+    from riskctl.education import services as study
+    from riskctl.extensions import db
+
+    row = study.create_material(
+        db.session, SYSTEM_ADMIN, None,
+        {"title": f"矩阵资料{next(_seq)}", "category": "party_rules", "source": "矩阵",
+         "expected_minutes": 1, "body": "矩阵"}, None, None, limit=0,
+    )  # fmt: skip
+    return row.id
+
+
+def _study_pdf(c):
+    data = {"title": "矩阵PDF", "category": "warning_case", "source": "矩阵",
+            "expected_minutes": "1", "file": (io.BytesIO(_pdf()), "矩阵.pdf")}  # fmt: skip
+    made = c.post("/api/v1/education/materials", headers=_tokens["for"]("admin"), data=data,
+                  content_type="multipart/form-data")  # fmt: skip
+    assert made.status_code == 201, made.get_json()
+    return made.json["id"]
+
+
+def _study_bank(questions=3):
+    from riskctl.core.access import SYSTEM_ADMIN
+    from riskctl.education import services as study
+    from riskctl.extensions import db
+
+    bank = study.create_bank(db.session, SYSTEM_ADMIN, f"矩阵题库{next(_seq)}")
+    if questions:
+        study.add_questions(db.session, SYSTEM_ADMIN, bank.id, [
+            {"kind": "true_false", "text": f"矩阵题{n}", "answer": "A"} for n in range(questions)])  # fmt: skip
+    return bank.id
+
+
+def _study_task(unit=None, people=(), publish=True, quiz=False):
+    from riskctl.core.access import SYSTEM_ADMIN
+    from riskctl.education import services as study
+    from riskctl.extensions import db
+
+    audience = {"units": [unit] if unit else [], "people": list(people)}
+    body = {"title": f"矩阵学习{next(_seq)}", "start_on": "2026-12-01", "due_on": "2026-12-15",
+            "audience": audience, "materials": [_study_article()]}  # fmt: skip
+    if quiz:
+        body["quiz"] = {"bank": _study_bank(), "questions": 2}
+    return study.create_task(db.session, SYSTEM_ADMIN, body, publish=publish)
+
+
+def _assignment(username, read=False):
+    """The id of a study assignment of ``username`` (its materials read when ``read``)."""
+    from riskctl.core.clock import utcnow
+    from riskctl.education.models import Assignment, ReadingProgress
+    from riskctl.extensions import db
+
+    task = _study_task(people=[username], quiz=read)
+    row = db.session.query(Assignment).filter(Assignment.task_id == task.id).one()
+    if read:
+        for link in task.materials:
+            db.session.add(ReadingProgress(assignment_id=row.id, material_id=link.material_id,
+                                           seconds=60, read_at=utcnow()))  # fmt: skip
+        db.session.flush()
+    return row.id
+
+
+def _progress(c, h, username):
+    """A heartbeat on a material of an assignment of ``username``."""
+    from riskctl.education.models import Assignment, StudyTaskMaterial
+    from riskctl.extensions import db
+
+    assignment_id = _assignment(username)
+    task_id = db.session.get(Assignment, assignment_id).task_id
+    material = db.session.query(StudyTaskMaterial.material_id).filter(
+        StudyTaskMaterial.task_id == task_id).scalar()  # fmt: skip
+    return c.post(f"/api/v1/education/assignments/{assignment_id}/progress", headers=h,
+                  json={"material": material, "seconds": 30})  # fmt: skip
+
+
+def _attempt(c, username):
+    """A quiz attempt drawn for ``username``; its id."""
+    drawn = c.post(f"/api/v1/education/assignments/{_assignment(username, read=True)}/quiz",
+                   headers=_tokens["for"](username))  # fmt: skip
+    assert drawn.status_code == 201, drawn.get_json()
+    return drawn.json["id"]
+
+
+def _download_study(c, h):
+    response = c.get(f"/api/v1/education/materials/{_study_pdf(c)}/file", headers=h)
+    response.get_data()
+    response.close()  # the file, as a server closes it
+    return response
+
+
+def _study_owner(h, u, p):
+    """own: the caller; other: a person of the other unit."""
+    return _caller(h) if u in OWN_UNITS else p
+
+
+def _question_sheet():
+    from riskctl.education import importer
+
+    return {"file": (io.BytesIO(importer.template_bytes()), "题库.xlsx")}
+
+
 # (method, rule, call(client, headers, unit, person) -> response, {role: (own, other)})
 OK, NO, HIDDEN, ANON = 200, 403, 404, 401
 ENDPOINTS = [
@@ -542,6 +646,96 @@ ENDPOINTS = [
      lambda c, h, u, p: c.post("/api/v1/screens", headers=h, json={"name": f"大屏{u}"}),
      {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
       "admin": (201, 201)}),
+    # 廉政教育: the library is everyone's; the commission and admins publish; leaders see
+    # their unit's tasks and statistics; everyone studies only their own assignments.
+    ("GET", "/api/v1/education/materials",
+     lambda c, h, u, p: c.get("/api/v1/education/materials", headers=h),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/education/materials",
+     lambda c, h, u, p: c.post("/api/v1/education/materials", headers=h,
+                               content_type="multipart/form-data",
+                               data={"title": "矩阵", "category": "party_rules", "source": "矩阵",
+                                     "expected_minutes": "1", "body": "矩阵"}),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (201, 201),
+      "admin": (201, 201)}),
+    ("GET", "/api/v1/education/materials/<int:material_id>",
+     lambda c, h, u, p: c.get(f"/api/v1/education/materials/{_study_article()}", headers=h),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/education/materials/<int:material_id>/file",
+     lambda c, h, u, p: _download_study(c, h),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/education/question-banks",
+     lambda c, h, u, p: c.get("/api/v1/education/question-banks", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/education/question-banks",
+     lambda c, h, u, p: c.post("/api/v1/education/question-banks", headers=h,
+                               json={"name": f"矩阵{next(_seq)}"}),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (201, 201),
+      "admin": (201, 201)}),
+    ("GET", "/api/v1/education/question-banks/<int:bank_id>",
+     lambda c, h, u, p: c.get(f"/api/v1/education/question-banks/{_study_bank()}", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/education/question-banks/<int:bank_id>/questions",
+     lambda c, h, u, p: c.post(f"/api/v1/education/question-banks/{_study_bank(0)}/questions",
+                               headers=h, json={"questions": [
+                                   {"kind": "true_false", "text": "矩阵", "answer": "A"}]}),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (201, 201),
+      "admin": (201, 201)}),
+    ("POST", "/api/v1/education/question-banks/<int:bank_id>/import",
+     lambda c, h, u, p: c.post(f"/api/v1/education/question-banks/{_study_bank(0)}/import",
+                               headers=h, data=_question_sheet(),
+                               content_type="multipart/form-data"),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/education/tasks",
+     lambda c, h, u, p: c.get(f"/api/v1/education/tasks?unit={u}", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (OK, NO), "inspector": (OK, NO),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/education/tasks",
+     lambda c, h, u, p: c.post("/api/v1/education/tasks", headers=h, json={
+         "title": "矩阵学习", "start_on": "2026-12-01", "due_on": "2026-12-15",
+         "audience": {"units": [u], "key_posts": True}, "materials": [_study_article()]}),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (201, NO),
+      "admin": (201, 201)}),
+    ("GET", "/api/v1/education/tasks/<int:task_id>",
+     lambda c, h, u, p: c.get(f"/api/v1/education/tasks/{_study_task(u).id}", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/education/tasks/<int:task_id>/publish",
+     lambda c, h, u, p: c.post(f"/api/v1/education/tasks/{_study_task(u, publish=False).id}"
+                               "/publish", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/education/my",
+     lambda c, h, u, p: c.get("/api/v1/education/my", headers=h),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    # own: an assignment of the caller; other: one of a person of the other unit
+    ("POST", "/api/v1/education/assignments/<int:assignment_id>/progress",
+     lambda c, h, u, p: _progress(c, h, _study_owner(h, u, p)),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, HIDDEN)}),
+    ("POST", "/api/v1/education/assignments/<int:assignment_id>/quiz",
+     lambda c, h, u, p: c.post(
+         f"/api/v1/education/assignments/{_assignment(_study_owner(h, u, p), read=True)}/quiz",
+         headers=h),
+     {"staff": (201, HIDDEN), "discipline_leader": (201, HIDDEN), "inspector": (201, HIDDEN),
+      "admin": (201, HIDDEN)}),
+    ("POST", "/api/v1/education/quiz-attempts/<int:attempt_id>/answers",
+     lambda c, h, u, p: c.post(
+         f"/api/v1/education/quiz-attempts/{_attempt(c, _study_owner(h, u, p))}/answers",
+         headers=h, json={"answers": []}),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, HIDDEN)}),
+    ("GET", "/api/v1/education/stats",
+     lambda c, h, u, p: c.get(f"/api/v1/education/stats?unit={u}", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (OK, NO), "inspector": (OK, NO),
+      "admin": (OK, OK)}),
 ]  # fmt: skip
 # The status webhook authenticates Twilio by its signature (tests/integration/test_alerts_sms).
 PUBLIC = {("GET", "/api/v1/healthz"), ("GET", "/api/v1/readyz"), ("POST", "/api/v1/auth/token"),
