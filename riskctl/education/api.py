@@ -74,12 +74,9 @@ class StudyMaterialIn(Strict):
                   metadata={"description": "出处: the rule, the case report"})  # fmt: skip
     expected_minutes = Int(required=True, minimum=1, maximum=services.MAX_MINUTES)
     tags = Line(load_default="", metadata={"description": "tags separated by commas"})
+    file = Upload(load_default=None, metadata={"description": "a PDF, MP4 or WebM file"})
     body = Text(load_default=None, validate=validate.Length(max=services.MAX_ARTICLE),
                 metadata={"description": "an article in Markdown (no HTML), instead of a file"})  # fmt: skip
-
-
-class StudyMaterialFileIn(Schema):
-    file = Upload(load_default=None, metadata={"description": "a PDF, MP4 or WebM file"})
 
 
 class StudyMaterialArgs(PageArgs):
@@ -396,17 +393,17 @@ class Materials(MethodView):
 
     @requires(Action.MANAGE_STUDY)
     @documents_errors(blp, 401, 403, 413, 422)
-    @blp.arguments(StudyMaterialIn, location="form")
-    @blp.arguments(StudyMaterialFileIn, location="files")
+    @blp.arguments(StudyMaterialIn, location="form", content_type="multipart/form-data")
     @blp.response(201, StudyMaterialDetailOut)
-    def post(self, data: dict[str, Any], upload: dict[str, Any]) -> Any:
+    def post(self, data: dict[str, Any]) -> Any:
         """Publish a material (multipart): a PDF or a video (MP4, WebM) in part `file`,
         judged by its content; or an article in `body` (Markdown, no HTML).  Its SHA-256
         is on the audit chain; larger than the limit: 413."""
-        found = upload.get("file")
+        found = request.files.get("file")  # the part of the multipart body documented above
         row = services.create_material(
             db.session, current_principal(), store_of(current_app.config), data,
-            found.stream if found else None, found.filename if found else None,
+            found.stream if found and found.filename else None,
+            found.filename if found else None,
             limit=material_limit(),
         )  # fmt: skip
         db.session.commit()

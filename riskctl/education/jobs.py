@@ -38,6 +38,7 @@ from riskctl.education.models import (
 )
 from riskctl.education.services import Resolved, assign, posts_held, resolve
 from riskctl.org.models import Person, Post, PostAssignment
+from riskctl.risk.models import RiskEvent
 
 JOINER_WORKING_DAYS = 5  # the least time a late joiner is given
 REMIND_WORKING_DAYS = 2
@@ -114,6 +115,8 @@ def sync_audiences(session: DbSession, today: Any) -> int:
 
 def on_warning_closed(sender: Any, *, session: DbSession, event: Any, **_: Any) -> None:
     """警示教育 (see the module docstring).  Runs in the close's transaction."""
+    if not isinstance(event, RiskEvent):
+        return
     if getattr(event.status, "value", event.status) != "resolved":
         return
     if getattr(event.level, "value", event.level) != "red":
