@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Response, current_app, request, send_file
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
@@ -31,7 +32,9 @@ mimetypes.add_type("text/javascript", ".mjs")
 
 blp = Blueprint(
     "education", __name__, url_prefix="/api/v1",
-    description="Integrity education (廉政教育): materials, study tasks, reading, quizzes, statistics",
+    description=(
+        "Integrity education (廉政教育): materials, study tasks, reading, quizzes, statistics"
+    ),
 )  # fmt: skip
 ENVELOPE_BYTES = 64 * 1024  # the multipart envelope around an uploaded file
 
@@ -59,8 +62,9 @@ blp.url_value_preprocessor(allow_material_upload)
 
 @blp.errorhandler(RequestEntityTooLarge)
 def _too_large(error: RequestEntityTooLarge) -> Response:
-    limit = size_label(material_limit())
-    return error_response(413, "file_too_large", f"文件超过 {limit} 的上限，未上传")
+    message = _l("the file is larger than the limit of %(limit)s; nothing was uploaded",
+                 limit=size_label(material_limit()))  # fmt: skip
+    return error_response(413, "file_too_large", str(message))
 
 
 # ---------------------------------------------------------------- schemas
@@ -76,7 +80,8 @@ class StudyMaterialIn(Strict):
     tags = Line(load_default="", metadata={"description": "tags separated by commas"})
     file = Upload(load_default=None, metadata={"description": "a PDF, MP4 or WebM file"})
     body = Text(load_default=None, validate=validate.Length(max=services.MAX_ARTICLE),
-                metadata={"description": "an article in Markdown (no HTML), instead of a file"})  # fmt: skip
+                metadata={"description": "an article in Markdown (no HTML), "
+                          "instead of a file"})  # fmt: skip
 
 
 class StudyMaterialArgs(PageArgs):
@@ -113,7 +118,8 @@ class QuizOptionOut(Schema):
 
 class QuizQuestionsIn(Strict):
     questions = fields.List(fields.Raw(), required=True,
-                            metadata={"description": "[{kind, text, options, answer, explanation}]"})  # fmt: skip
+                            metadata={"description":
+                                      "[{kind, text, options, answer, explanation}]"})  # fmt: skip
 
 
 class QuizQuestionOut(Schema):
@@ -162,9 +168,11 @@ class QuestionImportOut(Schema):
 class StudyAudienceIn(Strict):
     units = fields.List(Line(validate=CODE), load_default=list)
     posts = fields.List(Line(), load_default=list,
-                        metadata={"description": "post codes, in every unit of the audience"})  # fmt: skip
+                        metadata={"description": "post codes, in every unit of the "
+                                  "audience"})  # fmt: skip
     key_posts = fields.Boolean(load_default=False, metadata={
-        "description": f"重点岗位: posts whose risk value is {spec.KEY_POST_RISK} or more"})  # fmt: skip
+        "description": f"重点岗位: posts whose risk value is {spec.KEY_POST_RISK} or "
+        "more"})  # fmt: skip
     roles = fields.List(Line(validate=validate.OneOf(list(spec.ROLES))), load_default=list)
     people = fields.List(Line(), load_default=list, metadata={"description": "usernames"})
 
@@ -193,7 +201,8 @@ class StudyTaskIn(Strict):
         "given), and the `people` named"})  # fmt: skip
     follows = fields.Nested(StudyFollowsIn, load_default=None, metadata={
         "description": "警示教育: when a red warning of one of `rules` is resolved in a unit, "
-        "the unit's holders of `posts` (default: the warning's post) are assigned this task"})  # fmt: skip
+        "the unit's holders of `posts` (default: the warning's post) are assigned this "
+        "task"})  # fmt: skip
     materials = fields.List(Id(), required=True)
     quiz = fields.Nested(StudyQuizIn, load_default=None)
     sms_digest = fields.Boolean(load_default=False, metadata={
@@ -329,7 +338,8 @@ class QuizResultOut(QuizAttemptOut):
 
 class QuizAnswersIn(Strict):
     answers = fields.List(fields.Raw(), required=True, metadata={
-        "description": "[{question, choice}] for the questions drawn; one not answered is wrong"})  # fmt: skip
+        "description": "[{question, choice}] for the questions drawn; one not answered is "
+        "wrong"})  # fmt: skip
 
 
 class StudyStatsArgs(Strict):
@@ -468,17 +478,18 @@ class MaterialFile(MethodView):
             raise problem_error(health)  # committed with the record (keeps_writes)
         if not trusted:
             _note_verified(store, row.sha256)
-        response = send_file(
+        sent = send_file(
             file, mimetype=row.content_type or "application/octet-stream", as_attachment=True,
             download_name=row.filename or f"material-{row.id}", conditional=False,
             etag=row.sha256 or False, max_age=0,
         )  # fmt: skip
         # A file object tells send_file no size, so it would answer no range: the size
         # recorded at upload (and checked) is the file's.
-        response.content_length = row.size
+        size = int(row.size or 0)
+        sent.content_length = size
         try:
-            response = response.make_conditional(
-                request.environ, accept_ranges=True, complete_length=row.size
+            response = sent.make_conditional(
+                request.environ, accept_ranges=True, complete_length=size
             )
         except RequestedRangeNotSatisfiable:
             file.close()

@@ -39,7 +39,8 @@ TRUE_FALSE = {"正确": "A", "对": "A", "√": "A", "是": "A", "A": "A",
               "错误": "B", "错": "B", "×": "B", "否": "B", "B": "B"}  # fmt: skip
 EXAMPLES = (
     ("单选", "党员干部收受可能影响公正执行公务的礼品，属于违反哪一项纪律？", "政治纪律",
-     "廉洁纪律", "群众纪律", "生活纪律", "", "", "B", "《中国共产党纪律处分条例》第八章（违反廉洁纪律的行为）。"),
+     "廉洁纪律", "群众纪律", "生活纪律", "", "", "B",
+     "《中国共产党纪律处分条例》第八章（违反廉洁纪律的行为）。"),
     ("多选", "下列属于行政事业单位内部控制中应当分离的不相容岗位的有：", "预算编制与预算审批",
      "款项支付审批与付款执行", "出纳与会计档案保管", "采购需求提出与同一人后续验收", "", "", "ABCD",
      "《行政事业单位内部控制规范（试行）》第十五条、第二十九条、第三十二条。"),
@@ -69,8 +70,10 @@ def template_bytes() -> bytes:
     for line in (
         "每行一题；第一行为表头，请勿改动。示例三行可删除或覆盖。",
         "题型：单选、多选或判断。",
-        "选项：单选题、多选题填写 2 至 6 个选项（选项A起连续填写）；判断题不填选项（固定为 A 正确、B 错误）。",
-        "答案：填写正确选项的字母，如 B；多选题填写全部正确选项，如 ACD（至少两个）；判断题填写 正确 或 错误。",
+        "选项：单选题、多选题填写 2 至 6 个选项（选项A起连续填写）；"
+        "判断题不填选项（固定为 A 正确、B 错误）。",
+        "答案：填写正确选项的字母，如 B；多选题填写全部正确选项，如 ACD（至少两个）；"
+        "判断题填写 正确 或 错误。",
         "导入时逐行检查，任何一行有误则全部不导入，并列出每一处错误所在的行、列和原因。",
     ):
         notes.append([line])
@@ -128,8 +131,9 @@ def read_questions(data: bytes, filename: str | None) -> list[dict[str, Any]]:
             options = []
         where = f"rows[{number}]"
         if kind is None:
+            message = _l("the question type must be 单选, 多选 or 判断")
             details.append({"path": f"{where}.kind", "row": number, "column": "A",
-                            "message": _l("the question type must be 单选, 多选 or 判断")})  # fmt: skip
+                            "message": message})  # fmt: skip
             continue
         columns = {"kind": "A", "text": "B", "options": "C", "answer": answer_column,
                    "explanation": COLUMNS[3 + OPTION_COLUMNS]}  # fmt: skip

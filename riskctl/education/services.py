@@ -888,8 +888,8 @@ def bank_choices(session: DbSession) -> list[tuple[int, str, int]]:
             sa.select(Question.bank_id, sa.func.count()).group_by(Question.bank_id)
         ).all()  # type: ignore[arg-type]
     )
-    return [(b.id, b.name, int(counts.get(b.id, 0)))
-            for b in session.scalars(sa.select(QuestionBank).order_by(QuestionBank.name))]  # fmt: skip
+    banks = session.scalars(sa.select(QuestionBank).order_by(QuestionBank.name))
+    return [(b.id, b.name, int(counts.get(b.id, 0))) for b in banks]
 
 
 def unit_choices(session: DbSession, principal: Principal, action: Action) -> list[tuple[str, str]]:

@@ -74,8 +74,8 @@ def _rows(
     if reach is not ALL_UNITS:
         stmt = stmt.where(Assignment.unit_id.in_(sorted(reach) or [-1]))  # type: ignore[arg-type]
     if unit is not None:
-        stmt = stmt.where(Assignment.unit_id == filter_unit(session, principal,
-                                                            Action.VIEW_STUDY, unit).id)  # fmt: skip
+        found = filter_unit(session, principal, Action.VIEW_STUDY, unit)
+        stmt = stmt.where(Assignment.unit_id == found.id)
     if task_id is not None:
         stmt = stmt.where(Assignment.task_id == visible_task(session, principal, task_id).id)
     if first is not None and last is not None and last < first:

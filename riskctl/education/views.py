@@ -254,7 +254,7 @@ def bank(bank_id: int) -> tuple[str, int] | Redirect:
                     options.pop()
                 added = services.add_questions(db.session, principal, bank_id, [{
                     "kind": kind, "text": request.form.get("text", ""), "options": options,
-                    "answer": "".join(request.form.getlist("answer")) or request.form.get("answer_text", ""),
+                    "answer": "".join(request.form.getlist("answer")),
                     "explanation": request.form.get("explanation", ""),
                 }], at="question")  # fmt: skip
         except DomainError as exc:
@@ -300,10 +300,13 @@ def task_from_form(form: Any) -> dict[str, Any]:
     }  # fmt: skip
     if form.get("bank"):
         raw["quiz"] = {"bank": number("bank", 0), "questions": number("questions", 10),
-                       "pass_mark": number("pass_mark", 60), "attempts": number("attempts", 3)}  # fmt: skip
+                       "pass_mark": number("pass_mark", 60),
+                       "attempts": number("attempts", 3)}  # fmt: skip
     if form.getlist("follow_rules"):
-        raw["follows"] = {"rules": form.getlist("follow_rules"), "posts": form.getlist("follow_posts"),
-                          "working_days": number("follow_days", services.DEFAULT_FOLLOW_DAYS)}  # fmt: skip
+        raw["follows"] = {
+            "rules": form.getlist("follow_rules"), "posts": form.getlist("follow_posts"),
+            "working_days": number("follow_days", services.DEFAULT_FOLLOW_DAYS),
+        }  # fmt: skip
     return raw
 
 

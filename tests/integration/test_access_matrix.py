@@ -252,7 +252,6 @@ def _mitigation(unit):
     }
 
 
-
 # 廉政教育: a library article and a study task for one person, made through the services.
 def _study_article():
     from riskctl.core.access import SYSTEM_ADMIN
@@ -283,8 +282,9 @@ def _study_bank(questions=3):
 
     bank = study.create_bank(db.session, SYSTEM_ADMIN, f"矩阵题库{next(_seq)}")
     if questions:
-        study.add_questions(db.session, SYSTEM_ADMIN, bank.id, [
-            {"kind": "true_false", "text": f"矩阵题{n}", "answer": "A"} for n in range(questions)])  # fmt: skip
+        rows = [{"kind": "true_false", "text": f"矩阵题{n}", "answer": "A"}
+                for n in range(questions)]  # fmt: skip
+        study.add_questions(db.session, SYSTEM_ADMIN, bank.id, rows)
     return bank.id
 
 

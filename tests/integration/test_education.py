@@ -43,7 +43,7 @@ def article(client: Any, token_for: Any, *, minutes: int = 1, body: str = "# 廉
             who: str = INSPECTOR, expect: int = 201) -> dict[str, Any]:  # fmt: skip
     response = client.post(
         "/api/v1/education/materials", headers=token_for(who),
-        data={"title": "廉洁自律准则导读", "category": "party_rules", "source": "《中国共产党廉洁自律准则》",
+        data={"title": "廉洁自律准则导读", "category": "party_rules", "source": "廉洁自律准则",
               "expected_minutes": str(minutes), "tags": "准则,自律", "body": body},
         content_type="multipart/form-data",
     )  # fmt: skip
@@ -78,14 +78,16 @@ def bank(client: Any, token_for: Any, questions: list[dict[str, Any]] | None = N
     assert made.status_code == 201, made.get_json()
     if questions != []:
         added = client.post(f"/api/v1/education/question-banks/{made.json['id']}/questions",
-                            headers=token_for(INSPECTOR), json={"questions": questions or QUESTIONS})  # fmt: skip
+                            headers=token_for(INSPECTOR),
+                            json={"questions": questions or QUESTIONS})  # fmt: skip
         assert added.status_code == 201, added.get_json()
     return int(made.json["id"])
 
 
 def task_body(materials: list[int], **extra: Any) -> dict[str, Any]:
     return {"title": "2026年重点岗位廉政学习", "start_on": START, "due_on": DUE,
-            "audience": {"units": ["czj"], "key_posts": True}, "materials": materials, **extra}  # fmt: skip
+            "audience": {"units": ["czj"], "key_posts": True}, "materials": materials,
+            **extra}  # fmt: skip
 
 
 def publish(client: Any, token_for: Any, body: dict[str, Any], who: str = INSPECTOR,
@@ -104,7 +106,8 @@ def mine(client: Any, token_for: Any, who: str = STAFF) -> list[dict[str, Any]]:
 def beat(client: Any, token_for: Any, assignment: int, material: int, seconds: int,
          who: str = STAFF) -> Any:  # fmt: skip
     return client.post(f"/api/v1/education/assignments/{assignment}/progress",
-                       headers=token_for(who), json={"material": material, "seconds": seconds})  # fmt: skip
+                       headers=token_for(who),
+                       json={"material": material, "seconds": seconds})  # fmt: skip
 
 
 def read_all(client: Any, token_for: Any, at: Any, assignment: dict[str, Any], start: datetime,
@@ -286,7 +289,8 @@ def test_a_staff_member_reads_passes_the_quiz_and_the_answers_never_reach_the_pa
     answers = [{"question": q["id"], "choice": keys[q["text"]]} for q in attempt["questions"]]
     url = f"/api/v1/education/quiz-attempts/{attempt['id']}/answers"
     stranger = client.post(url, headers=token_for(STAFF),
-                           json={"answers": [*answers, {"question": 999999, "choice": "A"}]})  # fmt: skip
+                           json={"answers": [*answers,
+                                             {"question": 999999, "choice": "A"}]})  # fmt: skip
     assert stranger.status_code == 422
     assert stranger.json["error"]["details"][0]["path"] == "answers[3].question"
     assert session.get(QuizAttempt, attempt["id"]).submitted_at is None
@@ -358,12 +362,16 @@ def test_the_quiz_is_taken_in_the_pages(client, token_for, at):
     read_all(client, token_for, at, item, datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
     sign_in(client, STAFF)
     page = client.get(f"/study/assignments/{item['id']}/quiz").get_data(as_text=True)
-    started = client.post(f"/study/assignments/{item['id']}/quiz", data={"csrf_token": csrf_from(page)})
+    started = client.post(
+        f"/study/assignments/{item['id']}/quiz", data={"csrf_token": csrf_from(page)}
+    )
     assert started.status_code == 302 and "/study/attempts/" in started.location
     html = client.get(started.location).get_data(as_text=True)
     assert "正确答案" not in html and "Right answer" not in html
     keys = {q["text"]: q["answer"] for q in QUESTIONS}
-    attempt = client.post(f"/api/v1/education/assignments/{item['id']}/quiz", headers=token_for(STAFF)).json
+    attempt = client.post(
+        f"/api/v1/education/assignments/{item['id']}/quiz", headers=token_for(STAFF)
+    ).json
     form: dict[str, Any] = {"csrf_token": csrf_from(html)}
     for q in attempt["questions"]:
         form[f"q{q['id']}"] = list(keys[q["text"]])
@@ -419,7 +427,8 @@ def test_a_bad_question_sheet_lists_every_row_and_imports_nothing(client, token_
     assert count(session, Question) == 0
     good = client.post(f"/api/v1/education/question-banks/{bank_id}/import",
                        headers=token_for(INSPECTOR), content_type="multipart/form-data",
-                       data={"file": (io.BytesIO(importer.template_bytes()), "题库.xlsx")})  # fmt: skip
+                       data={"file": (io.BytesIO(importer.template_bytes()),
+                                      "题库.xlsx")})  # fmt: skip
     assert good.status_code == 200 and good.json["imported"] == 3
     not_xlsx = client.post(f"/api/v1/education/question-banks/{bank_id}/import",
                            headers=token_for(INSPECTOR), content_type="multipart/form-data",
@@ -479,7 +488,9 @@ def test_an_inspector_finds_management_and_statistics_in_the_menu(client):
 
     sign_in(client, INSPECTOR)
     html = client.get("/").get_data(as_text=True)
-    assert all(f'href="{link}"' in html for link in ("/study", "/study/manage", "/study/statistics"))
+    assert all(
+        f'href="{link}"' in html for link in ("/study", "/study/manage", "/study/statistics")
+    )
 
 
 # ---------------------------------------------------------------- files
@@ -515,8 +526,9 @@ def test_a_material_file_is_served_in_ranges_and_a_missing_or_altered_one_is_rep
             "study_material.file_missing"} <= actions  # fmt: skip
 
 
-def test_an_upload_is_judged_by_its_content_and_held_to_its_limit(client, token_for, app,
-                                                                  monkeypatch, session):  # fmt: skip
+def test_an_upload_is_judged_by_its_content_and_held_to_its_limit(
+    client, token_for, app, monkeypatch, session
+):
     from riskctl.education.models import Material
 
     found = pdf_material(client, token_for, b"MZ\x90\x00" + files.unique(), "看我.pdf", expect=422)
@@ -534,7 +546,8 @@ def test_an_upload_is_judged_by_its_content_and_held_to_its_limit(client, token_
 
 
 def _scan(session: Any, at_: datetime, *, full: bool = True) -> Any:
-    from riskctl.risk import scan, services as risk
+    from riskctl.risk import scan
+    from riskctl.risk import services as risk
 
     return scan.run_scan(session, risk.current_policy(session), at=at_, full=full)
 
@@ -549,7 +562,9 @@ def test_overdue_study_raises_a_warning_about_the_person_that_closes_when_it_is_
     monday = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # 3 working days after the due day
     at(monday)
     _scan(session, monday)
-    events = session.scalars(sa.select(RiskEvent).where(RiskEvent.rule == "education_overdue")).all()
+    events = session.scalars(
+        sa.select(RiskEvent).where(RiskEvent.rule == "education_overdue")
+    ).all()
     assert len(events) == 5 and all(e.item_id is None for e in events)
     mine_ = next(e for e in events if e.post == "purchaser")
     assert mine_.level.value == "yellow" and mine_.severity == 29  # 25 + 2 × 2 more days
@@ -632,7 +647,8 @@ def test_someone_who_takes_up_a_key_post_later_is_assigned_at_the_next_sync(
     task = publish(client, token_for, task_body([material["id"]]))
     created = client.post("/api/v1/people", headers=token_for("admin"), json={
         "username": "czj.newcashier", "password": "new-cashier-pass-1", "name": "新出纳",
-        "phone": "+8613900009876", "unit": "czj", "roles": ["staff"], "posts": ["cashier"]})  # fmt: skip
+        "phone": "+8613900009876", "unit": "czj", "roles": ["staff"],
+        "posts": ["cashier"]})  # fmt: skip
     assert created.status_code == 201, created.get_json()
     from datetime import date
 

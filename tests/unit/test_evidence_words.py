@@ -295,12 +295,52 @@ CASES: dict[str, list[tuple[Any, dict[str, Any]]]] = {
         (UnitActivity({7: None}, {7: noon(working_days_ago(12))}), {}),
     ],
     "education_overdue": [
-        ([OverdueStudy(9, 3, "2026年重点岗位廉政学习", 5, 7, "purchaser", working_days_ago(4),
-                       3, 1, True, None, False)], {}),
-        ([OverdueStudy(9, 3, "警示教育 化整为零", 5, 7, None, working_days_ago(1), 2, 2, True,
-                       40, False)], {}),
-        ([OverdueStudy(9, 3, "廉洁文化", 5, 7, "cashier", working_days_ago(2), 1, 0, False,
-                       None, False)], {}),
+        (
+            [
+                OverdueStudy(
+                    9,
+                    3,
+                    "2026年重点岗位廉政学习",
+                    5,
+                    7,
+                    "purchaser",
+                    working_days_ago(4),
+                    3,
+                    1,
+                    True,
+                    None,
+                    False,
+                )
+            ],
+            {},
+        ),
+        (
+            [
+                OverdueStudy(
+                    9,
+                    3,
+                    "警示教育 化整为零",
+                    5,
+                    7,
+                    None,
+                    working_days_ago(1),
+                    2,
+                    2,
+                    True,
+                    40,
+                    False,
+                )
+            ],
+            {},
+        ),
+        (
+            [
+                OverdueStudy(
+                    9, 3, "廉洁文化", 5, 7, "cashier", working_days_ago(2), 1, 0, False, None, False
+                )
+            ],
+            {},
+        ),
     ],
 }
 
