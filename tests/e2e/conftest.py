@@ -55,6 +55,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "RISKCTL_SECRET_KEY": TEST_SECRET,
         "RISKCTL_SCHEDULER_LOCK_FILE": str(tmp / "scheduler.lock"),
         "RISKCTL_LOG_LEVEL": "WARNING",
+        # Study (廉政教育): a heartbeat every 5 s and a tenth of the expected minutes to
+        # read, so that the browser test reads a one-minute PDF in seconds.
+        "RISKCTL_STUDY_HEARTBEAT_SECONDS": "5",
+        "RISKCTL_STUDY_READ_SHARE": "0.1",
     }
     LIVE_ENV.clear()
     LIVE_ENV.update(env)

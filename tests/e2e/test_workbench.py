@@ -15,10 +15,10 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize(
     ("username", "sections", "landing", "heading"),
     [
-        ("czj.wangfang", ["工作台"], "/work", "我的待办"),
-        ("czj.zhoujie", ["工作台", "监督"], "/monitor/warnings", "预警"),
-        ("jw.hexiaoping", ["事项", "监督"], "/monitor/statistics", "风险预警统计"),
-        ("admin", ["工作台", "监督", "系统管理"], "/admin/units", "单位与岗位"),
+        ("czj.wangfang", ["工作台", "廉政教育"], "/work", "我的待办"),
+        ("czj.zhoujie", ["工作台", "监督", "廉政教育"], "/monitor/warnings", "预警"),
+        ("jw.hexiaoping", ["事项", "监督", "廉政教育"], "/monitor/statistics", "风险预警统计"),
+        ("admin", ["工作台", "监督", "廉政教育", "系统管理"], "/admin/units", "单位与岗位"),
     ],
 )
 def test_each_demo_role_signs_in_and_finds_their_work(
@@ -121,7 +121,10 @@ def test_the_pages_switch_to_english(page, live_server):
     page.click("nav.langs >> text=English")
     page.wait_for_selector("html[lang=en]")
     assert page.locator("main h1").first.inner_text() == "My tasks"
-    assert page.locator("nav.sidebar h2").all_text_contents() == ["Workbench"]
+    assert page.locator("nav.sidebar h2").all_text_contents() == [
+        "Workbench",
+        "Integrity education",
+    ]
     assert page.url.endswith("/work")
     page.click("nav.langs >> text=中文")  # the session keeps the choice; put it back
     page.wait_for_selector("html[lang=zh-CN]")

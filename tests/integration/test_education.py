@@ -352,6 +352,29 @@ def test_my_study_and_the_reading_page_show_an_article_without_its_html(client, 
     assert client.get(f"/study/assignments/{item['id']}/materials/999999").status_code == 404
 
 
+def test_a_pdf_and_a_video_are_shown_by_the_local_viewer_and_the_browsers_player(
+    client, token_for, store
+):
+    from tests.integration.test_pages import sign_in
+
+    pdf = pdf_material(client, token_for)
+    video = pdf_material(client, token_for, b"\x00\x00\x00\x18ftypisom" + files.unique(), "片.mp4")
+    publish(client, token_for, task_body([pdf["id"], video["id"]]))
+    (item,) = mine(client, token_for)
+    sign_in(client, STAFF)
+    html = client.get(f"/study/assignments/{item['id']}/materials/{pdf['id']}").get_data(
+        as_text=True
+    )
+    assert 'id="pdf-viewer"' in html and "js/study-pdf.mjs" in html and "共{n}页" in html
+    assert f'data-url="/api/v1/education/materials/{pdf["id"]}/file"' in html
+    html = client.get(f"/study/assignments/{item['id']}/materials/{video['id']}").get_data(
+        as_text=True
+    )
+    assert '<video class="study-video" controls' in html
+    preview = client.get(f"/study/library/{pdf['id']}").get_data(as_text=True)
+    assert 'id="pdf-viewer"' in preview and "study-reader" not in preview  # nothing credited
+
+
 def test_the_quiz_is_taken_in_the_pages(client, token_for, at):
     from tests.integration.test_pages import csrf_from, sign_in
 

@@ -39,7 +39,7 @@ async function show() {
       canvas, viewport, transform: ratio !== 1 ? [ratio, 0, 0, ratio, 0, 0] : null,
     }).promise;
   }
-  say(viewer.dataset.pages.replace('%(n)s', String(doc.numPages)));
+  say(viewer.dataset.pages.replace('{n}', String(doc.numPages)));
   viewer.dataset.rendered = String(doc.numPages);
 }
 

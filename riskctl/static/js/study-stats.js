@@ -15,8 +15,8 @@
     yAxis: [{type: 'value', max: 100, axisLabel: {formatter: '{value}%'}},
             {type: 'value', minInterval: 1, name: labels.overdue}],
     series: [
-      {name: labels.completion, type: 'bar', itemStyle: {color: '#1e7b34'}, data: data.completion},
-      {name: labels.pass, type: 'bar', itemStyle: {color: '#1d4f91'}, data: data.pass},
+      {name: labels.completion, type: 'bar', barMaxWidth: 48, itemStyle: {color: '#1e7b34'}, data: data.completion},
+      {name: labels.pass, type: 'bar', barMaxWidth: 48, itemStyle: {color: '#1d4f91'}, data: data.pass},
       {name: labels.overdue, type: 'line', yAxisIndex: 1, itemStyle: {color: '#d93025'},
        data: data.overdue}
     ]
