@@ -31,7 +31,7 @@ def _days() -> tuple[str, str]:
     """A start on or before today and a due day a week ahead, both working days (the
     live server runs on the real date)."""
     calendar = WorkingCalendar()
-    start = date.today()  # noqa: DTZ011 - the live server's own day: no test clock there
+    start = date.today()
     while not calendar.is_working_day(start):
         start -= timedelta(days=1)
     return start.isoformat(), calendar.add_working_days(start, 10).isoformat()
