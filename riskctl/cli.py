@@ -98,7 +98,8 @@ def serve(host: str, port: int) -> None:
 
 @riskctl_cli.command("demo")
 @click.option("--history/--no-history", default=True, show_default=True,
-              help="also months of work in the pilot units, with planted problems")  # fmt: skip
+              help="also months of work in the pilot units, with planted problems, "
+                   "and a month of their study")  # fmt: skip
 def demo(history: bool) -> None:
     """Load the six pilot units, their posts and people (idempotent), a few months of
     their work (once), and scan it for risks."""
@@ -122,15 +123,19 @@ def demo(history: bool) -> None:
             click.echo(
                 f"history: {made.items} items, {made.steps} steps, {made.open_tasks} open tasks"
             )
-    # Study (廉政教育): a library, a task a month old with people done and overdue.
-    studied = study_demo.load_demo(db.session, store_of(current_app.config))
-    db.session.commit()
-    if not studied.skipped:
-        click.echo(
-            f"study: {studied.materials} materials, {studied.questions} questions, "
-            f"{studied.tasks} tasks, {studied.assignments} assigned, {studied.completed} completed"
-        )
-    if (made is not None and made.items) or (history and not studied.skipped):
+    studied = None
+    if history:
+        # Study (廉政教育): a library, and a task a month old that some completed and
+        # some are overdue on — a month of study, like the history's months of work.
+        studied = study_demo.load_demo(db.session, store_of(current_app.config))
+        db.session.commit()
+        if not studied.skipped:
+            click.echo(
+                f"study: {studied.materials} materials, {studied.questions} questions, "
+                f"{studied.tasks} tasks, {studied.assignments} assigned, "
+                f"{studied.completed} completed"
+            )
+    if (made is not None and made.items) or (studied is not None and not studied.skipped):
         scanned = risk.scan_now(db.session, SYSTEM_ADMIN, full=True)
         db.session.commit()
         click.echo(f"risk scan: {scanned.raised} warnings raised")
