@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from riskctl.education.facts import OverdueStudy, changed_units, overdue_facts
 from riskctl.risk.evidence import Explanation, Words, say
 from riskctl.risk.facts import ScanData
-from riskctl.risk.rules.base import Context, Param, Rule, Signal, grow
+from riskctl.risk.rules.base import UNIT_RULE, Context, Param, Rule, Signal, grow
 
 PARTY_EDUCATION = (
     "《中国共产党党员教育管理工作条例》（党员应当参加党组织组织的学习教育）；单位廉政教育学习安排"
@@ -36,7 +36,9 @@ class EducationOverdue(Rule):
         "its due day; the more working days overdue and the riskier the post, the higher the "
         "score.  The warning closes itself once the study is completed."
     )
-    basis = PARTY_EDUCATION
+    # The study a unit or the commission assigns is its own arrangement: no article of a
+    # law checked against its text (docs/legal_basis.md) says when it must be done.
+    basis = UNIT_RULE
     params: ClassVar[Mapping[str, Param]] = {
         "severity": Param(25, "int", "one working day overdue (yellow at a neutral post)"),
         "per_working_day": Param(2, "number", "added per further working day overdue"),
