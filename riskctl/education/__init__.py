@@ -5,7 +5,8 @@ of the ``education_overdue`` risk rule, and study assigned when red warnings are
 (警示教育).
 
 ``spec`` is plain Python (crediting, scoring, drawing, audiences); ``models``,
-``services`` (managing), ``study`` (one's own study), ``statistics``, ``jobs`` (the
-scheduler's work and the warnings' signal), ``notices`` (the outbox), ``importer`` (XLSX
-questions), ``api``, ``views`` and ``demo`` build on it.
+``library`` (materials, question banks), ``services`` (tasks, audiences), ``study`` (one's
+own study), ``statistics``, ``facts`` (the overdue rule's), ``jobs`` (the scheduler's work
+and the warnings' signal), ``notices`` (the outbox), ``importer`` (XLSX questions),
+``api``, ``views`` and ``demo`` build on it.  docs/education.md describes the module.
 """

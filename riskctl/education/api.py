@@ -20,7 +20,7 @@ from riskctl.api.auth import current_principal, requires
 from riskctl.core.access import Action
 from riskctl.core.db import switch_to_writing
 from riskctl.core.inputs import Day, Id, Int, Line, Text
-from riskctl.education import importer, services, spec, statistics, study
+from riskctl.education import importer, library, services, spec, statistics, study
 from riskctl.extensions import db
 from riskctl.files.services import problem_error, size_label, store_of
 from riskctl.files.storage import FileStore
@@ -76,10 +76,10 @@ class StudyMaterialIn(Strict):
         ["party_rules", "warning_case", "integrity_culture"]))  # fmt: skip
     source = Line(required=True, validate=validate.Length(min=1, max=services.MAX_TITLE),
                   metadata={"description": "出处: the rule, the case report"})  # fmt: skip
-    expected_minutes = Int(required=True, minimum=1, maximum=services.MAX_MINUTES)
+    expected_minutes = Int(required=True, minimum=1, maximum=library.MAX_MINUTES)
     tags = Line(load_default="", metadata={"description": "tags separated by commas"})
     file = Upload(load_default=None, metadata={"description": "a PDF, MP4 or WebM file"})
-    body = Text(load_default=None, validate=validate.Length(max=services.MAX_ARTICLE),
+    body = Text(load_default=None, validate=validate.Length(max=library.MAX_ARTICLE),
                 metadata={"description": "an article in Markdown (no HTML), "
                           "instead of a file"})  # fmt: skip
 
@@ -399,7 +399,7 @@ class Materials(MethodView):
     @blp.response(200, page_of(StudyMaterialOut, "MaterialPage"))
     def get(self, args: dict[str, Any]) -> Any:
         """The study library (学习资料), newest first."""
-        return services.list_materials(db.session, current_principal(), **args)
+        return library.list_materials(db.session, current_principal(), **args)
 
     @requires(Action.MANAGE_STUDY)
     @documents_errors(blp, 401, 403, 413, 422)
@@ -410,14 +410,14 @@ class Materials(MethodView):
         judged by its content; or an article in `body` (Markdown, no HTML).  Its SHA-256
         is on the audit chain; larger than the limit: 413."""
         found = request.files.get("file")  # the part of the multipart body documented above
-        row = services.create_material(
+        row = library.create_material(
             db.session, current_principal(), store_of(current_app.config), data,
             found.stream if found and found.filename else None,
             found.filename if found else None,
             limit=material_limit(),
         )  # fmt: skip
         db.session.commit()
-        return {**services.material_view(row), "body": row.body}
+        return {**library.material_view(row), "body": row.body}
 
 
 @blp.route("/education/materials/<int:material_id>")
@@ -427,8 +427,8 @@ class MaterialById(MethodView):
     @blp.response(200, StudyMaterialDetailOut)
     def get(self, material_id: int) -> Any:
         """One material (an article with its Markdown)."""
-        row = services.get_material(db.session, current_principal(), material_id)
-        return {**services.material_view(row), "body": row.body}
+        row = library.get_material(db.session, current_principal(), material_id)
+        return {**library.material_view(row), "body": row.body}
 
 
 # A stored file hashed again less than this long ago, whose size and change time are the
@@ -467,14 +467,14 @@ class MaterialFile(MethodView):
         409 `file_altered` (both recorded on the audit chain)."""
         store = store_of(current_app.config)
         principal = current_principal()
-        sha256 = services.get_material(db.session, principal, material_id).sha256
+        sha256 = library.get_material(db.session, principal, material_id).sha256
         trusted = _recently_verified(store, sha256)
-        row, health, file = services.material_file(
+        row, health, file = library.material_file(
             db.session, principal, store, material_id, trusted=trusted
         )
         if file is None:
             switch_to_writing(db.session)  # a read so far: the record takes the lock
-            services.record_file_problem(db.session, row, health)
+            library.record_file_problem(db.session, row, health)
             raise problem_error(health)  # committed with the record (keeps_writes)
         if not trusted:
             _note_verified(store, row.sha256)
@@ -508,7 +508,7 @@ class Banks(MethodView):
     @blp.response(200, QuestionBankList)
     def get(self) -> Any:
         """The question banks (题库), with their number of questions."""
-        return {"items": services.list_banks(db.session, current_principal())}
+        return {"items": library.list_banks(db.session, current_principal())}
 
     @requires(Action.MANAGE_STUDY)
     @documents_errors(blp, 401, 403, 422)
@@ -517,9 +517,9 @@ class Banks(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """A new, empty question bank."""
         principal = current_principal()
-        bank = services.create_bank(db.session, principal, data["name"], data["description"])
+        bank = library.create_bank(db.session, principal, data["name"], data["description"])
         db.session.commit()
-        return next(b for b in services.list_banks(db.session, principal) if b["id"] == bank.id)
+        return next(b for b in library.list_banks(db.session, principal) if b["id"] == bank.id)
 
 
 @blp.route("/education/question-banks/<int:bank_id>")
@@ -529,7 +529,7 @@ class BankById(MethodView):
     @blp.response(200, QuestionBankDetailOut)
     def get(self, bank_id: int) -> Any:
         """A bank with its questions and their keys (for those who manage study only)."""
-        return services.bank_view(services.get_bank(db.session, current_principal(), bank_id))
+        return library.bank_view(library.get_bank(db.session, current_principal(), bank_id))
 
 
 @blp.route("/education/question-banks/<int:bank_id>/questions")
@@ -542,9 +542,9 @@ class BankQuestions(MethodView):
         """Add questions: single, multiple (two right options or more) or true_false.
         All or none: every problem is listed with its path (`questions[2].answer`)."""
         principal = current_principal()
-        services.add_questions(db.session, principal, bank_id, data["questions"])
+        library.add_questions(db.session, principal, bank_id, data["questions"])
         db.session.commit()
-        return services.bank_view(services.get_bank(db.session, principal, bank_id))
+        return library.bank_view(library.get_bank(db.session, principal, bank_id))
 
 
 @blp.route("/education/question-banks/<int:bank_id>/import")
@@ -557,12 +557,12 @@ class BankImport(MethodView):
         """Import questions from the XLSX template (page 学习管理 offers it).  All or
         nothing: each problem is listed with its `row`, `column` and message."""
         principal = current_principal()
-        services.get_bank(db.session, principal, bank_id)
+        library.get_bank(db.session, principal, bank_id)
         upload = files["file"]
         rows = importer.read_questions(upload.stream.read(), upload.filename)
-        added = services.add_questions(db.session, principal, bank_id, rows, at="rows")
+        added = library.add_questions(db.session, principal, bank_id, rows, at="rows")
         db.session.commit()
-        bank = next(b for b in services.list_banks(db.session, principal) if b["id"] == bank_id)
+        bank = next(b for b in library.list_banks(db.session, principal) if b["id"] == bank_id)
         return {"imported": len(added), "bank": bank}
 
 

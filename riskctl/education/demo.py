@@ -27,7 +27,7 @@ from riskctl.core.access import SYSTEM_ADMIN, Principal
 from riskctl.core.calendar_store import working_calendar
 from riskctl.core.clock import running_from, set_clock, utcnow
 from riskctl.core.db import DbSession
-from riskctl.education import services, spec, study
+from riskctl.education import library, services, spec, study
 from riskctl.education.models import Assignment, Question, StudyTask
 from riskctl.files.storage import FileStore
 from riskctl.org.models import Person, Unit
@@ -270,28 +270,28 @@ def _load(session: DbSession, store: FileStore, now: datetime) -> StudyDemo:
     author: Principal = inspector.principal() if inspector is not None else admin
     _move(_at(start, 9))
     materials = [
-        services.create_material(session, author, store, {
+        library.create_material(session, author, store, {
             "title": "《中国共产党廉洁自律准则》八条规范要点", "category": "party_rules",
             "source": RULES_BRIEF[0], "expected_minutes": 5, "tags": "准则,廉洁自律",
         }, io.BytesIO(rules_pdf()), "廉洁自律准则要点.pdf", limit=10 * 1024 * 1024),
-        services.create_material(session, author, store, {
+        library.create_material(session, author, store, {
             "title": "不相容岗位相互分离：行政事业单位内部控制", "category": "party_rules",
             "source": "《行政事业单位内部控制规范（试行）》（财会〔2012〕21号）",
             "expected_minutes": 6, "tags": "内部控制,岗位分离", "body": CONTROLS,
         }, None, None, limit=0),
-        services.create_material(session, author, store, {
+        library.create_material(session, author, store, {
             "title": "警示教育：2019年全区查处的典型问题", "category": "warning_case",
             "source": "区纪委监委2019年度部门决算（工作情况说明）", "expected_minutes": 5,
             "tags": "警示教育,2019年", "body": CASES_2019,
         }, None, None, limit=0),
-        services.create_material(session, author, store, {
+        library.create_material(session, author, store, {
             "title": "廉洁文化在身边：七个一基地与廉洁家风", "category": "integrity_culture",
             "source": "区纪委监委2019年度部门决算（工作情况说明）", "expected_minutes": 3,
             "tags": "廉洁文化,家风", "body": CULTURE,
         }, None, None, limit=0),
     ]  # fmt: skip
-    bank = services.create_bank(session, author, "廉政知识题库", "准则、内部控制与警示教育")
-    services.add_questions(session, author, bank.id, QUESTIONS)
+    bank = library.create_bank(session, author, "廉政知识题库", "准则、内部控制与警示教育")
+    library.add_questions(session, author, bank.id, QUESTIONS)
     units = [c for c in PILOT_UNITS if session.scalar(sa.select(Unit.id).where(Unit.code == c))]
     if not units:
         return StudyDemo(len(materials), len(QUESTIONS))

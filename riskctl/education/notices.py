@@ -14,7 +14,7 @@ name: only that study is overdue, and where to do it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -92,6 +92,3 @@ def in_morning(local: datetime, quiet_end: time) -> bool:
     """After the quiet hours' end and before noon, local time."""
     return quiet_end <= local.time() < MORNING_ENDS
 
-
-def utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)

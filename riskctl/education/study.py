@@ -24,6 +24,7 @@ from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, NotFound, ValidationFailed
 from riskctl.education import spec
+from riskctl.education.library import material_view, question_view
 from riskctl.education.models import (
     Assignment,
     Material,
@@ -34,7 +35,6 @@ from riskctl.education.models import (
     StudyTaskMaterial,
     TaskStatus,
 )
-from riskctl.education.services import material_view, question_view
 
 
 def own_assignment(

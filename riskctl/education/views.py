@@ -32,7 +32,7 @@ from riskctl.core.errors import Conflict, DomainError, ValidationFailed
 from riskctl.core.formatting import local_time
 from riskctl.core.inputs import InputProblem
 from riskctl.core.inputs import day as parse_day
-from riskctl.education import importer, services, spec, statistics, study
+from riskctl.education import importer, library, services, spec, statistics, study
 from riskctl.education.api import allow_material_upload, material_limit, pace
 from riskctl.extensions import db
 from riskctl.files.services import size_label, store_of
@@ -96,8 +96,8 @@ def read(assignment_id: int, material_id: int) -> str:
 def preview(material_id: int) -> str:
     """A material of the library, read outside any task (nothing is credited)."""
     principal = _need(Action.STUDY)
-    row = services.get_material(db.session, principal, material_id)
-    material = {**services.material_view(row), "body": row.body}
+    row = library.get_material(db.session, principal, material_id)
+    material = {**library.material_view(row), "body": row.body}
     return render_template(
         "education/read.html", assignment=None, material=material,
         article=spec.render_article(row.body) if row.body else None, heartbeat=0,
@@ -171,10 +171,10 @@ def question_kinds() -> dict[str, str]:
 def manage() -> str:
     principal = _need(Action.MANAGE_STUDY)
     tasks = services.list_tasks(db.session, principal, limit=200)
-    materials = services.list_materials(db.session, principal, limit=200)
+    materials = library.list_materials(db.session, principal, limit=200)
     return render_template(
         "education/manage.html", tasks=tasks.items, materials=materials.items,
-        banks=services.list_banks(db.session, principal),
+        banks=library.list_banks(db.session, principal),
     )  # fmt: skip
 
 
@@ -191,7 +191,7 @@ def new_material() -> tuple[str, int] | Redirect:
         if has_file or not raw["body"].strip():
             raw["body"] = raw["body"] or None  # type: ignore[assignment]
         try:
-            row = services.create_material(
+            row = library.create_material(
                 db.session, principal, store_of(current_app.config), raw,
                 upload.stream if has_file and upload else None,
                 upload.filename if has_file and upload else None, limit=material_limit(),
@@ -205,7 +205,7 @@ def new_material() -> tuple[str, int] | Redirect:
             return redirect(url_for("education_pages.manage"))
     return render_template(
         "education/material_form.html", errors=errors, values=request.form,
-        categories=services.CATEGORY_LABELS, limit=size_label(material_limit()),
+        categories=library.CATEGORY_LABELS, limit=size_label(material_limit()),
     ), status  # fmt: skip
 
 
@@ -213,7 +213,7 @@ def new_material() -> tuple[str, int] | Redirect:
 def new_bank() -> Redirect:
     principal = _need(Action.MANAGE_STUDY)
     try:
-        bank = services.create_bank(db.session, principal, request.form.get("name", ""),
+        bank = library.create_bank(db.session, principal, request.form.get("name", ""),
                                     request.form.get("description", ""))  # fmt: skip
     except DomainError as exc:
         db.session.rollback()
@@ -235,7 +235,7 @@ def question_template() -> Response:
 @bp.route("/manage/banks/<int:bank_id>", methods=["GET", "POST"])
 def bank(bank_id: int) -> tuple[str, int] | Redirect:
     principal = _need(Action.MANAGE_STUDY)
-    found = services.get_bank(db.session, principal, bank_id)
+    found = library.get_bank(db.session, principal, bank_id)
     errors: dict[str, list[str]] = {}
     import_errors: list[dict[str, Any]] = []
     status = 200
@@ -246,13 +246,13 @@ def bank(bank_id: int) -> tuple[str, int] | Redirect:
                 if upload is None or not upload.filename:
                     raise ValidationFailed.at("file", _("choose a file first"))
                 rows = importer.read_questions(upload.stream.read(), upload.filename)
-                added = services.add_questions(db.session, principal, bank_id, rows, at="rows")
+                added = library.add_questions(db.session, principal, bank_id, rows, at="rows")
             else:
                 kind = request.form.get("kind", "")
                 options = [request.form.get(f"option_{x}", "").strip() for x in spec.LETTERS[:6]]
                 while options and not options[-1]:
                     options.pop()
-                added = services.add_questions(db.session, principal, bank_id, [{
+                added = library.add_questions(db.session, principal, bank_id, [{
                     "kind": kind, "text": request.form.get("text", ""), "options": options,
                     "answer": "".join(request.form.getlist("answer")),
                     "explanation": request.form.get("explanation", ""),
@@ -268,9 +268,9 @@ def bank(bank_id: int) -> tuple[str, int] | Redirect:
             db.session.commit()
             flash(_("%(n)d questions added.", n=len(added)), "success")
             return redirect(url_for("education_pages.bank", bank_id=bank_id))
-        found = services.get_bank(db.session, principal, bank_id)
+        found = library.get_bank(db.session, principal, bank_id)
     return render_template(
-        "education/bank.html", bank=services.bank_view(found), errors=errors,
+        "education/bank.html", bank=library.bank_view(found), errors=errors,
         import_errors=import_errors, values=request.form, kinds=question_kinds(),
         letters=spec.LETTERS[:6],
     ), status  # fmt: skip
@@ -332,7 +332,7 @@ def new_task() -> tuple[str, int] | Redirect:
     return render_template(
         "education/task_form.html", errors=errors, values=request.form,
         units=_managed_units(principal), posts=_post_choices(),
-        materials=services.material_choices(db.session), banks=services.bank_choices(db.session),
+        materials=library.material_choices(db.session), banks=library.bank_choices(db.session),
         roles=_role_labels(), rules=sorted(((c, r.name if zh else r.name_en)
                                             for c, r in REGISTRY.items()), key=lambda x: x[1]),
         today=calendar_store.local_date().isoformat(), key_risk=spec.KEY_POST_RISK,

@@ -255,10 +255,10 @@ def _mitigation(unit):
 # 廉政教育: a library article and a study task for one person, made through the services.
 def _study_article():
     from riskctl.core.access import SYSTEM_ADMIN
-    from riskctl.education import services as study
+    from riskctl.education import library
     from riskctl.extensions import db
 
-    row = study.create_material(
+    row = library.create_material(
         db.session, SYSTEM_ADMIN, None,
         {"title": f"矩阵资料{next(_seq)}", "category": "party_rules", "source": "矩阵",
          "expected_minutes": 1, "body": "矩阵"}, None, None, limit=0,
@@ -277,14 +277,14 @@ def _study_pdf(c):
 
 def _study_bank(questions=3):
     from riskctl.core.access import SYSTEM_ADMIN
-    from riskctl.education import services as study
+    from riskctl.education import library
     from riskctl.extensions import db
 
-    bank = study.create_bank(db.session, SYSTEM_ADMIN, f"矩阵题库{next(_seq)}")
+    bank = library.create_bank(db.session, SYSTEM_ADMIN, f"矩阵题库{next(_seq)}")
     if questions:
         rows = [{"kind": "true_false", "text": f"矩阵题{n}", "answer": "A"}
                 for n in range(questions)]  # fmt: skip
-        study.add_questions(db.session, SYSTEM_ADMIN, bank.id, rows)
+        library.add_questions(db.session, SYSTEM_ADMIN, bank.id, rows)
     return bank.id
 
 
