@@ -91,4 +91,3 @@ def overdue_digest(
 def in_morning(local: datetime, quiet_end: time) -> bool:
     """After the quiet hours' end and before noon, local time."""
     return quiet_end <= local.time() < MORNING_ENDS
-
