@@ -694,3 +694,48 @@ def test_the_audit_chain_holds_after_study(client, token_for, at, session):
     read = session.scalars(sa.select(AuditRecord).where(
         AuditRecord.action == "education.material_read")).all()  # fmt: skip
     assert len(read) == 1 and read[0].after["material"] == material["id"]
+
+
+def test_the_bank_page_adds_a_question_and_lists_every_bad_row_of_a_sheet(client, token_for):
+    from openpyxl import load_workbook
+
+    from riskctl.education import importer
+    from tests.integration.test_pages import csrf_from, sign_in
+
+    bank_id = bank(client, token_for, [])
+    sign_in(client, INSPECTOR)
+    page = client.get(f"/study/manage/banks/{bank_id}").get_data(as_text=True)
+    added = client.post(f"/study/manage/banks/{bank_id}", data={
+        "csrf_token": csrf_from(page), "kind": "single", "text": "页面添加的题",
+        "option_A": "甲", "option_B": "乙", "answer": ["B"]})  # fmt: skip
+    assert added.status_code == 302
+    assert "页面添加的题" in client.get(f"/study/manage/banks/{bank_id}").get_data(as_text=True)
+    book = load_workbook(io.BytesIO(importer.template_bytes()))
+    book["题目"]["A2"] = "填空"
+    out = io.BytesIO()
+    book.save(out)
+    bad = client.post(f"/study/manage/banks/{bank_id}", content_type="multipart/form-data",
+                      data={"csrf_token": csrf_from(page), "action": "import",
+                            "file": (io.BytesIO(out.getvalue()), "题库.xlsx")})  # fmt: skip
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and 'id="import-errors"' in html
+    assert "<td>2</td><td>A</td><td>题型必须是单选、多选或判断</td>" in html
+
+
+def test_a_leader_sees_who_studies_in_his_unit_and_an_inspector_publishes_a_draft(
+    client, token_for
+):
+    from tests.integration.test_pages import csrf_from, sign_in
+
+    material = article(client, token_for)
+    draft = publish(client, token_for, task_body([material["id"]], publish=False))
+    sign_in(client, INSPECTOR)
+    page = client.get(f"/study/manage/tasks/{draft['id']}").get_data(as_text=True)
+    done = client.post(f"/study/manage/tasks/{draft['id']}", data={"csrf_token": csrf_from(page)})
+    assert done.status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_from(page)})
+    sign_in(client, "czj.zhoujie")
+    html = client.get(f"/study/manage/tasks/{draft['id']}").get_data(as_text=True)
+    assert html.count("（区财政局·") == 5 and "采购经办" in html
+    assert client.post(f"/study/manage/tasks/{draft['id']}",
+                       data={"csrf_token": csrf_from(html)}).status_code == 403  # fmt: skip
