@@ -183,8 +183,11 @@
   // (Redis was down while it was pushed), so the snapshot is loaded again.
   socket.on("heartbeat", (beat) => { if (beat.seq > seq) refreshSoon(); });
   socket.on("resync", () => refreshSoon()); // a burst too large to push one by one
-  // Only what is routed to the screen is pushed (red, by default): orange and yellow
-  // warnings reach the feed and the counts with this reload, within a minute.
+  // Every warning raised, escalated or closed, whatever its level, is signalled (ids and
+  // level only): the feed, the tiles and the charts follow from the snapshot at once.
+  // What the policy routes to the screen (red) also comes as a "warning" above.
+  socket.on("risk_event", () => refreshSoon());
+  // A safety net for a signal lost while Redis was down between two heartbeats.
   setInterval(load, 60 * 1000);
   const clock = document.getElementById("clock");
   const tick = () => { clock.textContent = stamp(new Date()); };
