@@ -149,8 +149,8 @@
   }
 
   async function load() {
-    const headers = config.token ? { "X-Screen-Token": config.token } : {};
-    const answer = await fetch(config.snapshot, { headers, credentials: "same-origin" });
+    // A kiosk's token travels in its HttpOnly cookie; an inspector's session in theirs.
+    const answer = await fetch(config.snapshot, { credentials: "same-origin" });
     if (!answer.ok) return;
     const snapshot = await answer.json();
     seq = Math.max(seq, snapshot.seq);
@@ -163,7 +163,7 @@
     refreshTimer = setTimeout(() => { refreshTimer = null; load(); }, 800);
   }
 
-  const socket = io(config.namespace, { auth: config.token ? { token: config.token } : {}, transports: ["websocket", "polling"] });
+  const socket = io(config.namespace, { transports: ["websocket", "polling"] });
   const link = document.getElementById("link");
   socket.on("connect", () => { link.textContent = L.live; link.className = "live"; load(); });
   socket.on("disconnect", () => { link.textContent = L.offline; link.className = "offline"; });
