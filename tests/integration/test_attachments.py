@@ -454,3 +454,13 @@ def test_concurrent_uploads_of_one_file_store_it_once_with_a_record_each(live_ap
     assert result.exit_code == 0, result.output
     result = live_app.test_cli_runner().invoke(args=["riskctl", "attachments", "verify"])
     assert result.exit_code == 0 and f"{racers} file(s) checked" in result.output
+
+
+def test_no_file_is_added_to_an_item_once_it_is_closed(client, token_for, session, item):
+    cancelled = client.post(f"/api/v1/items/{item['id']}/cancel", json={"reason": "重复发起"},
+                            headers=token_for("admin"))  # fmt: skip
+    assert cancelled.status_code == 200, cancelled.json
+    refused = upload(client, token_for, item["id"], files.pdf(), "迟到.pdf", expect=409)
+    assert refused["error"]["code"] == "item_cancelled"
+    assert refused["error"]["message"] == "事项已办结、退回或撤销，不能再添加附件"
+    assert session.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 0
