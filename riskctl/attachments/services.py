@@ -23,7 +23,7 @@ from riskctl.attachments.models import Attachment
 from riskctl.core import audit
 from riskctl.core.access import Action, Principal, can, visible_units
 from riskctl.core.clock import utcnow
-from riskctl.core.db import DbSession
+from riskctl.core.db import DbSession, switch_to_writing
 from riskctl.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from riskctl.files import services as files
 from riskctl.files.services import FileAltered, FileMissing, FileTooLarge, size_label, store_of
@@ -124,6 +124,9 @@ def attach(
         )
     where = _where(session, principal, item, task_id, step_id)
     upload = files.receive(store, stream, filename, limit=limit)
+    # The bytes are on disk and checked: only now take the write lock (SQLite), so that an
+    # upload on a slow line never holds up everyone else's writes.
+    switch_to_writing(session)
     row = Attachment(
         unit_id=item.unit_id, item_id=item.id, task_id=where.task_id, step_id=where.step_id,
         node=where.node, filename=upload.filename, content_type=upload.content_type,
