@@ -8,7 +8,7 @@ upgrade writes no audit record.  The downgrade refuses while a study notificatio
 (the old check constraint would not hold), then drops the tables.
 
 Revision ID: 61bf3fe6a36d
-Revises: c3d4e5f60718
+Revises: d1e2f3a4b5c6
 Create Date: 2026-12-07 17:38:07
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '61bf3fe6a36d'
-down_revision = 'c3d4e5f60718'
+down_revision = 'd1e2f3a4b5c6'
 branch_labels = None
 depends_on = None
 
