@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response, current_app, request, send_file
 from flask.views import MethodView
+from flask_babel import gettext
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
@@ -48,9 +49,11 @@ blp.url_value_preprocessor(_allow_upload_size)
 
 @blp.errorhandler(RequestEntityTooLarge)
 def _too_large(error: RequestEntityTooLarge) -> Response:
-    return error_response(
-        413, "file_too_large", f"the file is larger than the limit of {size_label(file_limit())}"
+    message = gettext(
+        "the file is larger than the limit of %(limit)s; nothing was uploaded",
+        limit=size_label(file_limit()),
     )
+    return error_response(413, "file_too_large", message)
 
 
 # ---------------------------------------------------------------- shapes

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskctl.core.access import Action, Principal, require
 from riskctl.core.calendar_store import local_date, working_calendar
@@ -38,7 +39,7 @@ def follow_ups(
     end = end or utcnow()
     start = start or end - timedelta(days=30)
     if end <= start:
-        raise ValidationFailed.at("to", "must be after from")
+        raise ValidationFailed.at("to", _l("must be after from"))
     where_talk = [
         unit_filter(principal, Action.VIEW_STATS, Talk.unit_id),
         Talk.risk_event_id.is_not(None),
