@@ -31,7 +31,7 @@ _SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 
 
 def _headers() -> list[str]:
-    return [_("No."), _("Problem"), _("Source"), _("Rectification measures"),
+    return [_("Serial No."), _("Problem"), _("Source"), _("Rectification measures"),
             _("Responsible unit / person"), _("Deadline"), _("Progress"),
             _("Closed (销号)")]  # fmt: skip
 

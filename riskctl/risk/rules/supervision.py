@@ -60,8 +60,8 @@ def _ordered_by(evidence: Mapping[str, Any], w: Words) -> str:
     what = DISPOSITIONS.get(str(disposition))
     by = w.person(evidence.get("disposed_by"))
     if w.zh:
-        how = f"处置为{what[0]}，" if what else ""
-        return f"它落实预警 #{event} 的处置（{how}处置人：{by}）。"
+        how = f"{what[0]}；" if what else ""
+        return f"此项系落实预警 #{event} 的处置（{how}处置人：{by}）。"
     how = f" with {what[1]}" if what else ""
     return f"It follows through the disposition of warning #{event}{how}, made by {by}."
 
