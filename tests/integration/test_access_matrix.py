@@ -306,8 +306,8 @@ def _talk(c, unit, held=False):
 
 def _plan_body(unit):
     day = _soon(3)
-    return {"unit": unit, "year": int(day[:4]),
-            "sessions": [{"due_on": day, "topic": "矩阵集体谈话", "talker": LEADERS[unit]}]}  # fmt: skip
+    sessions = [{"due_on": day, "topic": "矩阵集体谈话", "talker": LEADERS[unit]}]
+    return {"unit": unit, "year": int(day[:4]), "sessions": sessions}
 
 
 def _finding_body(unit):

@@ -6,6 +6,7 @@ team leader); the commission's inspector 刘红 oversees czj and wjj, not 区农
 
 from __future__ import annotations
 
+import io
 import itertools
 from datetime import date, timedelta
 from typing import Any
@@ -64,8 +65,10 @@ def red(session: Any, unit: str = "czj", username: str | None = STAFF) -> int:
     return event.id
 
 
-def resolve(client: Any, token_for: Any, event_id: int, disposition: str, *,
-            who: str = INSPECTOR, expect: int = 200, **follow_up: Any) -> dict[str, Any]:  # fmt: skip
+def resolve(
+    client: Any, token_for: Any, event_id: int, disposition: str, *, who: str = INSPECTOR,
+    expect: int = 200, **follow_up: Any,
+) -> dict[str, Any]:  # fmt: skip
     body: dict[str, Any] = {"disposition": disposition, "note": "核实后处置"}
     if follow_up:
         body["follow_up"] = follow_up
@@ -111,7 +114,9 @@ def test_a_planned_talk_is_seen_by_its_people_recorded_by_the_talker_and_confirm
     assert [t["id"] for t in mine["items"]] == [talk["id"]]
     # A colleague of the unit takes no part: it is not theirs to see.
     assert client.get("/api/v1/talks", headers=token_for(COLLEAGUE)).json["total"] == 0
-    assert client.get(f"/api/v1/talks/{talk['id']}", headers=token_for(COLLEAGUE)).status_code == 404
+    assert (
+        client.get(f"/api/v1/talks/{talk['id']}", headers=token_for(COLLEAGUE)).status_code == 404
+    )
     assert client.get(f"/api/v1/talks/{talk['id']}", headers=token_for(LEADER)).status_code == 200
 
     early = client.post(f"/api/v1/talks/{talk['id']}/confirm", json={}, headers=token_for(STAFF))
@@ -120,14 +125,20 @@ def test_a_planned_talk_is_seen_by_its_people_recorded_by_the_talker_and_confirm
     by_subject = client.post(f"/api/v1/talks/{talk['id']}/record", json=body,
                              headers=token_for(STAFF))  # fmt: skip
     assert by_subject.status_code == 403 and by_subject.json["error"]["code"] == "not_the_talker"
-    held = client.post(f"/api/v1/talks/{talk['id']}/record", json=body, headers=token_for(INSPECTOR))
+    held = client.post(
+        f"/api/v1/talks/{talk['id']}/record", json=body, headers=token_for(INSPECTOR)
+    )
     assert held.status_code == 200, held.json
     assert (held.json["status"], held.json["outcome"], held.json["recorded_by"]) == (
         "held", "held", INSPECTOR,
     )  # fmt: skip
-    again = client.post(f"/api/v1/talks/{talk['id']}/record", json=body, headers=token_for(INSPECTOR))
+    again = client.post(
+        f"/api/v1/talks/{talk['id']}/record", json=body, headers=token_for(INSPECTOR)
+    )
     assert again.status_code == 409
-    confirmed = client.post(f"/api/v1/talks/{talk['id']}/confirm", json={}, headers=token_for(STAFF))
+    confirmed = client.post(
+        f"/api/v1/talks/{talk['id']}/confirm", json={}, headers=token_for(STAFF)
+    )
     assert confirmed.status_code == 200 and confirmed.json["subjects"][0]["confirmed_at"]
     twice = client.post(f"/api/v1/talks/{talk['id']}/confirm", json={}, headers=token_for(STAFF))
     assert twice.status_code == 409 and twice.json["error"]["code"] == "already_confirmed"
@@ -144,8 +155,10 @@ def test_planning_names_every_problem_and_writes_nothing(client, token_for, sess
                 subjects=["nmj.gaopeng", "nobody.here"], topic="  ")  # fmt: skip
     paths = {d["path"] for d in body["error"]["details"]}
     assert paths == {"due_on", "talker", "subjects[0]", "subjects[1]", "topic"}
-    assert plan(client, token_for, expect=422, subjects=[INSPECTOR])["error"]["details"][0][
-        "path"] == "subjects[0]"  # the inspector is no person of czj
+    assert (
+        plan(client, token_for, expect=422, subjects=[INSPECTOR])["error"]["details"][0]["path"]
+        == "subjects[0]"
+    )  # the inspector is no person of czj
     assert count(session, Talk) == before
 
 
@@ -186,7 +199,8 @@ def test_a_scan_of_the_record_is_kept_by_its_digest_and_a_wrong_or_large_file_re
 def test_an_annual_plan_of_collective_talks_talks_to_the_whole_unit(client, token_for, session):
     year = local_date().year + 1
     body = {"unit": "czj", "year": year, "note": "年度集体廉政谈话",
-            "sessions": [{"due_on": f"{year}-03-15", "topic": "春节后集体廉政谈话", "talker": LEADER},
+            "sessions": [{"due_on": f"{year}-03-15", "topic": "春节后集体廉政谈话",
+                          "talker": LEADER},
                          {"due_on": f"{year}-09-15", "topic": "中秋国庆前集体廉政谈话",
                           "talker": INSPECTOR}]}  # fmt: skip
     made = client.post("/api/v1/talks/plans", json=body, headers=token_for(LEADER))
@@ -199,10 +213,19 @@ def test_an_annual_plan_of_collective_talks_talks_to_the_whole_unit(client, toke
     assert len(second["subjects"]) == members  # the inspector is no person of czj
     duplicate = client.post("/api/v1/talks/plans", json=body, headers=token_for(LEADER))
     assert duplicate.status_code == 409
-    bad = client.post("/api/v1/talks/plans", headers=token_for(LEADER), json=body | {
-        "year": year + 1, "sessions": [{"due_on": f"{year}-01-02", "topic": "x", "talker": STAFF}]})
+    bad = client.post(
+        "/api/v1/talks/plans",
+        headers=token_for(LEADER),
+        json=body
+        | {
+            "year": year + 1,
+            "sessions": [{"due_on": f"{year}-01-02", "topic": "x", "talker": STAFF}],
+        },
+    )
     assert {d["path"] for d in bad.json["error"]["details"]} == {
-        "sessions[0].due_on", "sessions[0].talker"}
+        "sessions[0].due_on",
+        "sessions[0].talker",
+    }
     listed = client.get(f"/api/v1/talks/plans?year={year}", headers=token_for(INSPECTOR)).json
     assert [p["year"] for p in listed["items"]] == [year]
 
@@ -214,12 +237,18 @@ def test_a_red_resolved_with_a_reminder_talk_plans_the_talk_linked_both_ways(
     client, token_for, session
 ):
     event_id = red(session)
-    answer = resolve(client, token_for, event_id, "reminder_talk", due=later(3), place="区纪委谈话室")
+    answer = resolve(
+        client, token_for, event_id, "reminder_talk", due=later(3), place="区纪委谈话室"
+    )
     (follow,) = answer["follow_ups"]
     assert (follow["kind"], follow["what"], follow["state"]) == ("talk", "reminder_talk", "planned")
     talk = client.get(f"/api/v1/talks/{follow['id']}", headers=token_for(STAFF)).json
     assert talk["risk_event_id"] == event_id and talk["disposition"] == "reminder_talk"
-    assert (talk["talker"], talk["disposed_by"], talk["place"]) == (INSPECTOR, INSPECTOR, "区纪委谈话室")
+    assert (talk["talker"], talk["disposed_by"], talk["place"]) == (
+        INSPECTOR,
+        INSPECTOR,
+        "区纪委谈话室",
+    )
     assert [s["person"] for s in talk["subjects"]] == [STAFF] and talk["due_on"] == later(3)
     shown = client.get(f"/api/v1/risk-events/{event_id}", headers=token_for(INSPECTOR)).json
     assert shown["follow_ups"] == [follow]
@@ -231,8 +260,10 @@ def test_a_follow_up_due_in_the_past_is_422_and_the_warning_stays_open(client, t
     assert body["error"]["details"] == [{"path": "follow_up.due", "message": "不得早于今天"}]
     body = resolve(client, token_for, event_id, "letter_inquiry", expect=422, talker=STAFF,
                    subjects=["nmj.gaopeng"])  # fmt: skip
-    assert {d["path"] for d in body["error"]["details"]} == {"follow_up.talker",
-                                                             "follow_up.subjects[0]"}
+    assert {d["path"] for d in body["error"]["details"]} == {
+        "follow_up.talker",
+        "follow_up.subjects[0]",
+    }
     assert session.get(RiskEvent, event_id).status is EventStatus.OPEN
     assert count(session, Talk) == 0
 
@@ -272,7 +303,10 @@ def test_a_finding_is_rectified_with_evidence_and_verified_by_an_inspector_only(
 ):
     finding = enter(client, token_for)
     assert (finding["status"], finding["responsible"]) == ("rectifying", STAFF)
-    assert client.get(f"/api/v1/ledger/{finding['id']}", headers=token_for(COLLEAGUE)).status_code == 404
+    assert (
+        client.get(f"/api/v1/ledger/{finding['id']}", headers=token_for(COLLEAGUE)).status_code
+        == 404
+    )
     base = f"/api/v1/ledger/{finding['id']}"
     progress = client.post(f"{base}/progress", json={"text": "已修订接待制度并印发"},
                            headers=token_for(STAFF))  # fmt: skip
@@ -290,13 +324,23 @@ def test_a_finding_is_rectified_with_evidence_and_verified_by_an_inspector_only(
     assert not_theirs.status_code == 403 and not_theirs.json["error"]["code"] == "inspector_only"
     back = client.post(f"{base}/return", json={"reason": "缺少清理台账", "deadline": later(30)},
                        headers=token_for(INSPECTOR))  # fmt: skip
-    assert back.status_code == 200 and (back.json["status"], back.json["returns"]) == ("rectifying", 1)
+    assert back.status_code == 200 and (back.json["status"], back.json["returns"]) == (
+        "rectifying",
+        1,
+    )
     assert back.json["deadline"] == later(30)
     client.post(f"{base}/submit", json={}, headers=token_for(STAFF))
-    closed = client.post(f"{base}/verify", json={"note": "经核查已整改到位"}, headers=token_for(INSPECTOR))
+    closed = client.post(
+        f"{base}/verify", json={"note": "经核查已整改到位"}, headers=token_for(INSPECTOR)
+    )
     assert closed.status_code == 200 and closed.json["status"] == "verified"
     assert [u["kind"] for u in closed.json["updates"]] == [
-        "progress", "submitted", "returned", "submitted", "verified"]
+        "progress",
+        "submitted",
+        "returned",
+        "submitted",
+        "verified",
+    ]
     assert closed.json["files"][0]["sha256"] == proof["sha256"]
 
 
@@ -309,7 +353,10 @@ def test_a_finding_for_a_unit_outside_the_scope_is_403_and_bad_input_422(
     body = enter(client, token_for, expect=422, deadline=later(-3), responsible="nmj.gaopeng",
                  description="")  # fmt: skip
     assert {d["path"] for d in body["error"]["details"]} == {
-        "deadline", "responsible[0]", "description"}
+        "deadline",
+        "responsible[0]",
+        "description",
+    }
     assert count(session, Finding) == 0
 
 
@@ -349,46 +396,72 @@ def test_a_warning_is_put_on_the_ledger(client, token_for, session):
 def test_taking_up_a_leading_post_plans_a_pre_appointment_talk(client, token_for, session):
     org.save_post(session, SYSTEM_ADMIN, "czj", {"code": "leader", "name": "分管领导", "risk": 4,
                                                  "is_leading": True}, upsert=True)  # fmt: skip
-    body = {"username": "czj.newleader", "password": "leader-pass-2026", "name": "新领导",
-            "phone": "+8613900009001", "unit": "czj", "roles": ["staff"], "posts": ["leader"]}
+    body = {
+        "username": "czj.newleader",
+        "password": "leader-pass-2026",
+        "name": "新领导",
+        "phone": "+8613900009001",
+        "unit": "czj",
+        "roles": ["staff"],
+        "posts": ["leader"],
+    }
     assert client.post("/api/v1/people", json=body, headers=token_for("admin")).status_code == 201
-    (talk,) = client.get("/api/v1/talks?kind=pre_appointment", headers=token_for(LEADER)).json["items"]
+    (talk,) = client.get("/api/v1/talks?kind=pre_appointment", headers=token_for(LEADER)).json[
+        "items"
+    ]
     assert [s["person"] for s in talk["subjects"]] == ["czj.newleader"]
     assert talk["talker"] == LEADER and talk["post_name"] == "分管领导"
     assert talk["due_on"] == later(30) and talk["created_by"] is None
     # A holding of the past, or of a post that is not leading, plans nothing.
-    past = body | {"username": "czj.oldleader", "posts": [
-        {"code": "leader", "valid_from": later(-60)}]}
+    past = body | {
+        "username": "czj.oldleader",
+        "posts": [{"code": "leader", "valid_from": later(-60)}],
+    }
     staff = body | {"username": "czj.newclerk", "posts": ["handler"]}
     for other in (past, staff):
-        assert client.post("/api/v1/people", json=other, headers=token_for("admin")).status_code == 201
+        assert (
+            client.post("/api/v1/people", json=other, headers=token_for("admin")).status_code == 201
+        )
     assert count(session, Talk) == 1
 
 
 def test_posts_are_marked_leading_through_the_api_and_the_csv_import(client, token_for, session):
-    made = client.post("/api/v1/units/czj/posts", headers=token_for("admin"),
-                       json={"code": "deputy", "name": "副局长", "risk": 4, "is_leading": True})
+    made = client.post(
+        "/api/v1/units/czj/posts",
+        headers=token_for("admin"),
+        json={"code": "deputy", "name": "副局长", "risk": 4, "is_leading": True},
+    )
     assert made.status_code == 201 and made.json["is_leading"] is True
-    plain = client.post("/api/v1/units/czj/posts", headers=token_for("admin"),
-                        json={"code": "clerk2", "name": "文员", "risk": 2})
+    plain = client.post(
+        "/api/v1/units/czj/posts",
+        headers=token_for("admin"),
+        json={"code": "clerk2", "name": "文员", "risk": 2},
+    )
     assert plain.json["is_leading"] is False
     csv = "unit,code,name,risk,leading\nczj,head,主要负责人,5,是\nczj,clerk2,文员,2,\n"
     imported = client.post("/api/v1/org/import", headers=token_for("admin"),
-                           data={"posts": (__import__("io").BytesIO(csv.encode()), "posts.csv")},
+                           data={"posts": (io.BytesIO(csv.encode()), "posts.csv")},
                            content_type="multipart/form-data")  # fmt: skip
     assert imported.status_code == 200, imported.json
-    posts = {p["code"]: p["is_leading"] for p in client.get(
-        "/api/v1/units/czj/posts?limit=100", headers=token_for("admin")).json["items"]}
+    posts = {
+        p["code"]: p["is_leading"]
+        for p in client.get("/api/v1/units/czj/posts?limit=100", headers=token_for("admin")).json[
+            "items"
+        ]
+    }
     assert (posts["head"], posts["clerk2"], posts["deputy"]) == (True, False, True)
-    people_csv = "username,name,phone,unit,roles,posts\nczj.newhead,新局长,+8613900009002,czj,工作人员,head\n"
+    people_csv = (
+        "username,name,phone,unit,roles,posts\n"
+        "czj.newhead,新局长,+8613900009002,czj,工作人员,head\n"
+    )
     client.post("/api/v1/org/import", headers=token_for("admin"),
-                data={"people": (__import__("io").BytesIO(people_csv.encode()), "people.csv")},
+                data={"people": (io.BytesIO(people_csv.encode()), "people.csv")},
                 content_type="multipart/form-data")  # fmt: skip
     (talk,) = session.scalars(sa.select(Talk)).all()
     assert talk.kind.value == "pre_appointment"
     bad = "unit,code,name,leading\nczj,x1,某岗位,也许\n"
     refused = client.post("/api/v1/org/import", headers=token_for("admin"),
-                          data={"posts": (__import__("io").BytesIO(bad.encode()), "posts.csv")},
+                          data={"posts": (io.BytesIO(bad.encode()), "posts.csv")},
                           content_type="multipart/form-data")  # fmt: skip
     assert refused.status_code == 422
     assert refused.json["error"]["details"][0]["path"] == "is_leading"
@@ -420,10 +493,15 @@ def test_a_follow_up_talk_not_held_raises_its_own_warning_told_to_who_disposed(
     assert event.person_id == session.scalar(sa.select(Person.id).where(Person.username == LEADER))
     assert event.subject == f"talk:{follow['id']}" and event.evidence["working_days_late"] == 4
     assert event.evidence["disposed_by"] == session.scalar(
-        sa.select(Person.id).where(Person.username == INSPECTOR))
-    told = set(session.scalars(
-        sa.select(Person.username).join(Notification, Notification.recipient_id == Person.id)
-        .where(Notification.event_id == event.id, Notification.channel == Channel.IN_APP)))
+        sa.select(Person.id).where(Person.username == INSPECTOR)
+    )
+    told = set(
+        session.scalars(
+            sa.select(Person.username)
+            .join(Notification, Notification.recipient_id == Person.id)
+            .where(Notification.event_id == event.id, Notification.channel == Channel.IN_APP)
+        )
+    )
     assert INSPECTOR in told  # who disposed the first warning, whatever the route
     words = risk.explained_evidence(session, event, "zh").text()
     assert "周洁" in words and f"预警 #{event_id}" in words and "刘红" in words
@@ -462,7 +540,9 @@ def test_reminders_go_to_the_talker_and_the_person_responsible_once(client, toke
     by = {session.get(Person, n.recipient_id).username: n for n in rows}
     assert set(by) == {INSPECTOR, STAFF}
     assert by[INSPECTOR].data["link"] == f"/supervision/talks/{talk['id']}"
-    assert by[INSPECTOR].title.startswith("谈话提醒：谈话提醒应于") and "整改时限" in by[STAFF].title
+    assert (
+        by[INSPECTOR].title.startswith("谈话提醒：谈话提醒应于") and "整改时限" in by[STAFF].title
+    )
     mine = client.get("/api/v1/notifications", headers=token_for(INSPECTOR)).json["items"]
     assert mine[0]["link"] == f"/supervision/talks/{talk['id']}"
 
@@ -477,7 +557,9 @@ def test_the_statistics_count_dispositions_followed_through_by_form_and_outcome(
     resolve(client, token_for, late_event, "admonishment")
     resolve(client, token_for, rectified, "rectification")
     stats = client.get("/api/v1/stats/follow-ups?unit=czj", headers=token_for(INSPECTOR)).json
-    rows = {r["key"]: (r["count"], r["held"], r["late"], r["open"]) for r in stats["by_disposition"]}
+    rows = {
+        r["key"]: (r["count"], r["held"], r["late"], r["open"]) for r in stats["by_disposition"]
+    }
     assert rows["reminder_talk"] == (1, 1, 0, 0)
     assert rows["admonishment"] == (1, 0, 0, 1) and rows["rectification"] == (1, 0, 0, 1)
     assert rows["letter_inquiry"] == (0, 0, 0, 0)

@@ -295,14 +295,31 @@ CASES: dict[str, list[tuple[Any, dict[str, Any]]]] = {
         (UnitActivity({7: None}, {7: noon(working_days_ago(12))}), {}),
     ],
     "talk_overdue": [
-        ([TalkFact(4, 7, "reminder_talk", 2, working_days_ago(3), (5,), 12, "reminder_talk", 2)],
-         {}),
+        (
+            [TalkFact(4, 7, "reminder_talk", 2, working_days_ago(3), (5,), 12, "reminder_talk", 2)],
+            {},
+        ),
         ([TalkFact(6, 7, "collective", 2, working_days_ago(1), (5, 2))], {}),
     ],
     "rectification_overdue": [
         ([FindingFact(9, 7, "patrol", "公务接待超出标准", 5, working_days_ago(4), None)], {}),
-        ([FindingFact(10, 7, "risk_warning", "采购需求审核不严", None, working_days_ago(2), None,
-                      12, "rectification", 2)], {}),
+        (
+            [
+                FindingFact(
+                    10,
+                    7,
+                    "risk_warning",
+                    "采购需求审核不严",
+                    None,
+                    working_days_ago(2),
+                    None,
+                    12,
+                    "rectification",
+                    2,
+                )
+            ],
+            {},
+        ),
     ],
 }
 

@@ -18,7 +18,8 @@ def talk(due: date, **changes: object) -> TalkFact:
 
 def finding(deadline: date, **changes: object) -> FindingFact:
     values = {"id": 9, "unit_id": 7, "source": "patrol", "description": "公务接待超标准",
-              "responsible_id": 5, "deadline": deadline, "submitted_on": None} | changes  # fmt: skip
+              "responsible_id": 5, "deadline": deadline,
+              "submitted_on": None} | changes  # fmt: skip
     return FindingFact(**values)  # type: ignore[arg-type]
 
 
