@@ -80,21 +80,26 @@ def test_the_warning_page_asks_for_the_talk_and_shows_a_past_due_day_beside_its_
     assert (talk.due_on.isoformat(), talk.place, talk.risk_event_id) == (
         later(4), "局纪检组办公室", event_id)  # fmt: skip
     shown = text(browser.get(page))
-    follow = shown[shown.index('id="follow-ups"'):]
+    follow = shown[shown.index('id="follow-ups"') :]
     assert f"/supervision/talks/{talk.id}" in follow and "谈话提醒" in follow and "待谈话" in follow
 
 
 def test_a_talker_records_the_talk_with_a_scan_and_the_subject_confirms_it(
-    as_person, client, token_for, session, store  # noqa: F811
+    as_person,
+    client,
+    token_for,
+    session,
+    store,  # noqa: F811
 ):
     talk = plan(client, token_for)
     talker = as_person(INSPECTOR)
     listed = text(talker.get("/supervision/talks"))
     assert f'data-talk="{talk["id"]}"' in listed and "王芳（区财政局" in listed
     page = f"/supervision/talks/{talk['id']}"
+    multipart = {"content_type": "multipart/form-data"}
     wrong = post(talker, page, f"{page}/record", {
         "held_on": local_date().isoformat(), "record": "谈话内容",
-        "file": (io.BytesIO(files.docx()), "记录.docx")}, content_type="multipart/form-data")  # fmt: skip
+        "file": (io.BytesIO(files.docx()), "记录.docx")}, **multipart)  # fmt: skip
     assert wrong.status_code == 422 and 'id="error-file"' in text(wrong)
     assert session.get(Talk, talk["id"]).status is TalkStatus.PLANNED  # nothing recorded
     future = post(talker, page, f"{page}/record", {
@@ -102,7 +107,7 @@ def test_a_talker_records_the_talk_with_a_scan_and_the_subject_confirms_it(
     assert future.status_code == 422 and "不得晚于今天" in text(future)
     done = post(talker, page, f"{page}/record", {
         "held_on": local_date().isoformat(), "record": "指出采购需求不规范，本人表示接受。",
-        "file": (io.BytesIO(files.pdf()), "谈话记录.pdf")}, content_type="multipart/form-data")  # fmt: skip
+        "file": (io.BytesIO(files.pdf()), "谈话记录.pdf")}, **multipart)  # fmt: skip
     assert done.status_code == 302
     assert session.scalar(sa.select(sa.func.count()).select_from(SupervisionFile)) == 1
     subject = as_person(STAFF)
@@ -133,7 +138,8 @@ def test_the_ledger_exports_in_the_offices_form_one_sheet_or_one_per_unit(
     assert first[0] == 1 and first[2] == "巡察" and first[4] == "区财政局 / 王芳"
     assert first[5].date() == local_date() + timedelta(days=20) and first[7] == "否"
     assert sheet["B5"].value.startswith("=HYPERLINK") and sheet["B5"].quotePrefix  # never a formula
-    per_unit = load_workbook(io.BytesIO(browser.get("/supervision/ledger/export.xlsx?sheets=unit").data))
+    split = browser.get("/supervision/ledger/export.xlsx?sheets=unit")
+    per_unit = load_workbook(io.BytesIO(split.data))
     assert per_unit.sheetnames == ["区财政局", "区卫计局"]
     assert per_unit["区卫计局"]["A1"].value == "区卫计局 · 督查工作台账"
     exported = session.scalars(
@@ -154,8 +160,13 @@ def test_the_supervision_pages_are_in_the_menu_and_speak_chinese(
     nav = text(inspector.get("/supervision/statistics"))
     assert "处置落实情况" in nav and "督查工作台账" in nav and "谈话" in nav
     assert 'id="chart-follow-ups"' in nav and 'data-key="rectification"' in nav
-    for page in ("/supervision/talks/plans", "/supervision/talks/new",
-                 f"/supervision/ledger/new?event={event_id}", "/supervision/ledger?overdue=1"):  # fmt: skip
+    pages = (
+        "/supervision/talks/plans",
+        "/supervision/talks/new",
+        f"/supervision/ledger/new?event={event_id}",
+        "/supervision/ledger?overdue=1",
+    )
+    for page in pages:
         assert inspector.get(page).status_code == 200, page
     prefilled = text(inspector.get(f"/supervision/ledger/new?event={event_id}"))
     assert f"风险预警 #{event_id}「单环节超时」" in prefilled
