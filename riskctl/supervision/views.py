@@ -131,7 +131,8 @@ def talk_list() -> Any:
     return render_template(
         "supervision/talks.html", page=page, talks=talks.talk_views(db.session, page.items),
         args=args, units=_units(Action.VIEW_TALKS),
-        may_plan=may_ever(principal, Action.MANAGE_TALKS), **_choices(),
+        may_plan=may_ever(principal, Action.MANAGE_TALKS),
+        may_see_plans=may_ever(principal, Action.VIEW_TALKS), **_choices(),
     )  # fmt: skip
 
 

@@ -566,3 +566,26 @@ def test_the_statistics_count_dispositions_followed_through_by_form_and_outcome(
     forms = {r["key"]: r["count"] for r in stats["by_form"]}
     assert forms == {"first": 2, "none": 1} and stats["total"] == 3
     assert client.get("/api/v1/stats/follow-ups", headers=token_for(STAFF)).status_code == 403
+
+
+def test_the_demo_plants_a_talk_held_late_and_a_finding_past_its_deadline_once(session):
+    from riskctl.supervision import demo
+    from tests.conftest import TEST_NOW, pin_clock
+
+    try:
+        planted = demo.load_demo(session, now=TEST_NOW)
+    finally:
+        pin_clock()  # the demo moves the clock to when each thing happened
+    assert (planted.talks, planted.findings, planted.leading_posts) == (4, 3, 12)
+    talks = {t.kind.value: t for t in session.scalars(sa.select(Talk))}
+    late = talks["reminder_talk"]
+    assert late.status.value == "held" and late.held_on > late.due_on
+    assert late.subjects[0].confirmed_at is not None
+    assert talks["pre_appointment"].post_id is not None and talks["collective"].plan_id
+    overdue = session.scalar(sa.select(Finding).join(Unit).where(Unit.code == "nmj"))
+    assert overdue.deadline < local_date() and overdue.status.value == "rectifying"
+    _scan(session)
+    (event,) = _events(session, "rectification_overdue")
+    assert event.subject == f"finding:{overdue.id}"
+    assert _events(session, "talk_overdue") == []  # the late talk was held after all
+    assert demo.load_demo(session, now=TEST_NOW).talks == 0  # loaded once
