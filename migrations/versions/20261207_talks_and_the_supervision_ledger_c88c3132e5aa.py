@@ -11,7 +11,7 @@ New tables and a column with a schema default: no existing row is changed by a p
 so the upgrade writes no audit record.
 
 Revision ID: c88c3132e5aa
-Revises: c3d4e5f60718
+Revises: d1e2f3a4b5c6
 Create Date: 2026-12-07 17:34:29
 
 """
@@ -31,7 +31,7 @@ def _notification_kinds(kinds):
 
 # revision identifiers, used by Alembic.
 revision = 'c88c3132e5aa'
-down_revision = 'c3d4e5f60718'
+down_revision = 'd1e2f3a4b5c6'
 branch_labels = None
 depends_on = None
 

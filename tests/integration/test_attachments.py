@@ -26,13 +26,6 @@ EXPENSE = {"purpose": "差旅", "budget_line": "2026-公用经费", "amount": "8
 
 
 @pytest.fixture
-def store(app: Any, tmp_path: Any, monkeypatch: Any) -> FileStore:
-    """This test's own upload directory."""
-    monkeypatch.setitem(app.config, "RISKCTL_UPLOAD_DIR", str(tmp_path / "uploads"))
-    return FileStore(tmp_path / "uploads")
-
-
-@pytest.fixture
 def item(client: Any, token_for: Any, store: FileStore) -> dict[str, Any]:
     body = {"process": "expense_reimbursement", "title": "附件测试", "fields": EXPENSE}
     response = client.post("/api/v1/items", json=body, headers=token_for(STARTER))
