@@ -262,7 +262,7 @@ def talk_act(talk_id: int, action: str) -> Any:
     return redirect(url_for(".talk", talk_id=talk_id))
 
 
-@bp.route("/talks/<int:talk_id>/files/<int:file_id>")
+@bp.route("/talks/<int:talk_id>/files/<int:file_id>/download")
 def talk_file(talk_id: int, file_id: int) -> Any:
     principal = current_user.principal()
     talks.visible_talk(db.session, principal, talk_id)
@@ -487,7 +487,7 @@ def finding_act(finding_id: int, action: str) -> Any:
     return redirect(url_for(".finding", finding_id=finding_id))
 
 
-@bp.route("/ledger/<int:finding_id>/files/<int:file_id>")
+@bp.route("/ledger/<int:finding_id>/files/<int:file_id>/download")
 def finding_file(finding_id: int, file_id: int) -> Any:
     principal = current_user.principal()
     ledger.visible_finding(db.session, principal, finding_id)

@@ -11,14 +11,12 @@ import itertools
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from riskctl.alerts.models import Channel, Kind, Notification
 from riskctl.core.access import SYSTEM_ADMIN
 from riskctl.core.audit import AuditRecord
 from riskctl.core.calendar_store import local_date, working_calendar
-from riskctl.files.storage import FileStore
 from riskctl.org import services as org
 from riskctl.org.models import Person, Unit
 from riskctl.risk import services as risk
@@ -30,12 +28,6 @@ from tests.integration.test_attachments import multipart
 
 INSPECTOR, LEADER, STAFF, COLLEAGUE = "jw.liuhong", "czj.zhoujie", "czj.wangfang", "czj.liqiang"
 _seq = itertools.count()
-
-
-@pytest.fixture
-def store(app: Any, tmp_path: Any, monkeypatch: Any) -> FileStore:
-    monkeypatch.setitem(app.config, "RISKCTL_UPLOAD_DIR", str(tmp_path / "uploads"))
-    return FileStore(tmp_path / "uploads")
 
 
 def later(days: int) -> str:

@@ -30,7 +30,6 @@ from tests.integration.test_supervision import (
     later,
     plan,
     red,
-    store,  # noqa: F401  (a fixture)
 )
 
 
@@ -89,7 +88,7 @@ def test_a_talker_records_the_talk_with_a_scan_and_the_subject_confirms_it(
     client,
     token_for,
     session,
-    store,  # noqa: F811
+    store,
 ):
     talk = plan(client, token_for)
     talker = as_person(INSPECTOR)
