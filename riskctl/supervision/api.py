@@ -38,7 +38,8 @@ def file_limit() -> int:
 
 def _allow_upload_size(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """Before anything reads the body: a file may be as large as its limit."""
-    if request.method == "POST" and (endpoint or "").endswith(("TalkFiles", "FindingFiles")):
+    uploads = ("TalkFiles", "FindingFiles", ".talk_record", ".talk_scan", ".finding_act")
+    if request.method == "POST" and (endpoint or "").endswith(uploads):
         request.max_content_length = max(
             file_limit() + ENVELOPE_BYTES, current_app.config.get("MAX_CONTENT_LENGTH") or 0
         )

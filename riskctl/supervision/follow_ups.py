@@ -104,7 +104,7 @@ def _usernames(value: Any, path: str, problems: Problems) -> list[str] | None:
 
 
 def _line(given: Mapping[str, Any], key: str, limit: int, problems: Problems) -> str | None:
-    return problems.check(lambda: talks._text(given.get(key), key, limit, required=False))
+    return problems.check(lambda: talks.text_value(given.get(key), key, limit, required=False))
 
 
 def default_subjects(session: DbSession, event: RiskEvent) -> list[int]:
@@ -179,10 +179,10 @@ def _finding(
         )
     due = _due(given, problems, defaults.rectify_within, session)
     measures = problems.check(
-        lambda: talks._text(given.get("measures"), "measures", ledger.MAX_TEXT, required=False)
+        lambda: talks.text_value(given.get("measures"), "measures", ledger.MAX_TEXT, required=False)
     )
     description = problems.check(
-        lambda: talks._text(given.get("description"), "description", ledger.MAX_TEXT,
+        lambda: talks.text_value(given.get("description"), "description", ledger.MAX_TEXT,
                             required=False)
     )  # fmt: skip
     problems.raise_any()
@@ -210,7 +210,7 @@ def of_events(
     if not event_ids:
         return found
     rows = session.scalars(
-        sa.select(Talk).where(Talk.risk_event_id.in_(event_ids), talks._visibility(principal))
+        sa.select(Talk).where(Talk.risk_event_id.in_(event_ids), talks.visibility(principal))
         .order_by(Talk.id)
     ).all()  # fmt: skip
     for view in talks.talk_views(session, rows):
@@ -222,7 +222,7 @@ def of_events(
         })  # fmt: skip
     findings = session.scalars(
         sa.select(Finding)
-        .where(Finding.risk_event_id.in_(event_ids), ledger._visibility(principal))
+        .where(Finding.risk_event_id.in_(event_ids), ledger.visibility(principal))
         .order_by(Finding.id)
     ).all()
     calendar = working_calendar(session)

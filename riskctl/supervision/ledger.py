@@ -43,7 +43,7 @@ from riskctl.supervision.models import (
     SupervisionFile,
     UpdateKind,
 )
-from riskctl.supervision.talks import MAX_REASON, SCAN_KINDS, Scan, _file_view, _text, check_due
+from riskctl.supervision.talks import MAX_REASON, SCAN_KINDS, Scan, check_due, file_view, text_value
 
 MAX_TEXT = 20_000
 
@@ -51,7 +51,7 @@ MAX_TEXT = 20_000
 # ---------------------------------------------------------------- reading
 
 
-def _visibility(principal: Principal) -> Any:
+def visibility(principal: Principal) -> Any:
     return sa.or_(
         unit_filter(principal, Action.VIEW_LEDGER, Finding.unit_id),
         Finding.responsible_id == principal.person_id,
@@ -60,7 +60,7 @@ def _visibility(principal: Principal) -> Any:
 
 def visible_finding(session: DbSession, principal: Principal, finding_id: int) -> Finding:
     found = session.scalar(
-        sa.select(Finding).where(Finding.id == finding_id, _visibility(principal))
+        sa.select(Finding).where(Finding.id == finding_id, visibility(principal))
     )
     if found is None:
         raise NotFound(_l("no finding %(id)s", id=finding_id), code="unknown_finding")
@@ -71,7 +71,7 @@ def _filtered(
     session: DbSession, principal: Principal, *, unit: str | None, status: str | None,
     source: str | None, overdue: bool, mine: bool,
 ) -> sa.Select[Any]:  # fmt: skip
-    stmt = sa.select(Finding).where(_visibility(principal))
+    stmt = sa.select(Finding).where(visibility(principal))
     if mine:
         stmt = stmt.where(Finding.responsible_id == principal.person_id)
     if unit is not None:
@@ -183,7 +183,7 @@ def finding_views(
                  "author": names.get(u.author_id), "author_label": labels.get(u.author_id)}
                 for u in updates.get(f.id, [])
             ]  # fmt: skip
-            view["files"] = [_file_view(r, names, labels) for r in stored.get(f.id, [])]
+            view["files"] = [file_view(r, names, labels) for r in stored.get(f.id, [])]
         views.append(view)
     return views
 
@@ -279,8 +279,8 @@ def create_finding(
         problems.add("source", _l("not one of the sources"))
     else:
         chosen = FindingSource(source)
-    what = problems.check(lambda: _text(description, "description", MAX_TEXT))
-    how = problems.check(lambda: _text(measures, "measures", MAX_TEXT, required=False))
+    what = problems.check(lambda: text_value(description, "description", MAX_TEXT))
+    how = problems.check(lambda: text_value(measures, "measures", MAX_TEXT, required=False))
     due = problems.check(lambda: check_due(deadline, "deadline"))
     who = None
     if responsible:
@@ -357,8 +357,8 @@ def record_progress(
     of evidence with it, if given (refused: nothing is recorded)."""
     finding = _working(session, principal, finding_id)
     problems = Problems()
-    said = problems.check(lambda: _text(text, "text", MAX_TEXT))
-    how = problems.check(lambda: _text(measures, "measures", MAX_TEXT, required=False))
+    said = problems.check(lambda: text_value(text, "text", MAX_TEXT))
+    how = problems.check(lambda: text_value(measures, "measures", MAX_TEXT, required=False))
     problems.raise_any()
     if how is not None:
         finding.measures = how
@@ -402,7 +402,7 @@ def _keep(
 def submit(session: DbSession, principal: Principal, finding_id: int, text: str) -> Finding:
     """整改完成，申请销号: the inspectors verify or return it."""
     finding = _working(session, principal, finding_id)
-    said = _text(text, "text", MAX_TEXT, required=False) or str(_l("Rectification done."))
+    said = text_value(text, "text", MAX_TEXT, required=False) or str(_l("Rectification done."))
     _note(session, finding, UpdateKind.SUBMITTED, said, principal.person_id)
     finding.status, finding.submitted_at = FindingStatus.SUBMITTED, utcnow()
     session.flush()
@@ -426,7 +426,7 @@ def verify(session: DbSession, principal: Principal, finding_id: int, note: str 
     finding = _verifier(session, principal, finding_id)
     if finding.status is FindingStatus.VERIFIED:
         raise Conflict(_l("the finding is closed already"), code="finding_verified")
-    said = _text(note, "note", MAX_TEXT, required=False) or str(_l("Verified and closed."))
+    said = text_value(note, "note", MAX_TEXT, required=False) or str(_l("Verified and closed."))
     _note(session, finding, UpdateKind.VERIFIED, said, principal.person_id)
     finding.status = FindingStatus.VERIFIED
     finding.verified_by_id, finding.verified_at = principal.person_id, utcnow()
@@ -444,7 +444,7 @@ def send_back(
         raise Conflict(_l("only a finding awaiting verification is returned"),
                        code="finding_not_submitted")  # fmt: skip
     problems = Problems()
-    why = problems.check(lambda: _text(reason, "reason", MAX_REASON))
+    why = problems.check(lambda: text_value(reason, "reason", MAX_REASON))
     if deadline is not None:
         problems.check(lambda: check_due(deadline, "deadline"))
     problems.raise_any()

@@ -56,7 +56,7 @@ SCAN_KINDS = (content.PDF, content.JPEG, content.PNG, content.OFD)
 # ---------------------------------------------------------------- reading
 
 
-def _visibility(principal: Principal) -> Any:
+def visibility(principal: Principal) -> Any:
     """The unit's talks within reach, and the talks the caller takes part in."""
     return sa.or_(
         unit_filter(principal, Action.VIEW_TALKS, Talk.unit_id),
@@ -68,7 +68,7 @@ def _visibility(principal: Principal) -> Any:
 
 
 def visible_talk(session: DbSession, principal: Principal, talk_id: int) -> Talk:
-    talk = session.scalar(sa.select(Talk).where(Talk.id == talk_id, _visibility(principal)))
+    talk = session.scalar(sa.select(Talk).where(Talk.id == talk_id, visibility(principal)))
     if talk is None:
         raise NotFound(_l("no talk %(id)s", id=talk_id), code="unknown_talk")
     return talk
@@ -81,7 +81,7 @@ def list_talks(
 ) -> Page:  # fmt: skip
     """The talks the caller may see, the most recently due first; ``mine``: those they
     take part in; ``overdue``: planned and past their due day."""
-    stmt = sa.select(Talk).where(_visibility(principal))
+    stmt = sa.select(Talk).where(visibility(principal))
     if mine:
         stmt = stmt.where(
             sa.or_(Talk.talker_id == principal.person_id,
@@ -162,7 +162,7 @@ def talk_views(session: DbSession, talks: Sequence[Talk]) -> list[dict[str, Any]
             "cancel_reason": t.cancel_reason, "cancelled_at": t.cancelled_at,
             "created_by": who(t.created_by_id), "created_at": t.created_at,
             "updated_at": t.updated_at, "outcome": result, "working_days_late": late,
-            "files": [_file_view(f, names, labels) for f in stored.get(t.id, [])],
+            "files": [file_view(f, names, labels) for f in stored.get(t.id, [])],
         })  # fmt: skip
     return views
 
@@ -180,7 +180,7 @@ def _files(session: DbSession, talk_ids: set[int]) -> dict[int, list[Supervision
     return found
 
 
-def _file_view(
+def file_view(
     row: SupervisionFile, names: Mapping[int, str], labels: Mapping[int, str]
 ) -> dict[str, Any]:
     return {
@@ -235,7 +235,7 @@ class Plan:
     disposed_by_id: int | None = None
 
 
-def _text(value: Any, path: str, limit: int, *, required: bool = True) -> str | None:
+def text_value(value: Any, path: str, limit: int, *, required: bool = True) -> str | None:
     text = (value or "").strip() if isinstance(value, str) or value is None else None
     if text is None:
         raise ValidationFailed.at(path, _l("must be text"))
@@ -282,8 +282,8 @@ def plan_talk(
     who = problems.check(lambda: check_talker(session, found.id, talker, "talker"))
     to = problems.check(lambda: people.of_unit(session, subjects, found.id, "subjects"))
     due = problems.check(lambda: check_due(due_on, "due_on"))
-    about = problems.check(lambda: _text(topic, "topic", MAX_TOPIC))
-    where = problems.check(lambda: _text(place, "place", MAX_PLACE, required=False))
+    about = problems.check(lambda: text_value(topic, "topic", MAX_TOPIC))
+    where = problems.check(lambda: text_value(place, "place", MAX_PLACE, required=False))
     if to is not None and not to:
         problems.add("subjects", _l("name at least one person"))
     if who is not None and to and who in to:
@@ -378,7 +378,7 @@ def record_talk(
     problems = Problems()
     if held_on > local_date():
         problems.add("held_on", _l("must not be in the future"))
-    text = problems.check(lambda: _text(record, "record", MAX_RECORD))
+    text = problems.check(lambda: text_value(record, "record", MAX_RECORD))
     if follow_up_on is not None and follow_up_on < held_on:
         problems.add("follow_up_on", _l("must not be before the talk"))
     problems.raise_any()
@@ -415,7 +415,7 @@ def cancel_talk(session: DbSession, principal: Principal, talk_id: int, reason: 
         raise Forbidden(_l("you do not plan the talks of this unit"), code="not_your_unit")
     if talk.status is not TalkStatus.PLANNED:
         raise Conflict(_l("the talk is not planned any more"), code="talk_not_planned")
-    talk.cancel_reason = _text(reason, "reason", MAX_REASON)
+    talk.cancel_reason = text_value(reason, "reason", MAX_REASON)
     talk.status, talk.cancelled_at = TalkStatus.CANCELLED, utcnow()
     talk.updated_at = talk.cancelled_at
     session.flush()
@@ -546,8 +546,8 @@ def _check_session(
     problems.check(lambda: check_due(given.due_on, f"{path}.due_on"))
     if given.due_on.year != year:
         problems.add(f"{path}.due_on", _l("must be a day of the plan's year"))
-    topic = problems.check(lambda: _text(given.topic, f"{path}.topic", MAX_TOPIC))
-    problems.check(lambda: _text(given.place, f"{path}.place", MAX_PLACE, required=False))
+    topic = problems.check(lambda: text_value(given.topic, f"{path}.topic", MAX_TOPIC))
+    problems.check(lambda: text_value(given.place, f"{path}.place", MAX_PLACE, required=False))
     return (talker.id if talker is not None else None), topic
 
 

@@ -169,10 +169,11 @@ def test_the_supervision_pages_are_in_the_menu_and_speak_chinese(
         assert inspector.get(page).status_code == 200, page
     prefilled = text(inspector.get(f"/supervision/ledger/new?event={event_id}"))
     assert f"风险预警 #{event_id}「单环节超时」" in prefilled
-    staff_nav = text(as_person(STAFF).get("/supervision/talks"))
+    staff = as_person(STAFF)
+    staff_nav = text(staff.get("/supervision/talks"))
     menu = staff_nav.split('<nav class="sidebar"', 1)[1].split("</nav>", 1)[0]
     assert "谈话" in menu and "督查工作台账" in menu and "处置落实情况" not in menu
-    assert as_person(STAFF).get("/supervision/statistics").status_code == 403
+    assert staff.get("/supervision/statistics").status_code == 403
 
 
 def test_a_post_is_marked_leading_in_the_administrators_form(as_person, session):
