@@ -58,10 +58,13 @@ def visibility(principal: Principal) -> Any:
     )
 
 
-def visible_finding(session: DbSession, principal: Principal, finding_id: int) -> Finding:
-    found = session.scalar(
-        sa.select(Finding).where(Finding.id == finding_id, visibility(principal))
-    )
+def visible_finding(
+    session: DbSession, principal: Principal, finding_id: int, *, to_change: bool = False
+) -> Finding:
+    """The finding, or 404; ``to_change``: locked until the caller commits (PostgreSQL),
+    so that of two people acting on it at once the second sees what the first did."""
+    stmt = sa.select(Finding).where(Finding.id == finding_id, visibility(principal))
+    found = session.scalar(stmt.with_for_update(of=Finding) if to_change else stmt)
     if found is None:
         raise NotFound(_l("no finding %(id)s", id=finding_id), code="unknown_finding")
     return found
@@ -325,7 +328,7 @@ def add_finding(session: DbSession, created_by_id: int | None, entry: Entry) -> 
 
 
 def _working(session: DbSession, principal: Principal, finding_id: int) -> Finding:
-    finding = visible_finding(session, principal, finding_id)
+    finding = visible_finding(session, principal, finding_id, to_change=True)
     if may(principal, finding).work:
         return finding
     if finding.status is not FindingStatus.RECTIFYING:
@@ -410,7 +413,7 @@ def submit(session: DbSession, principal: Principal, finding_id: int, text: str)
 
 
 def _verifier(session: DbSession, principal: Principal, finding_id: int) -> Finding:
-    finding = visible_finding(session, principal, finding_id)
+    finding = visible_finding(session, principal, finding_id, to_change=True)
     if not can(principal, Action.VERIFY_LEDGER, finding.unit_id):
         raise Forbidden(
             _l("a finding is verified and closed by the commission's inspectors of its unit"),

@@ -67,8 +67,13 @@ def visibility(principal: Principal) -> Any:
     )
 
 
-def visible_talk(session: DbSession, principal: Principal, talk_id: int) -> Talk:
-    talk = session.scalar(sa.select(Talk).where(Talk.id == talk_id, visibility(principal)))
+def visible_talk(
+    session: DbSession, principal: Principal, talk_id: int, *, to_change: bool = False
+) -> Talk:
+    """The talk, or 404; ``to_change``: locked until the caller commits (PostgreSQL), so
+    that of two people acting on it at once the second sees what the first did (409)."""
+    stmt = sa.select(Talk).where(Talk.id == talk_id, visibility(principal))
+    talk = session.scalar(stmt.with_for_update(of=Talk) if to_change else stmt)
     if talk is None:
         raise NotFound(_l("no talk %(id)s", id=talk_id), code="unknown_talk")
     return talk
@@ -370,7 +375,7 @@ def record_talk(
 ) -> Talk:  # fmt: skip
     """The talk was held: when, and its record (谈话记录); a follow-up day if one is set;
     a scan of the record with it, if given (refused: nothing is recorded)."""
-    talk = visible_talk(session, principal, talk_id)
+    talk = visible_talk(session, principal, talk_id, to_change=True)
     if not may(principal, talk).record:
         if talk.status is not TalkStatus.PLANNED:
             raise Conflict(_l("the talk is not planned any more"), code="talk_not_planned")
@@ -395,7 +400,7 @@ def record_talk(
 
 def confirm_talk(session: DbSession, principal: Principal, talk_id: int) -> Talk:
     """A subject confirms the record of their talk (确认), signed in as themselves."""
-    talk = visible_talk(session, principal, talk_id)
+    talk = visible_talk(session, principal, talk_id, to_change=True)
     subject = next((s for s in talk.subjects if s.person_id == principal.person_id), None)
     if subject is None:
         raise Forbidden(_l("only the people talked to confirm the talk"), code="not_a_subject")
@@ -410,7 +415,7 @@ def confirm_talk(session: DbSession, principal: Principal, talk_id: int) -> Talk
 
 
 def cancel_talk(session: DbSession, principal: Principal, talk_id: int, reason: str) -> Talk:
-    talk = visible_talk(session, principal, talk_id)
+    talk = visible_talk(session, principal, talk_id, to_change=True)
     if not can(principal, Action.MANAGE_TALKS, talk.unit_id):
         raise Forbidden(_l("you do not plan the talks of this unit"), code="not_your_unit")
     if talk.status is not TalkStatus.PLANNED:
@@ -427,7 +432,7 @@ def add_scan(
     stream: IO[bytes], filename: str | None, *, limit: int,
 ) -> SupervisionFile:  # fmt: skip
     """A scan of the talk's record (PDF, JPEG, PNG, OFD): 413 too large, 422 another kind."""
-    talk = visible_talk(session, principal, talk_id)
+    talk = visible_talk(session, principal, talk_id, to_change=True)
     if not may(principal, talk).upload:
         if talk.status is TalkStatus.CANCELLED:
             raise Conflict(_l("the talk was cancelled"), code="talk_cancelled")
