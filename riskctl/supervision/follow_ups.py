@@ -104,7 +104,9 @@ def _usernames(value: Any, path: str, problems: Problems) -> list[str] | None:
 
 
 def _line(given: Mapping[str, Any], key: str, limit: int, problems: Problems) -> str | None:
-    return problems.check(lambda: talks.text_value(given.get(key), key, limit, required=False))
+    return problems.check(
+        lambda: talks.text_value(given.get(key), key, limit, required=False, line=True)
+    )
 
 
 def default_subjects(session: DbSession, event: RiskEvent) -> list[int]:

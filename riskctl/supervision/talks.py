@@ -22,7 +22,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from riskctl.core import audit
+from riskctl.core import audit, inputs
 from riskctl.core.access import Action, Principal, can
 from riskctl.core.calendar import WorkingCalendar
 from riskctl.core.calendar_store import local_date, working_calendar
@@ -240,7 +240,11 @@ class Plan:
     disposed_by_id: int | None = None
 
 
-def text_value(value: Any, path: str, limit: int, *, required: bool = True) -> str | None:
+def text_value(
+    value: Any, path: str, limit: int, *, required: bool = True, line: bool = False
+) -> str | None:
+    """Text as given (trimmed), at most ``limit`` characters, with no control character
+    but tab and line breaks (``line``: one line, none at all)."""
     text = (value or "").strip() if isinstance(value, str) or value is None else None
     if text is None:
         raise ValidationFailed.at(path, _l("must be text"))
@@ -250,6 +254,9 @@ def text_value(value: Any, path: str, limit: int, *, required: bool = True) -> s
         return None
     if len(text) > limit:
         raise ValidationFailed.at(path, _l("at most %(n)s characters", n=limit))
+    problem = inputs.text_problem(text, single_line=line)
+    if problem:
+        raise ValidationFailed.at(path, inputs.translated(problem))
     return text
 
 
@@ -287,8 +294,8 @@ def plan_talk(
     who = problems.check(lambda: check_talker(session, found.id, talker, "talker"))
     to = problems.check(lambda: people.of_unit(session, subjects, found.id, "subjects"))
     due = problems.check(lambda: check_due(due_on, "due_on"))
-    about = problems.check(lambda: text_value(topic, "topic", MAX_TOPIC))
-    where = problems.check(lambda: text_value(place, "place", MAX_PLACE, required=False))
+    about = problems.check(lambda: text_value(topic, "topic", MAX_TOPIC, line=True))
+    where = problems.check(lambda: text_value(place, "place", MAX_PLACE, required=False, line=True))
     if to is not None and not to:
         problems.add("subjects", _l("name at least one person"))
     if who is not None and to and who in to:
@@ -551,8 +558,10 @@ def _check_session(
     problems.check(lambda: check_due(given.due_on, f"{path}.due_on"))
     if given.due_on.year != year:
         problems.add(f"{path}.due_on", _l("must be a day of the plan's year"))
-    topic = problems.check(lambda: text_value(given.topic, f"{path}.topic", MAX_TOPIC))
-    problems.check(lambda: text_value(given.place, f"{path}.place", MAX_PLACE, required=False))
+    topic = problems.check(lambda: text_value(given.topic, f"{path}.topic", MAX_TOPIC, line=True))
+    problems.check(
+        lambda: text_value(given.place, f"{path}.place", MAX_PLACE, required=False, line=True)
+    )
     return (talker.id if talker is not None else None), topic
 
 

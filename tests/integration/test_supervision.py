@@ -152,6 +152,8 @@ def test_planning_names_every_problem_and_writes_nothing(client, token_for, sess
         plan(client, token_for, expect=422, subjects=[INSPECTOR])["error"]["details"][0]["path"]
         == "subjects[0]"
     )  # the inspector is no person of czj
+    two_lines = plan(client, token_for, expect=422, topic="谈话\n提醒", place="谈话室\t二楼")
+    assert {d["path"] for d in two_lines["error"]["details"]} == {"topic", "place"}
     assert count(session, Talk) == before
 
 
