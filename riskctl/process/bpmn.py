@@ -189,8 +189,13 @@ def _write_field(parent: ET.Element, spec: Mapping[str, Any]) -> None:
 def _write_node(
     parent: ET.Element, node: Mapping[str, Any], kind: str, default: str | None
 ) -> None:
-    tag = {"start": "startEvent", "end": "endEvent", "exclusive": "exclusiveGateway",
-           "parallel": "parallelGateway", "join": "parallelGateway"}.get(kind, "userTask")  # fmt: skip
+    tag = {
+        "start": "startEvent",
+        "end": "endEvent",
+        "exclusive": "exclusiveGateway",
+        "parallel": "parallelGateway",
+        "join": "parallelGateway",
+    }.get(kind, "userTask")
     attrs = {"id": str(node["key"])}
     if isinstance(node.get("name"), str) and node["name"]:
         attrs["name"] = node["name"]
@@ -363,7 +368,8 @@ def _parse(data: bytes | str, max_bytes: int) -> ET.Element:
         raise Unreadable(_l("not a BPMN 2.0 document (its root is not bpmn:definitions)"))
     if sum(1 for _ in root.iter()) > MAX_ELEMENTS:
         raise Unreadable(_l("the file has more than %(n)d elements", n=MAX_ELEMENTS), 413)
-    return root
+    found: ET.Element = root
+    return found
 
 
 def _local(element: ET.Element) -> str:
@@ -467,7 +473,7 @@ class _Reader:
         for i, node in enumerate(flow_nodes):
             self.elements[f"nodes[{i}]"] = node.get("id", "")
         defaults = {n.get("default") for n in flow_nodes if n.get("default")}
-        edges = []
+        edges: list[dict[str, Any]] = []
         for flow in flows:
             if flow.get("sourceRef") not in ids or flow.get("targetRef") not in ids:
                 continue  # its end was refused (and said so) or is missing (said below)
@@ -477,7 +483,7 @@ class _Reader:
                 self.edge_ids.append(flow.get("id", ""))
                 edges.append(edge)
         raw["edges"] = edges
-        pairs = []
+        pairs: list[dict[str, Any]] = []
         for association in associations:
             pair = self._pair(association, ids)
             if pair is not None:
@@ -544,9 +550,14 @@ class _Reader:
             return False
         loops = [c for c in element if _local(c).endswith("LoopCharacteristics")]
         if loops:
-            self.refuse(element, _l("a repeated task (loop or multi-instance) is not run: "
-                                    "draw one task; for a countersign by several posts, a "
-                                    "parallel split with one task per post and a join"))  # fmt: skip
+            self.refuse(
+                element,
+                _l(
+                    "a repeated task (loop or multi-instance) is not run: "
+                    "draw one task; for a countersign by several posts, a "
+                    "parallel split with one task per post and a join"
+                ),
+            )
             return False
         return True
 

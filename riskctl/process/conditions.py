@@ -136,11 +136,27 @@ def _field_test(
     elif spec is None:
         problems.append(Problem(f"{path}.field", _l("unknown field %(field)s", field=repr(name))))
     if not isinstance(op, str) or op not in OPERATORS:
-        problems.append(Problem(f"{path}.op", _l("unknown operator %(op)s; use one of %(ops)s",
-                                                 op=repr(op), ops=" ".join(OPERATORS))))  # fmt: skip
+        problems.append(
+            Problem(
+                f"{path}.op",
+                _l(
+                    "unknown operator %(op)s; use one of %(ops)s",
+                    op=repr(op),
+                    ops=" ".join(OPERATORS),
+                ),
+            )
+        )
     elif spec is not None and op in ORDERING and spec.type not in ORDERED_TYPES:
-        problems.append(Problem(f"{path}.op", _l("%(op)s compares amounts, numbers and dates, "
-                                                 "not %(type)s", op=repr(op), type=spec.type)))  # fmt: skip
+        problems.append(
+            Problem(
+                f"{path}.op",
+                _l(
+                    "%(op)s compares amounts, numbers and dates, not %(type)s",
+                    op=repr(op),
+                    type=spec.type,
+                ),
+            )
+        )
     if "value" not in raw:
         problems.append(Problem(f"{path}.value", _l("is required")))
     if len(problems) > before or spec is None:

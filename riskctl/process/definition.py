@@ -343,8 +343,14 @@ def _fields(reader: _Reader, raw_fields: list[Any]) -> list[FieldSpec]:
         reader.unknown_keys(raw, _FIELD_KEYS, path)
         key = reader.code(raw, "key", path)
         if key in seen:
-            reader.problem(f"{path}.key", _l("duplicate key %(key)s (also %(other)s)",
-                                             key=repr(key), other=f"fields[{seen[key]}]"))  # fmt: skip
+            reader.problem(
+                f"{path}.key",
+                _l(
+                    "duplicate key %(key)s (also %(other)s)",
+                    key=repr(key),
+                    other=f"fields[{seen[key]}]",
+                ),
+            )
             continue
         seen[key] = i
         label = reader.text(raw, "label", path, required=True)
@@ -433,8 +439,14 @@ def _nodes(
         reader.unknown_keys(raw, _NODE_KEYS, path)
         key = reader.code(raw, "key", path)
         if key in seen:
-            reader.problem(f"{path}.key", _l("duplicate key %(key)s (also %(other)s)",
-                                             key=repr(key), other=f"nodes[{seen[key]}]"))  # fmt: skip
+            reader.problem(
+                f"{path}.key",
+                _l(
+                    "duplicate key %(key)s (also %(other)s)",
+                    key=repr(key),
+                    other=f"nodes[{seen[key]}]",
+                ),
+            )
             continue
         seen[key] = i
         kind = raw.get("kind", "task")
@@ -475,8 +487,9 @@ def _nodes(
                 # Not ``in fields`` first: a list or a mapping is no key and unhashable.
                 for j, name_ in enumerate(raw_edits):
                     if not isinstance(name_, str) or name_ not in fields:
-                        reader.problem(f"{path}.edits[{j}]",
-                                       _l("unknown field %(field)s", field=repr(name_)))  # fmt: skip
+                        reader.problem(
+                            f"{path}.edits[{j}]", _l("unknown field %(field)s", field=repr(name_))
+                        )
                 edits = tuple(e for e in raw_edits if isinstance(e, str) and e in fields)
         decisions = _decisions(reader, raw.get("decisions"), f"{path}.decisions")
         if decisions and not is_task:
@@ -567,8 +580,14 @@ def _rules(reader: _Reader, raw_rules: list[Any], nodes: Mapping[str, NodeSpec])
                 reader.problem(f"{path}.nodes[{j}]", _l("unknown node %(node)s", node=repr(key)))
                 ok = False
             elif not node.is_task and node.kind != "start":
-                reader.problem(f"{path}.nodes[{j}]", _l("%(node)s is a %(kind)s; nobody does it",
-                                                        node=repr(key), kind=kind_word(node.kind)))  # fmt: skip
+                reader.problem(
+                    f"{path}.nodes[{j}]",
+                    _l(
+                        "%(node)s is a %(kind)s; nobody does it",
+                        node=repr(key),
+                        kind=kind_word(node.kind),
+                    ),
+                )
                 ok = False
         if ok and pair[0] == pair[1]:
             reader.problem(f"{path}.nodes", _l("names the same node twice"))
@@ -582,8 +601,9 @@ def _rules(reader: _Reader, raw_rules: list[Any], nodes: Mapping[str, NodeSpec])
             reader.problem(f"{path}.code", _l("must be text"))
             ok = False
         if ok and code in seen:
-            reader.problem(f"{path}", _l("duplicate rule %(code)s (also %(other)s)", code=repr(code),
-                                         other=f"incompatible[{seen[code]}]"))  # fmt: skip
+            message = _l("duplicate rule %(code)s (also %(other)s)", code=repr(code),
+                         other=f"incompatible[{seen[code]}]")  # fmt: skip
+            reader.problem(path, message)
             ok = False
         if not ok:
             continue

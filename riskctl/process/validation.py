@@ -141,8 +141,15 @@ class _GraphChecker:
         for edge in outs:
             if edge.when is not None:
                 for unknown in sorted(decisions_in(edge.when) - offered):
-                    self.at_edge(edge, _l("%(node)s does not offer decision %(decision)s",
-                                          node=repr(node.key), decision=repr(unknown)), ".when")  # fmt: skip
+                    self.at_edge(
+                        edge,
+                        _l(
+                            "%(node)s does not offer decision %(decision)s",
+                            node=repr(node.key),
+                            decision=repr(unknown),
+                        ),
+                        ".when",
+                    )
         if len(outs) <= 1:
             if outs and outs[0].when is not None:
                 self.at_edge(outs[0], _l("the only way out of a task cannot have a condition"))
@@ -268,8 +275,14 @@ class _GraphChecker:
             inside = set().union(*regions)
             for edge in d.incoming.get(join, ()):
                 if edge.source not in inside:
-                    self.at_edge(edge, _l("join %(join)s is also reached from outside split "
-                                          "%(split)s", join=repr(join), split=repr(split)))  # fmt: skip
+                    self.at_edge(
+                        edge,
+                        _l(
+                            "join %(join)s is also reached from outside split %(split)s",
+                            join=repr(join),
+                            split=repr(split),
+                        ),
+                    )
             if join in matched:
                 self.at(node, _l("join %(join)s already closes split %(split)s", join=repr(join),
                                  split=repr(matched[join])))  # fmt: skip
@@ -301,8 +314,13 @@ class _GraphChecker:
                     )
                     return joins, seen, True
                 if node.kind in ("end", "start"):
-                    self.at(d.node_map[split], _l("a branch of this parallel split reaches "
-                                                  "%(node)s without joining", node=repr(key)))  # fmt: skip
+                    self.at(
+                        d.node_map[split],
+                        _l(
+                            "a branch of this parallel split reaches %(node)s without joining",
+                            node=repr(key),
+                        ),
+                    )
                     return joins, seen, True
                 if node.kind == "parallel":
                     inner = match(key, active)
