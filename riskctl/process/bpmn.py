@@ -135,9 +135,9 @@ def export_bpmn(raw: Mapping[str, Any], layout: Layout | None = None) -> str:
             "associationDirection": "None",
             _r("mode"): _text(pair.get("mode", "block")),
         }
-        for name in ("code", "name", "basis"):
+        for name, attr in (("code", "code"), ("name", "pairName"), ("basis", "basis")):
             if name in pair:
-                attrs[_r(name)] = _text(pair[name])
+                attrs[_r(attr)] = _text(pair[name])
         ET.SubElement(process, _q("bpmn", "association"), attrs)
     _write_diagram(root, process_id, kinds, edges, pairs, layout)
     ET.indent(root, space="  ")
@@ -255,7 +255,7 @@ def _write_diagram(
         _write_edge(plane, f"Flow_{i}", points)
     for i, pair in pairs:
         a, b = pair["nodes"]
-        _write_edge(plane, f"Pair_{i}", between(layout.nodes[a], layout.nodes[b]))
+        _write_edge(plane, f"Pair_{i}", between(layout.nodes[a], layout.nodes[b], lane=i))
 
 
 def _bounds(x: float, y: float, w: float, h: float) -> dict[str, str]:
@@ -739,8 +739,8 @@ class _Reader:
             self.refuse(association, _l("an incompatible pair links two tasks of this process"))
             return None
         pair: dict[str, Any] = {"nodes": [self.keys[source], self.keys[target]], "mode": mode}
-        for name in ("code", "name", "basis"):
-            if (value := association.get(_r(name))) is not None:
+        for name, attr in (("code", "code"), ("name", "pairName"), ("basis", "basis")):
+            if (value := association.get(_r(attr))) is not None:
                 pair[name] = value
         return pair
 

@@ -210,18 +210,11 @@ def route(source: Bounds, target: Bounds, *, backwards: bool = False, lane: int 
     return [(sx + sw, scy), (middle, scy), (middle, tcy), (tx, tcy)]
 
 
-def between(source: Bounds, target: Bounds) -> list[Point]:
-    """A straight line from the edge of ``source`` to the edge of ``target`` (the
-    dashed link of an incompatible pair)."""
-    a = (source[0] + source[2] / 2, source[1] + source[3] / 2)
-    b = (target[0] + target[2] / 2, target[1] + target[3] / 2)
-    return [_border(source, a, b), _border(target, b, a)]
-
-
-def _border(box: Bounds, centre: Point, toward: Point) -> Point:
-    dx, dy = toward[0] - centre[0], toward[1] - centre[1]
-    if dx == 0 and dy == 0:
-        return centre
-    half_w, half_h = box[2] / 2, box[3] / 2
-    scale = min(half_w / abs(dx) if dx else float("inf"), half_h / abs(dy) if dy else float("inf"))
-    return (centre[0] + dx * scale, centre[1] + dy * scale)
+def between(source: Bounds, target: Bounds, lane: int = 0) -> list[Point]:
+    """The dashed link of an incompatible pair: under both boxes, a little lower for each
+    pair, so that it crosses no box of their row."""
+    sx, sy, sw, sh = source
+    tx, ty, tw, th = target
+    bottom = max(sy + sh, ty + th) + 16 + 7 * (lane % 5)
+    return [(sx + sw / 2, sy + sh), (sx + sw / 2, bottom), (tx + tw / 2, bottom),
+            (tx + tw / 2, ty + th)]  # fmt: skip
