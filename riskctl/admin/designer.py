@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -62,11 +62,8 @@ def design_process(unit_code: str) -> Any:
         "source": source,
         "validate": url_for("processes.ValidateBpmn", unit=found.code),
         "save": url_for(
-            "processes.ImportBpmn",
-            unit=found.code,
-            keep_problems="true",
-            **({"template": template} if template else {}),
-        ),  # fmt: skip
+            "processes.ImportBpmn", unit=found.code, keep_problems="true", template=template or None
+        ),
         "publish": url_for("processes.PublishProcess", key="__key__", unit=found.code),
         "back": url_for("admin.processes_list", unit=found.code),
         "compare": url_for("admin.compare_design", unit_code=found.code, key="__key__"),
@@ -146,17 +143,16 @@ def import_bpmn() -> Any:
 
 
 def _bpmn_limit() -> int:
-    from flask import current_app
-
     return int(current_app.config["RISKCTL"].PROCESS_BPMN_MAX_BYTES)
 
 
 def _field_type(kind: str) -> str:
-    return {
+    names: dict[str, str] = {
         "text": _("Text"), "money": _("Amount (yuan)"), "int": _("Whole number"),
         "date": _("Date"), "choice": _("Choice"), "bool": _("Yes/no"),
         "reference": _("Another item"),
-    }.get(kind, kind)  # fmt: skip
+    }  # fmt: skip
+    return names.get(kind, kind)
 
 
 def _words() -> dict[str, str]:
