@@ -463,12 +463,14 @@ class _Reader:
                     flow_nodes.append(child)
             else:
                 self._refuse_or_note(child)
+        # A parallel gateway splits or joins by the ways drawn into and out of it, before
+        # merging gateways are taken away (their ways in then lead into it directly).
+        counts = self._counts(flows)
         flows = self._bypass_merges(flow_nodes, flows)
         ids = {n.get("id", "") for n in flow_nodes}
         for node in flow_nodes:
             self.keys[node.get("id", "")] = self._key_for(node.get("id", ""))
         field_types = {str(f.get("key")): str(f.get("type", "text")) for f in fields}
-        counts = self._counts(flows)
         raw["nodes"] = [self._node(n, lanes, counts) for n in flow_nodes]
         for i, node in enumerate(flow_nodes):
             self.elements[f"nodes[{i}]"] = node.get("id", "")
