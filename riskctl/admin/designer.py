@@ -43,7 +43,10 @@ def design_process(unit_code: str) -> Any:
         except DomainError:
             abort(404)
         source = url_for("processes.TemplateBpmn", key=chosen.key)
-        title = chosen.name
+        title, key = chosen.name, chosen.key
+        # A unit that adopted it before: saving makes the next version of that process.
+        draft, published = interchange.latest_versions(db.session, principal, key,
+                                                       unit=found.code)  # fmt: skip
     elif key:
         draft, published = interchange.latest_versions(db.session, principal, key,
                                                        unit=found.code)  # fmt: skip

@@ -441,7 +441,7 @@
                     notes: answer.body.notes});
       statusLine.textContent = shared.format(state.ok ? W.saved : W.saved_problems,
                                              {v: answer.body.version});
-      if (config.published) {
+      if (config.published && state.key === config.key) {
         compareLink.hidden = false;
         compareLink.href = config.compare.replace('__key__', encodeURIComponent(state.key));
       }
