@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -315,7 +316,7 @@ class _Saved:
 def _bpmn_from_request() -> bytes:
     data = request.get_data()
     if not data.strip():
-        raise ValidationFailed.at("", "send the BPMN file (XML) in the body")
+        raise ValidationFailed.at("", _l("send the BPMN file (XML) in the body"))
     return data
 
 
