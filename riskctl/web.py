@@ -87,7 +87,8 @@ def navigation(principal: Principal) -> list[tuple[str, list[tuple[str, str]]]]:
             (_("Warnings on my work"), "workbench.warnings"),
         ]))  # fmt: skip
     elif can(principal, Action.VIEW_ITEMS):
-        sections.append((_("Items"), [(_("Items"), "workbench.items")]))
+        # 业务处理, the source platform's name for the business module.
+        sections.append((_("Business processing"), [(_("Items"), "workbench.items")]))
     if can(principal, Action.VIEW_STATS):
         monitor = [
             (_("Warnings"), "monitor.warnings"),

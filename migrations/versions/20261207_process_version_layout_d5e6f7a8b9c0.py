@@ -6,7 +6,7 @@ its arrows.  They are presentation only: kept in a column of their own, never in
 them.  Existing versions have none (drawn automatically); nobody's act, no audit record.
 
 Revision ID: d5e6f7a8b9c0
-Revises: c3d4e5f60718
+Revises: d1e2f3a4b5c6
 Create Date: 2026-12-07 09:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd5e6f7a8b9c0'
-down_revision = 'c3d4e5f60718'
+down_revision = 'd1e2f3a4b5c6'
 branch_labels = None
 depends_on = None
 
