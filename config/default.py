@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     # may exceed MAX_BODY_BYTES by as much).
     UPLOAD_DIR: str = str(ROOT / "instance" / "uploads")
     ATTACHMENT_MAX_BYTES: int = Field(default=20 * 1024 * 1024, ge=1, le=1024 * 1024 * 1024)
+    # A BPMN file imported into the designer (a large process with its diagram is ~100 KiB).
+    PROCESS_BPMN_MAX_BYTES: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
     # Talks and the supervision ledger (riskctl.supervision).  A talk record's scan and a
     # finding's evidence (PDF, JPEG, PNG, OFD) may be this large.

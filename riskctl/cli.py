@@ -25,6 +25,7 @@ from riskctl.org import demo as demo_data
 from riskctl.org import importer
 from riskctl.org import services as org
 from riskctl.org.schemas import PersonBootstrapIn
+from riskctl.process import cli as process_cli
 from riskctl.process import services as processes
 from riskctl.process import upgrade
 from riskctl.process.models import ProcessStatus
@@ -363,6 +364,11 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
             raise click.BadParameter(f"{value!r}: write NAME=VALUE", param_hint=option)
         found[left.strip()] = right.strip()
     return found
+
+
+# BPMN 2.0 out and in (issue 22): commands of the process package, on this group.
+process_group.add_command(process_cli.export_command)
+process_group.add_command(process_cli.import_command)
 
 
 @process_group.command("templates")

@@ -105,6 +105,15 @@ def _draft_text(key):
     )
 
 
+def _bpmn_text(key):
+    """The small process of ``_draft_text`` as a BPMN file (the designer's save)."""
+    import yaml
+
+    from riskctl.process.bpmn import export_bpmn
+
+    return export_bpmn(yaml.safe_load(_draft_text(key))).encode()
+
+
 def _complete_first(c, h, unit):
     item = _item(c, unit)
     return c.post(f"/api/v1/tasks/{item['tasks'][0]['id']}/complete", headers=h, json={})
@@ -436,6 +445,26 @@ ENDPOINTS = [
                                      "name": f"合同管理（矩阵{next(_seq)}）"}),
      {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
       "admin": (201, 201)}),
+    ("GET", "/api/v1/processes/<key>/bpmn",
+     lambda c, h, u, p: c.get(f"/api/v1/processes/procurement/bpmn?unit={u}", headers=h),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/processes/import-bpmn",
+     lambda c, h, u, p: c.post(f"/api/v1/processes/import-bpmn?unit={u}", headers=h,
+                               data=_bpmn_text(f"mx{next(_seq)}"),
+                               content_type="application/xml"),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (201, 201)}),
+    ("POST", "/api/v1/processes/validate-bpmn",
+     lambda c, h, u, p: c.post(f"/api/v1/processes/validate-bpmn?unit={u}", headers=h,
+                               data=_bpmn_text(f"mx{next(_seq)}"),
+                               content_type="application/xml"),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/process-templates/<key>/bpmn",
+     lambda c, h, u, p: c.get("/api/v1/process-templates/procurement/bpmn", headers=h),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
     ("GET", "/api/v1/process-templates",
      lambda c, h, u, p: c.get("/api/v1/process-templates", headers=h),
      {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
