@@ -153,7 +153,7 @@ def riskctl_env(database_url: str, **settings: Any) -> dict[str, str]:
 def run_flask(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,  # a ceiling: the demo on a loaded CI machine
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,  # a ceiling (the demo, loaded CI)
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
