@@ -94,6 +94,22 @@ class Settings(BaseSettings):
     # may exceed MAX_BODY_BYTES by as much).
     UPLOAD_DIR: str = str(ROOT / "instance" / "uploads")
     ATTACHMENT_MAX_BYTES: int = Field(default=20 * 1024 * 1024, ge=1, le=1024 * 1024 * 1024)
+    # A BPMN file imported into the designer (a large process with its diagram is ~100 KiB).
+    PROCESS_BPMN_MAX_BYTES: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+
+    # Talks and the supervision ledger (riskctl.supervision).  A talk record's scan and a
+    # finding's evidence (PDF, JPEG, PNG, OFD) may be this large.
+    SUPERVISION_FILE_MAX_BYTES: int = Field(default=20 * 1024 * 1024, ge=1, le=1024 * 1024 * 1024)
+    # A warning resolved with a talk (谈话提醒, 约谈函询, 诫勉) or a rectification (责令整改)
+    # that names no due day: due this many working days after the disposition.
+    SUPERVISION_TALK_WITHIN_WORKING_DAYS: int = Field(default=10, ge=0, le=250)
+    SUPERVISION_RECTIFY_WITHIN_WORKING_DAYS: int = Field(default=20, ge=0, le=250)
+    # 任前廉政谈话: held at the latest this many days after a leading post is taken up; a
+    # holding whose day has passed when it is entered (records of the past) plans none.
+    SUPERVISION_PRE_APPOINTMENT_DAYS: int = Field(default=30, ge=0, le=366)
+    # In-app reminders to the talker and the person responsible for a rectification, from
+    # this many working days before the due day.
+    SUPERVISION_REMIND_WORKING_DAYS: int = Field(default=3, ge=0, le=30)
     # Study materials (廉政教育): a PDF or a video (MP4, WebM) may be this large.  Its upload
     # alone may exceed MAX_BODY_BYTES, by as much (as an attachment's may); every other
     # request stays within MAX_BODY_BYTES.  Kept in UPLOAD_DIR like attachments.

@@ -25,6 +25,7 @@ from riskctl.org import demo as demo_data
 from riskctl.org import importer
 from riskctl.org import services as org
 from riskctl.org.schemas import PersonBootstrapIn
+from riskctl.process import cli as process_cli
 from riskctl.process import services as processes
 from riskctl.process import upgrade
 from riskctl.process.models import ProcessStatus
@@ -115,16 +116,20 @@ def demo(history: bool) -> None:
         _fail(exc)
         return
     db.session.commit()
-    made = None
     if history:
+        from riskctl.supervision import demo as supervision_demo
+
         made = load_history(db.session)
         db.session.commit()
+        # Talks and ledger findings, some of them late: before the scan that finds them.
+        planted = supervision_demo.load_demo(db.session)
+        db.session.commit()
+        if planted.talks or planted.findings:
+            click.echo(f"supervision: {planted.talks} talks, {planted.findings} ledger findings")
         if made.items:
             click.echo(
                 f"history: {made.items} items, {made.steps} steps, {made.open_tasks} open tasks"
             )
-    studied = None
-    if history:
         # Study (廉政教育): a library, and a task a month old that some completed and
         # some are overdue on — a month of study, like the history's months of work.
         studied = study_demo.load_demo(db.session, store_of(current_app.config))
@@ -135,10 +140,10 @@ def demo(history: bool) -> None:
                 f"{studied.tasks} tasks, {studied.assignments} assigned, "
                 f"{studied.completed} completed"
             )
-    if (made is not None and made.items) or (studied is not None and not studied.skipped):
-        scanned = risk.scan_now(db.session, SYSTEM_ADMIN, full=True)
-        db.session.commit()
-        click.echo(f"risk scan: {scanned.raised} warnings raised")
+        if made.items or planted.talks or planted.findings or not studied.skipped:
+            scanned = risk.scan_now(db.session, SYSTEM_ADMIN, full=True)
+            db.session.commit()
+            click.echo(f"risk scan: {scanned.raised} warnings raised")
     summary = result.imported.summary
     click.echo(
         "demo data: "
@@ -372,6 +377,11 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
             raise click.BadParameter(f"{value!r}: write NAME=VALUE", param_hint=option)
         found[left.strip()] = right.strip()
     return found
+
+
+# BPMN 2.0 out and in (issue 22): commands of the process package, on this group.
+process_group.add_command(process_cli.export_command)
+process_group.add_command(process_cli.import_command)
 
 
 @process_group.command("templates")

@@ -8,7 +8,7 @@ upgrade writes no audit record.  The downgrade refuses while a study notificatio
 (the old check constraint would not hold), then drops the tables.
 
 Revision ID: 61bf3fe6a36d
-Revises: d1e2f3a4b5c6
+Revises: d5e6f7a8b9c0
 Create Date: 2026-12-07 17:38:07
 
 """
@@ -18,18 +18,20 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '61bf3fe6a36d'
-down_revision = 'd1e2f3a4b5c6'
+down_revision = 'd5e6f7a8b9c0'
 branch_labels = None
 depends_on = None
 
-OLD_KINDS = ('raised', 'escalated', 'repeat', 'resolved', 'summary', 'digest', 'watch')
+OLD_KINDS = ('raised', 'escalated', 'repeat', 'resolved', 'summary', 'digest', 'watch',
+             'reminder')
 NEW_KINDS = OLD_KINDS + ('study',)
 
 
-def _kinds(values):
-    return sa.Enum(*values, name='notification_kind', native_enum=False,
-                   create_constraint=True, length=17)
-
+def _notification_kinds(kinds):
+    """The CHECK of notification.kind (a value_enum) allowing ``kinds``."""
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_constraint('notification_kind', type_='check')  # ck_notification_notification_kind
+        batch_op.create_check_constraint('notification_kind', sa.column('kind').in_(kinds))
 
 
 def upgrade():
@@ -184,9 +186,7 @@ def upgrade():
     sa.UniqueConstraint('assignment_id', 'material_id', name=op.f('uq_study_reading_progress_assignment_id_material_id'))
     )
 
-    with op.batch_alter_table('notification', schema=None) as batch_op:
-        batch_op.alter_column('kind', existing_type=_kinds(OLD_KINDS), type_=_kinds(NEW_KINDS),
-                              existing_nullable=False)
+    _notification_kinds(NEW_KINDS)
 
 
 def downgrade():
@@ -195,9 +195,7 @@ def downgrade():
     ).scalar()
     if held:
         raise RuntimeError(f"{held} study notification(s): the old schema does not know them")
-    with op.batch_alter_table('notification', schema=None) as batch_op:
-        batch_op.alter_column('kind', existing_type=_kinds(NEW_KINDS), type_=_kinds(OLD_KINDS),
-                              existing_nullable=False)
+    _notification_kinds(OLD_KINDS)
     op.drop_table('study_reading_progress')
     with op.batch_alter_table('quiz_attempt', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quiz_attempt_assignment_id'))

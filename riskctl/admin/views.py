@@ -30,7 +30,7 @@ from riskctl.org.models import UnitKind, UnitLevel
 from riskctl.org.schemas import PersonCreateIn, PersonIn, PostIn, UnitIn
 from riskctl.process import services as processes
 from riskctl.process.diagram import flowchart
-from riskctl.process.models import ProcessDefinition
+from riskctl.process.models import ProcessDefinition, ProcessStatus
 from riskctl.risk import services as risk
 from riskctl.web import field_errors, form_line, int_arg, reader_message
 
@@ -89,7 +89,10 @@ def unit(code: str) -> Any:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            data = PostIn().load({k: v for k, v in request.form.items() if k != "csrf_token" and v})
+            raw: dict[str, Any] = {k: v for k, v in request.form.items() if k != "csrf_token" and v}
+            # A checkbox says nothing when unticked: the form always says what the post is.
+            raw["is_leading"] = "is_leading" in request.form
+            data = PostIn().load(raw)
             post, new = org.save_post(db.session, principal, code, data, upsert=True)
         except (ValidationError, DomainError) as exc:
             db.session.rollback()
@@ -519,13 +522,17 @@ def upload_process() -> Any:
 def process(unit_code: str, key: str, version: int) -> str:
     principal = current_user.principal()
     row = processes.get_definition(db.session, principal, key, unit=unit_code, version=version)
-    definition = processes.compiled(row)
+    problems: list[dict[str, str]] = []
+    if row.status is ProcessStatus.DRAFT:  # a draft from the designer may have problems
+        checked = processes.check(db.session, row.unit_id, row.body)
+        problems = processes.problems_as_details(checked.problems)
+    definition = processes.compiled(row) if not problems else None
     others = processes.list_definitions(db.session, principal, unit=unit_code, status=None,
                                         limit=500).items  # fmt: skip
     return render_template(
         "admin/process.html", row=row, unit_code=unit_code, text=_source(row),
-        diagram=flowchart(definition, posts=org.post_names(db.session, unit_code)),
-        definition=definition,
+        diagram=flowchart(definition, posts=org.post_names(db.session, unit_code))
+        if definition is not None else None, definition=definition, problems=problems,
         versions=sorted((r.version for r in others if r.key == key), reverse=True),
     )  # fmt: skip
 
@@ -725,3 +732,7 @@ def _months(year: int, working: Any) -> list[tuple[int, list[list[tuple[date, bo
                  for week in grid.monthdatescalendar(year, month)])
         for month in range(1, 13)
     ]  # fmt: skip
+
+
+# The process designer's pages live in a module of their own, on this blueprint.
+from riskctl.admin import designer as _designer  # noqa: E402,F401

@@ -52,7 +52,8 @@ class AlertOut(Schema):
     channel = fields.String()
     kind = fields.String(
         metadata={
-            "description": "raised, escalated, repeat, resolved, summary, digest, watch, study"
+            "description": "raised, escalated, repeat, resolved, summary, digest, watch, "
+            "reminder, study"
         }
     )
     status = fields.String()
@@ -101,6 +102,11 @@ class NotificationOut(Schema):
     body = fields.String()
     event_id = fields.Integer(allow_none=True)
     item_id = fields.Integer(allow_none=True)
+    link = fields.String(
+        allow_none=True,
+        metadata={"description": "a reminder's page (a talk, a ledger finding), a path of this "
+                  "site"},
+    )  # fmt: skip
     created_at = fields.DateTime()
     read_at = fields.DateTime(allow_none=True)
 

@@ -54,6 +54,13 @@ class Action(enum.StrEnum):
     MANAGE_SILENCES = "alerts.silence"  # silences over the units in reach
     VIEW_SCREEN = "screen.view"  # the big screen's aggregates
     MANAGE_SCREENS = "screen.manage"  # kiosk tokens of big screens
+    # 谈话 and 督查工作台账 (riskctl.supervision).  Everyone sees the talks they take part
+    # in and the findings they are responsible for, without a grant; these reach a unit.
+    VIEW_TALKS = "talk.view"  # every talk of the unit
+    MANAGE_TALKS = "talk.manage"  # plan, cancel and record talks; annual plans
+    VIEW_LEDGER = "ledger.view"  # every finding of the unit; the ledger's export
+    MANAGE_LEDGER = "ledger.manage"  # enter findings, record progress for the unit
+    VERIFY_LEDGER = "ledger.verify"  # 销号 or 退回: the commission's inspectors only
     # 廉政教育: one's own study (every role: a person studies what is assigned to them)
     STUDY = "education.study"
     # the study tasks of a unit, its statistics and its people's study records
@@ -95,6 +102,10 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.HANDLE_RISK: Reach.OWN_UNIT,
         Action.OPINE_RISK: Reach.OWN_UNIT,
         Action.VIEW_STATS: Reach.OWN_UNIT,
+        Action.VIEW_TALKS: Reach.OWN_UNIT,
+        Action.MANAGE_TALKS: Reach.OWN_UNIT,
+        Action.VIEW_LEDGER: Reach.OWN_UNIT,
+        Action.MANAGE_LEDGER: Reach.OWN_UNIT,
         Action.STUDY: Reach.OWN_UNIT,
         Action.VIEW_STUDY: Reach.OWN_UNIT,
     },
@@ -114,6 +125,11 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.VIEW_ALERTS: Reach.SCOPE,
         Action.MANAGE_SILENCES: Reach.SCOPE,
         Action.VIEW_SCREEN: Reach.SCOPE,
+        Action.VIEW_TALKS: Reach.SCOPE,
+        Action.MANAGE_TALKS: Reach.SCOPE,
+        Action.VIEW_LEDGER: Reach.SCOPE,
+        Action.MANAGE_LEDGER: Reach.SCOPE,
+        Action.VERIFY_LEDGER: Reach.SCOPE,
         Action.STUDY: Reach.OWN_UNIT,
         Action.VIEW_STUDY: Reach.SCOPE,
         Action.MANAGE_STUDY: Reach.SCOPE,
@@ -142,6 +158,9 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.MANAGE_SILENCES: Reach.ALL,
         Action.VIEW_SCREEN: Reach.ALL,
         Action.MANAGE_SCREENS: Reach.ALL,
+        # Administrators read the talks and the ledger; supervising is the commission's.
+        Action.VIEW_TALKS: Reach.ALL,
+        Action.VIEW_LEDGER: Reach.ALL,
         Action.STUDY: Reach.OWN_UNIT,
         Action.VIEW_STUDY: Reach.ALL,
         Action.MANAGE_STUDY: Reach.ALL,

@@ -42,6 +42,12 @@ def _row(key: str, channel: Channel, person_id: int, unit_id: int | None, title:
     }  # fmt: skip
 
 
+def _page(assignment_id: int) -> str:
+    """Where a notice opens (the bell's notifications follow ``data.link``): 我的学习 at the
+    assignment.  A path, not ``url_for``: notices are written by jobs without a request."""
+    return f"/study#assignment-{assignment_id}"
+
+
 def _due(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
@@ -52,7 +58,7 @@ def assigned(session: Any, task: Any, assignments: Sequence[Any], now: datetime)
         _row(f"study{a.id}:assigned", Channel.IN_APP, a.person_id, a.unit_id,
              f"新的学习任务：{task.title}",
              f"请于{_due(a.due_on)}前在「我的学习」中完成学习任务「{task.title}」。",
-             {"study_task": task.id, "assignment": a.id}, now)
+             {"study_task": task.id, "assignment": a.id, "link": _page(a.id)}, now)
         for a in assignments
     ]  # fmt: skip
     return write(session, rows)
@@ -64,7 +70,7 @@ def due_soon(session: Any, found: Iterable[tuple[Any, str]], now: datetime) -> i
         _row(f"study{a.id}:due_soon", Channel.IN_APP, a.person_id, a.unit_id,
              f"学习任务即将到期：{title}",
              f"学习任务「{title}」将于{_due(a.due_on)}到期，请尽快完成。",
-             {"study_task": a.task_id, "assignment": a.id}, now)
+             {"study_task": a.task_id, "assignment": a.id, "link": _page(a.id)}, now)
         for a, title in found
     ]  # fmt: skip
     return write(session, rows)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Response, current_app, request
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -17,7 +18,7 @@ from riskctl.core.errors import ValidationFailed
 from riskctl.core.inputs import ID_MAX, InputProblem, Int, Line, load_json
 from riskctl.extensions import db
 from riskctl.org.schemas import CODE, POST_CODE, PageArgs, Strict, page_of
-from riskctl.process import services
+from riskctl.process import interchange, services
 from riskctl.process.models import ProcessStatus
 
 blp = Blueprint(
@@ -242,3 +243,155 @@ class TemplateByKey(MethodView):
     @blp.response(200, TemplateDetailOut)
     def get(self, key: str) -> Any:
         return services.template(key)
+
+
+# ---------------------------------------------------------------- BPMN 2.0 (issue 22)
+
+BPMN_BODY = {
+    "required": True,
+    "description": "A BPMN 2.0 file (XML): riskctl's own export, or drawn in Camunda "
+                   "Modeler, bpmn.io or SpiffWorkflow.",
+    "content": {"application/xml": {"schema": {"type": "string"}},
+                "application/bpmn+xml": {"schema": {"type": "string"}}},
+}  # fmt: skip
+
+
+class BpmnImportArgs(UnitArgs):
+    keep_problems = fields.Boolean(
+        load_default=False,
+        metadata={"description": "save the draft even when the definition has problems (it "
+                                 "cannot be published until they are fixed); elements "
+                                 "riskctl cannot run are refused regardless"},
+    )  # fmt: skip
+    template = Line(
+        load_default=None,
+        metadata={"description": "the shipped template this drawing started from"},
+    )
+
+
+class FindingOut(Schema):
+    path = fields.String()
+    element = fields.String(metadata={"description": "the BPMN element's id"})
+    name = fields.String()
+    message = fields.String()
+
+
+class BpmnCheckOut(Schema):
+    ok = fields.Boolean()
+    problems = fields.List(
+        fields.Nested(FindingOut),
+        metadata={"description": "the definition's problems, each with the element it is about"},
+    )
+    refused = fields.List(
+        fields.Nested(FindingOut),
+        metadata={"description": "elements riskctl cannot run, each with what to do about it"},
+    )
+    notes = fields.List(
+        fields.Nested(FindingOut),
+        metadata={
+            "description": "elements left out on purpose (notes, data objects, merging gateways)"
+        },
+    )
+    conditions = fields.Dict(
+        metadata={"description": "sequence flow id → its condition as riskctl reads it"}
+    )
+    keys = fields.Dict(metadata={"description": "element id → the node key it is saved as"})
+
+
+class DraftOut(ProcessOut):
+    problems = fields.List(fields.Nested(FindingOut))
+    notes = fields.List(fields.Nested(FindingOut))
+
+
+class _Saved:
+    """The draft saved, with the problems it was saved with and the notes."""
+
+    def __init__(self, row: Any, checked: interchange.Checked) -> None:
+        self.row, self.problems, self.notes = row, checked.problems, checked.notes
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, name)
+
+
+def _bpmn_from_request() -> bytes:
+    data = request.get_data()
+    if not data.strip():
+        raise ValidationFailed.at("", _l("send the BPMN file (XML) in the body"))
+    return data
+
+
+def _bpmn_limit() -> int:
+    return int(current_app.config["RISKCTL"].PROCESS_BPMN_MAX_BYTES)
+
+
+def _xml(text: str, name: str) -> Response:
+    response = Response(text, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.bpmn"'
+    return response
+
+
+@blp.route("/processes/<key>/bpmn")
+class ProcessBpmn(MethodView):
+    @requires(Action.VIEW_PROCESSES)
+    @documents_errors(blp, 401, 403, 404)
+    @blp.arguments(ProcessArgs, location="query")
+    @blp.response(200, content_type="application/xml")
+    def get(self, args: dict[str, Any], key: str) -> Any:
+        """A process version as BPMN 2.0 XML with its diagram (BPMNDI); riskctl's own
+        attributes in the namespace `urn:riskctl:bpmn:1`.  The published version, or
+        `?version=`."""
+        row, text = interchange.export_version(
+            db.session, current_principal(), key, unit=args["unit"], version=args["version"]
+        )
+        return _xml(text, f"{row.key}-v{row.version}")
+
+
+@blp.route("/process-templates/<key>/bpmn")
+class TemplateBpmn(MethodView):
+    @requires(Action.VIEW_PROCESSES)
+    @documents_errors(blp, 401, 403, 404)
+    @blp.response(200, content_type="application/xml")
+    def get(self, key: str) -> Any:
+        """A shipped template as BPMN 2.0 XML, laid out automatically."""
+        return _xml(interchange.export_template(current_principal(), key), key)
+
+
+@blp.route("/processes/import-bpmn")
+class ImportBpmn(MethodView):
+    @requires(Action.MANAGE_PROCESSES)
+    @documents_errors(blp, 401, 403, 404, 413, 422)
+    @blp.arguments(BpmnImportArgs, location="query")
+    @blp.doc(requestBody=BPMN_BODY)
+    @blp.response(201, DraftOut)
+    def post(self, args: dict[str, Any]) -> Any:
+        """Save a BPMN file as the unit's draft of its process (key: `riskctl:key`, else
+        the process id), with its layout.  422 `bpmn_not_runnable` lists each element
+        riskctl cannot run (timers, messages, scripts, inclusive gateways, sub-processes,
+        repeated tasks …) with its id, name and what to do; 422 `invalid_definition` the
+        definition's problems with their elements (unless `keep_problems`).  Not XML, a
+        DTD or entities: 422; larger than the limit: 413."""
+        row, checked = interchange.save_bpmn(
+            db.session, current_principal(), _bpmn_from_request(), unit=args["unit"],
+            max_bytes=_bpmn_limit(), keep_problems=args["keep_problems"],
+            template=args["template"],
+        )  # fmt: skip
+        db.session.commit()
+        return _Saved(row, checked)
+
+
+@blp.route("/processes/validate-bpmn")
+class ValidateBpmn(MethodView):
+    @reads_only
+    @requires(Action.MANAGE_PROCESSES)
+    @documents_errors(blp, 401, 403, 404, 413, 422)
+    @blp.arguments(UnitArgs, location="query")
+    @blp.doc(requestBody=BPMN_BODY)
+    @blp.response(200, BpmnCheckOut)
+    def post(self, args: dict[str, Any]) -> Any:
+        """Check a BPMN drawing against the unit's posts without saving anything: the
+        designer calls it on every change and puts each problem on its element."""
+        checked = interchange.check_bpmn(
+            db.session, current_principal(), _bpmn_from_request(), unit=args["unit"],
+            max_bytes=_bpmn_limit(),
+        )  # fmt: skip
+        return checked.as_dict()

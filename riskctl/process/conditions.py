@@ -15,6 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from riskctl.core.inputs import translated
 from riskctl.process.fields import ORDERED_TYPES, FieldSpec, check_value, typed
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -78,10 +82,12 @@ Condition: TypeAlias = FieldTest | DecisionTest | AllOf | AnyOf
 @dataclass(frozen=True)
 class Problem:
     path: str
-    message: str
+    # Text, or a lazy translation put into words when read (``str``), in the reader's
+    # language at the API and on the pages, in English elsewhere.
+    message: Any
 
     def as_dict(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.message}
+        return {"path": self.path, "message": str(self.message)}
 
 
 def parse_condition(
@@ -89,14 +95,14 @@ def parse_condition(
 ) -> Condition | None:
     """The condition ``raw`` stands for, or None after adding what is wrong to ``problems``."""
     if not isinstance(raw, dict) or not raw:
-        problems.append(Problem(path, "must be a condition such as {field, op, value}"))
+        problems.append(Problem(path, _l("must be a condition such as {field, op, value}")))
         return None
     if "all" in raw or "any" in raw:
         key = "all" if "all" in raw else "any"
         _no_other_keys(raw, {key}, path, problems)
         parts_raw = raw[key]
         if not isinstance(parts_raw, list) or not parts_raw:
-            problems.append(Problem(f"{path}.{key}", "must be a non-empty list of conditions"))
+            problems.append(Problem(f"{path}.{key}", _l("must be a non-empty list of conditions")))
             return None
         parts = [
             parse_condition(p, fields, f"{path}.{key}[{i}]", problems)
@@ -111,7 +117,8 @@ def parse_condition(
         wanted = raw["decision"]
         names = wanted if isinstance(wanted, list) else [wanted]
         if not names or not all(isinstance(n, str) and n for n in names):
-            problems.append(Problem(f"{path}.decision", "must be a decision or a list of them"))
+            problems.append(Problem(f"{path}.decision",
+                                    _l("must be a decision or a list of them")))  # fmt: skip
             return None
         return DecisionTest(frozenset(names))
     return _field_test(raw, fields, path, problems)
@@ -125,41 +132,77 @@ def _field_test(
     name, op = raw.get("field"), raw.get("op", "==")
     spec = fields.get(name) if isinstance(name, str) else None
     if "field" not in raw:
-        problems.append(Problem(path, "needs 'field' (or 'decision', 'all', 'any')"))
+        problems.append(Problem(path, _l("needs 'field' (or 'decision', 'all', 'any')")))
     elif spec is None:
-        problems.append(Problem(f"{path}.field", f"unknown field {name!r}"))
+        problems.append(Problem(f"{path}.field", _l("unknown field %(field)s", field=repr(name))))
     if not isinstance(op, str) or op not in OPERATORS:
         problems.append(
-            Problem(f"{path}.op", f"unknown operator {op!r}; use one of {' '.join(OPERATORS)}")
+            Problem(
+                f"{path}.op",
+                _l(
+                    "unknown operator %(op)s; use one of %(ops)s",
+                    op=repr(op),
+                    ops=" ".join(OPERATORS),
+                ),
+            )
         )
     elif spec is not None and op in ORDERING and spec.type not in ORDERED_TYPES:
         problems.append(
-            Problem(f"{path}.op", f"{op!r} compares amounts, numbers and dates, not {spec.type}")
+            Problem(
+                f"{path}.op",
+                _l(
+                    "%(op)s compares amounts, numbers and dates, not %(type)s",
+                    op=repr(op),
+                    type=spec.type,
+                ),
+            )
         )
     if "value" not in raw:
-        problems.append(Problem(f"{path}.value", "is required"))
+        problems.append(Problem(f"{path}.value", _l("is required")))
     if len(problems) > before or spec is None:
         return None
     value = raw["value"]
     try:
         if op in ("in", "not_in"):
             if not isinstance(value, list) or not value:
-                raise ValueError(f"'{op}' needs a non-empty list")
+                raise ValueError(_l("'%(op)s' needs a non-empty list", op=op))
             stored: Any = tuple(check_value(spec, v) for v in value)
         else:
             stored = check_value(spec, value)
             if stored is None:
-                raise ValueError("must not be empty")
+                raise ValueError(_l("must not be empty"))
     except ValueError as exc:
-        problems.append(Problem(f"{path}.value", str(exc)))
+        problems.append(Problem(f"{path}.value", _value_problem(exc)))
         return None
     return FieldTest(spec, op, stored)
+
+
+# ``check_value``'s messages (the workflow's too, which keeps them in English for now).
+_VALUE_PROBLEMS = {
+    "must be text": _l("must be text"),
+    "must be a whole number": _l("must be a whole number"),
+    "is out of range": _l("is out of range"),
+    "must be true or false": _l("must be true or false"),
+    "must be the id of an item": _l("must be the id of an item"),
+}
+
+
+def _value_problem(exc: ValueError) -> Any:
+    """Why a condition's value does not fit its field, in the reader's words."""
+    said = exc.args[0] if exc.args else ""
+    if not isinstance(said, str):
+        return said  # already a lazy translation
+    if said in _VALUE_PROBLEMS:
+        return _VALUE_PROBLEMS[said]
+    if said.startswith("must be one of "):
+        return _l("must be one of %(choices)s", choices=said.removeprefix("must be one of "))
+    return LazyString(translated, said)  # riskctl.core.inputs' own (money, dates)
 
 
 def _no_other_keys(raw: dict[str, Any], allowed: set[str], path: str, out: list[Problem]) -> None:
     for key in raw:
         if key not in allowed:
-            out.append(Problem(f"{path}.{key}", "unknown key in a condition"))
+            out.append(Problem(f"{path}.{key}", _l("unknown key in a condition")))
 
 
 def decisions_in(condition: Condition) -> frozenset[str]:

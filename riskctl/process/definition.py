@@ -14,15 +14,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
 from riskctl.core.calendar import TimeLimit
-from riskctl.core.inputs import text_problem
+from riskctl.core.inputs import text_problem, translated
 from riskctl.meetings.spec import MEETING_KEYS, MeetingSpec, parse_meeting
 from riskctl.process.conditions import Condition, Problem, parse_condition
 from riskctl.process.fields import FIELD_TYPES, FieldSpec
 
 # \Z, not $: "$" also matches before a final newline.
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}\Z")
-CODE_HELP = "use 1–40 lowercase letters, digits or '_', starting with a letter"
 PROCESS_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}\Z")
 CATEGORIES = (
     "procurement", "construction", "assets", "finance", "contract", "major_decision", "talk",
@@ -45,6 +47,17 @@ DECISION_LABELS = {
     "pass": "通过",
     "fail": "不通过",
 }
+
+
+KIND_WORDS = {
+    "start": _l("start"), "task": _l("task"), "meeting": _l("meeting"),
+    "exclusive": _l("exclusive gateway"), "parallel": _l("parallel split"), "join": _l("join"),
+    "end": _l("end"),
+}  # fmt: skip
+
+
+def kind_word(kind: Any) -> Any:
+    return KIND_WORDS.get(kind, str(kind)) if isinstance(kind, str) else str(kind)
 
 
 @dataclass(frozen=True)
@@ -167,6 +180,27 @@ class Definition:
 
 # ---------------------------------------------------------------- parsing
 
+
+def _bad_code(value: Any, what: Any) -> Any:
+    return _l("%(value)s is not a valid %(what)s; use 1–40 lowercase letters, digits or '_', "
+              "starting with a letter", value=repr(value), what=what)  # fmt: skip
+
+
+def _input_problem(message: str) -> Any:
+    """A problem of ``riskctl.core.inputs`` (control characters …), in the reader's words."""
+    return LazyString(translated, message)
+
+
+def _limit_problem(text: Any, exc: ValueError) -> Any:
+    """``TimeLimit.parse``'s refusal in the reader's words."""
+    most = re.search(r"between 1 and (\d+\w+)$", str(exc))
+    if most is not None:
+        return _l("%(limit)s: the amount must be between 1 and %(most)s", limit=repr(text),
+                  most=most.group(1))  # fmt: skip
+    return _l("%(limit)s is not a time limit; write e.g. 3wd (working days), 20d (calendar "
+              "days) or 48h (hours)", limit=repr(text))  # fmt: skip
+
+
 _TOP_KEYS = {
     "key", "name", "category", "risk", "description", "conflict_of_interest", "fields",
     "nodes", "edges", "incompatible",
@@ -184,14 +218,15 @@ class _Reader:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def problem(self, path: str, message: str) -> None:
+    def problem(self, path: str, message: Any) -> None:
         self.problems.append(Problem(path, message))
 
     def unknown_keys(self, raw: Mapping[str, Any], allowed: set[str], path: str) -> None:
         for key in raw:
             if key not in allowed:
                 where = f"{path}.{key}" if path else str(key)
-                self.problem(where, f"unknown key; expected one of {', '.join(sorted(allowed))}")
+                self.problem(where, _l("unknown key; expected one of %(keys)s",
+                                       keys=", ".join(sorted(allowed))))  # fmt: skip
 
     def text(
         self, raw: Mapping[str, Any], key: str, path: str, *, required: bool,
@@ -202,40 +237,41 @@ class _Reader:
         where = f"{path}.{key}" if path else key
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                self.problem(where, "is required")
+                self.problem(where, _l("is required"))
             return ""
         if not isinstance(value, str):
-            self.problem(where, "must be text")
+            self.problem(where, _l("must be text"))
             return ""
         if len(value) > 200:
-            self.problem(where, "must be at most 200 characters")
+            self.problem(where, _l("must be at most %(n)d characters", n=200))
         problem = text_problem(value.strip(), single_line=single_line)
         if problem:
-            self.problem(where, problem)
+            self.problem(where, _input_problem(problem))
         return value.strip()
 
     def code(self, raw: Mapping[str, Any], key: str, path: str) -> str:
         value = raw.get(key)
         where = f"{path}.{key}" if path else key
         if value is None:
-            self.problem(where, "is required")
+            self.problem(where, _l("is required"))
             return ""
         if not isinstance(value, str) or not CODE_RE.match(value):
-            self.problem(where, f"{value!r} is not a valid key; {CODE_HELP}")
+            self.problem(where, _bad_code(value, _l("key")))
             return str(value) if isinstance(value, str | int) else ""
         return value
 
     def risk(self, raw: Mapping[str, Any], path: str) -> int:
         value = raw.get("risk", 3)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-            self.problem(f"{path}.risk" if path else "risk", "must be a whole number from 1 to 5")
+            self.problem(f"{path}.risk" if path else "risk",
+                         _l("must be a whole number from 1 to 5"))  # fmt: skip
             return 3
         return value
 
     def flag(self, raw: Mapping[str, Any], key: str, path: str) -> bool:
         value = raw.get(key, False)
         if not isinstance(value, bool):
-            self.problem(f"{path}.{key}", "must be true or false")
+            self.problem(f"{path}.{key}", _l("must be true or false"))
             return False
         return value
 
@@ -244,7 +280,7 @@ class _Reader:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.problem(key, "must be a list")
+            self.problem(key, _l("must be a list"))
             return []
         return value
 
@@ -256,23 +292,22 @@ def parse(raw: Any) -> tuple[Definition | None, list[Problem]]:
     """
     reader = _Reader()
     if not isinstance(raw, dict):
-        return None, [Problem("", "a process definition must be a mapping (key: value …)")]
+        return None, [Problem("", _l("a process definition must be a mapping (key: value …)"))]
     reader.unknown_keys(raw, _TOP_KEYS, "")
     key = raw.get("key")
     if not isinstance(key, str) or not PROCESS_KEY_RE.match(key):
-        reader.problem(
-            "key", f"{key!r} is not a valid process key; use lowercase letters, digits, '_', '-'"
-        )
+        reader.problem("key", _l("%(key)s is not a valid process key; use lowercase letters, "
+                                 "digits, '_', '-'", key=repr(key)))  # fmt: skip
         key = str(key or "")
     name = reader.text(raw, "name", "", required=True)
     category = raw.get("category", "other")
     if category not in CATEGORIES:
-        reader.problem("category", f"must be one of {', '.join(CATEGORIES)}")
+        reader.problem("category", _l("must be one of %(choices)s", choices=", ".join(CATEGORIES)))
     risk = reader.risk(raw, "")
     description = reader.text(raw, "description", "", required=False, single_line=False)
     coi = raw.get("conflict_of_interest", "flag")
     if coi not in ("block", "flag", "off"):
-        reader.problem("conflict_of_interest", "must be block, flag or off")
+        reader.problem("conflict_of_interest", _l("must be block, flag or off"))
         coi = "flag"
     fields = _fields(reader, reader.items(raw, "fields"))
     field_map = {f.key: f for f in fields}
@@ -281,7 +316,7 @@ def parse(raw: Any) -> tuple[Definition | None, list[Problem]]:
     edges = _edges(reader, reader.items(raw, "edges"), node_keys, field_map)
     rules = _rules(reader, reader.items(raw, "incompatible"), {n.key: n for n in nodes})
     if not nodes:
-        reader.problem("nodes", "a process needs nodes: a start, tasks and an end")
+        reader.problem("nodes", _l("a process needs nodes: a start, tasks and an end"))
     definition = Definition(
         key=key,
         name=name,
@@ -303,18 +338,26 @@ def _fields(reader: _Reader, raw_fields: list[Any]) -> list[FieldSpec]:
     for i, raw in enumerate(raw_fields):
         path = f"fields[{i}]"
         if not isinstance(raw, dict):
-            reader.problem(path, "must be a mapping {key, label, type}")
+            reader.problem(path, _l("must be a mapping {key, label, type}"))
             continue
         reader.unknown_keys(raw, _FIELD_KEYS, path)
         key = reader.code(raw, "key", path)
         if key in seen:
-            reader.problem(f"{path}.key", f"duplicate key {key!r} (also fields[{seen[key]}])")
+            reader.problem(
+                f"{path}.key",
+                _l(
+                    "duplicate key %(key)s (also %(other)s)",
+                    key=repr(key),
+                    other=f"fields[{seen[key]}]",
+                ),
+            )
             continue
         seen[key] = i
         label = reader.text(raw, "label", path, required=True)
         kind = raw.get("type", "text")
         if kind not in FIELD_TYPES:
-            reader.problem(f"{path}.type", f"must be one of {', '.join(FIELD_TYPES)}")
+            reader.problem(f"{path}.type", _l("must be one of %(choices)s",
+                                              choices=", ".join(FIELD_TYPES)))  # fmt: skip
             kind = "text"
         choices: tuple[str, ...] = ()
         if kind == "choice":
@@ -324,19 +367,19 @@ def _fields(reader: _Reader, raw_fields: list[Any]) -> list[FieldSpec]:
                 or not raw_choices
                 or not all(isinstance(c, str) and c for c in raw_choices)
             ):
-                reader.problem(f"{path}.choices", "a choice field needs a list of choices")
+                reader.problem(f"{path}.choices", _l("a choice field needs a list of choices"))
             else:
                 for j, choice in enumerate(raw_choices):
                     if problem := text_problem(choice, single_line=True):
-                        reader.problem(f"{path}.choices[{j}]", problem)
+                        reader.problem(f"{path}.choices[{j}]", _input_problem(problem))
                 choices = tuple(raw_choices)
                 if len(set(choices)) != len(choices):
-                    reader.problem(f"{path}.choices", "has a choice twice")
+                    reader.problem(f"{path}.choices", _l("has a choice twice"))
         elif "choices" in raw:
-            reader.problem(f"{path}.choices", "only a choice field has choices")
+            reader.problem(f"{path}.choices", _l("only a choice field has choices"))
         process = raw.get("process")
         if process is not None and (kind != "reference" or not isinstance(process, str)):
-            reader.problem(f"{path}.process", "only a reference field names a process")
+            reader.problem(f"{path}.process", _l("only a reference field names a process"))
             process = None
         found.append(
             FieldSpec(
@@ -356,7 +399,7 @@ def _decisions(reader: _Reader, raw: Any, path: str) -> tuple[Decision, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        reader.problem(path, "must be a list of decisions, e.g. [approve, reject]")
+        reader.problem(path, _l("must be a list of decisions, e.g. [approve, reject]"))
         return ()
     found: list[Decision] = []
     for j, item in enumerate(raw):
@@ -364,19 +407,20 @@ def _decisions(reader: _Reader, raw: Any, path: str) -> tuple[Decision, ...]:
         if isinstance(item, str):
             key, label = item, DECISION_LABELS.get(item, "")
             if not label:
-                reader.problem(where, f"{item!r} has no standard label; write {{key, label}}")
+                reader.problem(where, _l("%(item)s has no standard label; write {key, label}",
+                                         item=repr(item)))  # fmt: skip
         elif isinstance(item, dict):
             reader.unknown_keys(item, {"key", "label"}, where)
             key = item.get("key", "")
             label = reader.text(item, "label", where, required=True)
         else:
-            reader.problem(where, "must be a decision key or {key, label}")
+            reader.problem(where, _l("must be a decision key or {key, label}"))
             continue
         if not isinstance(key, str) or not CODE_RE.match(key):
-            reader.problem(where, f"{key!r} is not a valid decision key; {CODE_HELP}")
+            reader.problem(where, _bad_code(key, _l("decision key")))
             continue
         if any(d.key == key for d in found):
-            reader.problem(where, f"duplicate decision {key!r}")
+            reader.problem(where, _l("duplicate decision %(key)s", key=repr(key)))
             continue
         found.append(Decision(key, label or key))
     return tuple(found)
@@ -390,67 +434,80 @@ def _nodes(
     for i, raw in enumerate(raw_nodes):
         path = f"nodes[{i}]"
         if not isinstance(raw, dict):
-            reader.problem(path, "must be a mapping {key, kind, name, post …}")
+            reader.problem(path, _l("must be a mapping {key, kind, name, post …}"))
             continue
         reader.unknown_keys(raw, _NODE_KEYS, path)
         key = reader.code(raw, "key", path)
         if key in seen:
-            reader.problem(f"{path}.key", f"duplicate key {key!r} (also nodes[{seen[key]}])")
+            reader.problem(
+                f"{path}.key",
+                _l(
+                    "duplicate key %(key)s (also %(other)s)",
+                    key=repr(key),
+                    other=f"nodes[{seen[key]}]",
+                ),
+            )
             continue
         seen[key] = i
         kind = raw.get("kind", "task")
         if kind not in NODE_KINDS:
-            reader.problem(f"{path}.kind", f"must be one of {', '.join(NODE_KINDS)}")
+            reader.problem(f"{path}.kind", _l("must be one of %(choices)s",
+                                              choices=", ".join(NODE_KINDS)))  # fmt: skip
             kind = "task"
         is_task = kind in TASK_KINDS
         name = reader.text(raw, "name", path, required=is_task) or key
         post = raw.get("post")
         if post is not None and (not isinstance(post, str) or not post):
-            reader.problem(f"{path}.post", "must be a post code")
+            reader.problem(f"{path}.post", _l("must be a post code"))
             post = None
         if is_task and post is None and "post" not in raw:
-            reader.problem(f"{path}.post", "a task needs the post that handles it")
+            reader.problem(f"{path}.post", _l("a task needs the post that handles it"))
         if post is not None and not is_task and kind != "start":
-            reader.problem(f"{path}.post", f"a {kind} node is not handled by a post")
+            reader.problem(f"{path}.post", _l("a %(kind)s node is not handled by a post",
+                                              kind=kind_word(kind)))  # fmt: skip
         limit = None
         if "limit" in raw:
             if not is_task:
-                reader.problem(f"{path}.limit", "only a task has a time limit")
+                reader.problem(f"{path}.limit", _l("only a task has a time limit"))
             else:
                 try:
                     limit = TimeLimit.parse(raw["limit"])
                 except ValueError as exc:
-                    reader.problem(f"{path}.limit", str(exc))
+                    reader.problem(f"{path}.limit", _limit_problem(raw["limit"], exc))
         edits: tuple[str, ...] = ()
         if "edits" in raw:
             raw_edits = raw["edits"]
             if not is_task and kind != "start":
-                reader.problem(f"{path}.edits", f"a {kind} node edits no fields")
+                reader.problem(
+                    f"{path}.edits", _l("a %(kind)s node edits no fields", kind=kind_word(kind))
+                )
             elif not isinstance(raw_edits, list):
-                reader.problem(f"{path}.edits", "must be a list of field keys")
+                reader.problem(f"{path}.edits", _l("must be a list of field keys"))
             else:
                 # Not ``in fields`` first: a list or a mapping is no key and unhashable.
                 for j, name_ in enumerate(raw_edits):
                     if not isinstance(name_, str) or name_ not in fields:
-                        reader.problem(f"{path}.edits[{j}]", f"unknown field {name_!r}")
+                        reader.problem(
+                            f"{path}.edits[{j}]", _l("unknown field %(field)s", field=repr(name_))
+                        )
                 edits = tuple(e for e in raw_edits if isinstance(e, str) and e in fields)
         decisions = _decisions(reader, raw.get("decisions"), f"{path}.decisions")
         if decisions and not is_task:
-            reader.problem(f"{path}.decisions", "only a task offers decisions")
+            reader.problem(f"{path}.decisions", _l("only a task offers decisions"))
         result = None
         if kind == "end":
             result = raw.get("result", "completed")
             if result not in END_RESULTS:
-                reader.problem(f"{path}.result", "must be completed or rejected")
+                reader.problem(f"{path}.result", _l("must be completed or rejected"))
                 result = "completed"
         elif "result" in raw:
-            reader.problem(f"{path}.result", "only an end node has a result")
+            reader.problem(f"{path}.result", _l("only an end node has a result"))
         meeting = None
         if kind == "meeting":
             meeting = parse_meeting(raw, path, reader.problem)
         else:
             for extra in sorted(MEETING_KEYS & raw.keys()):
-                reader.problem(f"{path}.{extra}", "only a meeting node has members, chair …")
+                reader.problem(f"{path}.{extra}", _l("only a meeting node has members, chair …"))
         found.append(
             NodeSpec(
                 key=key,
@@ -478,24 +535,26 @@ def _edges(
         path = f"edges[{i}]"
         if isinstance(raw, list):
             if len(raw) != 2:
-                reader.problem(path, "a short edge is [from, to]")
+                reader.problem(path, _l("a short edge is [from, to]"))
                 continue
             raw = {"from": raw[0], "to": raw[1]}
         if not isinstance(raw, dict):
-            reader.problem(path, "must be [from, to] or {from, to, when, default}")
+            reader.problem(path, _l("must be [from, to] or {from, to, when, default}"))
             continue
         reader.unknown_keys(raw, _EDGE_KEYS, path)
         ok = True
         for end in ("from", "to"):
             if not isinstance(raw.get(end), str) or raw[end] not in nodes:
-                reader.problem(f"{path}.{end}", f"unknown node {raw.get(end)!r}")
+                reader.problem(
+                    f"{path}.{end}", _l("unknown node %(node)s", node=repr(raw.get(end)))
+                )
                 ok = False
         when = None
         if "when" in raw:
             when = parse_condition(raw["when"], fields, f"{path}.when", reader.problems)
         default = reader.flag(raw, "default", path)
         if default and "when" in raw:
-            reader.problem(path, "a default edge has no condition")
+            reader.problem(path, _l("a default edge has no condition"))
         if ok:
             found.append(EdgeSpec(raw["from"], raw["to"], when, default, i))
     return found
@@ -507,35 +566,44 @@ def _rules(reader: _Reader, raw_rules: list[Any], nodes: Mapping[str, NodeSpec])
     for i, raw in enumerate(raw_rules):
         path = f"incompatible[{i}]"
         if not isinstance(raw, dict):
-            reader.problem(path, "must be {nodes: [a, b], mode: block|flag, name, basis}")
+            reader.problem(path, _l("must be {nodes: [a, b], mode: block|flag, name, basis}"))
             continue
         reader.unknown_keys(raw, _RULE_KEYS, path)
         pair = raw.get("nodes")
         if not isinstance(pair, list) or len(pair) != 2:
-            reader.problem(f"{path}.nodes", "must name exactly two nodes")
+            reader.problem(f"{path}.nodes", _l("must name exactly two nodes"))
             continue
         ok = True
         for j, key in enumerate(pair):
             node = nodes.get(key) if isinstance(key, str) else None
             if node is None:
-                reader.problem(f"{path}.nodes[{j}]", f"unknown node {key!r}")
+                reader.problem(f"{path}.nodes[{j}]", _l("unknown node %(node)s", node=repr(key)))
                 ok = False
             elif not node.is_task and node.kind != "start":
-                reader.problem(f"{path}.nodes[{j}]", f"{key!r} is a {node.kind}; nobody does it")
+                reader.problem(
+                    f"{path}.nodes[{j}]",
+                    _l(
+                        "%(node)s is a %(kind)s; nobody does it",
+                        node=repr(key),
+                        kind=kind_word(node.kind),
+                    ),
+                )
                 ok = False
         if ok and pair[0] == pair[1]:
-            reader.problem(f"{path}.nodes", "names the same node twice")
+            reader.problem(f"{path}.nodes", _l("names the same node twice"))
             ok = False
         mode = raw.get("mode", "block")
         if mode not in MODES:
-            reader.problem(f"{path}.mode", "must be block or flag")
+            reader.problem(f"{path}.mode", _l("must be block or flag"))
             ok = False
         code = raw.get("code") or (f"{pair[0]}~{pair[1]}" if ok else "")
         if ok and not isinstance(code, str):
-            reader.problem(f"{path}.code", "must be text")
+            reader.problem(f"{path}.code", _l("must be text"))
             ok = False
         if ok and code in seen:
-            reader.problem(f"{path}", f"duplicate rule {code!r} (also incompatible[{seen[code]}])")
+            message = _l("duplicate rule %(code)s (also %(other)s)", code=repr(code),
+                         other=f"incompatible[{seen[code]}]")  # fmt: skip
+            reader.problem(path, message)
             ok = False
         if not ok:
             continue

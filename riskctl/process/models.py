@@ -42,6 +42,10 @@ class ProcessDefinition(Audited, Base):
     category: Mapped[str] = mapped_column(sa.String(20))
     risk: Mapped[int] = mapped_column(sa.SmallInteger)
     body: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    # Where the designer draws the nodes and arrows (riskctl.process.layout): beside the
+    # definition, never in it, so that a moved box changes no version's meaning.  None:
+    # drawn automatically.
+    layout: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     source: Mapped[str | None] = mapped_column(sa.Text)
     template: Mapped[str | None] = mapped_column(sa.String(40))  # adopted from
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

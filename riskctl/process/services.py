@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect
 
 from riskctl.core.access import Action, Principal, require, visible_units
@@ -34,7 +35,7 @@ from riskctl.process.validation import Validated, validate
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_SOURCE = 256 * 1024
 MAX_NAME = 200  # process_definition.name
-_IMMUTABLE = ("unit_id", "key", "version", "name", "category", "risk", "body", "source")
+_IMMUTABLE = ("unit_id", "key", "version", "name", "category", "risk", "body", "source", "layout")
 
 
 @event.listens_for(ProcessDefinition, "before_update")
@@ -222,6 +223,10 @@ def validate_only(
     return check(session, found.id, raw)
 
 
+# A draft's row needs these to be right even when it is saved with problems.
+ROW_PATHS = frozenset({"key", "name", "category", "risk"})
+
+
 def save_draft(
     session: DbSession,
     principal: Principal,
@@ -230,19 +235,31 @@ def save_draft(
     unit: str | None = None,
     source: str | None = None,
     template: str | None = None,
+    layout: dict[str, Any] | None = None,
+    keep_problems: bool = False,
 ) -> ProcessDefinition:
-    """Create or replace the unit's draft of ``raw['key']``; 422 with every problem."""
+    """Create or replace the unit's draft of ``raw['key']``; 422 with every problem.
+
+    ``keep_problems`` (the designer's work in progress): saved with its problems, which
+    publishing refuses until they are fixed — all but those of the key, name, category
+    and risk, which the version's row needs.  ``layout``: where the nodes are drawn
+    (``riskctl.process.layout``), kept beside the definition."""
     require(principal, Action.MANAGE_PROCESSES)
     found = _unit_for(session, principal, unit, Action.MANAGE_PROCESSES)
     result = check(session, found.id, raw)
-    if not result.ok:
-        details = problems_as_details(result.problems)
+    blocking = [
+        p for p in result.problems
+        if not keep_problems or result.definition is None or p.path in ROW_PATHS
+    ]  # fmt: skip
+    if blocking:
+        details = problems_as_details(result.problems if not keep_problems else blocking)
         raise ValidationFailed(
-            f"the definition has {len(details)} problem(s); the first: "
-            f"{details[0]['path'] or 'document'}: {details[0]['message']}",
+            _l("the definition has %(n)d problem(s); the first: %(path)s: %(message)s",
+               n=len(details), path=details[0]["path"] or _l("document"),
+               message=details[0]["message"]),
             code="invalid_definition",
             details=details,
-        )
+        )  # fmt: skip
     assert result.definition is not None
     d = result.definition
     rows = session.scalars(
@@ -262,8 +279,15 @@ def save_draft(
         session.add(draft)
     draft.name, draft.category, draft.risk = d.name, d.category, d.risk
     draft.body, draft.source, draft.template = copy.deepcopy(raw), source, template
+    draft.layout = copy.deepcopy(layout)
     session.flush()
     return draft
+
+
+def managed_unit(session: DbSession, principal: Principal, unit: str | None) -> Unit:
+    """The unit named (or the caller's own) if the caller manages its processes; else 404."""
+    require(principal, Action.MANAGE_PROCESSES)
+    return _unit_for(session, principal, unit, Action.MANAGE_PROCESSES)
 
 
 def publish(

@@ -12,6 +12,9 @@ from __future__ import annotations
 import dataclasses
 from collections import deque
 from collections.abc import Iterable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
 
 from riskctl.process.conditions import Problem, decisions_in, is_pure_decision
 from riskctl.process.definition import GATEWAYS, Definition, EdgeSpec, NodeSpec, parse
@@ -46,26 +49,27 @@ class _GraphChecker:
         # split → [nodes of each branch], for "can these two nodes co-occur?"
         self.branches: dict[str, list[set[str]]] = {}
 
-    def at(self, node: NodeSpec, message: str, suffix: str = "") -> None:
+    def at(self, node: NodeSpec, message: Any, suffix: str = "") -> None:
         self.problems.append(Problem(f"nodes[{node.index}]{suffix}", message))
 
-    def at_edge(self, edge: EdgeSpec, message: str, suffix: str = "") -> None:
+    def at_edge(self, edge: EdgeSpec, message: Any, suffix: str = "") -> None:
         self.problems.append(Problem(f"edges[{edge.index}]{suffix}", message))
 
     def run(self, known_posts: frozenset[str] | None) -> None:
         d = self.d
         starts = [n for n in d.nodes if n.kind == "start"]
         if not starts:
-            self.problems.append(Problem("nodes", "a process needs a start node"))
+            self.problems.append(Problem("nodes", _l("a process needs a start node")))
             return
         for extra in starts[1:]:
-            self.at(extra, f"a second start node (the first is {starts[0].key!r})")
+            self.at(extra, _l("a second start node (the first is %(node)s)",
+                              node=repr(starts[0].key)))  # fmt: skip
         if not any(n.kind == "end" for n in d.nodes):
-            self.problems.append(Problem("nodes", "a process needs at least one end node"))
+            self.problems.append(Problem("nodes", _l("a process needs at least one end node")))
         if known_posts is not None:
             for node in d.nodes:
                 if node.post and node.post not in known_posts:
-                    self.at(node, f"unknown post {node.post!r}", ".post")
+                    self.at(node, _l("unknown post %(post)s", post=repr(node.post)), ".post")
                 if node.meeting is not None:
                     self._meeting_posts(node, known_posts)
         self._duplicate_edges()
@@ -85,7 +89,8 @@ class _GraphChecker:
                 continue
             key = (edge.source, edge.target, edge.default)
             if key in seen:
-                self.at_edge(edge, f"duplicate edge (also edges[{seen[key].index}])")
+                self.at_edge(edge, _l("duplicate edge (also %(other)s)",
+                                      other=f"edges[{seen[key].index}]"))  # fmt: skip
             else:
                 seen[key] = edge
 
@@ -95,85 +100,95 @@ class _GraphChecker:
         guarded = [e for e in outs if e.when is not None or e.default]
         if node.kind == "start":
             for edge in ins:
-                self.at_edge(edge, "no edge may lead into the start node", ".to")
+                self.at_edge(edge, _l("no edge may lead into the start node"), ".to")
             if len(outs) != 1:
-                self.at(node, "the start node needs exactly one way out")
+                self.at(node, _l("the start node needs exactly one way out"))
             for edge in guarded:
-                self.at_edge(edge, "the way out of the start node has no condition")
+                self.at_edge(edge, _l("the way out of the start node has no condition"))
         elif node.kind == "end":
             for edge in outs:
-                self.at_edge(edge, "no edge may leave an end node", ".from")
+                self.at_edge(edge, _l("no edge may leave an end node"), ".from")
         elif node.is_task:
             self._task_ways_out(node, outs)
             if node.meeting is not None and node.decisions and "approve" not in node.decision_keys:
-                self.at(node, "a meeting's decisions include approve (通过)", ".decisions")
+                self.at(node, _l("a meeting's decisions include approve (通过)"), ".decisions")
         elif node.kind == "exclusive":
             self._exclusive_ways_out(node, outs)
         elif node.kind == "parallel":
             if len(outs) < 2:
-                self.at(node, "a parallel split needs at least two branches")
+                self.at(node, _l("a parallel split needs at least two branches"))
             for edge in guarded:
-                self.at_edge(edge, "the branches of a parallel split all run: no condition")
+                self.at_edge(edge, _l("the branches of a parallel split all run: no condition"))
         elif node.kind == "join":
             if len(ins) < 2:
-                self.at(node, "a join needs at least two ways in")
+                self.at(node, _l("a join needs at least two ways in"))
             if len(outs) != 1:
-                self.at(node, "a join needs exactly one way out")
+                self.at(node, _l("a join needs exactly one way out"))
             for edge in guarded:
-                self.at_edge(edge, "the way out of a join has no condition")
+                self.at_edge(edge, _l("the way out of a join has no condition"))
 
     def _meeting_posts(self, node: NodeSpec, known_posts: frozenset[str]) -> None:
         meeting = node.meeting
         assert meeting is not None
         for j, post in enumerate(meeting.members):
             if post not in known_posts:
-                self.at(node, f"unknown post {post!r}", f".members[{j}]")
+                self.at(node, _l("unknown post %(post)s", post=repr(post)), f".members[{j}]")
         if meeting.observer and meeting.observer not in known_posts:
-            self.at(node, f"unknown post {meeting.observer!r}", ".observer")
+            self.at(node, _l("unknown post %(post)s", post=repr(meeting.observer)), ".observer")
 
     def _task_ways_out(self, node: NodeSpec, outs: tuple[EdgeSpec, ...]) -> None:
         offered = set(node.decision_keys)
         for edge in outs:
             if edge.when is not None:
                 for unknown in sorted(decisions_in(edge.when) - offered):
-                    self.at_edge(edge, f"{node.key!r} does not offer decision {unknown!r}", ".when")
+                    self.at_edge(
+                        edge,
+                        _l(
+                            "%(node)s does not offer decision %(decision)s",
+                            node=repr(node.key),
+                            decision=repr(unknown),
+                        ),
+                        ".when",
+                    )
         if len(outs) <= 1:
             if outs and outs[0].when is not None:
-                self.at_edge(outs[0], "the only way out of a task cannot have a condition")
+                self.at_edge(outs[0], _l("the only way out of a task cannot have a condition"))
             return
         defaults = [e for e in outs if e.default]
         plain = [e for e in outs if e.when is None and not e.default]
         if plain:
-            self.at(node, "several ways out: give each a condition (when) or mark one default")
+            self.at(node, _l("several ways out: give each a condition (when) or mark one default"))
         if len(defaults) > 1:
-            self.at(node, "more than one default way out")
+            self.at(node, _l("more than one default way out"))
         if defaults or plain:
             return
         if not all(e.when is not None and is_pure_decision(e.when) for e in outs):
-            self.at(node, "ways out that test fields need a default branch")
+            self.at(node, _l("ways out that test fields need a default branch"))
             return
         covered = set().union(*(decisions_in(e.when) for e in outs if e.when is not None))
         missing = sorted(offered - covered)
         if not offered:
-            self.at(node, "routes by decision but offers none (add decisions)")
+            self.at(node, _l("routes by decision but offers none (add decisions)"))
         elif missing:
-            self.at(node, f"decision(s) {', '.join(missing)} lead nowhere; add a default branch")
+            self.at(node, _l("decision(s) %(decisions)s lead nowhere; add a default branch",
+                             decisions=", ".join(missing)))  # fmt: skip
 
     def _exclusive_ways_out(self, node: NodeSpec, outs: tuple[EdgeSpec, ...]) -> None:
         if len(outs) < 2:
-            self.at(node, "an exclusive gateway needs at least two ways out")
+            self.at(node, _l("an exclusive gateway needs at least two ways out"))
         defaults = [e for e in outs if e.default]
         if not defaults:
-            self.at(node, "exclusive gateway without a default branch")
+            self.at(node, _l("exclusive gateway without a default branch"))
         elif len(defaults) > 1:
-            self.at(node, "an exclusive gateway has exactly one default branch")
+            self.at(node, _l("an exclusive gateway has exactly one default branch"))
         offered = {k for n in self.d.nodes for k in n.decision_keys}
         for edge in outs:
             if not edge.default and edge.when is None:
-                self.at_edge(edge, "a branch of an exclusive gateway needs a condition (when)")
+                self.at_edge(edge, _l("a branch of an exclusive gateway needs a condition (when)"))
             if edge.when is not None:
                 for unknown in sorted(decisions_in(edge.when) - offered):
-                    self.at_edge(edge, f"no node offers decision {unknown!r}", ".when")
+                    self.at_edge(edge, _l("no node offers decision %(decision)s",
+                                          decision=repr(unknown)), ".when")  # fmt: skip
 
     # ------------------------------------------------------------ graph checks
 
@@ -195,9 +210,10 @@ class _GraphChecker:
             can_end |= self._reach(end.key, forward=False)
         for node in self.d.nodes:
             if node.key not in reached:
-                self.at(node, f"unreachable node {node.key!r}: no path from the start leads here")
+                self.at(node, _l("unreachable node %(node)s: no path from the start leads here",
+                                 node=repr(node.key)))  # fmt: skip
             elif node.key not in can_end and node.kind != "end":
-                self.at(node, f"node {node.key!r} has no path to an end")
+                self.at(node, _l("node %(node)s has no path to an end", node=repr(node.key)))
 
     def _gateway_loops(self) -> None:
         gates = {n.key for n in self.d.nodes if n.kind in GATEWAYS}
@@ -211,9 +227,8 @@ class _GraphChecker:
                     continue
                 if state.get(nxt) == 1:
                     loop = [*trail[trail.index(nxt) :], nxt]
-                    self.at(
-                        self.d.node_map[nxt], "a loop of gateways with no task: " + " → ".join(loop)
-                    )
+                    self.at(self.d.node_map[nxt], _l("a loop of gateways with no task: %(loop)s",
+                                                     loop=" → ".join(loop)))  # fmt: skip
                 elif nxt not in state:
                     visit(nxt, [*trail, nxt])
             state[key] = 2
@@ -251,8 +266,9 @@ class _GraphChecker:
                 failed.add(split)
                 return None
             if len(joins) != 1 or any(not t for t in termini):
-                what = ", ".join(sorted(joins)) or "none"
-                self.at(node, f"parallel split without a matching join (branches meet at: {what})")
+                what: Any = ", ".join(sorted(joins)) or _l("none")
+                self.at(node, _l("parallel split without a matching join (branches meet at: "
+                                 "%(joins)s)", joins=what))  # fmt: skip
                 failed.add(split)
                 return None
             join = joins.pop()
@@ -260,10 +276,16 @@ class _GraphChecker:
             for edge in d.incoming.get(join, ()):
                 if edge.source not in inside:
                     self.at_edge(
-                        edge, f"join {join!r} is also reached from outside split {split!r}"
+                        edge,
+                        _l(
+                            "join %(join)s is also reached from outside split %(split)s",
+                            join=repr(join),
+                            split=repr(split),
+                        ),
                     )
             if join in matched:
-                self.at(node, f"join {join!r} already closes split {matched[join]!r}")
+                self.at(node, _l("join %(join)s already closes split %(split)s", join=repr(join),
+                                 split=repr(matched[join])))  # fmt: skip
                 failed.add(split)
                 return None
             matched[join] = split
@@ -287,12 +309,17 @@ class _GraphChecker:
                     continue
                 seen.add(key)
                 if key == split:
-                    self.at(d.node_map[split], "a branch of this parallel split loops back to it")
+                    self.at(
+                        d.node_map[split], _l("a branch of this parallel split loops back to it")
+                    )
                     return joins, seen, True
                 if node.kind in ("end", "start"):
                     self.at(
                         d.node_map[split],
-                        f"a branch of this parallel split reaches {key!r} without joining",
+                        _l(
+                            "a branch of this parallel split reaches %(node)s without joining",
+                            node=repr(key),
+                        ),
                     )
                     return joins, seen, True
                 if node.kind == "parallel":
@@ -312,7 +339,7 @@ class _GraphChecker:
             return  # an unmatched join is then a consequence, already explained
         for node in d.nodes:
             if node.kind == "join" and node.key not in matched:
-                self.at(node, f"join {node.key!r} closes no parallel split")
+                self.at(node, _l("join %(join)s closes no parallel split", join=repr(node.key)))
 
     def _rules_can_fire(self) -> None:
         for rule in self.d.rules:
@@ -330,6 +357,10 @@ class _GraphChecker:
             self.problems.append(
                 Problem(
                     f"incompatible[{rule.index}].nodes",
-                    f"{a!r} and {b!r} never both happen on one item; the rule could never apply",
+                    _l(
+                        "%(a)s and %(b)s never both happen on one item; the rule could never apply",
+                        a=repr(a),
+                        b=repr(b),
+                    ),
                 )
             )

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize(
     ("username", "sections", "landing", "heading"),
     [
-        ("czj.wangfang", ["工作台", "廉政教育"], "/work", "我的待办"),
+        ("czj.wangfang", ["工作台", "监督", "廉政教育"], "/work", "我的待办"),
         ("czj.zhoujie", ["工作台", "监督", "廉政教育"], "/monitor/warnings", "预警"),
         ("jw.hexiaoping", ["业务处理", "监督", "廉政教育"], "/monitor/statistics", "风险预警统计"),
         ("admin", ["工作台", "监督", "廉政教育", "系统管理"], "/admin/units", "单位与岗位"),
@@ -123,6 +123,7 @@ def test_the_pages_switch_to_english(page, live_server):
     assert page.locator("main h1").first.inner_text() == "My tasks"
     assert page.locator("nav.sidebar h2").all_text_contents() == [
         "Workbench",
+        "Monitor",
         "Integrity education",
     ]
     assert page.url.endswith("/work")
