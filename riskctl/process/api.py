@@ -269,7 +269,7 @@ class BpmnImportArgs(UnitArgs):
     )
 
 
-class FindingOut(Schema):
+class BpmnFindingOut(Schema):
     path = fields.String()
     element = fields.String(metadata={"description": "the BPMN element's id"})
     name = fields.String()
@@ -279,15 +279,15 @@ class FindingOut(Schema):
 class BpmnCheckOut(Schema):
     ok = fields.Boolean()
     problems = fields.List(
-        fields.Nested(FindingOut),
+        fields.Nested(BpmnFindingOut),
         metadata={"description": "the definition's problems, each with the element it is about"},
     )
     refused = fields.List(
-        fields.Nested(FindingOut),
+        fields.Nested(BpmnFindingOut),
         metadata={"description": "elements riskctl cannot run, each with what to do about it"},
     )
     notes = fields.List(
-        fields.Nested(FindingOut),
+        fields.Nested(BpmnFindingOut),
         metadata={
             "description": "elements left out on purpose (notes, data objects, merging gateways)"
         },
@@ -299,8 +299,8 @@ class BpmnCheckOut(Schema):
 
 
 class DraftOut(ProcessOut):
-    problems = fields.List(fields.Nested(FindingOut))
-    notes = fields.List(fields.Nested(FindingOut))
+    problems = fields.List(fields.Nested(BpmnFindingOut))
+    notes = fields.List(fields.Nested(BpmnFindingOut))
 
 
 class _Saved:
