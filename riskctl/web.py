@@ -23,6 +23,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -36,6 +37,18 @@ from riskctl.org import services as org
 
 bp = Blueprint("web", __name__)
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
+
+
+def _as_text(value: Any) -> Any:
+    """A lazy translation put into words before it is printed in a template.  Flask-Babel's
+    LazyString has ``__html__``, so Jinja would print it unescaped; a service's message may
+    hold what someone typed (``no person '<b>…'``), so it is escaped like any text."""
+    return str(value) if isinstance(value, LazyString) else value
+
+
+@bp.record_once
+def _escape_lazy_text(state: Any) -> None:
+    state.app.jinja_env.finalize = _as_text
 
 for _name, _filter in {
     "local": formatting.local_time, "yuan": formatting.yuan, "label": formatting.label,
@@ -346,8 +359,7 @@ def reader_message(message: str, labels: Mapping[str, str] | None = None) -> str
 def _known_problem(message: str) -> str | None:
     if message in _FIELD_PROBLEMS:
         return str(_FIELD_PROBLEMS[message])
-    found = inputs.translated(message)  # the input checks' own (riskctl.core.inputs)
-    return None if found is message else str(found)
+    return None
 
 
 def field_errors(
