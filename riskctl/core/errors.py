@@ -126,6 +126,11 @@ def flatten_messages(messages: Any, path: str = "") -> list[dict[str, Any]]:
     return [{"path": path, "message": in_words(messages)}]
 
 
+def message_of(exc: BaseException) -> Text:
+    """The message an exception was raised with (a lazy translation stays lazy)."""
+    return exc.args[0] if len(exc.args) == 1 else str(exc)
+
+
 class Joined:
     """Messages joined by ``separator``, each put into words when the whole is read."""
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from riskctl.core.errors import Text
 from riskctl.process.fields import ORDERED_TYPES, FieldSpec, check_value, typed
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -78,9 +79,9 @@ Condition: TypeAlias = FieldTest | DecisionTest | AllOf | AnyOf
 @dataclass(frozen=True)
 class Problem:
     path: str
-    message: str
+    message: Text  # put into words when read (riskctl.core.errors)
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         return {"path": self.path, "message": self.message}
 
 
