@@ -46,14 +46,14 @@ class TimeLimit:
         match = _LIMIT_RE.match(text) if isinstance(text, str) else None
         if match is None:
             raise ValueError(
-                _l("%(text)s is not a time limit; write e.g. 3wd (working days), 20d (calendar "
-                   "days) or 48h (hours)", text=repr(text))
+                _l("'%(text)s' is not a time limit; write e.g. 3wd (working days), 20d "
+                   "(calendar days) or 48h (hours)", text=text)
             )  # fmt: skip
         amount, unit = int(match.group(1)), match.group(2)
         if not 1 <= amount <= _MAX[unit]:
             raise ValueError(
-                _l("%(text)s: the amount must be between 1 and %(max)s",
-                   text=repr(text), max=f"{_MAX[unit]}{unit}")
+                _l("'%(text)s': the amount must be between 1 and %(max)s",
+                   text=text, max=f"{_MAX[unit]}{unit}")
             )  # fmt: skip
         return cls(amount, unit)  # type: ignore[arg-type]
 

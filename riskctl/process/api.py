@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -123,7 +124,7 @@ def _definition_from_request() -> tuple[Any, str | None]:
     """The body as a structure, and its text when it came as YAML."""
     text = request.get_data(as_text=True)
     if not text.strip():
-        raise ValidationFailed.at("", "send the definition as YAML or JSON in the body")
+        raise ValidationFailed.at("", _l("send the definition as YAML or JSON in the body"))
     if request.mimetype == "application/json":
         try:
             return load_json(text), None

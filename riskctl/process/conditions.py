@@ -15,7 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from riskctl.core.errors import Text
+from flask_babel import lazy_gettext as _l
+
+from riskctl.core.errors import Text, message_of
 from riskctl.process.fields import ORDERED_TYPES, FieldSpec, check_value, typed
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -90,14 +92,14 @@ def parse_condition(
 ) -> Condition | None:
     """The condition ``raw`` stands for, or None after adding what is wrong to ``problems``."""
     if not isinstance(raw, dict) or not raw:
-        problems.append(Problem(path, "must be a condition such as {field, op, value}"))
+        problems.append(Problem(path, _l("must be a condition such as {field, op, value}")))
         return None
     if "all" in raw or "any" in raw:
         key = "all" if "all" in raw else "any"
         _no_other_keys(raw, {key}, path, problems)
         parts_raw = raw[key]
         if not isinstance(parts_raw, list) or not parts_raw:
-            problems.append(Problem(f"{path}.{key}", "must be a non-empty list of conditions"))
+            problems.append(Problem(f"{path}.{key}", _l("must be a non-empty list of conditions")))
             return None
         parts = [
             parse_condition(p, fields, f"{path}.{key}[{i}]", problems)
@@ -112,7 +114,7 @@ def parse_condition(
         wanted = raw["decision"]
         names = wanted if isinstance(wanted, list) else [wanted]
         if not names or not all(isinstance(n, str) and n for n in names):
-            problems.append(Problem(f"{path}.decision", "must be a decision or a list of them"))
+            problems.append(Problem(f"{path}.decision", _l("must be a decision or a list of them")))
             return None
         return DecisionTest(frozenset(names))
     return _field_test(raw, fields, path, problems)
@@ -126,33 +128,33 @@ def _field_test(
     name, op = raw.get("field"), raw.get("op", "==")
     spec = fields.get(name) if isinstance(name, str) else None
     if "field" not in raw:
-        problems.append(Problem(path, "needs 'field' (or 'decision', 'all', 'any')"))
+        problems.append(Problem(path, _l("needs 'field' (or 'decision', 'all', 'any')")))
     elif spec is None:
-        problems.append(Problem(f"{path}.field", f"unknown field {name!r}"))
+        problems.append(Problem(f"{path}.field", _l("unknown field %(name)s", name=repr(name))))
     if not isinstance(op, str) or op not in OPERATORS:
-        problems.append(
-            Problem(f"{path}.op", f"unknown operator {op!r}; use one of {' '.join(OPERATORS)}")
-        )
+        why = _l("unknown operator %(op)s; use one of %(choices)s", op=repr(op),
+                 choices=" ".join(OPERATORS))  # fmt: skip
+        problems.append(Problem(f"{path}.op", why))
     elif spec is not None and op in ORDERING and spec.type not in ORDERED_TYPES:
-        problems.append(
-            Problem(f"{path}.op", f"{op!r} compares amounts, numbers and dates, not {spec.type}")
-        )
+        why = _l("'%(op)s' compares amounts, numbers and dates, not %(type)s", op=op,
+                 type=spec.type)  # fmt: skip
+        problems.append(Problem(f"{path}.op", why))
     if "value" not in raw:
-        problems.append(Problem(f"{path}.value", "is required"))
+        problems.append(Problem(f"{path}.value", _l("is required")))
     if len(problems) > before or spec is None:
         return None
     value = raw["value"]
     try:
         if op in ("in", "not_in"):
             if not isinstance(value, list) or not value:
-                raise ValueError(f"'{op}' needs a non-empty list")
+                raise ValueError(_l("'%(op)s' needs a non-empty list", op=op))
             stored: Any = tuple(check_value(spec, v) for v in value)
         else:
             stored = check_value(spec, value)
             if stored is None:
-                raise ValueError("must not be empty")
+                raise ValueError(_l("must not be empty"))
     except ValueError as exc:
-        problems.append(Problem(f"{path}.value", str(exc)))
+        problems.append(Problem(f"{path}.value", message_of(exc)))
         return None
     return FieldTest(spec, op, stored)
 
@@ -160,7 +162,7 @@ def _field_test(
 def _no_other_keys(raw: dict[str, Any], allowed: set[str], path: str, out: list[Problem]) -> None:
     for key in raw:
         if key not in allowed:
-            out.append(Problem(f"{path}.{key}", "unknown key in a condition"))
+            out.append(Problem(f"{path}.{key}", _l("unknown key in a condition")))
 
 
 def decisions_in(condition: Condition) -> frozenset[str]:
