@@ -132,11 +132,13 @@ def navigation(principal: Principal) -> list[tuple[str, list[tuple[str, str]]]]:
 def select_locale() -> str:
     """The reader's language.  Pages (and the API called from them with the browser's
     session): the language chosen in this session, else the person's own choice, else
-    Chinese.  A program with a bearer token: its Accept-Language, else the token's
-    person's choice, else Chinese.  Error messages and codes' names follow it."""
+    Chinese.  A program — the API with a bearer token, or without a browser session (a
+    script asking for its token): its Accept-Language, else the token's person's choice,
+    else Chinese.  Outside a request (the CLI, the scheduler's jobs): Chinese.  Error
+    messages and codes' names follow it; the codes never change."""
     if not has_request_context():
         return "zh_CN"
-    if request.path.startswith("/api/") and "Authorization" in request.headers:
+    if request.path.startswith("/api/") and _a_program():
         asked = request.accept_languages.best_match(["zh-CN", "zh", "en"])
         if asked is not None:
             return "en" if asked == "en" else "zh_CN"
@@ -147,6 +149,14 @@ def select_locale() -> str:
         if chosen is None and current_user and current_user.is_authenticated:
             chosen = current_user.locale
     return chosen if chosen in LANGUAGES else "zh_CN"
+
+
+def _a_program() -> bool:
+    """An API call from a program rather than from a page: a browser sends its own
+    Accept-Language (often not the reader's choice), a program the one it wants."""
+    if "Authorization" in request.headers:
+        return True
+    return "lang" not in session and not current_user.is_authenticated
 
 
 @bp.route("/")
