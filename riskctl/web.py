@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -37,6 +38,9 @@ from riskctl.org import services as org
 
 bp = Blueprint("web", __name__)
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
+# The language outside a request: the CLI (``flask riskctl --lang en …``) and the
+# scheduler's jobs.  Chinese unless a command asks otherwise.
+OUTSIDE_REQUEST: ContextVar[str] = ContextVar("riskctl_language", default="zh_CN")
 
 
 def _as_text(value: Any) -> Any:
@@ -49,6 +53,7 @@ def _as_text(value: Any) -> Any:
 @bp.record_once
 def _escape_lazy_text(state: Any) -> None:
     state.app.jinja_env.finalize = _as_text
+
 
 for _name, _filter in {
     "local": formatting.local_time, "yuan": formatting.yuan, "label": formatting.label,
@@ -134,10 +139,11 @@ def select_locale() -> str:
     session): the language chosen in this session, else the person's own choice, else
     Chinese.  A program — the API with a bearer token, or without a browser session (a
     script asking for its token): its Accept-Language, else the token's person's choice,
-    else Chinese.  Outside a request (the CLI, the scheduler's jobs): Chinese.  Error
-    messages and codes' names follow it; the codes never change."""
+    else Chinese.  Outside a request (the CLI, the scheduler's jobs): ``OUTSIDE_REQUEST``,
+    Chinese unless the command asked for English.  Error messages and codes' names
+    follow it; the codes never change."""
     if not has_request_context():
-        return "zh_CN"
+        return OUTSIDE_REQUEST.get()
     if request.path.startswith("/api/") and _a_program():
         asked = request.accept_languages.best_match(["zh-CN", "zh", "en"])
         if asked is not None:
