@@ -140,3 +140,13 @@ def test_the_cli_speaks_chinese_unless_asked_for_english(app, session, args, sai
     result = app.test_cli_runner().invoke(args=["riskctl", *args, "user", "unlock", "nobody"])
     assert result.exit_code == 1
     assert said in result.output
+
+
+def test_a_message_holding_what_someone_typed_is_escaped_on_a_page(app):
+    from flask import render_template_string
+    from flask_babel import lazy_gettext as _l
+
+    typed = _l("no person '%(username)s'", username="<script>x()</script>")
+    with app.test_request_context("/"):
+        shown = render_template_string("<p>{{ message }}</p>", message=typed)
+    assert "<script>" not in shown and "&lt;script&gt;x()&lt;/script&gt;" in shown
