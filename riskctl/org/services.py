@@ -298,7 +298,15 @@ def save_unit(
     # Not given: a township is township level, anything else the district's (county).
     township = data["kind"] is UnitKind.TOWNSHIP
     unit.level = data.get("level") or (UnitLevel.TOWNSHIP if township else UnitLevel.COUNTY)
-    session.flush()
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        # Another request saved the same code (in any case) since the check above.
+        raise Conflict(
+            _l("unit '%(code)s' already exists", code=data["code"]),
+            code="duplicate",
+            details=[{"path": "code", "message": ALREADY_EXISTS}],
+        ) from None
     return unit, created
 
 
