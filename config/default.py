@@ -95,6 +95,20 @@ class Settings(BaseSettings):
     UPLOAD_DIR: str = str(ROOT / "instance" / "uploads")
     ATTACHMENT_MAX_BYTES: int = Field(default=20 * 1024 * 1024, ge=1, le=1024 * 1024 * 1024)
 
+    # Talks and the supervision ledger (riskctl.supervision).  A talk record's scan and a
+    # finding's evidence (PDF, JPEG, PNG, OFD) may be this large.
+    SUPERVISION_FILE_MAX_BYTES: int = Field(default=20 * 1024 * 1024, ge=1, le=1024 * 1024 * 1024)
+    # A warning resolved with a talk (谈话提醒, 约谈函询, 诫勉) or a rectification (责令整改)
+    # that names no due day: due this many working days after the disposition.
+    SUPERVISION_TALK_WITHIN_WORKING_DAYS: int = Field(default=10, ge=0, le=250)
+    SUPERVISION_RECTIFY_WITHIN_WORKING_DAYS: int = Field(default=20, ge=0, le=250)
+    # 任前廉政谈话: held at the latest this many days after a leading post is taken up; a
+    # holding whose day has passed when it is entered (records of the past) plans none.
+    SUPERVISION_PRE_APPOINTMENT_DAYS: int = Field(default=30, ge=0, le=366)
+    # In-app reminders to the talker and the person responsible for a rectification, from
+    # this many working days before the due day.
+    SUPERVISION_REMIND_WORKING_DAYS: int = Field(default=3, ge=0, le=30)
+
     # Run the APScheduler jobs inside the web process (single-machine mode, `make run`).
     # Production runs `flask riskctl scheduler` instead and leaves this off.
     SCHEDULER_IN_PROCESS: bool = False

@@ -167,6 +167,9 @@ def _register(app: Flask) -> None:
     from riskctl.process.api import blp as process_api
     from riskctl.risk.api import blp as risk_api
     from riskctl.risk.views import bp as monitor_pages
+    from riskctl.supervision import receivers as supervision_receivers
+    from riskctl.supervision.api import blp as supervision_api
+    from riskctl.supervision.views import bp as supervision_pages
     from riskctl.web import bp as web_pages
     from riskctl.web import security_headers
     from riskctl.workflow.api import blp as items_api
@@ -183,6 +186,7 @@ def _register(app: Flask) -> None:
         controls_api,
         risk_api,
         alerts_api,
+        supervision_api,
     ):
         # The API checks CSRF itself, and only for cookie sessions (riskctl.api.auth).
         csrf.exempt(blueprint)
@@ -195,6 +199,9 @@ def _register(app: Flask) -> None:
     app.register_blueprint(attachment_pages)
     app.register_blueprint(monitor_pages)
     app.register_blueprint(admin_pages)
+    app.register_blueprint(supervision_pages)
+    # Talks and the ledger follow dispositions and leading posts through (blinker).
+    supervision_receivers.connect()
     riskctl_cli.add_command(attachments_cli)
     app.cli.add_command(riskctl_cli)
     app.after_request(security_headers)

@@ -142,12 +142,20 @@ def demo(history: bool) -> None:
         return
     db.session.commit()
     if history:
+        from riskctl.supervision import demo as supervision_demo
+
         made = load_history(db.session)
         db.session.commit()
-        if made.items:
-            click.echo(
-                f"history: {made.items} items, {made.steps} steps, {made.open_tasks} open tasks"
-            )
+        # Talks and ledger findings, some of them late: before the scan that finds them.
+        planted = supervision_demo.load_demo(db.session)
+        db.session.commit()
+        if planted.talks or planted.findings:
+            click.echo(f"supervision: {planted.talks} talks, {planted.findings} ledger findings")
+        if made.items or planted.talks or planted.findings:
+            if made.items:
+                click.echo(
+                    f"history: {made.items} items, {made.steps} steps, {made.open_tasks} open tasks"
+                )
             scanned = risk.scan_now(db.session, SYSTEM_ADMIN, full=True)
             db.session.commit()
             click.echo(f"risk scan: {scanned.raised} warnings raised")

@@ -10,6 +10,7 @@ from riskctl.meetings import models as meeting_models
 from riskctl.org import models as org_models
 from riskctl.process import models as process_models
 from riskctl.risk import models as risk_models
+from riskctl.supervision import models as supervision_models
 from riskctl.workflow import models as workflow_models
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "org_models",
     "process_models",
     "risk_models",
+    "supervision_models",
     "workflow_models",
 ]

@@ -103,17 +103,25 @@ def navigation(principal: Principal) -> list[tuple[str, list[tuple[str, str]]]]:
             (_("Warnings on my work"), "workbench.warnings"),
         ]))  # fmt: skip
     elif can(principal, Action.VIEW_ITEMS):
-        sections.append((_("Items"), [(_("Items"), "workbench.items")]))
+        # 业务处理, the source platform's name for the business module.
+        sections.append((_("Business processing"), [(_("Items"), "workbench.items")]))
+    # Talks and the ledger: everyone sees those they take part in or answer for.
+    supervision = [(_("Talks"), "supervision_pages.talk_list"),
+                   (_("Supervision ledger"), "supervision_pages.ledger_list")]  # fmt: skip
     if can(principal, Action.VIEW_STATS):
         monitor = [
             (_("Warnings"), "monitor.warnings"),
             (_("Statistics"), "monitor.statistics"),
+            *supervision,
+            (_("Dispositions followed through"), "supervision_pages.follow_up_statistics"),
         ]
         if can(principal, Action.VIEW_ALERTS):
             monitor.append((_("Notification log"), "monitor.notification_log"))
         if can(principal, Action.VIEW_SCREEN):
             monitor.append((_("Big screen"), "alerts_pages.screen"))
         sections.append((_("Monitor"), monitor))
+    elif principal.unit_id is not None or can(principal, Action.VIEW_TALKS):
+        sections.append((_("Monitor"), supervision))
     if can(principal, Action.MANAGE_ORG):
         sections.append((_("Administration"), [
             (_("Units and posts"), "admin.units"),

@@ -90,7 +90,10 @@ def unit(code: str) -> Any:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            data = PostIn().load({k: v for k, v in request.form.items() if k != "csrf_token" and v})
+            raw: dict[str, Any] = {k: v for k, v in request.form.items() if k != "csrf_token" and v}
+            # A checkbox says nothing when unticked: the form always says what the post is.
+            raw["is_leading"] = "is_leading" in request.form
+            data = PostIn().load(raw)
             post, new = org.save_post(db.session, principal, code, data, upsert=True)
         except (ValidationError, DomainError) as exc:
             db.session.rollback()

@@ -52,7 +52,9 @@ class AlertOut(Schema):
     id = fields.Integer()
     channel = fields.String()
     kind = fields.String(
-        metadata={"description": "raised, escalated, repeat, resolved, summary, digest, watch"}
+        metadata={
+            "description": "raised, escalated, repeat, resolved, summary, digest, watch, reminder"
+        }
     )
     status = fields.String()
     level = fields.String(allow_none=True)
@@ -100,6 +102,11 @@ class NotificationOut(Schema):
     body = fields.String()
     event_id = fields.Integer(allow_none=True)
     item_id = fields.Integer(allow_none=True)
+    link = fields.String(
+        allow_none=True,
+        metadata={"description": "a reminder's page (a talk, a ledger finding), a path of this "
+                  "site"},
+    )  # fmt: skip
     created_at = fields.DateTime()
     read_at = fields.DateTime(allow_none=True)
 

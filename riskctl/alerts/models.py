@@ -28,6 +28,7 @@ class Kind(enum.StrEnum):
     SUMMARY = "summary"  # the SMS a cap held back, counted in one message
     DIGEST = "digest"  # the SMS quiet hours held back, in one morning message
     WATCH = "watch"  # an item entered a watched risk node
+    REMINDER = "reminder"  # a talk or a rectification falls due soon (riskctl.supervision)
 
 
 class Status(enum.StrEnum):

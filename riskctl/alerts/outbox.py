@@ -206,7 +206,23 @@ class Notifier:
                 people += [p for p in leaders if p != event.person_id]
         if "inspectors" in wanted:
             people += [p for p in self.inspectors(event.unit_id) if p != event.person_id]
+        people += self.named_by_rule(event)
         return list(dict.fromkeys(people))
+
+    def named_by_rule(self, event: RiskEvent) -> list[int]:
+        """The people the warning's rule names in its evidence to be told besides the
+        route (``Rule.notify_also``): who disposed the warning a late talk or
+        rectification came from learns that it runs late, whatever the level's route."""
+        rule = REGISTRY.get(event.rule)
+        if rule is None or not rule.notify_also:
+            return []
+        named: list[int] = []
+        for key in rule.notify_also:
+            value = (event.evidence or {}).get(key)
+            for one in value if isinstance(value, list) else [value]:
+                if isinstance(one, int) and not isinstance(one, bool) and one != event.person_id:
+                    named.append(one)
+        return named
 
     def not_told(self, event: RiskEvent) -> list[tuple[str, str]]:
         """Who the route of the event's level leaves out, and why: ``(recipient, reason)``
@@ -453,6 +469,32 @@ class Notifier:
         """Write the collected rows (skipping keys already written); returns how many."""
         rows, self.rows = self.rows, []
         return write(self.session, rows)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """An in-app notice that something falls due soon (a talk to hold, a rectification's
+    deadline): no warning, so no event; ``link`` is the page it is about, ``key`` what it
+    reminds of (once per key and person, however often the job runs)."""
+
+    key: str
+    person_id: int
+    unit_id: int | None
+    title: str
+    body: str
+    link: str
+
+
+def remind(session: DbSession, reminders: Iterable[Reminder], now: datetime | None = None) -> int:
+    """Write the reminders not written before; returns how many were new."""
+    at = now or utcnow()
+    return write(session, [
+        {"dedupe_key": f"remind:{r.key}:{r.person_id}"[:200], "channel": Channel.IN_APP,
+         "kind": Kind.REMINDER, "status": Status.SENT, "unit_id": r.unit_id,
+         "recipient_id": r.person_id, "title": r.title[:200], "body": r.body,
+         "data": {"link": r.link}, "created_at": at, "sent_at": at}
+        for r in reminders
+    ])  # fmt: skip
 
 
 # Every row carries every column the inserts name, so that one statement serves them all.

@@ -139,7 +139,7 @@ def my_notifications(
                 "id": n.id, "kind": n.kind.value, "level": n.level,
                 "level_label": labels.name(n.level) if n.level else None, "title": n.title,
                 "body": n.body, "event_id": n.event_id, "item_id": n.item_id,
-                "created_at": n.created_at, "read_at": n.read_at,
+                "link": _link(n.data), "created_at": n.created_at, "read_at": n.read_at,
             }
             for n in page.items
         ],
@@ -153,7 +153,7 @@ def my_notification(
 ) -> dict[str, Any]:
     """One of the caller's in-app notifications: what it is about."""
     found = session.execute(
-        sa.select(Notification.event_id, Notification.item_id).where(
+        sa.select(Notification.event_id, Notification.item_id, Notification.data).where(
             Notification.id == notification_id,
             Notification.channel == Channel.IN_APP,
             Notification.recipient_id == principal.person_id,
@@ -161,7 +161,16 @@ def my_notification(
     ).first()
     if found is None:
         raise NotFound(_no_notification(notification_id))
-    return {"event_id": found.event_id, "item_id": found.item_id}
+    return {"event_id": found.event_id, "item_id": found.item_id, "link": _link(found.data)}
+
+
+def _link(data: Any) -> str | None:
+    """The page a notification without a warning or an item is about (a reminder):
+    a path of this site, never elsewhere."""
+    link = (data or {}).get("link") if isinstance(data, dict) else None
+    if isinstance(link, str) and link.startswith("/") and not link.startswith("//"):
+        return link
+    return None
 
 
 def _no_notification(notification_id: int) -> Any:

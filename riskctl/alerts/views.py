@@ -69,6 +69,8 @@ def open_notification(notification_id: int) -> Response:
         return redirect(url_for("monitor.warning", event_id=found["event_id"]))
     if found["item_id"]:
         return redirect(url_for("workbench.item", item_id=found["item_id"]))
+    if found["link"]:
+        return redirect(found["link"])
     return redirect(url_for("alerts_pages.notifications"))
 
 

@@ -56,6 +56,13 @@ class Action(enum.StrEnum):
     MANAGE_SILENCES = "alerts.silence"  # silences over the units in reach
     VIEW_SCREEN = "screen.view"  # the big screen's aggregates
     MANAGE_SCREENS = "screen.manage"  # kiosk tokens of big screens
+    # 谈话 and 督查工作台账 (riskctl.supervision).  Everyone sees the talks they take part
+    # in and the findings they are responsible for, without a grant; these reach a unit.
+    VIEW_TALKS = "talk.view"  # every talk of the unit
+    MANAGE_TALKS = "talk.manage"  # plan, cancel and record talks; annual plans
+    VIEW_LEDGER = "ledger.view"  # every finding of the unit; the ledger's export
+    MANAGE_LEDGER = "ledger.manage"  # enter findings, record progress for the unit
+    VERIFY_LEDGER = "ledger.verify"  # 销号 or 退回: the commission's inspectors only
 
 
 class Reach(enum.Enum):
@@ -90,6 +97,10 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.HANDLE_RISK: Reach.OWN_UNIT,
         Action.OPINE_RISK: Reach.OWN_UNIT,
         Action.VIEW_STATS: Reach.OWN_UNIT,
+        Action.VIEW_TALKS: Reach.OWN_UNIT,
+        Action.MANAGE_TALKS: Reach.OWN_UNIT,
+        Action.VIEW_LEDGER: Reach.OWN_UNIT,
+        Action.MANAGE_LEDGER: Reach.OWN_UNIT,
     },
     Role.INSPECTOR: {
         Action.VIEW_ORG: Reach.SCOPE,
@@ -107,6 +118,11 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.VIEW_ALERTS: Reach.SCOPE,
         Action.MANAGE_SILENCES: Reach.SCOPE,
         Action.VIEW_SCREEN: Reach.SCOPE,
+        Action.VIEW_TALKS: Reach.SCOPE,
+        Action.MANAGE_TALKS: Reach.SCOPE,
+        Action.VIEW_LEDGER: Reach.SCOPE,
+        Action.MANAGE_LEDGER: Reach.SCOPE,
+        Action.VERIFY_LEDGER: Reach.SCOPE,
     },
     Role.ADMIN: {
         Action.VIEW_ORG: Reach.ALL,
@@ -132,6 +148,9 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.MANAGE_SILENCES: Reach.ALL,
         Action.VIEW_SCREEN: Reach.ALL,
         Action.MANAGE_SCREENS: Reach.ALL,
+        # Administrators read the talks and the ledger; supervising is the commission's.
+        Action.VIEW_TALKS: Reach.ALL,
+        Action.VIEW_LEDGER: Reach.ALL,
     },
 }
 

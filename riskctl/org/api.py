@@ -129,7 +129,7 @@ class PersonByUsername(MethodView):
 
 class ImportFiles(Schema):
     units = Upload(metadata={"description": "CSV: code,name,kind,parent"})
-    posts = Upload(metadata={"description": "CSV: unit,code,name,risk"})
+    posts = Upload(metadata={"description": "CSV: unit,code,name,risk[,leading]"})
     people = Upload(
         metadata={"description": "CSV: username,name,phone,unit,roles,posts,risk,scope,active"}
     )

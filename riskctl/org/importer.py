@@ -4,7 +4,7 @@
 Three optional parts, applied in order so that later parts can refer to earlier ones:
 
 - ``units``:  code, name, kind, parent
-- ``posts``:  unit, code, name, risk
+- ``posts``:  unit, code, name, risk[, leading]
 - ``people``: username, name, phone, unit, roles, posts, risk, scope, active[, password]
 
 Lists inside a cell are separated by ``;`` (or the full-width ``；``); a post may carry
@@ -36,7 +36,7 @@ PARTS = ("units", "posts", "people")
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # part: (required columns, optional columns)
     "units": (("code", "name", "kind"), ("parent", "level")),
-    "posts": (("unit", "code", "name"), ("risk",)),
+    "posts": (("unit", "code", "name"), ("risk", "leading")),
     "people": (
         ("username", "name", "phone", "unit", "roles"),
         ("posts", "risk", "scope", "active", "password"),
@@ -70,6 +70,9 @@ ROLE_LABELS = {
     "管理员": "admin",
 }
 TRUE_WORDS = {"", "1", "true", "yes", "y", "是"}
+# A post's ``leading`` cell (领导职务): empty keeps what the post is.
+LEADING_WORDS = {"1": True, "true": True, "yes": True, "y": True, "是": True,
+                 "0": False, "false": False, "no": False, "n": False, "否": False}  # fmt: skip
 
 
 @dataclass
@@ -122,11 +125,14 @@ def _unit_row(row: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _post_row(row: Mapping[str, str]) -> dict[str, Any]:
+    leading = (row.get("leading") or "").strip()
     return {
         "unit": row["unit"].strip(),
         "code": row["code"].strip(),
         "name": row["name"].strip(),
         "risk": (row.get("risk") or "").strip() or 3,
+        # A word the schema refuses stays as typed, so the row's error names it.
+        **({"is_leading": LEADING_WORDS.get(leading.lower(), leading)} if leading else {}),
     }
 
 

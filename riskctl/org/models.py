@@ -83,6 +83,9 @@ class Post(Audited, Base):
     code: Mapped[str] = mapped_column(sa.String(40))
     name: Mapped[str] = mapped_column(sa.String(60))
     risk: Mapped[int] = mapped_column(sa.SmallInteger, default=3)
+    # 领导职务: whoever starts holding it has a 任前廉政谈话 planned (riskctl.supervision,
+    # told through riskctl.org.signals.post_taken).
+    is_leading: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     unit: Mapped[Unit] = relationship(back_populates="posts")
 

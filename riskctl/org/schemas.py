@@ -72,12 +72,18 @@ class PostIn(Strict):
     code = Line(required=True, validate=POST_CODE)
     name = Line(required=True, validate=validate.Length(min=1, max=60))
     risk = Int(load_default=3, strict=False, **RISK_BOUNDS)
+    is_leading = fields.Boolean(
+        load_default=None, allow_none=True,
+        metadata={"description": "a leading post (领导职务): whoever starts holding it has a "
+                  "任前廉政谈话 planned; not given: false for a new post, unchanged otherwise"},
+    )  # fmt: skip
 
 
 class PostOut(Strict):
     code = fields.String()
     name = fields.String()
     risk = fields.Integer()
+    is_leading = fields.Boolean()
     unit = fields.Function(lambda p: p.unit.code)
 
 

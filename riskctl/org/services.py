@@ -19,6 +19,7 @@ from riskctl.core.access import Action, Principal, Role, can, require, visible_u
 from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, Forbidden, Joined, NotFound, Refused, ValidationFailed
 from riskctl.core.listing import Page, paginate, unit_filter
+from riskctl.org import signals
 from riskctl.org.models import (
     ConflictOfInterest,
     InspectorScope,
@@ -340,9 +341,11 @@ def save_post(
         )
     created = post is None
     if post is None:
-        post = Post(unit_id=unit.id, code=data["code"])
+        post = Post(unit_id=unit.id, code=data["code"], is_leading=False)
         session.add(post)
     post.name, post.risk = data["name"], data["risk"]
+    if data.get("is_leading") is not None:  # not given: as it was
+        post.is_leading = bool(data["is_leading"])
     session.flush()
     return post, created
 
@@ -433,7 +436,7 @@ def save_person(
         person.password_hash = hash_password(password)
     _sync_roles(person, roles)
     _sync_scope(person, scope_units)
-    _sync_posts(person, holdings)
+    taken = _sync_posts(person, holdings)
     known = {(c.counterparty, c.relation) for c in person.conflicts}
     for declared in data.get("conflicts") or []:
         if (declared["counterparty"], declared["relation"]) not in known:
@@ -448,6 +451,12 @@ def save_person(
     if static_flags:
         assert unit is not None
         _record_static_hits(session, unit, person, static_flags)
+    for held in taken:
+        signals.post_taken.send(
+            person, session=session, person_id=person.id, post_id=held.post_id,
+            unit_id=held.post.unit_id, valid_from=held.valid_from, valid_to=held.valid_to,
+            is_leading=held.post.is_leading,
+        )  # fmt: skip
     return person, created
 
 
@@ -529,8 +538,12 @@ def _sync_scope(person: Person, units: list[Unit]) -> None:
     ]
 
 
-def _sync_posts(person: Person, holdings: list[tuple[Post, date, date | None]]) -> None:
+def _sync_posts(
+    person: Person, holdings: list[tuple[Post, date, date | None]]
+) -> list[PostAssignment]:
+    """Bring the person's holdings to ``holdings``; returns the holdings that start."""
     day = today()
+    taken: list[PostAssignment] = []
     wanted = {post.id for post, _, _ in holdings}
     current = {a.post_id: a for a in person.assignments if a.is_valid_on(day)}
     for post_id, assignment in current.items():
@@ -540,11 +553,12 @@ def _sync_posts(person: Person, holdings: list[tuple[Post, date, date | None]]) 
     for post, start, end in holdings:
         held = current.get(post.id)
         if held is None:
-            person.assignments.append(
-                PostAssignment(post_id=post.id, post=post, valid_from=start, valid_to=end)
-            )
+            assignment = PostAssignment(post_id=post.id, post=post, valid_from=start, valid_to=end)
+            person.assignments.append(assignment)
+            taken.append(assignment)
         elif held.valid_to != end:
             held.valid_to = end
+    return taken
 
 
 def units_overview(session: DbSession, principal: Principal) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from riskctl.org.schemas import CODE, POST_CODE, USERNAME, EmptyIn, PageArgs, St
 from riskctl.risk import opinions, services, statistics
 from riskctl.risk.models import Disposition, EventStatus, Level
 from riskctl.risk.rules import REGISTRY
+from riskctl.supervision import follow_ups
 
 blp = Blueprint(
     "risk", __name__, url_prefix="/api/v1",
@@ -35,6 +36,22 @@ class EventArgs(PageArgs):
         data_key="from", load_default=None, metadata={"description": "raised at or after"}
     )
     end = Moment(data_key="to", load_default=None, metadata={"description": "raised before"})
+
+
+class FollowUpOut(Schema):
+    kind = fields.String(metadata={"description": "talk | finding (the ledger's)"})
+    id = fields.Integer(metadata={"description": "GET /talks/{id} or /ledger/{id}"})
+    what = fields.String(metadata={"description": "the talk's kind, or rectification"})
+    title = fields.String()
+    state = fields.String(
+        metadata={"description": "planned · held · cancelled (talks); rectifying · submitted · "
+                  "verified (findings)"}
+    )  # fmt: skip
+    due_on = fields.Date()
+    done_on = fields.Date(allow_none=True, metadata={"description": "held, or verified"})
+    outcome = fields.String(metadata={"description": "held (by its due day) · late · open"})
+    working_days_late = fields.Integer()
+    people = fields.List(fields.String(allow_none=True), metadata={"description": "names"})
 
 
 class RiskEventOut(Schema):
@@ -100,6 +117,12 @@ class RiskEventOut(Schema):
                   "{sentences, links, tables: [{title, header, rows}]}; a cell or a link is "
                   "{text, kind, id, href}; evidence stays as it was"},
     )  # fmt: skip
+    follow_ups = fields.List(
+        fields.Nested(FollowUpOut),
+        metadata={"description": "one event only (and the answer of its lifecycle calls): the "
+                  "talks and ledger findings its disposition ordered or that were entered from "
+                  "it, those the caller may see, with their state"},
+    )  # fmt: skip
 
 
 EventPage = page_of(RiskEventOut, "RiskEventPage")
@@ -119,6 +142,16 @@ class ResolveIn(Strict):
                   "rectification 责令整改／督办 · case_clue 移交问题线索"},
     )  # fmt: skip
     note = Text(load_default=None, validate=validate.Length(max=4000))
+    follow_up = fields.Dict(
+        load_default=None, allow_none=True,
+        metadata={"description": "what follows the disposition through, each key optional "
+                  "(a problem: 422 at follow_up.<key>, nothing written). A talk (reminder_talk, "
+                  "letter_inquiry, admonishment): talker (username; default: who resolves), "
+                  "due (date; default: some working days later; not in the past), subjects "
+                  "(usernames; default: the person the warning is about), place, topic. A "
+                  "rectification (rectification, entered in the ledger): due (the deadline), "
+                  "responsible (username), measures, description"},
+    )  # fmt: skip
 
 
 class DismissIn(Strict):
@@ -337,12 +370,19 @@ class RiskEventById(MethodView):
             lang: services.explained_evidence(db.session, event, lang).as_dict()
             for lang in ("zh", "en")
         }
-        return view
+        return _with_follow_ups(view)
+
+
+def _with_follow_ups(view: dict[str, Any]) -> dict[str, Any]:
+    """The talks and findings that follow the warning through (riskctl.supervision),
+    combined here: risk's services know nothing of them."""
+    found = follow_ups.of_events(db.session, current_principal(), [view["id"]])
+    return view | {"follow_ups": found[view["id"]]}
 
 
 def _answer(event: Any) -> Any:
     db.session.commit()
-    return services.event_views(db.session, [event])[0]
+    return _with_follow_ups(services.event_views(db.session, [event])[0])
 
 
 @blp.route("/risk-events/<int:event_id>/explain")
@@ -373,10 +413,20 @@ class ResolveEvent(MethodView):
     @blp.arguments(ResolveIn)
     @blp.response(200, RiskEventOut)
     def post(self, data: dict[str, Any], event_id: int) -> Any:
-        """Close with a disposition (red: inspectors only); a frozen item runs again."""
+        """Close with a disposition (red: inspectors only); a frozen item runs again.
+
+        谈话提醒, 约谈函询 and 诫勉 plan a talk, 责令整改 enters a finding in the supervision
+        ledger (`follow_up` says who, by when; defaults otherwise); the answer's
+        `follow_ups` names them.  A `follow_up` problem is a 422 at its path
+        (`follow_up.due`): nothing is written, the warning stays open."""
         return _answer(
             services.resolve(
-                db.session, current_principal(), event_id, data["disposition"], data["note"]
+                db.session,
+                current_principal(),
+                event_id,
+                data["disposition"],
+                data["note"],
+                follow_up=data["follow_up"],
             )
         )
 

@@ -21,7 +21,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.wrappers import Response as Redirect
 
 from riskctl.alerts import services as alerts
 from riskctl.alerts.models import Channel, Status
@@ -40,6 +39,7 @@ from riskctl.risk import opinions
 from riskctl.risk import services as risk
 from riskctl.risk import statistics as disposition_stats
 from riskctl.risk.models import Disposition, EventStatus, Level
+from riskctl.supervision import follow_ups
 from riskctl.web import field_errors, flash_not_saved, int_arg, local_path, select_locale
 from riskctl.workflow import services as workflow
 
@@ -124,6 +124,13 @@ def warnings() -> Any:
 
 @bp.route("/warnings/<int:event_id>")
 def warning(event_id: int) -> str:
+    return _warning_page(event_id)
+
+
+def _warning_page(
+    event_id: int, resolve_errors: dict[str, list[str]] | None = None,
+    resolve_values: Any = None,
+) -> str:  # fmt: skip
     principal = current_user.principal()
     event = risk.visible_event(db.session, principal, event_id)
     view = risk.event_views(db.session, [event])[0]
@@ -159,6 +166,12 @@ def warning(event_id: int) -> str:
         # Who the level's route leaves out, and why (the subject of a red, by default).
         not_told=Notifier(db.session, risk.current_policy(db.session)).not_told(event)
         if told else [],
+        # What its disposition ordered (talks, rectifications): the supervision module's,
+        # combined here, in the view; risk's services know nothing of it.
+        follow_ups=follow_ups.of_events(db.session, principal, [event.id])[event.id],
+        may_ledger=can(principal, Action.MANAGE_LEDGER, event.unit_id),
+        follow_up_form=follow_ups.resolve_form(db.session, principal, event),
+        resolve_errors=resolve_errors or {}, resolve_values=resolve_values or {},
     )  # fmt: skip
 
 
@@ -188,15 +201,24 @@ def warning_print(event_id: int) -> str:
 
 
 @bp.route("/warnings/<int:event_id>/<action>", methods=["POST"])
-def act(event_id: int, action: str) -> Redirect:
+def act(event_id: int, action: str) -> Any:
     principal = current_user.principal()
     form = request.form
     try:
         if action == "acknowledge":
             risk.acknowledge(db.session, principal, event_id)
         elif action == "resolve":
-            risk.resolve(db.session, principal, event_id, form.get("disposition", ""),
-                         form.get("note") or None)  # fmt: skip
+            disposition = form.get("disposition", "")
+            try:
+                risk.resolve(db.session, principal, event_id, disposition,
+                             form.get("note") or None,
+                             follow_up=follow_ups.from_form(form, disposition))  # fmt: skip
+            except ValidationFailed as exc:
+                if not any(d["path"].startswith("follow_up") for d in exc.details):
+                    raise
+                # What the follow-up needs is shown beside its field, as it was typed.
+                db.session.rollback()
+                return _warning_page(event_id, field_errors(exc), form), 422
         elif action == "dismiss":
             risk.dismiss(db.session, principal, event_id, form.get("reason", ""))
         elif action == "opinion":

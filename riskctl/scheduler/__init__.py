@@ -109,6 +109,15 @@ def _alert_tick() -> dict[str, int]:
     return {"written": done["written"], "digests": done["digests"]}
 
 
+def _remind_follow_ups() -> dict[str, int]:
+    from flask import current_app
+
+    from riskctl.supervision.reminders import send_reminders
+
+    lead = current_app.config["RISKCTL"].SUPERVISION_REMIND_WORKING_DAYS
+    return {"reminded": send_reminders(db.session, lead_working_days=lead)}
+
+
 def _screen_heartbeat() -> None:
     from riskctl.alerts import push, services
 
@@ -135,6 +144,8 @@ JOBS: tuple[JobSpec, ...] = (
     # Reminders, escalations of unacknowledged warnings, the morning digest.
     JobSpec("alerts.tick", _alert_tick, "interval", {"minutes": 1}),
     JobSpec("screen.heartbeat", _screen_heartbeat, "interval", {"seconds": 10}),
+    # In-app reminders before talks and rectifications fall due; once per due day each.
+    JobSpec("supervision.remind", _remind_follow_ups, "interval", {"hours": 1}),
 )
 
 

@@ -252,6 +252,114 @@ def _mitigation(unit):
     }
 
 
+# Talks and the ledger (riskctl.supervision): the unit's discipline leader plans and
+# enters, its handler is talked to and answers for the finding.
+LEADERS = {"czj": "czj.zhoujie", "nmj": "nmj.dengyun"}
+
+
+def _soon(days=5):
+    from datetime import timedelta
+
+    from riskctl.core.calendar_store import local_date
+
+    return (local_date() + timedelta(days=days)).isoformat()
+
+
+def _talk_body(unit):
+    return {"kind": "reminder_talk", "unit": unit, "talker": LEADERS[unit],
+            "subjects": [HANDLER[unit]], "due_on": _soon(), "topic": "矩阵谈话"}  # fmt: skip
+
+
+def _ids(*usernames):
+    from riskctl.extensions import db
+    from riskctl.org.models import Person
+
+    rows = db.session.query(Person.username, Person.id).filter(Person.username.in_(usernames))
+    return dict(rows.all())
+
+
+def _unit_id(unit):
+    from riskctl.extensions import db
+    from riskctl.org.models import Unit
+
+    return db.session.query(Unit.id).filter(Unit.code == unit).scalar()
+
+
+def _talk(c, unit, held=False):
+    """A talk of ``unit``'s discipline leader with its handler (held: recorded), written
+    through the service (the routes under test are the calls, not the scene)."""
+    from datetime import date
+
+    from riskctl.extensions import db
+    from riskctl.supervision import talks
+    from riskctl.supervision.models import TalkKind, TalkStatus
+
+    ids = _ids(LEADERS[unit], HANDLER[unit])
+    talk = talks.add_talk(db.session, ids[LEADERS[unit]], talks.Plan(
+        TalkKind.REMINDER_TALK, _unit_id(unit), ids[LEADERS[unit]], (ids[HANDLER[unit]],),
+        date.fromisoformat(_soon()), "矩阵谈话"))  # fmt: skip
+    if held:
+        talk.status, talk.held_on, talk.record = TalkStatus.HELD, talk.due_on, "矩阵记录"
+        db.session.flush()
+    return talk.id
+
+
+def _plan_body(unit):
+    day = _soon(3)
+    sessions = [{"due_on": day, "topic": "矩阵集体谈话", "talker": LEADERS[unit]}]
+    return {"unit": unit, "year": int(day[:4]), "sessions": sessions}
+
+
+def _finding_body(unit):
+    return {"unit": unit, "source": "inspection", "description": "矩阵问题",
+            "responsible": HANDLER[unit], "deadline": _soon(20)}  # fmt: skip
+
+
+def _finding(c, unit, submitted=False):
+    """A finding of ``unit`` its handler answers for (submitted: asked for 销号)."""
+    from datetime import date
+
+    from riskctl.core.clock import utcnow
+    from riskctl.extensions import db
+    from riskctl.supervision import ledger
+    from riskctl.supervision.models import FindingSource, FindingStatus
+
+    ids = _ids(LEADERS[unit], HANDLER[unit])
+    finding = ledger.add_finding(db.session, ids[LEADERS[unit]], ledger.Entry(
+        _unit_id(unit), FindingSource.INSPECTION, "矩阵问题", "", ids[HANDLER[unit]],
+        date.fromisoformat(_soon(20))))  # fmt: skip
+    if submitted:
+        finding.status, finding.submitted_at = FindingStatus.SUBMITTED, utcnow()
+        db.session.flush()
+    return finding.id
+
+
+def _scan_file():
+    return {"file": (io.BytesIO(_pdf()), "矩阵.pdf")}
+
+
+def _supervision_file(c, h, owner, owner_id, unit):
+    """GET a file of a talk or a finding, stored as the service stores it."""
+    from riskctl.extensions import db
+    from riskctl.files import services as files
+    from riskctl.supervision.models import SupervisionFile
+
+    store = files.store_of(c.application.config)
+    kept = files.receive(store, io.BytesIO(_pdf()), "矩阵.pdf", limit=1 << 20)
+    row = SupervisionFile(
+        unit_id=_unit_id(unit), talk_id=owner_id if owner == "talks" else None,
+        finding_id=owner_id if owner == "ledger" else None, filename=kept.filename,
+        content_type=kept.content_type, size=kept.size, sha256=kept.sha256,
+        uploaded_by_id=_ids(LEADERS[unit])[LEADERS[unit]],
+    )  # fmt: skip
+    db.session.add(row)
+    db.session.flush()
+    response = c.get(f"/api/v1/{owner}/{owner_id}/files/{row.id}", headers=h)
+    response.get_data()
+    response.close()
+    return response
+
+
 # (method, rule, call(client, headers, unit, person) -> response, {role: (own, other)})
 OK, NO, HIDDEN, ANON = 200, 403, 404, 401
 ENDPOINTS = [
@@ -542,6 +650,98 @@ ENDPOINTS = [
      lambda c, h, u, p: c.post("/api/v1/screens", headers=h, json={"name": f"大屏{u}"}),
      {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (NO, NO),
       "admin": (201, 201)}),
+    # Talks: those one takes part in, the unit's (leader), the scope's (inspector), all (admin).
+    ("GET", "/api/v1/talks",
+     lambda c, h, u, p: c.get(f"/api/v1/talks?unit={u}", headers=h),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/talks",
+     lambda c, h, u, p: c.post("/api/v1/talks", json=_talk_body(u), headers=h),
+     {"staff": (NO, NO), "discipline_leader": (201, NO), "inspector": (201, NO),
+      "admin": (NO, NO)}),
+    ("GET", "/api/v1/talks/<int:talk_id>",
+     lambda c, h, u, p: c.get(f"/api/v1/talks/{_talk(c, u)}", headers=h),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    # Recorded by the talker (the leader) or who plans the unit's talks; not by its subject.
+    ("POST", "/api/v1/talks/<int:talk_id>/record",
+     lambda c, h, u, p: c.post(f"/api/v1/talks/{_talk(c, u)}/record", headers=h,
+                               json={"held_on": _soon(0), "record": "矩阵"}),
+     {"staff": (NO, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (NO, NO)}),
+    ("POST", "/api/v1/talks/<int:talk_id>/files",
+     lambda c, h, u, p: c.post(f"/api/v1/talks/{_talk(c, u)}/files", headers=h,
+                               data=_scan_file(), content_type="multipart/form-data"),
+     {"staff": (NO, HIDDEN), "discipline_leader": (201, HIDDEN), "inspector": (201, HIDDEN),
+      "admin": (NO, NO)}),
+    ("GET", "/api/v1/talks/<int:talk_id>/files/<int:file_id>",
+     lambda c, h, u, p: _supervision_file(c, h, "talks", _talk(c, u), u),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    # 确认: the person talked to (the handler), and nobody else.
+    ("POST", "/api/v1/talks/<int:talk_id>/confirm",
+     lambda c, h, u, p: c.post(f"/api/v1/talks/{_talk(c, u, held=True)}/confirm", headers=h,
+                               json={}),
+     {"staff": (OK, HIDDEN), "discipline_leader": (NO, HIDDEN), "inspector": (NO, HIDDEN),
+      "admin": (NO, NO)}),
+    ("POST", "/api/v1/talks/<int:talk_id>/cancel",
+     lambda c, h, u, p: c.post(f"/api/v1/talks/{_talk(c, u)}/cancel", headers=h,
+                               json={"reason": "矩阵"}),
+     {"staff": (NO, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (NO, NO)}),
+    ("GET", "/api/v1/talks/plans",
+     lambda c, h, u, p: c.get(f"/api/v1/talks/plans?unit={u}", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/talks/plans",
+     lambda c, h, u, p: c.post("/api/v1/talks/plans", json=_plan_body(u), headers=h),
+     {"staff": (NO, NO), "discipline_leader": (201, NO), "inspector": (201, NO),
+      "admin": (NO, NO)}),
+    # The ledger: the handler answers for the finding; 销号 and 退回 by inspectors only.
+    ("GET", "/api/v1/ledger",
+     lambda c, h, u, p: c.get(f"/api/v1/ledger?unit={u}", headers=h),
+     {"staff": (OK, OK), "discipline_leader": (OK, OK), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/ledger",
+     lambda c, h, u, p: c.post("/api/v1/ledger", json=_finding_body(u), headers=h),
+     {"staff": (NO, NO), "discipline_leader": (201, NO), "inspector": (201, NO),
+      "admin": (NO, NO)}),
+    ("GET", "/api/v1/ledger/<int:finding_id>",
+     lambda c, h, u, p: c.get(f"/api/v1/ledger/{_finding(c, u)}", headers=h),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/ledger/<int:finding_id>/progress",
+     lambda c, h, u, p: c.post(f"/api/v1/ledger/{_finding(c, u)}/progress", headers=h,
+                               json={"text": "矩阵进展"}),
+     {"staff": (201, HIDDEN), "discipline_leader": (201, HIDDEN), "inspector": (201, HIDDEN),
+      "admin": (NO, NO)}),
+    ("POST", "/api/v1/ledger/<int:finding_id>/files",
+     lambda c, h, u, p: c.post(f"/api/v1/ledger/{_finding(c, u)}/files", headers=h,
+                               data=_scan_file(), content_type="multipart/form-data"),
+     {"staff": (201, HIDDEN), "discipline_leader": (201, HIDDEN), "inspector": (201, HIDDEN),
+      "admin": (NO, NO)}),
+    ("GET", "/api/v1/ledger/<int:finding_id>/files/<int:file_id>",
+     lambda c, h, u, p: _supervision_file(c, h, "ledger", _finding(c, u), u),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/ledger/<int:finding_id>/submit",
+     lambda c, h, u, p: c.post(f"/api/v1/ledger/{_finding(c, u)}/submit", headers=h, json={}),
+     {"staff": (OK, HIDDEN), "discipline_leader": (OK, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (NO, NO)}),
+    ("POST", "/api/v1/ledger/<int:finding_id>/verify",
+     lambda c, h, u, p: c.post(f"/api/v1/ledger/{_finding(c, u, True)}/verify", headers=h,
+                               json={}),
+     {"staff": (NO, HIDDEN), "discipline_leader": (NO, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (NO, NO)}),
+    ("POST", "/api/v1/ledger/<int:finding_id>/return",
+     lambda c, h, u, p: c.post(f"/api/v1/ledger/{_finding(c, u, True)}/return", headers=h,
+                               json={"reason": "矩阵退回"}),
+     {"staff": (NO, HIDDEN), "discipline_leader": (NO, HIDDEN), "inspector": (OK, HIDDEN),
+      "admin": (NO, NO)}),
+    ("GET", "/api/v1/stats/follow-ups",
+     lambda c, h, u, p: c.get(f"/api/v1/stats/follow-ups?unit={u}", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (OK, NO), "inspector": (OK, NO),
+      "admin": (OK, OK)}),
 ]  # fmt: skip
 # The status webhook authenticates Twilio by its signature (tests/integration/test_alerts_sms).
 PUBLIC = {("GET", "/api/v1/healthz"), ("GET", "/api/v1/readyz"), ("POST", "/api/v1/auth/token"),

@@ -46,7 +46,8 @@ def test_admin_creates_a_unit_a_post_and_a_person(client, admin):
         headers=admin,
     )
     assert post.status_code == 201
-    assert post.json == {"code": "cashier", "name": "出纳", "risk": 4, "unit": "jyj"}
+    assert post.json == {"code": "cashier", "name": "出纳", "risk": 4, "unit": "jyj",
+                         "is_leading": False}  # fmt: skip
     body = dict(NEW_PERSON, username="jyj.new", unit="jyj", posts=["cashier"])
     person = client.post("/api/v1/people", json=body, headers=admin)
     assert person.status_code == 201, person.json

@@ -137,7 +137,7 @@ def test_the_scheduler_process_stands_by_leads_and_exits_when_fenced(tmp_path):
         log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 (closed below)
         return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT), log
 
-    def wait_for(path, text, timeout=30):
+    def wait_for(path, text, timeout=90):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if text in path.read_text():

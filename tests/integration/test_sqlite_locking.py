@@ -127,8 +127,11 @@ def test_an_upload_holds_no_write_lock_while_its_file_arrives(lone, tmp_path, mo
     monkeypatch.setitem(app.config, "RISKCTL_UPLOAD_DIR", str(tmp_path / "uploads"))
     client = app.test_client()
     bearer = bearer_for(app, "czj.wangfang")
-    body = {"process": "expense_reimbursement", "title": "上传时不占写锁",
-            "fields": {"purpose": "差旅", "budget_line": "2026-公用经费", "amount": "800.00"}}
+    body = {
+        "process": "expense_reimbursement",
+        "title": "上传时不占写锁",
+        "fields": {"purpose": "差旅", "budget_line": "2026-公用经费", "amount": "800.00"},
+    }
     item = client.post("/api/v1/items", json=body, headers=bearer)  # fmt: skip
     assert item.status_code == 201, item.json
     seen: list[str] = []

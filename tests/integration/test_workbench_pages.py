@@ -255,3 +255,9 @@ def test_a_step_done_meanwhile_is_not_done_twice(as_person, client, token_for):
     run.complete(item["tasks"][0])  # … while the step is done elsewhere
     response = browser.post(task_url, data={"csrf_token": token})
     assert response.status_code == 409  # the closed task offers no form any more
+
+
+def test_an_inspector_finds_items_under_business_processing_not_items_twice(as_person):
+    html = as_person("jw.liuhong").get("/items").get_data(as_text=True)
+    nav = html.split('<nav class="sidebar"', 1)[1].split("</nav>", 1)[0]
+    assert "业务处理" in nav and nav.count(">事项<") == 1

@@ -16,6 +16,7 @@ from riskctl.risk.rules.controls import LinkedItems
 from riskctl.risk.rules.meetings import Interests
 from riskctl.risk.rules.platform import UnitActivity
 from riskctl.risk.rules.works import ItemsWithSteps
+from riskctl.supervision.facts import FindingFact, TalkFact
 from tests.unit.test_meetings import meeting
 from tests.unit.test_risk_rules import AT, item, noon, run, step, working_days_ago
 
@@ -292,6 +293,33 @@ CASES: dict[str, list[tuple[Any, dict[str, Any]]]] = {
     "platform_unused": [
         (UnitActivity({7: noon(working_days_ago(11))}, {}), {}),
         (UnitActivity({7: None}, {7: noon(working_days_ago(12))}), {}),
+    ],
+    "talk_overdue": [
+        (
+            [TalkFact(4, 7, "reminder_talk", 2, working_days_ago(3), (5,), 12, "reminder_talk", 2)],
+            {},
+        ),
+        ([TalkFact(6, 7, "collective", 2, working_days_ago(1), (5, 2))], {}),
+    ],
+    "rectification_overdue": [
+        ([FindingFact(9, 7, "patrol", "公务接待超出标准", 5, working_days_ago(4), None)], {}),
+        (
+            [
+                FindingFact(
+                    10,
+                    7,
+                    "risk_warning",
+                    "采购需求审核不严",
+                    None,
+                    working_days_ago(2),
+                    None,
+                    12,
+                    "rectification",
+                    2,
+                )
+            ],
+            {},
+        ),
     ],
 }
 

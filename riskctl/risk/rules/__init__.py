@@ -25,6 +25,7 @@ from riskctl.risk.rules.procurement import (
     SupplementExcess,
     SupplierConcentration,
 )
+from riskctl.risk.rules.supervision import RectificationOverdue, TalkOverdue
 from riskctl.risk.rules.timing import ItemOverdue, StepOverdue
 from riskctl.risk.rules.works import (
     ChangeOrderExcess,
@@ -65,6 +66,8 @@ REGISTRY: dict[str, Rule] = {
         InterestedMemberVoted(),
         TopicsLate(),
         PlatformUnused(),
+        TalkOverdue(),
+        RectificationOverdue(),
     )
 }
 

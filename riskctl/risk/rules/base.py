@@ -234,6 +234,9 @@ class Rule:
     can_freeze: ClassVar[bool] = False
     # What makes a situation a person closed come back: see ``recurrence``.
     material: ClassVar[tuple[Material, ...]] = ()
+    # Evidence keys that name people (ids) to tell of the warning besides its level's
+    # route (riskctl.alerts.outbox): who disposed the warning a late follow-up came from.
+    notify_also: ClassVar[tuple[str, ...]] = ()
 
     # Defaults that differ by a unit's government level: "central" for central units,
     # "local" for every other level (the province sets those figures: 政府采购法 第八条).
