@@ -465,6 +465,12 @@ class Day(fields.Date):
             raise ValidationError([exc.message]) from None
 
 
+def translated(message: Message) -> Message:
+    """This module's messages are lazy translations already (put into words when read):
+    kept for callers written when they were plain English, which it returns unchanged."""
+    return message
+
+
 # ---------------------------------------------------------------- WTForms
 
 
