@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+import flask_babel
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.serving import run_simple
 
@@ -29,6 +31,7 @@ from riskctl.process import cli as process_cli
 from riskctl.process import services as processes
 from riskctl.process import upgrade
 from riskctl.process.models import ProcessStatus
+from riskctl.web import LANGUAGES, OUTSIDE_REQUEST
 
 
 class _Commands(AppGroup):
@@ -55,7 +58,32 @@ class _Busy(click.ClickException):
         )
 
 
-riskctl_cli = _Commands("riskctl", help="riskctl 廉政风险防控平台 administration.")
+def _speak(ctx: click.Context, _param: click.Parameter, lang: str) -> str:
+    """The language of every message the command prints (a service's refusal, a bad
+    row): Chinese by default, for the administrators riskctl serves; ``--lang en`` for
+    English.  Set for the command's run only."""
+    token = OUTSIDE_REQUEST.set(lang)
+    flask_babel.refresh()  # an app context already open (tests) chose its language
+
+    def restore() -> None:
+        OUTSIDE_REQUEST.reset(token)
+        flask_babel.refresh()
+
+    ctx.call_on_close(restore)
+    return lang
+
+
+riskctl_cli = _Commands(
+    "riskctl",
+    help="riskctl 廉政风险防控平台 administration.",
+    params=[
+        click.Option(
+            ["--lang"], type=click.Choice(sorted(LANGUAGES)), default="zh_CN", show_default=True,
+            expose_value=False, is_eager=True, callback=_speak,
+            help="the language of the messages printed",
+        ),
+    ],
+)  # fmt: skip
 
 
 def _as_cli(command: str) -> None:
@@ -63,12 +91,13 @@ def _as_cli(command: str) -> None:
 
 
 def _fail(exc: DomainError) -> NoReturn:
+    """A service's refusal, in the command's language (``--lang``), with its code."""
     db.session.rollback()
-    lines = [f"error: {exc.message}"] + [
-        f"  - {d.get('file', '')}{' row ' + str(d['row']) if 'row' in d else ''} "
-        f"{d.get('path', '')}: {d['message']}".replace("  ", " ")
-        for d in exc.details
-    ]
+    lines = [_("%(message)s (code %(code)s)", message=exc.message, code=exc.code)]
+    for d in exc.details:
+        row = _("row %(row)s", row=d["row"]) if "row" in d else ""
+        where = " ".join(p for p in (d.get("file", ""), row, d.get("path", "")) if p)
+        lines.append(f"  - {where}: {d['message']}")
     raise click.ClickException("\n".join(lines))
 
 
@@ -230,7 +259,7 @@ def user_set_password(username: str, password_stdin: bool) -> None:
     _as_cli("user set-password")
     person = auth.find_person(db.session, username)
     if person is None:
-        raise click.ClickException(f"no person {username!r}")
+        raise click.ClickException(_("no person '%(username)s'", username=username))
     try:
         auth.set_password(db.session, person, _read_password())
     except DomainError as exc:
@@ -267,7 +296,7 @@ def token_create(username: str, hours: int, name: str) -> None:
     _as_cli("token create")
     person = auth.find_person(db.session, username)
     if person is None or not person.is_active:
-        raise click.ClickException(f"no active person {username!r}")
+        raise click.ClickException(_("no active person '%(username)s'", username=username))
     value, row = auth.issue_token(db.session, person, ttl=timedelta(hours=hours), name=name)
     db.session.commit()
     click.echo(value)

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
@@ -49,7 +50,7 @@ def _administrators_only() -> None:
 def _problems(exc: ValidationError | DomainError) -> dict[str, list[str]]:
     if isinstance(exc, ValidationError):
         details = flatten_messages(exc.messages)
-        return field_errors(ValidationFailed("invalid", details=details))
+        return field_errors(ValidationFailed.listing(details))
     return field_errors(exc)
 
 
@@ -148,18 +149,19 @@ def unit_pairs(code: str) -> Any:
             _saved(_("%(name)s retired: it no longer applies in this unit. Give it a mode "
                      "again to put it back.", name=row.name))  # fmt: skip
         else:
+            choose_post = _l("Choose one of the unit's posts.")
             missing = [
                 {"path": path, "message": message}
                 for path, value, message in (
-                    ("posts[0]", posts[0], "choose a post"),
-                    ("posts[1]", posts[1], "choose a post"),
+                    ("posts[0]", posts[0], choose_post),
+                    ("posts[1]", posts[1], choose_post),
                     ("mode", form.get("mode") if form.get("mode") in PAIR_MODES else "",
-                     "choose refuse or flag"),
+                     _l("Choose refuse or flag.")),
                 )
                 if not value
             ]  # fmt: skip
             if missing:
-                raise ValidationFailed("invalid", details=missing)
+                raise _Missing.listing(missing)
             data = PairIn().load({"posts": posts, "mode": form["mode"],
                                   "name": form.get("name", "").strip() or None,
                                   "basis": form.get("basis", "").strip()})  # fmt: skip
@@ -172,40 +174,37 @@ def unit_pairs(code: str) -> Any:
     return redirect(url_for("admin.unit", code=code, _anchor="pairs"))
 
 
+class _Missing(ValidationFailed):
+    """The pair form's own problems: a field left empty."""
+
+
 _PAIR_FIELDS = {"posts[0]": "post_a", "posts[1]": "post_b", "posts": "post_b", "mode": "mode",
                 "name": "name", "basis": "basis"}  # fmt: skip
 
 
 def _pair_problems(exc: ValidationError | DomainError, prefix: str) -> dict[str, list[str]]:
     """The pair service's and schema's problems beside the form's fields, in the reader's
-    language; on a row's form (``prefix`` "edit-") the posts are fixed, so their problems
-    go to the row."""
+    language (the page's own words for the service's refusals of the posts); on a row's
+    form (``prefix`` "edit-") the posts are fixed, so their problems go to the row."""
+    service = isinstance(exc, DomainError)
     if isinstance(exc, ValidationError):
         details = flatten_messages(exc.messages)
     else:
         details = exc.details or [{"path": "", "message": exc.message}]
     found: dict[str, list[str]] = {}
     for detail in details:
-        path, message = detail.get("path") or "", str(detail.get("message", ""))
+        path, text = detail.get("path") or "", str(detail.get("message", ""))
         field = _PAIR_FIELDS.get(path, "")
         if prefix and field in ("post_a", "post_b"):
             field = ""
-        if message == "choose a post":
-            text = _("Choose one of the unit's posts.")
-        elif message == "choose refuse or flag":
-            text = _("Choose refuse or flag.")
-        elif message.startswith("no post "):
-            text = _("Not a post of this unit.")
-        elif message == "name two different posts":
-            text = _("Choose two different posts.")
-        elif (longer := re.match(r"Longer than maximum length (\d+)\.$", message)) is not None:
-            text = _("At most %(n)s characters.", n=longer.group(1))
-        elif getattr(exc, "code", "") == "unknown_pair":
+        if getattr(exc, "code", "") == "unknown_pair":
             text = _("This pair does not apply in this unit.")
         elif getattr(exc, "code", "") == "pair_off":
             text = _("This pair is already off in this unit.")
-        else:
-            text = reader_message(message)
+        elif service and path in ("posts[0]", "posts[1]") and not isinstance(exc, _Missing):
+            text = _("Not a post of this unit.")
+        elif service and path == "posts":
+            text = _("Choose two different posts.")
         found.setdefault(f"{prefix}{field}" if field or not prefix else "edit", []).append(text)
     return found
 
@@ -469,13 +468,8 @@ def _adoption_problems(exc: DomainError, chosen: processes.Template) -> dict[str
             field, text = "name", _("Give a name of 1 to %(n)d characters.", n=processes.MAX_NAME)
         elif head == "posts":
             field, text = f"post-{rest}", _("The template has no such post.")
-        elif head == "limits":
+        elif head == "limits":  # the service's words: no such task, not a time limit …
             field = f"limit-{rest}"
-            most = re.search(r"between 1 and (\d+\w+)$", message)
-            if most is not None:
-                text = _("The amount must be between 1 and %(most)s.", most=most.group(1))
-            else:
-                text = _("No such task.") if message == "no such task" else _limit_help()
         elif head == "risks":
             field, text = f"risk-{rest}", _("must be between 1 and 5")
         elif (post := re.fullmatch(r"nodes\[(\d+)\]\.post", path)) is not None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, request
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from twilio.request_validator import RequestValidator
@@ -295,7 +296,7 @@ class ScreenSnapshot(MethodView):
         if token is not None:
             if services.kiosk_for(db.session, token) is None:
                 raise NotAuthenticated(
-                    "the screen token is invalid or revoked", code="invalid_token"
+                    _l("the screen token is invalid or revoked"), code="invalid_token"
                 )
             return services.snapshot(db.session, services.screen_reach(None))
         return services.snapshot(db.session, services.screen_reach(current_principal()))
@@ -324,11 +325,11 @@ class TwilioStatus(MethodView):
         rebuilt from X-Forwarded-*); idempotent; the furthest status is kept."""
         token = current_app.config["RISKCTL"].TWILIO_AUTH_TOKEN
         if not token:
-            raise NotFound("SMS callbacks are not configured (no Twilio auth token)")
+            raise NotFound(_l("SMS callbacks are not configured (no Twilio auth token)"))
         params = request.form.to_dict()
         signature = request.headers.get("X-Twilio-Signature", "")
         if not RequestValidator(token).validate(request.url, params, signature):
-            raise Forbidden("the Twilio signature does not match", code="invalid_signature")
+            raise Forbidden(_l("the Twilio signature does not match"), code="invalid_signature")
         known = services.apply_delivery_status(
             db.session, params.get("MessageSid", ""), params.get("MessageStatus", ""),
             params.get("ErrorCode"),

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskctl.alerts.models import (
     DELIVERY_ORDER,
@@ -159,7 +160,7 @@ def my_notification(
         )
     ).first()
     if found is None:
-        raise NotFound(f"no notification {notification_id} of yours")
+        raise NotFound(_no_notification(notification_id))
     return {"event_id": found.event_id, "item_id": found.item_id, "link": _link(found.data)}
 
 
@@ -170,6 +171,10 @@ def _link(data: Any) -> str | None:
     if isinstance(link, str) and link.startswith("/") and not link.startswith("//"):
         return link
     return None
+
+
+def _no_notification(notification_id: int) -> Any:
+    return _l("no notification %(id)s of yours", id=notification_id)
 
 
 def unread_count(session: DbSession, principal: Principal) -> int:
@@ -201,7 +206,7 @@ def mark_read(session: DbSession, principal: Principal, notification_id: int | N
             )
         )
         if owned is None:
-            raise NotFound(f"no notification {notification_id} of yours")
+            raise NotFound(_no_notification(notification_id))
         stmt = stmt.where(Notification.id == notification_id)
     return int(session.execute(stmt.values(read_at=utcnow())).rowcount or 0)  # type: ignore[attr-defined]
 
@@ -254,43 +259,46 @@ def create_silence(
     details = []
     for key in matcher:
         if key not in SILENCE_KEYS:
-            details.append({"path": f"matcher.{key}", "message": f"must be one of {SILENCE_KEYS}"})
+            why = _l("must be one of %(choices)s", choices=", ".join(SILENCE_KEYS))
+            details.append({"path": f"matcher.{key}", "message": why})
     if not matcher:
-        details.append({"path": "matcher", "message": "name at least one of unit, rule, level"})
+        why = _l("name at least one of unit, rule, level")
+        details.append({"path": "matcher", "message": why})
     # Plain values only: a matcher is stored as given and compared with events' values.
     rule, level, item, unit = (matcher.get(k) for k in ("rule", "level", "item", "unit"))
     if "rule" in matcher and (not isinstance(rule, str) or rule not in REGISTRY):
-        details.append({"path": "matcher.rule", "message": "unknown rule"})
+        details.append({"path": "matcher.rule", "message": _l("unknown rule")})
     if "level" in matcher and (not isinstance(level, str) or level not in Level._value2member_map_):
-        details.append({"path": "matcher.level", "message": "must be red, orange or yellow"})
+        details.append({"path": "matcher.level", "message": _l("must be red, orange or yellow")})
     if "item" in matcher and (
         not isinstance(item, int) or isinstance(item, bool) or not 1 <= item <= ID_MAX
     ):
-        details.append({"path": "matcher.item", "message": "must be an item id"})
+        details.append({"path": "matcher.item", "message": _l("must be an item id")})
     if "unit" in matcher and not isinstance(unit, str):
-        details.append({"path": "matcher.unit", "message": "must be a unit code"})
+        details.append({"path": "matcher.unit", "message": _l("must be a unit code")})
     elif unit is not None:
         # Stored in the unit's own spelling: events carry that, and are compared exactly.
         known = session.scalar(sa.select(Unit.code).where(org_services.unit_code_is(unit)))
         if known is None:
-            details.append({"path": "matcher.unit", "message": f"no unit {unit!r}"})
+            details.append({"path": "matcher.unit", "message": org_services.no_unit(unit)})
         else:
             matcher = {**matcher, "unit": known}
     start = starts_at or utcnow()
     if ends_at <= start:
-        details.append({"path": "ends_at", "message": "must be after starts_at"})
+        details.append({"path": "ends_at", "message": _l("must be after starts_at")})
     elif ends_at - start > MAX_SILENCE:
-        details.append({"path": "ends_at", "message": "a silence lasts at most 90 days"})
+        why = _l("a silence lasts at most %(days)s days", days=MAX_SILENCE.days)
+        details.append({"path": "ends_at", "message": why})
     if not reason.strip():
-        details.append({"path": "reason", "message": "say why"})
+        details.append({"path": "reason", "message": _l("say why")})
     if details:
-        raise ValidationFailed("the silence has problems", details=details)
+        raise ValidationFailed(_l("the silence has problems"), details=details)
     silence = Silence(
         matcher=dict(matcher), starts_at=start, ends_at=ends_at, reason=reason.strip(),
         author_id=principal.person_id or None, created_at=utcnow(),
     )  # fmt: skip
     if not _reach_test(session, principal)(silence):
-        raise Forbidden("a silence names a unit of your scope", code="forbidden")
+        raise Forbidden(_l("a silence names a unit of your scope"), code="forbidden")
     session.add(silence)
     session.flush()
     return _silence_views(session, [silence])[0]
@@ -300,10 +308,10 @@ def expire_silence(session: DbSession, principal: Principal, silence_id: int) ->
     require(principal, Action.MANAGE_SILENCES)
     silence = session.get(Silence, silence_id)
     if silence is None or not _reach_test(session, principal)(silence):
-        raise NotFound(f"no silence {silence_id}")
+        raise NotFound(_l("no silence %(id)s", id=silence_id))
     now = utcnow()
     if silence.ends_at <= now:
-        raise Conflict("the silence has already ended", code="wrong_status")
+        raise Conflict(_l("the silence has already ended"), code="wrong_status")
     silence.ends_at = max(now, silence.starts_at)
     session.flush()
     return _silence_views(session, [silence])[0]
@@ -335,7 +343,7 @@ def create_kiosk(session: DbSession, principal: Principal, name: str) -> tuple[s
     """A big screen's token; the plain token is returned only here."""
     require(principal, Action.MANAGE_SCREENS)
     if not name.strip():
-        raise ValidationFailed.at("name", "name the screen (where it hangs)")
+        raise ValidationFailed.at("name", _l("name the screen (where it hangs)"))
     token = KIOSK_PREFIX + secrets.token_urlsafe(32)
     kiosk = ScreenKiosk(name=name.strip()[:80], token_hash=token_digest(token), created_at=utcnow())
     session.add(kiosk)

@@ -16,6 +16,7 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, Response, current_app, jsonify, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
@@ -73,16 +74,39 @@ def error_response(
     return response
 
 
-def _webargs_details(error: HTTPException) -> list[dict[str, Any]]:
+def _webargs_messages(error: HTTPException) -> Any:
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
-    if not messages:
-        return []
     # webargs keys messages by location (json, query, files, form); our paths start
     # inside the body, so the location is dropped when there is a single one.
     if isinstance(messages, dict) and len(messages) == 1:
         messages = next(iter(messages.values()))
-    return flatten_messages(messages)
+    return messages
+
+
+def _webargs_details(messages: Any) -> list[dict[str, Any]]:
+    """marshmallow's messages as api.md's details, in the caller's language
+    (``flatten_messages`` translates marshmallow's own English: riskctl.core.schema_words)."""
+    if not messages:
+        return []
+    return [{**d, "message": str(d["message"])} for d in flatten_messages(messages)]
+
+
+def _framework_message(error: HTTPException, status: int) -> str:
+    """An error werkzeug or Flask raised before our code ran, in the caller's language;
+    a description given on purpose is kept."""
+    if error.description != type(error).description:
+        return str(error.description)
+    words = {
+        400: _l("the request is not valid"),
+        401: _l("sign in, or send 'Authorization: Bearer <token>'"),
+        403: _l("not allowed"),
+        404: _l("nothing is at this address"),
+        405: _l("this address does not take %(method)s", method=request.method),
+        409: _l("this was changed meanwhile; reload and try again"),
+        415: _l("this media type is not taken here"),
+    }.get(status)
+    return str(words) if words is not None else str(error.description or error.name)
 
 
 class RiskctlApi(flask_smorest.Api):  # type: ignore[misc]
@@ -102,25 +126,28 @@ class RiskctlApi(flask_smorest.Api):  # type: ignore[misc]
         if not is_api_request():
             return self.page_error_handler(error)
         status = error.code or 500
-        details = _webargs_details(error)
+        messages = _webargs_messages(error)
+        details = _webargs_details(messages)
         code = _HTTP_CODES.get(status, "error")
+        message: Any
         if isinstance(error, CSRFError):
-            code, message = "csrf_failed", "missing or wrong X-CSRFToken for a browser session"
-        elif status == 400 and any(d["message"] == "Invalid JSON body." for d in details):
-            code, message = "malformed_json", "the request body is not valid JSON"
+            code = "csrf_failed"
+            message = _l("missing or wrong X-CSRFToken for a browser session")
+        elif status == 400 and messages == ["Invalid JSON body."]:
+            code, message = "malformed_json", _l("the request body is not valid JSON")
         elif status == 422:
             message = "; ".join(f"{d['path'] or 'body'}: {d['message']}" for d in details[:5])
-            message = message or "the request is not valid"
+            message = message or _l("the request is not valid")
         elif status == 429:
-            message = "too many failed attempts; try again later"
+            message = _l("too many failed attempts; try again later")
         elif status == 413:
             limit = current_app.config.get("MAX_CONTENT_LENGTH")
-            message = f"the request body is larger than {limit} bytes"
+            message = _l("the request body is larger than %(limit)s bytes", limit=limit)
         elif status >= 500:
-            code, message = "internal_error", "internal error; it has been logged"
+            code, message = "internal_error", _l("internal error; it has been logged")
         else:
-            message = error.description or error.name
-        response = error_response(status, code, message, details)
+            message = _framework_message(error, status)
+        response = error_response(status, code, str(message), details)
         for key, value in ((getattr(error, "data", None) or {}).get("headers") or {}).items():
             response.headers[key] = value
         if status == 405 and error.get_response().headers.get("Allow"):

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import flask_babel
 from flask import g, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from riskctl.auth.services import person_for_token
@@ -30,11 +31,13 @@ def _resolve() -> Person:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthenticated(
-                "the Authorization header must be 'Bearer <token>'", code="invalid_token"
+                _l("the Authorization header must be 'Bearer <token>'"), code="invalid_token"
             )
         found = person_for_token(db.session, token.strip())
         if found is None:
-            raise NotAuthenticated("the token is invalid, expired or revoked", code="invalid_token")
+            raise NotAuthenticated(
+                _l("the token is invalid, expired or revoked"), code="invalid_token"
+            )
         person, g.api_token = found
         source = "api"
         # The language of the answer may be the token's person's (riskctl.web.select_locale).
@@ -46,7 +49,7 @@ def _resolve() -> Person:
         person = current_user._get_current_object()
         source = "web"
     else:
-        raise NotAuthenticated("sign in, or send 'Authorization: Bearer <token>'")
+        raise NotAuthenticated(_l("sign in, or send 'Authorization: Bearer <token>'"))
     audit.act_as(
         db.session, audit.AuditActor(person.id, person.username, f"{source} {request.remote_addr}")
     )

@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask, request
 
 from riskctl.core.errors import ValidationFailed
-from riskctl.core.inputs import ID_MAX, InputProblem, load_json, text_problem
+from riskctl.core.inputs import ID_MAX, InputProblem, load_json, text_problem, whole_number_range
 
 
 def install(app: Flask) -> None:
@@ -31,7 +31,7 @@ def install(app: Flask) -> None:
 def check_path_numbers(endpoint: str | None, values: dict[str, Any] | None) -> None:
     for name, value in (values or {}).items():
         if isinstance(value, int) and not isinstance(value, bool) and value > ID_MAX:
-            raise ValidationFailed.at(name, f"must be a whole number from 0 to {ID_MAX}")
+            raise ValidationFailed.at(name, whole_number_range(0, ID_MAX))
 
 
 def check_input() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response, current_app, request, send_file
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
@@ -120,7 +121,7 @@ class ItemAttachments(MethodView):
         limit: 413.  The file is stored once per SHA-256; the record is audited."""
         upload = files.get("file")
         if upload is None:
-            raise ValidationFailed.at("file", "请选择要上传的文件")
+            raise ValidationFailed.at("file", _l("choose a file to upload"))
         principal = current_principal()
         row = services.attach(
             db.session, principal, services.store_of(current_app.config), item_id,

@@ -42,14 +42,14 @@ __all__ = ["FileAltered", "FileMissing", "FileTooLarge", "size_label", "store_of
 def _visible_item(session: DbSession, principal: Principal, item_id: int) -> Item:
     item = session.get(Item, item_id)
     if item is None or item.unit_id not in visible_units(principal, Action.VIEW_ITEMS):
-        raise NotFound(f"no item {item_id}", code="unknown_item")
+        raise NotFound(_l("no item %(id)s", id=item_id), code="unknown_item")
     return item
 
 
 def _visible(session: DbSession, principal: Principal, attachment_id: int) -> Attachment:
     row = session.get(Attachment, attachment_id)
     if row is None or row.unit_id not in visible_units(principal, Action.VIEW_ITEMS):
-        raise NotFound(f"no attachment {attachment_id}", code="unknown_attachment")
+        raise NotFound(_l("no attachment %(id)s", id=attachment_id), code="unknown_attachment")
     return row
 
 
@@ -88,20 +88,26 @@ def _where(
     step_id: int | None,
 ) -> Where:  # fmt: skip
     if task_id is not None and step_id is not None:
-        raise ValidationFailed.at("task", "请只指定待办环节或已办步骤之一")
+        raise ValidationFailed.at("task", _l("name either an open task or a step done, not both"))
     if task_id is not None:
         task = session.get(Task, task_id)
         if task is None or task.item_id != item.id:
-            raise ValidationFailed.at("task", f"事项 {item.id} 没有待办环节 {task_id}")
+            raise ValidationFailed.at(
+                "task", _l("item %(item)s has no open task %(task)s", item=item.id, task=task_id)
+            )
         if task_id not in workflow.my_open_task_ids(session, principal, item.id):
-            raise Forbidden("只能在您本人持有岗位的待办环节上传附件", code="not_your_task")
+            raise Forbidden(
+                _l("you may upload only to an open task of a post you hold"), code="not_your_task"
+            )
         return Where(task.id, None, task.node)
     if step_id is not None:
         step = session.get(Step, step_id)
         if step is None or step.item_id != item.id:
-            raise ValidationFailed.at("step", f"事项 {item.id} 没有步骤 {step_id}")
+            raise ValidationFailed.at(
+                "step", _l("item %(item)s has no step %(step)s", item=item.id, step=step_id)
+            )
         if step.person_id != principal.person_id:
-            raise Forbidden("只能为您本人办理的步骤补充附件", code="not_your_step")
+            raise Forbidden(_l("you may add files only to a step you did"), code="not_your_step")
         return Where(step.task_id, step.id, step.node)
     return Where(None, None, None)
 
@@ -120,8 +126,10 @@ def attach(
         )
     if not may_attach(session, principal, item):
         raise Forbidden(
-            "只有事项的发起人或持有其待办环节岗位的人员可以上传附件", code="may_not_attach"
-        )
+            _l("only the item's starter, or someone holding the post of one of its open tasks, "
+               "may upload files to it"),
+            code="may_not_attach",
+        )  # fmt: skip
     where = _where(session, principal, item, task_id, step_id)
     upload = files.receive(store, stream, filename, limit=limit)
     # The bytes are on disk and checked: only now take the write lock (SQLite), so that an
@@ -144,14 +152,18 @@ def withdraw(
     """撤回: mark a wrong file withdrawn (its uploader only); it is never deleted."""
     row = _visible(session, principal, attachment_id)
     if row.uploaded_by_id != principal.person_id:
-        raise Forbidden("只有上传者本人可以撤回附件", code="not_your_attachment")
+        raise Forbidden(
+            _l("only the person who uploaded a file may withdraw it"), code="not_your_attachment"
+        )
     if row.is_withdrawn:
-        raise Conflict("附件已撤回", code="already_withdrawn")
+        raise Conflict(_l("the attachment is already withdrawn"), code="already_withdrawn")
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed.at("reason", "请说明撤回的原因")
+        raise ValidationFailed.at("reason", _l("say why the file is withdrawn"))
     if len(reason) > MAX_REASON:
-        raise ValidationFailed.at("reason", f"原因不超过 {MAX_REASON} 字")
+        raise ValidationFailed.at(
+            "reason", _l("at most %(count)s characters for the reason", count=MAX_REASON)
+        )
     row.is_withdrawn = True
     row.withdrawn_reason = reason
     row.withdrawn_by_id = principal.person_id
@@ -175,7 +187,10 @@ def open_content(
     changed (both recorded).  The download itself is recorded too."""
     row = _visible(session, principal, attachment_id)
     if row.is_withdrawn and not may_read_withdrawn(principal, row):
-        raise Forbidden("附件已撤回，仅上传者和监督人员可以查看", code="attachment_withdrawn")
+        raise Forbidden(
+            _l("the attachment was withdrawn; only its uploader and the supervisors may read it"),
+            code="attachment_withdrawn",
+        )
     health, file = files.open_checked(store, row.sha256, row.size)
     if file is None:
         _record_problem(session, row, health, "download")

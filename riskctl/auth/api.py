@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, g, request
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -71,7 +72,7 @@ class Token(MethodView):
         if person is None:
             mark_failed_login()
             db.session.commit()  # the failure stays in the audit trail
-            raise NotAuthenticated("wrong username or password", code="invalid_credentials")
+            raise NotAuthenticated(_l("wrong username or password"), code="invalid_credentials")
         ttl = timedelta(hours=current_app.config["RISKCTL"].API_TOKEN_TTL_HOURS)
         token, row = services.issue_token(db.session, person, ttl=ttl, name=data["name"])
         db.session.commit()
@@ -84,7 +85,7 @@ class Token(MethodView):
         """Revoke the bearer token used for this request."""
         row = g.get("api_token")
         if row is None:
-            raise ValidationFailed.at("Authorization", "only a bearer token can be revoked")
+            raise ValidationFailed.at("Authorization", _l("only a bearer token can be revoked"))
         services.revoke_token(db.session, row)
         db.session.commit()
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -34,9 +35,11 @@ def hash_password(password: str) -> str:
 
 def check_password_rules(password: str, path: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed.at(path, f"must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise ValidationFailed.at(
+            path, _l("must be at least %(count)s characters", count=MIN_PASSWORD_LENGTH)
+        )
     if password.isdigit() or password.isalpha():
-        raise ValidationFailed.at(path, "must mix letters with digits or symbols")
+        raise ValidationFailed.at(path, _l("must mix letters with digits or symbols"))
 
 
 def set_password(session: DbSession, person: Person, password: str) -> None:
@@ -112,7 +115,7 @@ def revoke_token(session: DbSession, row: ApiToken) -> None:
 def revoke_tokens_of(session: DbSession, username: str) -> int:
     person = find_person(session, username)
     if person is None:
-        raise NotFound(f"no person {username!r}")
+        raise NotFound(_l("no person '%(username)s'", username=username))
     revoked = _revoke_live_tokens(session, person.id, utcnow())
     session.flush()
     return revoked
@@ -263,7 +266,7 @@ def unlock_sign_in(session: DbSession, principal: Principal, username: str) -> P
     after the account locked); audited."""
     person = find_person(session, username)
     if person is None:
-        raise NotFound(f"no person {username!r}", code="unknown_person")
+        raise NotFound(_l("no person '%(username)s'", username=username), code="unknown_person")
     require(principal, Action.MANAGE_ORG, person.unit_id)
     row = session.get(SignInUnlock, person.username)
     if row is None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -223,4 +224,6 @@ def _day(text: str) -> date:
     try:
         return day(text)
     except InputProblem as exc:
-        raise NotFound(f"{text!r}: {exc.message}", code="not_found") from None
+        raise NotFound(
+            _l("'%(day)s': %(problem)s", day=text, problem=exc.message), code="not_found"
+        ) from None

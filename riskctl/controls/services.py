@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskctl.controls.models import (
     ControlHit,
@@ -38,7 +39,7 @@ from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, NotFound, ValidationFailed
 from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org.models import Person, Post, Unit
-from riskctl.org.services import filter_unit, unit_by_code
+from riskctl.org.services import filter_unit, no_unit, unit_by_code
 
 COI_RULE = "conflict_of_interest"
 MAX_MITIGATION_DAYS = 366  # a compensating control is reviewed at least once a year
@@ -102,12 +103,13 @@ def static_conflicts(session: DbSession, unit_id: int, posts: Iterable[str]) -> 
     ]
 
 
-def describe_pair(pair: PostPair, names: dict[str, str]) -> str:
+def describe_pair(pair: PostPair, names: dict[str, str]) -> Any:
+    """Why a person may not hold both posts, in the reader's words."""
     a, b = names.get(pair.post_a, pair.post_a), names.get(pair.post_b, pair.post_b)
-    return (
-        f"不相容岗位：「{a}」与「{b}」不得由同一人兼任（{pair.name}）。"
-        f" Incompatible posts: {pair.post_a} and {pair.post_b} may not be held by one person."
-    )
+    return _l(
+        "Incompatible posts: %(a)s and %(b)s may not be held by one person (%(name)s).",
+        a=a, b=b, name=pair.name,
+    )  # fmt: skip
 
 
 def set_post_pair(
@@ -124,16 +126,19 @@ def set_post_pair(
     if unit_code is not None:
         unit = unit_by_code(session, unit_code)
         if unit is None:
-            raise NotFound(f"no unit {unit_code!r}", code="unknown_unit")
+            raise NotFound(no_unit(unit_code), code="unknown_unit")
         unit_id = unit.id
         query = sa.select(Post.code, Post.name).where(Post.unit_id == unit.id)
         names = {row.code: row.name for row in session.execute(query)}
         for i, code in enumerate(data["posts"]):
             if code not in names:
-                raise ValidationFailed.at(f"posts[{i}]", f"no post {code!r} in unit {unit_code!r}")
+                raise ValidationFailed.at(
+                    f"posts[{i}]",
+                    _l("no post '%(post)s' in unit '%(unit)s'", post=code, unit=unit_code),
+                )
     a, b = sorted(data["posts"])
     if a == b:
-        raise ValidationFailed.at("posts", "name two different posts")
+        raise ValidationFailed.at("posts", _l("name two different posts"))
     row = _pair_row(session, unit_id, a, b)
     if row is None:
         default = _pair_row(session, None, a, b) if unit_id is not None else None
@@ -162,15 +167,21 @@ def retire_post_pair(
     require(principal, Action.MANAGE_CONTROLS)
     unit = unit_by_code(session, unit_code)
     if unit is None:
-        raise NotFound(f"no unit {unit_code!r}", code="unknown_unit")
+        raise NotFound(no_unit(unit_code), code="unknown_unit")
     a, b = sorted(posts)
     pair = next((p for p in post_pairs(session, unit.id) if (p.post_a, p.post_b) == (a, b)), None)
     if pair is None:
-        raise NotFound(f"no incompatible post pair {post_rule(a, b)!r} in unit {unit_code!r}",
-                       code="unknown_pair")  # fmt: skip
+        raise NotFound(
+            _l("no incompatible post pair '%(rule)s' in unit '%(unit)s'", rule=post_rule(a, b),
+               unit=unit_code),
+            code="unknown_pair",
+        )  # fmt: skip
     if pair.mode is ControlMode.OFF:
-        raise Conflict(f"{post_rule(a, b)!r} is already off in unit {unit_code!r}",
-                       code="pair_off")  # fmt: skip
+        raise Conflict(
+            _l("'%(rule)s' is already off in unit '%(unit)s'", rule=post_rule(a, b),
+               unit=unit_code),
+            code="pair_off",
+        )  # fmt: skip
     return set_post_pair(session, principal, unit_code, {"posts": [a, b], "mode": "off"})
 
 
@@ -236,34 +247,34 @@ def active_mitigation(
 
 def create_mitigation(session: DbSession, principal: Principal, data: dict[str, Any]) -> Mitigation:
     require(principal, Action.MANAGE_CONTROLS)
-    problems: list[dict[str, str]] = []
+    problems: list[dict[str, Any]] = []
     unit = unit_by_code(session, data["unit"])
     if unit is None:
-        raise ValidationFailed.at("unit", f"no unit {data['unit']!r}")
+        raise ValidationFailed.at("unit", no_unit(data["unit"]))
     covered = None
     if data.get("person"):
         covered = session.scalar(sa.select(Person).where(Person.username == data["person"]))
         if covered is None or covered.unit_id != unit.id:
-            problems.append({"path": "person", "message": f"no person {data['person']!r} here"})
+            why = _l("no person '%(username)s' here", username=data["person"])
+            problems.append({"path": "person", "message": why})
     approver = session.scalar(sa.select(Person).where(Person.username == data["approver"]))
     if approver is None:
-        problems.append({"path": "approver", "message": f"no person {data['approver']!r}"})
+        why = _l("no person '%(username)s'", username=data["approver"])
+        problems.append({"path": "approver", "message": why})
     elif covered is not None and approver.id == covered.id:
-        problems.append({"path": "approver", "message": "nobody approves their own mitigation"})
+        why = _l("nobody approves their own mitigation")
+        problems.append({"path": "approver", "message": why})
     start, end = data["valid_from"], data["valid_to"]
     if end < start:
-        problems.append({"path": "valid_to", "message": "ends before it starts"})
+        problems.append({"path": "valid_to", "message": _l("ends before it starts")})
     elif end - start > timedelta(days=MAX_MITIGATION_DAYS):
-        problems.append(
-            {"path": "valid_to", "message": f"at most {MAX_MITIGATION_DAYS} days; renew it"}
-        )
+        why = _l("at most %(days)s days; renew it", days=MAX_MITIGATION_DAYS)
+        problems.append({"path": "valid_to", "message": why})
     problem = _rule_problem(session, unit.id, data["rule"])
     if problem:
         problems.append({"path": "rule", "message": problem})
     if problems:
-        raise ValidationFailed(
-            "; ".join(f"{p['path']}: {p['message']}" for p in problems), details=problems
-        )
+        raise ValidationFailed.listing(problems)
     assert approver is not None
     row = Mitigation(
         unit_id=unit.id,
@@ -279,7 +290,7 @@ def create_mitigation(session: DbSession, principal: Principal, data: dict[str, 
     return row
 
 
-def _rule_problem(session: DbSession, unit_id: int, rule: str) -> str | None:
+def _rule_problem(session: DbSession, unit_id: int, rule: str) -> Any:
     """Why ``rule`` cannot be mitigated in the unit, or None.  Only flag-mode rules can:
     a block-mode rule is a decision that the risk is not to be run at all."""
     from riskctl.process.services import latest_published
@@ -291,19 +302,21 @@ def _rule_problem(session: DbSession, unit_id: int, rule: str) -> str | None:
         pairs = post_pairs(session, unit_id)
         pair = next((p for p in pairs if (p.post_a, p.post_b) == (a, b)), None)
         if pair is None:
-            return f"no incompatible post pair {rule!r} in this unit"
+            return _l("no incompatible post pair '%(rule)s' in this unit", rule=rule)
         if pair.mode is not ControlMode.FLAG:
-            return f"{rule!r} is in {pair.mode.value} mode; only flag-mode rules are mitigated"
+            return _l("'%(rule)s' is in %(mode)s mode; only flag-mode rules are mitigated",
+                      rule=rule, mode=pair.mode.value)  # fmt: skip
         return None
     key, _, code = rule.partition(":")
     published = latest_published(session, unit_id, key)
     if published is None:
-        return f"no published process {key!r} in this unit (rules look like {key}:a~b)"
+        return _l("no published process '%(key)s' in this unit (rules look like %(key)s:a~b)",
+                  key=key)  # fmt: skip
     found = next((r for r in published.definition.rules if r.code == code), None)
     if found is None:
-        return f"process {key!r} has no incompatible rule {code!r}"
+        return _l("process '%(key)s' has no incompatible rule '%(code)s'", key=key, code=code)
     if found.mode != "flag":
-        return f"{rule!r} is in block mode; only flag-mode rules are mitigated"
+        return _l("'%(rule)s' is in block mode; only flag-mode rules are mitigated", rule=rule)
     return None
 
 

@@ -12,6 +12,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 from riskctl.core.errors import Forbidden
 
 
@@ -223,7 +225,7 @@ def can(principal: Principal, action: Action, unit_id: int | None = None) -> boo
 
 def require(principal: Principal, action: Action, unit_id: int | None = None) -> None:
     if not can(principal, action, unit_id):
-        raise Forbidden(f"not allowed: {action.value}", code="forbidden")
+        raise Forbidden(_l("not allowed: %(action)s", action=action.value), code="forbidden")
 
 
 def roles_from(values: Iterable[str]) -> frozenset[Role]:

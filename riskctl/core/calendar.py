@@ -26,12 +26,12 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import holidays
+from flask_babel import lazy_gettext as _l
 from holidays.countries.china import China, ChinaStaticHolidays
 
 LimitUnit = Literal["wd", "d", "h"]
 _LIMIT_RE = re.compile(r"^\s*(\d{1,4})\s*(wd|d|h)\s*$")
 _MAX = {"wd": 365, "d": 1000, "h": 24 * 366}
-LIMIT_HELP = "write e.g. 3wd (working days), 20d (calendar days) or 48h (hours)"
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,20 @@ class TimeLimit:
 
     @classmethod
     def parse(cls, text: object) -> TimeLimit:
-        """``"3wd"`` → ``TimeLimit(3, "wd")``; ``ValueError`` with a readable message."""
+        """``"3wd"`` → ``TimeLimit(3, "wd")``; ``ValueError`` with a message in the
+        reader's words."""
         match = _LIMIT_RE.match(text) if isinstance(text, str) else None
         if match is None:
-            raise ValueError(f"{text!r} is not a time limit; {LIMIT_HELP}")
+            raise ValueError(
+                _l("'%(text)s' is not a time limit; write e.g. 3wd (working days), 20d "
+                   "(calendar days) or 48h (hours)", text=text)
+            )  # fmt: skip
         amount, unit = int(match.group(1)), match.group(2)
         if not 1 <= amount <= _MAX[unit]:
-            raise ValueError(f"{text!r}: the amount must be between 1 and {_MAX[unit]}{unit}")
+            raise ValueError(
+                _l("'%(text)s': the amount must be between 1 and %(max)s",
+                   text=text, max=f"{_MAX[unit]}{unit}")
+            )  # fmt: skip
         return cls(amount, unit)  # type: ignore[arg-type]
 
     def __str__(self) -> str:

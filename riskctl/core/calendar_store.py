@@ -15,6 +15,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from riskctl.core.access import Action, Principal, require
@@ -99,7 +100,7 @@ def set_override(
     require(principal, Action.MANAGE_CALENDAR)
     if not reason.strip():
         raise ValidationFailed.at(
-            "reason", "say why, e.g. 国务院办公厅关于2027年部分节假日安排的通知"
+            "reason", _l("say why, e.g. 国务院办公厅关于2027年部分节假日安排的通知")
         )
     row = session.get(CalendarOverride, day)
     if row is None:
@@ -115,7 +116,7 @@ def remove_override(session: DbSession, principal: Principal, day: date) -> None
     require(principal, Action.MANAGE_CALENDAR)
     row = session.get(CalendarOverride, day)
     if row is None:
-        raise NotFound(f"no override for {day.isoformat()}", code="unknown_override")
+        raise NotFound(_l("no override for %(day)s", day=day.isoformat()), code="unknown_override")
     session.delete(row)
     session.flush()
     forget()

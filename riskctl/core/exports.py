@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -32,7 +33,9 @@ MAX_ROWS = 50_000  # one export; beyond, narrow the filters or split the period
 
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise ValidationFailed.at("format", f"must be one of {', '.join(FORMATS)}")
+        raise ValidationFailed.at(
+            "format", _l("must be one of %(choices)s", choices=", ".join(FORMATS))
+        )
     return fmt
 
 

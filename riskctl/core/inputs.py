@@ -9,9 +9,10 @@ quantized to cents, a date moved by a day, a string encoded as UTF-8) or exhaust
 server (a YAML alias bomb, JSON nested thousands deep).
 
 Pure parsers raise ``InputProblem`` (a ``ValueError``, so that the field checks that catch
-``ValueError`` keep working); ``Malformed`` is the kind that makes a whole document
-unreadable (HTTP 400 rather than 422).  The marshmallow fields (``Int``, ``Line``,
-``Text``, ``Moment``, ``Day``) and the WTForms validator wrap the same functions.
+``ValueError`` keep working), its message put into words when read; ``Malformed`` is the
+kind that makes a whole document unreadable (HTTP 400 rather than 422).  The marshmallow
+fields (``Int``, ``Line``, ``Text``, ``Moment``, ``Day``) and the WTForms validator wrap
+the same functions.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate
 
 from riskctl.core.errors import DomainError, ValidationFailed
+from riskctl.core.errors import Text as Message
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -46,30 +48,35 @@ MAX_MONEY_CHARS = 32  # "9,999,999,999,999.99" with room to spare; no exponent b
 MAX_DEPTH = 32  # nesting of JSON and YAML documents; riskctl's deepest is about 8
 MAX_YAML_CHARS = 256 * 1024
 
-# Messages (English, as the API says them; the pages translate them: riskctl.web).
-WHOLE_NUMBER = "must be a whole number"
-WHOLE_NUMBER_RANGE = "must be a whole number from {min} to {max}"
-CONTROL_IN_TEXT = "must not contain control characters (found {char})"
-CONTROL_IN_LINE = "must be one line without control characters (found {char})"
-SURROGATE = "is not valid Unicode text (an unpaired surrogate)"
-NOT_TEXT = "must be text"
-KEY_NOT_TEXT = "keys must be text"
-NOT_FINITE = "must be a finite number"
-MONEY_FORMAT = 'must be an amount in yuan, e.g. "1234.50"'
-MONEY_FLOAT = 'send money as a decimal string in yuan, e.g. "1234.50"'
-MONEY_CENTS = "must have at most two decimal places"
-MONEY_RANGE = "must be between 0 and 9,999,999,999,999.99"
-DATE_FORMAT = "must be a date like 2026-11-24"
-DAY_RANGE = "must be a day from 1900-01-01 to 2099-12-31"
-MOMENT_RANGE = "must be a moment from 1900-01-01 to 2099-12-31"
-TOO_DEEP = "nested more than {depth} levels deep"
+# Messages: English msgids put into words when read (riskctl.core.errors), in the API,
+# the pages, the CSV import and the CLI alike.
+WHOLE_NUMBER = _l("must be a whole number")
+SURROGATE = _l("is not valid Unicode text (an unpaired surrogate)")
+NOT_TEXT = _l("must be text")
+KEY_NOT_TEXT = _l("keys must be text")
+NOT_FINITE = _l("must be a finite number")
+MONEY_FORMAT = _l('must be an amount in yuan, e.g. "1234.50"')
+MONEY_FLOAT = _l('send money as a decimal string in yuan, e.g. "1234.50"')
+MONEY_CENTS = _l("must have at most two decimal places")
+MONEY_RANGE = _l("must be between 0 and 9,999,999,999,999.99")
+DATE_FORMAT = _l("must be a date like 2026-11-24")
+DAY_RANGE = _l("must be a day from 1900-01-01 to 2099-12-31")
+MOMENT_RANGE = _l("must be a moment from 1900-01-01 to 2099-12-31")
+
+
+def whole_number_range(minimum: int, maximum: int) -> Any:
+    return _l("must be a whole number from %(min)s to %(max)s", min=minimum, max=maximum)
+
+
+def too_deep(depth: int) -> Any:
+    return _l("nested more than %(depth)s levels deep", depth=depth)
 
 
 class InputProblem(ValueError):
     """A value refused: ``message`` says why, ``path`` where (``""``: the value itself;
     ``fields.amount``, ``nodes[3].name`` inside a document)."""
 
-    def __init__(self, message: str, path: str = "") -> None:
+    def __init__(self, message: Message, path: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.path = path
@@ -104,7 +111,7 @@ _CONTROL_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def text_problem(value: str, *, single_line: bool = False) -> str | None:
+def text_problem(value: str, *, single_line: bool = False) -> Message | None:
     """Why ``value`` is not acceptable text (a line when ``single_line``), or None."""
     if _SURROGATE.search(value):
         return SURROGATE
@@ -112,7 +119,9 @@ def text_problem(value: str, *, single_line: bool = False) -> str | None:
     if found is None:
         return None
     char = f"U+{ord(found.group()):04X}"
-    return (CONTROL_IN_LINE if single_line else CONTROL_IN_TEXT).format(char=char)
+    if single_line:
+        return _l("must be one line without control characters (found %(char)s)", char=char)
+    return _l("must not contain control characters (found %(char)s)", char=char)
 
 
 def check_text(value: str, *, single_line: bool = False, path: str = "") -> str:
@@ -136,7 +145,7 @@ def whole_number(text: str, *, minimum: int = INT64_MIN, maximum: int = INT64_MA
         raise InputProblem(WHOLE_NUMBER)
     number = int(text)
     if not minimum <= number <= maximum:
-        raise InputProblem(WHOLE_NUMBER_RANGE.format(min=minimum, max=maximum))
+        raise InputProblem(whole_number_range(minimum, maximum))
     return number
 
 
@@ -224,14 +233,13 @@ def check_tree(value: Any, *, max_depth: int = MAX_DEPTH) -> None:
             continue
         elif isinstance(node, int):
             if not INT64_MIN <= node <= INT64_MAX:
-                raise InputProblem(WHOLE_NUMBER_RANGE.format(min=INT64_MIN, max=INT64_MAX),
-                                   _path(link))  # fmt: skip
+                raise InputProblem(whole_number_range(INT64_MIN, INT64_MAX), _path(link))
         elif isinstance(node, float):
             if not math.isfinite(node):
                 raise InputProblem(NOT_FINITE, _path(link))
         elif isinstance(node, dict | list):
             if depth >= max_depth:
-                raise Malformed(TOO_DEEP.format(depth=max_depth), _path(link))
+                raise Malformed(too_deep(max_depth), _path(link))
             items: Iterator[tuple[Any, Any]]
             if isinstance(node, dict):
                 for key in node:
@@ -245,11 +253,13 @@ def check_tree(value: Any, *, max_depth: int = MAX_DEPTH) -> None:
                 items = enumerate(node)
             stack.extend((child, depth + 1, (link, key)) for key, child in items)
         else:
-            raise InputProblem(f"{type(node).__name__} is not a JSON value", _path(link))
+            raise InputProblem(
+                _l("%(type)s is not a JSON value", type=type(node).__name__), _path(link)
+            )
 
 
 def _no_constant(name: str) -> Any:
-    raise Malformed(f"{name} is not a JSON number")
+    raise Malformed(_l("%(name)s is not a JSON number", name=name))
 
 
 def load_json(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
@@ -262,16 +272,23 @@ def load_json(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
     except Malformed:
         raise
     except RecursionError:
-        raise Malformed(TOO_DEEP.format(depth=max_depth)) from None
+        raise Malformed(too_deep(max_depth)) from None
     except UnicodeDecodeError:
-        raise Malformed("the body is not UTF-8 text") from None
+        raise Malformed(_l("the body is not UTF-8 text")) from None
     except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        raise Malformed(f"not valid JSON: {where}: {exc.msg}") from None
+        # json's own words for the problem stay English: they name a token.
+        raise Malformed(
+            _l("not valid JSON: line %(line)s, column %(column)s: %(problem)s",
+               line=exc.lineno, column=exc.colno, problem=exc.msg)
+        ) from None  # fmt: skip
     except ValueError:  # an integer of more than 4,300 digits (Python's own limit)
-        raise Malformed("not valid JSON: a number has too many digits") from None
+        raise Malformed(_l("not valid JSON: a number has too many digits")) from None
     check_tree(value, max_depth=max_depth)
     return value
+
+
+def _aliases_refused(name: str) -> Any:
+    return _l("anchors and aliases are not allowed (%(name)s)", name=name)
 
 
 class _YamlLoader(yaml.SafeLoader):
@@ -286,22 +303,22 @@ class _YamlLoader(yaml.SafeLoader):
         self.max_depth = max_depth
         self.depth = 0
 
-    def _refuse(self, problem: str, event: Any) -> NoReturn:
+    def _refuse(self, problem: Message, event: Any) -> NoReturn:
         raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent):
-            self._refuse(f"anchors and aliases are not allowed (*{event.anchor})", event)
+            self._refuse(_aliases_refused(f"*{event.anchor}"), event)
         if getattr(event, "anchor", None) is not None:
-            self._refuse(f"anchors and aliases are not allowed (&{event.anchor})", event)
+            self._refuse(_aliases_refused(f"&{event.anchor}"), event)
         if getattr(event, "tag", None) not in (None, "!"):
-            self._refuse(f"tags ({event.tag}) are not allowed", event)
+            self._refuse(_l("tags (%(tag)s) are not allowed", tag=event.tag), event)
         nested = isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent)
         if nested:
             self.depth += 1
             if self.depth > self.max_depth:
-                self._refuse(TOO_DEEP.format(depth=self.max_depth), event)
+                self._refuse(too_deep(self.max_depth), event)
         try:
             return super().compose_node(parent, index)
         finally:
@@ -315,16 +332,20 @@ class _YamlLoader(yaml.SafeLoader):
 _YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _YamlLoader.construct_yaml_timestamp)
 
 
+def _not_yaml(problem: Any) -> Any:
+    return _l("not valid YAML: %(problem)s", problem=problem)
+
+
 def load_yaml(text: str, *, max_chars: int = MAX_YAML_CHARS, max_depth: int = MAX_DEPTH) -> Any:
     """YAML (or JSON, which YAML reads too) from outside, checked by ``check_tree``;
     ``InputProblem`` saying where (line, column) when it is refused."""
     if len(text) > max_chars:
-        raise InputProblem(f"a document is at most {max_chars // 1024} KiB")
+        raise InputProblem(_l("a document is at most %(size)s KiB", size=max_chars // 1024))
     # The loader stops at the first event too deep, but PyYAML's scanner looks up to
     # 1,024 characters ahead for a key and slows down with every open bracket on the way:
     # a plain run of them is refused before it starts.
     if re.search(rf"[\[{{](?:\s*[\[{{]){{{max_depth}}}", text):
-        raise InputProblem(f"not valid YAML: {TOO_DEEP.format(depth=max_depth)}")
+        raise InputProblem(_not_yaml(too_deep(max_depth)))
     loader = None
     try:
         # In the try: the reader refuses control characters as soon as it is made.
@@ -332,11 +353,16 @@ def load_yaml(text: str, *, max_chars: int = MAX_YAML_CHARS, max_depth: int = MA
         value = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        # PyYAML's own words for the problem stay English; ours (_refuse) are lazy.
         problem = getattr(exc, "problem", None) or exc
-        raise InputProblem(f"not valid YAML: {where}{problem}") from None
+        if mark is None:
+            raise InputProblem(_not_yaml(problem)) from None
+        raise InputProblem(
+            _l("not valid YAML: line %(line)s, column %(column)s: %(problem)s",
+               line=mark.line + 1, column=mark.column + 1, problem=problem)
+        ) from None  # fmt: skip
     except RecursionError:  # pragma: no cover - the depth bound comes first
-        raise InputProblem(f"not valid YAML: {TOO_DEEP.format(depth=max_depth)}") from None
+        raise InputProblem(_not_yaml(too_deep(max_depth))) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -353,16 +379,31 @@ class Int(fields.Integer):
     bounds are documented in the OpenAPI document."""
 
     def __init__(
-        self, *, minimum: int = INT64_MIN, maximum: int = INT64_MAX, error: str | None = None,
+        self, *, minimum: int = INT64_MIN, maximum: int = INT64_MAX, error: Message = None,
         **kwargs: Any,
     ) -> None:  # fmt: skip
         if not INT64_MIN <= minimum <= maximum <= INT64_MAX:
             raise ValueError("bounds of an Int lie within a signed 64-bit integer")
         given = kwargs.pop("validate", None)
         extra = [] if given is None else list(given) if isinstance(given, list | tuple) else [given]
-        bounds = validate.Range(min=minimum, max=maximum,
-                                error=error or WHOLE_NUMBER_RANGE)  # fmt: skip
+        bounds = _Bounds(min=minimum, max=maximum, why=error)
         super().__init__(validate=[bounds, *extra], **kwargs)
+
+
+class _Bounds(validate.Range):
+    """``validate.Range`` (which the OpenAPI document shows as minimum and maximum),
+    saying why in the reader's words: ``why``, or the range."""
+
+    def __init__(self, *, min: int, max: int, why: Message = None) -> None:
+        super().__init__(min=min, max=max)
+        self.why = why
+
+    def __call__(self, value: Any) -> Any:
+        try:
+            return super().__call__(value)
+        except ValidationError:
+            why = self.why if self.why is not None else whole_number_range(self.min, self.max)
+            raise ValidationError([why]) from None
 
 
 class Id(Int):
@@ -390,7 +431,7 @@ class Line(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         problem = text_problem(text, single_line=self.single_line)
         if problem:
-            raise ValidationError(problem)
+            raise ValidationError([problem])
         return text
 
 
@@ -410,7 +451,7 @@ class Moment(fields.AwareDateTime):
         try:
             return check_moment(moment)
         except InputProblem as exc:
-            raise ValidationError(exc.message) from None
+            raise ValidationError([exc.message]) from None
 
 
 class Day(fields.Date):
@@ -421,7 +462,13 @@ class Day(fields.Date):
         try:
             return day(found)
         except InputProblem as exc:
-            raise ValidationError(exc.message) from None
+            raise ValidationError([exc.message]) from None
+
+
+def translated(message: Message) -> Message:
+    """This module's messages are lazy translations already (put into words when read):
+    kept for callers written when they were plain English, which it returns unchanged."""
+    return message
 
 
 # ---------------------------------------------------------------- WTForms
@@ -441,32 +488,4 @@ class NoControlCharacters:
             return
         problem = text_problem(field.data, single_line=self.single_line)
         if problem:
-            raise FormError(str(translated(problem)))
-
-
-def translated(message: str) -> Any:
-    """One of this module's messages in the reader's language (needs a request)."""
-    for pattern, template in _TRANSLATIONS:
-        found = pattern.fullmatch(message)
-        if found:
-            return str(template) % found.groupdict() if found.groupdict() else template
-    return message
-
-
-def _pattern(message: str) -> re.Pattern[str]:
-    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(message)))
-
-
-# The catalogue's msgids are the messages with %(name)s where they say {name}.
-_TRANSLATIONS: list[tuple[re.Pattern[str], Any]] = [
-    (_pattern(WHOLE_NUMBER_RANGE), _l("must be a whole number from %(min)s to %(max)s")),
-    (_pattern(CONTROL_IN_TEXT), _l("must not contain control characters (found %(char)s)")),
-    (_pattern(CONTROL_IN_LINE), _l("must be one line without control characters (found %(char)s)")),
-    (_pattern(TOO_DEEP), _l("nested more than %(depth)s levels deep")),
-    (_pattern(SURROGATE), _l("is not valid Unicode text (an unpaired surrogate)")),
-    (_pattern(KEY_NOT_TEXT), _l("keys must be text")),
-    (_pattern(NOT_FINITE), _l("must be a finite number")),
-    (_pattern(MONEY_FLOAT), _l('send money as a decimal string in yuan, e.g. "1234.50"')),
-    (_pattern(DAY_RANGE), _l("must be a day from 1900-01-01 to 2099-12-31")),
-    (_pattern(MOMENT_RANGE), _l("must be a moment from 1900-01-01 to 2099-12-31")),
-]  # fmt: skip
+            raise FormError(str(problem))

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
+
 from riskctl.core import inputs
 from riskctl.core.errors import ValidationFailed
 
@@ -49,7 +51,9 @@ def period(
     if preset == "year":
         return Period(preset, date(today.year, 1, 1), today)
     if preset != "custom":
-        raise ValidationFailed.at("period", f"must be one of {', '.join(PRESETS)}")
+        raise ValidationFailed.at(
+            "period", _l("must be one of %(choices)s", choices=", ".join(PRESETS))
+        )
     problems = []
     days: dict[str, date] = {}
     for path, value in (("from", first), ("to", last)):
@@ -58,9 +62,9 @@ def period(
         except inputs.InputProblem as exc:
             problems.append({"path": path, "message": exc.message})
     if not problems and days["to"] < days["from"]:
-        problems.append({"path": "to", "message": "must not be before from"})
+        problems.append({"path": "to", "message": _l("must not be before from")})
     if not problems and days["to"] - days["from"] > LONGEST:
-        problems.append({"path": "to", "message": "a period is at most five years"})
+        problems.append({"path": "to", "message": _l("a period is at most five years")})
     if problems:
-        raise ValidationFailed("; ".join(p["message"] for p in problems), details=problems)
+        raise ValidationFailed.listing(problems)
     return Period(preset, days["from"], days["to"])

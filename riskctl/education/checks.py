@@ -60,13 +60,15 @@ def number(problems: Problems, raw: Mapping[str, Any], key: str, low: int, high:
         if default is None:
             problems.add(key, _l("write a whole number"))
         return default or 0
+    wrong = _l("must be a whole number from %(min)d to %(max)d", min=low, max=high)
+    if isinstance(value, bool):  # JSON's true is no number of questions
+        problems.add(key, wrong)
+        return default or 0
     try:
-        if isinstance(value, bool):
-            raise InputProblem("not a number")
         number = value if isinstance(value, int) else whole_number(str(value))
     except InputProblem:
-        problems.add(key, _l("must be a whole number from %(min)d to %(max)d", min=low, max=high))
+        problems.add(key, wrong)
         return default or 0
     if not low <= number <= high:
-        problems.add(key, _l("must be a whole number from %(min)d to %(max)d", min=low, max=high))
+        problems.add(key, wrong)
     return int(number)

@@ -15,36 +15,37 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import filetype
+from flask_babel import lazy_gettext as _l
 
 
 @dataclass(frozen=True)
 class Kind:
     key: str
-    label: str
+    label: Any  # in the reader's words (lazy_gettext)
     content_type: str
     extensions: tuple[str, ...]
 
 
 PDF = Kind("pdf", "PDF", "application/pdf", (".pdf",))
-JPEG = Kind("jpeg", "JPEG 图片", "image/jpeg", (".jpg", ".jpeg"))
-PNG = Kind("png", "PNG 图片", "image/png", (".png",))
-OFD = Kind("ofd", "OFD 版式文件", "application/ofd", (".ofd",))
+JPEG = Kind("jpeg", _l("JPEG image"), "image/jpeg", (".jpg", ".jpeg"))
+PNG = Kind("png", _l("PNG image"), "image/png", (".png",))
+OFD = Kind("ofd", _l("OFD fixed-layout document"), "application/ofd", (".ofd",))
 DOCX = Kind(
-    "docx", "Word 文档", (
+    "docx", _l("Word document"), (
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     ), (".docx",),
 )  # fmt: skip
 XLSX = Kind(
-    "xlsx", "Excel 表格", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    (".xlsx",),
+    "xlsx", _l("Excel workbook"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",),
 )  # fmt: skip
-TEXT = Kind("text", "纯文本", "text/plain", (".txt",))  # UTF-8 or GB18030
+TEXT = Kind("text", _l("plain text"), "text/plain", (".txt",))  # UTF-8 or GB18030
 # Video for study materials (廉政教育): the two containers every browser's player plays.
-MP4 = Kind("mp4", "MP4 视频", "video/mp4", (".mp4", ".m4v"))
-WEBM = Kind("webm", "WebM 视频", "video/webm", (".webm",))
+MP4 = Kind("mp4", _l("MP4 video"), "video/mp4", (".mp4", ".m4v"))
+WEBM = Kind("webm", _l("WebM video"), "video/webm", (".webm",))
 # Evidence on items (attachments), scans of records: documents and pictures.
 KINDS = (PDF, JPEG, PNG, OFD, DOCX, XLSX, TEXT)
 EXTENSIONS = {ext: kind for kind in KINDS for ext in kind.extensions}
@@ -66,7 +67,11 @@ _EXECUTABLE = {"exe", "elf", "wasm", "swf", "crx", "deb", "rpm", "cab", "ar", "d
 
 
 class Refused(ValueError):
-    """The file is not accepted; ``str()`` says why, in the reader's words."""
+    """The file is not accepted; ``str()`` (or ``message_of``) says why, in the reader's
+    words."""
+
+
+_EXECUTABLE_REFUSED = _l("an executable program; not accepted")
 
 
 def extension(name: str) -> str:
@@ -82,7 +87,7 @@ def _zip_kind(file: IO[bytes]) -> Kind | None:
             if "[Content_Types].xml" not in names:
                 return None
             if any(n.lower().endswith("vbaproject.bin") for n in names):
-                raise Refused("文件含有宏（VBA 代码），不予接收")
+                raise Refused(_l("the file contains macros (VBA code); not accepted"))
             with package.open("[Content_Types].xml") as part:
                 declared = part.read(_MAX_CONTENT_TYPES).decode("utf-8", errors="replace")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, RuntimeError, ValueError) as exc:
@@ -121,7 +126,7 @@ def detect(file: IO[bytes]) -> Kind:
     try:
         head = file.read(_HEAD)
         if not head:
-            raise Refused("文件为空（0 字节），不予接收")
+            raise Refused(_l("the file is empty (0 bytes); not accepted"))
         if head.startswith(b"%PDF-"):
             return PDF
         if head.startswith(b"\xff\xd8\xff"):
@@ -137,26 +142,26 @@ def detect(file: IO[bytes]) -> Kind:
             found = _zip_kind(file)
             if found is not None:
                 return found
-            raise Refused("压缩包或无法识别的办公文档，不予接收")
+            raise Refused(_l("an archive, or an office document not recognised; not accepted"))
         guessed = filetype.guess(head)
         if guessed is not None:
             if guessed.extension in _EXECUTABLE or head.startswith((b"MZ", b"\x7fELF")):
-                raise Refused("可执行文件，不予接收")
-            raise Refused(f"不接收此类文件（{guessed.mime}）")
+                raise Refused(_EXECUTABLE_REFUSED)
+            raise Refused(_l("files of this kind (%(mime)s) are not accepted", mime=guessed.mime))
         if head.startswith(
             (b"MZ", b"\x7fELF", b"\xfe\xed\xfa", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")
         ):
-            raise Refused("可执行文件，不予接收")
+            raise Refused(_EXECUTABLE_REFUSED)
         if head.lstrip().startswith(b"#!"):
-            raise Refused("脚本文件，不予接收")
+            raise Refused(_l("a script; not accepted"))
         # Text is judged whole (an upload is at most the attachment limit): markup or a
         # binary tail after a harmless first page is refused too.
         whole = head + file.read()
         if _MARKUP.search(whole):
-            raise Refused("网页或 SVG 等含标记的文件，不予接收")
+            raise Refused(_l("a web page, SVG or other file with markup; not accepted"))
         if _is_text(whole):
             return TEXT
-        raise Refused("无法识别的文件内容，不予接收")
+        raise Refused(_l("the content of the file is not recognised; not accepted"))
     finally:
         file.seek(start)
 
@@ -167,11 +172,16 @@ def check(file: IO[bytes], name: str, kinds: tuple[Kind, ...] = KINDS) -> Kind:
     allowed = {ext: kind for kind in kinds for ext in kind.extensions}
     ext = extension(name)
     if ext not in allowed:
-        listed = "、".join(sorted(allowed))
-        raise Refused(f"不接收扩展名为“{ext or '（无）'}”的文件；可接收：{listed}")
+        raise Refused(
+            _l("files named “%(ext)s” are not accepted; accepted: %(listed)s",
+               ext=ext or _l("(no extension)"), listed=", ".join(sorted(allowed)))
+        )  # fmt: skip
     kind = detect(file)
     if ext not in kind.extensions:
-        raise Refused(f"文件内容是{kind.label}，与扩展名“{ext}”不符")
+        raise Refused(
+            _l("the content of the file is %(kind)s, which does not match the extension "
+               "“%(ext)s”", kind=kind.label, ext=ext)
+        )  # fmt: skip
     return kind
 
 

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
 
-from riskctl.core.errors import Conflict, DomainError, ValidationFailed
+from riskctl.core.errors import Conflict, DomainError, ValidationFailed, message_of
 from riskctl.files import content
 from riskctl.files.storage import FileStore, Health, TooLarge
 
@@ -88,7 +88,7 @@ def receive(
             kind = content.check(file, name, kinds)
     except content.Refused as exc:
         store.discard(received)
-        raise ValidationFailed.at(path, str(exc)) from None
+        raise ValidationFailed.at(path, message_of(exc)) from None
     except BaseException:
         store.discard(received)
         raise

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskctl.core.access import Action, Principal, visible_units
 from riskctl.core.calendar_store import local_date
@@ -56,10 +57,12 @@ def _meeting_task(session: DbSession, principal: Principal, task_id: int) -> Mee
         or item is None
         or item.unit_id not in visible_units(principal, Action.VIEW_ITEMS)
     ):
-        raise NotFound(f"no task {task_id}", code="unknown_task")
+        raise NotFound(_l("no task %(id)s", id=task_id), code="unknown_task")
     node = published_by_id(session, item.definition_id).definition.node_map[task.node]
     if node.meeting is None:
-        raise ValidationFailed.at("task", f"{node.name} is not a meeting; complete it instead")
+        raise ValidationFailed.at(
+            "task", _l("%(node)s is not a meeting; complete it instead", node=node.name)
+        )
     return MeetingTask(task, item, node, node.meeting)
 
 
@@ -144,15 +147,12 @@ def record_meeting(
     found = _meeting_task(session, principal, task_id)
     task, item, meeting = found.task, found.item, found.meeting
     if task.status is not TaskStatus.OPEN:
-        raise Conflict(f"task {task_id} is {task.status.value}", code="task_not_open")
+        raise Conflict(workflow.task_not_open(task_id, task.status), code="task_not_open")
     if item.status is not ItemStatus.RUNNING:
-        raise Conflict(f"the item is {item.status.value}", code=f"item_{item.status.value}")
+        raise Conflict(workflow.item_not_running(item.status), code=f"item_{item.status.value}")
     actor = workflow.actor_for(session, principal)
     if principal.unit_id != item.unit_id or task.post not in actor.posts:
-        raise Forbidden(
-            f"task {task_id} is for the post {task.post!r}, which you do not hold",
-            code="not_your_post",
-        )
+        raise Forbidden(workflow.not_your_post(task_id, task.post), code="not_your_post")
     today = local_date()
     try:
         held_on = parse_day(raw.get("held_on")) if isinstance(raw, Mapping) else today
@@ -161,16 +161,15 @@ def record_meeting(
     people = roster(session, item.unit_id, meeting, held_on)
     if not people.members:
         raise ValidationFailed.at(
-            "meeting.present", f"no one held the member posts ({', '.join(meeting.members)})"
+            "meeting.present",
+            _l("no one held the member posts (%(posts)s)", posts=", ".join(meeting.members)),
         )
     record, problems = spec.read_record(
         raw, people, today=today, started_on=local_date(item.started_at)
     )
     if record is None:
         details = [{"path": p.path, "message": p.message} for p in problems]
-        raise ValidationFailed(
-            "; ".join(f"{d['path']}: {d['message']}" for d in details), details=details
-        )
+        raise ValidationFailed.listing(details)
     tally = record.tally(meeting.quorum, len(people.members))
     decision, why = spec.decision_for(tally.outcome, found.node.decision_keys, record.decision)
     if why is not None:
@@ -247,7 +246,7 @@ def meetings_of_item(
     """The meetings recorded on an item the caller may see, oldest first."""
     item = session.get(Item, item_id)
     if item is None or item.unit_id not in visible_units(principal, Action.VIEW_ITEMS):
-        raise NotFound(f"no item {item_id}", code="unknown_item")
+        raise NotFound(_l("no item %(id)s", id=item_id), code="unknown_item")
     rows = session.scalars(
         sa.select(Meeting).where(Meeting.item_id == item_id).order_by(Meeting.id)
     ).all()

@@ -28,7 +28,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from riskctl.core.inputs import InputProblem, text_problem
+from flask_babel import lazy_gettext as _l
+
+from riskctl.core.errors import Text
+from riskctl.core.inputs import NOT_TEXT, InputProblem, text_problem
 from riskctl.core.inputs import day as parse_day
 
 QUORUMS = ("half", "two_thirds")
@@ -40,6 +43,9 @@ MEETING_KEYS = frozenset({"members", "chair", "observer", "quorum"})
 APPROVED = "approved"
 NOT_APPROVED = "not_approved"
 OUTCOME_LABELS = {APPROVED: "通过", NOT_APPROVED: "未通过"}
+
+
+_POST_CODE = _l("must be a post code")
 
 
 @dataclass(frozen=True)
@@ -55,38 +61,41 @@ class MeetingSpec:
 
 
 def parse_meeting(
-    raw: Mapping[str, Any], path: str, problem: Callable[[str, str], None]
+    raw: Mapping[str, Any], path: str, problem: Callable[[str, Any], None]
 ) -> MeetingSpec | None:
     """The meeting part of a node mapping; problems reported at ``{path}.{key}``."""
     members: list[str] = []
     raw_members = raw.get("members")
     if not isinstance(raw_members, list) or not raw_members:
-        problem(f"{path}.members", "a meeting needs the posts of its members (应到会成员)")
+        problem(f"{path}.members", _l("a meeting needs the posts of its members"))
     else:
         for j, post in enumerate(raw_members):
             if not isinstance(post, str) or not post:
-                problem(f"{path}.members[{j}]", "must be a post code")
+                problem(f"{path}.members[{j}]", _POST_CODE)
             elif post in members:
-                problem(f"{path}.members[{j}]", f"post {post!r} is named twice")
+                problem(f"{path}.members[{j}]", _l("post '%(post)s' is named twice", post=post))
             else:
                 members.append(post)
     chair = raw.get("chair")
     if chair is None:
-        problem(f"{path}.chair", "a meeting needs the post of its chair (主持人, speaks last)")
+        problem(f"{path}.chair", _l("a meeting needs the post of its chair (who speaks last)"))
     elif not isinstance(chair, str) or not chair:
-        problem(f"{path}.chair", "must be a post code")
+        problem(f"{path}.chair", _POST_CODE)
         chair = None
     elif members and chair not in members:
-        problem(f"{path}.chair", f"the chair {chair!r} must be one of the members")
+        problem(
+            f"{path}.chair", _l("the chair '%(chair)s' must be one of the members", chair=chair)
+        )
     observer = raw.get("observer")
     if observer is not None and (not isinstance(observer, str) or not observer):
-        problem(f"{path}.observer", "must be a post code")
+        problem(f"{path}.observer", _POST_CODE)
         observer = None
     elif observer is not None and observer in members:
-        problem(f"{path}.observer", f"{observer!r} observes (列席) and cannot also be a member")
+        problem(f"{path}.observer",
+                _l("'%(post)s' observes and cannot also be a member", post=observer))  # fmt: skip
     quorum = raw.get("quorum", "half")
     if quorum not in QUORUMS:
-        problem(f"{path}.quorum", f"must be one of {', '.join(QUORUMS)}")
+        problem(f"{path}.quorum", _l("must be one of %(choices)s", choices=", ".join(QUORUMS)))
         quorum = "half"
     if not members or not isinstance(chair, str):
         return None
@@ -191,7 +200,7 @@ class Record:
 @dataclass(frozen=True)
 class Problem:
     path: str
-    message: str
+    message: Text  # put into words when read (riskctl.core.errors)
 
 
 _RECORD_KEYS = frozenset({"held_on", "topics_sent_on", "present", "recused", "views",
@@ -205,14 +214,15 @@ def read_record(
     path.  People are named by username."""
     problems: list[Problem] = []
 
-    def bad(path: str, message: str) -> None:
+    def bad(path: str, message: Any) -> None:
         problems.append(Problem(path, message))
 
     if not isinstance(raw, Mapping):
-        return None, [Problem("meeting", "a meeting record is a mapping")]
+        return None, [Problem("meeting", _l("a meeting record is a mapping"))]
     for key in raw:
         if key not in _RECORD_KEYS:
-            bad(f"meeting.{key}", f"unknown key; expected one of {', '.join(sorted(_RECORD_KEYS))}")
+            choices = ", ".join(sorted(_RECORD_KEYS))
+            bad(f"meeting.{key}", _l("unknown key; expected one of %(choices)s", choices=choices))
     people = roster.by_username()
     members = {p.id for p in roster.members}
     observers = {p.id for p in roster.observers}
@@ -221,114 +231,118 @@ def read_record(
         value = raw.get(key)
         if value in (None, ""):
             if required:
-                bad(f"meeting.{key}", "is required")
+                bad(f"meeting.{key}", _l("is required"))
             return None
         try:
             found = parse_day(value)
         except InputProblem as exc:
-            bad(f"meeting.{key}", str(exc))
+            bad(f"meeting.{key}", exc.message)
             return None
         if found > today:
-            bad(f"meeting.{key}", "cannot be after today")
+            bad(f"meeting.{key}", _l("cannot be after today"))
         return found
 
     held_on = when("held_on", True)
     sent_on = when("topics_sent_on", False)
     if held_on and sent_on and sent_on > held_on:
-        bad("meeting.topics_sent_on", "the topics cannot be sent after the meeting")
+        bad("meeting.topics_sent_on", _l("the topics cannot be sent after the meeting"))
     if held_on and started_on and held_on < started_on:
-        bad("meeting.held_on", "the meeting cannot be before the item started")
+        bad("meeting.held_on", _l("the meeting cannot be before the item started"))
 
-    def person(value: Any, path: str, among: set[int], what: str) -> int | None:
+    def person(value: Any, path: str, among: set[int], what: Any) -> int | None:
         found = people.get(value) if isinstance(value, str) else None
         if found is None or found.id not in among:
-            bad(path, f"{value!r} is not {what}")
+            bad(path, _l("%(value)s is not %(what)s", value=repr(value), what=what))
             return None
         return found.id
 
-    def names(key: str, among: set[int], what: str) -> list[int]:
+    def names(key: str, among: set[int], what: Any) -> list[int]:
         value = raw.get(key, [])
         if not isinstance(value, list):
-            bad(f"meeting.{key}", "must be a list of usernames")
+            bad(f"meeting.{key}", _l("must be a list of usernames"))
             return []
         found: list[int] = []
         for j, name in enumerate(value):
             pid = person(name, f"meeting.{key}[{j}]", among, what)
             if pid is not None and pid in found:
-                bad(f"meeting.{key}[{j}]", f"{name!r} is named twice")
+                bad(f"meeting.{key}[{j}]", _l("%(name)s is named twice", name=repr(name)))
             elif pid is not None:
                 found.append(pid)
         return found
 
-    present = names("present", members, "a member expected at this meeting (应到会成员)")
+    present = names("present", members, _l("a member expected at this meeting"))
     if "present" not in raw:
-        bad("meeting.present", "name the members present")
-    watching = names("observers_present", observers, "the meeting's observer (列席)")
+        bad("meeting.present", _l("name the members present"))
+    watching = names("observers_present", observers, _l("the meeting's observer"))
     recused: dict[int, str] = {}
     raw_recused = raw.get("recused", [])
     if not isinstance(raw_recused, list):
-        bad("meeting.recused", "must be a list of {person, reason}")
+        bad("meeting.recused", _l("must be a list of {person, reason}"))
         raw_recused = []
     for j, entry in enumerate(raw_recused):
         path = f"meeting.recused[{j}]"
         if not isinstance(entry, Mapping):
-            bad(path, "must be {person, reason}")
+            bad(path, _l("must be {person, reason}"))
             continue
-        pid = person(entry.get("person"), f"{path}.person", members, "a member of this meeting")
+        pid = person(entry.get("person"), f"{path}.person", members,
+                     _l("a member of this meeting"))  # fmt: skip
         reason = entry.get("reason")
         if not isinstance(reason, str) or not reason.strip():
-            bad(f"{path}.reason", "say why the member recuses (回避事由)")
+            bad(f"{path}.reason", _l("say why the member recuses"))
             reason = ""
         elif problem := text_problem(reason, single_line=True):
             bad(f"{path}.reason", problem)
         if pid is not None:
             if pid in recused:
-                bad(f"{path}.person", "recused twice")
+                bad(f"{path}.person", _l("recused twice"))
             recused[pid] = str(reason).strip()[:200]
     views: list[View] = []
     raw_views = raw.get("views", [])
     if not isinstance(raw_views, list):
-        bad("meeting.views", "must be a list of {person, view, text} in speaking order")
+        bad("meeting.views", _l("must be a list of {person, view, text} in speaking order"))
         raw_views = []
     spoke: set[int] = set()
     for j, entry in enumerate(raw_views):
         path = f"meeting.views[{j}]"
         if not isinstance(entry, Mapping):
-            bad(path, "must be {person, view, text}")
+            bad(path, _l("must be {person, view, text}"))
             continue
-        pid = person(entry.get("person"), f"{path}.person", set(present), "a member present")
+        pid = person(entry.get("person"), f"{path}.person", set(present),
+                     _l("a member present"))  # fmt: skip
         view = entry.get("view")
         if view not in VIEWS:
-            bad(f"{path}.view", "must be agree (同意), disagree (不同意) or defer (缓议)")
+            bad(f"{path}.view", _l("must be agree, disagree or defer"))
         text = entry.get("text") or ""
         if not isinstance(text, str):
-            bad(f"{path}.text", "must be text")
+            bad(f"{path}.text", NOT_TEXT)
             text = ""
         elif problem := text_problem(text):
             bad(f"{path}.text", problem)
         if pid is None:
             continue
         if pid in recused:
-            bad(f"{path}.person", "a member who recused does not state a view (回避)")
+            bad(f"{path}.person", _l("a member who recused does not state a view"))
         elif pid in spoke:
-            bad(f"{path}.person", "one view per member")
+            bad(f"{path}.person", _l("one view per member"))
         elif view in VIEWS:
             spoke.add(pid)
             views.append(View(pid, str(view), text.strip()[:2000]))
     by_id = {p.id: p for p in roster.members}
     for pid in present:
         if pid not in spoke and pid not in recused:
-            bad("meeting.views", f"{by_id[pid].name}（{by_id[pid].username}）到会但未表态："
-                "与会成员应当逐一发表明确意见")  # fmt: skip
+            who = by_id[pid]
+            bad("meeting.views", _l(
+                "%(name)s (%(username)s) was present but stated no view: each member present "
+                "states a clear view", name=who.name, username=who.username))  # fmt: skip
     minutes = raw.get("minutes")
     if not isinstance(minutes, str) or not minutes.strip():
-        bad("meeting.minutes", "the minutes (会议记录) are required; dissent is stated in them")
+        bad("meeting.minutes", _l("the minutes are required; dissent is stated in them"))
         minutes = ""
     elif problem := text_problem(minutes):
         bad("meeting.minutes", problem)
     decision = raw.get("decision")
     if decision is not None and not isinstance(decision, str):
-        bad("meeting.decision", "must be a decision key")
+        bad("meeting.decision", _l("must be a decision key"))
         decision = None
     if problems or held_on is None:
         return None, problems
@@ -339,9 +353,7 @@ def read_record(
     return record, problems
 
 
-def decision_for(
-    outcome: str, offered: Sequence[str], asked: str | None
-) -> tuple[str | None, str | None]:
+def decision_for(outcome: str, offered: Sequence[str], asked: str | None) -> tuple[str | None, Any]:
     """The node's decision that follows from a meeting's outcome, or a problem.
 
     Approved: ``approve``.  Not approved: the secretary's choice among the others
@@ -349,15 +361,14 @@ def decision_for(
     others = [d for d in offered if d != "approve"]
     if outcome == APPROVED:
         if asked not in (None, "approve"):
-            return None, "the meeting approved: the node's decision is approve (通过)"
+            return None, _l("the meeting approved: the node's decision is approve")
         return ("approve" if "approve" in offered else None), None
     if asked == "approve":
-        why = OUTCOME_LABELS[outcome]
-        return None, f"the meeting did not approve ({why}): it cannot complete as approve"
+        return None, _l("the meeting did not approve: it cannot complete as approve")
     if asked is not None and asked not in others:
-        return None, f"choose one of: {', '.join(others)}"
+        return None, _l("choose one of: %(choices)s", choices=", ".join(others))
     if asked is None:
         asked = "return" if "return" in others else (others[0] if others else None)
     if asked is None:
-        return None, "the meeting did not approve and this node offers no other way out"
+        return None, _l("the meeting did not approve and this node offers no other way out")
     return asked, None

@@ -22,12 +22,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields
 
 from riskctl.core import audit
 from riskctl.core.access import Action, Principal, require
 from riskctl.core.db import DbSession
-from riskctl.core.errors import DomainError, ValidationFailed, flatten_messages
+from riskctl.core.errors import DomainError, Text, ValidationFailed, flatten_messages
 from riskctl.org import services
 from riskctl.org.schemas import UNIT_CODE, PersonIn, PostIn, UnitIn
 
@@ -92,7 +93,7 @@ def decode(raw: bytes) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ValidationFailed.at("file", "not UTF-8 or GB18030 text")
+    raise ValidationFailed.at("file", _l("not UTF-8 or GB18030 text"))
 
 
 def _split(cell: str | None) -> list[str]:
@@ -181,11 +182,15 @@ _PARTS: dict[str, tuple[Callable[[Mapping[str, str]], dict[str, Any]], Schema, A
 }
 
 
-def _check_header(part: str, header: Sequence[str] | None) -> list[str]:
+def _check_header(part: str, header: Sequence[str] | None) -> list[Text]:
     required, optional = COLUMNS[part]
     names = [h.strip() for h in header or []]
-    problems = [f"missing column {c!r}" for c in required if c not in names]
-    problems += [f"unknown column {c!r}" for c in names if c and c not in required + optional]
+    problems = [_l("missing column '%(column)s'", column=c) for c in required if c not in names]
+    problems += [
+        _l("unknown column '%(column)s'", column=c)
+        for c in names
+        if c and c not in required + optional
+    ]
     return problems
 
 
@@ -196,18 +201,20 @@ def import_org(
     require(principal, Action.MANAGE_ORG)
     unknown = sorted(set(files) - set(PARTS))
     if unknown or not files:
+        parts = ", ".join(PARTS)
         raise ValidationFailed.at(
             "files",
-            f"send one or more of {', '.join(PARTS)}"
-            + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
-        )
+            _l("send one or more of %(parts)s; unknown: %(unknown)s", parts=parts,
+               unknown=", ".join(unknown))
+            if unknown else _l("send one or more of %(parts)s", parts=parts),
+        )  # fmt: skip
     result = ImportResult()
     for part in PARTS:
         if part in files:
             _import_part(session, principal, part, decode(files[part]), result)
     if result.errors and not partial:
         raise ValidationFailed(
-            f"{len(result.errors)} problem(s) in the import; nothing was written",
+            _l("%(count)s problem(s) in the import; nothing was written", count=len(result.errors)),
             code="import_rejected",
             details=result.errors,
         )
@@ -256,7 +263,12 @@ def _import_part(
             continue  # blank line
         if None in row:
             result.errors.append(
-                {"file": part, "row": line, "path": "", "message": "more cells than columns"}
+                {
+                    "file": part,
+                    "row": line,
+                    "path": "",
+                    "message": _l("more cells than columns"),
+                }
             )
             result.summary[part]["rejected"] += 1
             continue
@@ -268,7 +280,7 @@ def _import_part(
                     "file": part,
                     "row": line,
                     "path": key,
-                    "message": f"duplicate of row {seen[ident]}",
+                    "message": _l("duplicate of row %(row)s", row=seen[ident]),
                 }
             )
             result.summary[part]["rejected"] += 1
@@ -298,9 +310,9 @@ def _import_part(
 def _unreadable(result: ImportResult, part: str, reader: Any, error: csv.Error) -> None:
     """A line the csv module refuses, e.g. a cell over its limit of 128 KiB."""
     message = (
-        f"a cell is longer than {csv.field_size_limit() // 1024} KiB"
+        _l("a cell is longer than %(size)s KiB", size=csv.field_size_limit() // 1024)
         if "field larger than field limit" in str(error)
-        else f"not valid CSV: {error}"
+        else _l("not valid CSV: %(problem)s", problem=str(error))  # the csv module's words
     )
     # line_num counts the lines read before the one refused.
     _reject(result, part, reader.line_num + 1, [{"path": "", "message": message}])

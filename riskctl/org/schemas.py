@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from riskctl.core.access import Role
@@ -16,31 +17,33 @@ from riskctl.org.models import UnitKind, UnitLevel
 # a 统一社会信用代码 is 18 upper-case letters and digits, and codes such as "CZJ-01" exist.
 UNIT_CODE = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$",
-    error="use 1–32 letters, digits, '_', '-' or '.', starting with a letter or digit",
+    error=_l("use 1–32 letters, digits, '_', '-' or '.', starting with a letter or digit"),
 )
 # A post's code is a key that process definitions and templates name (purchaser,
 # section_chief): lowercase, compared exactly, as the definitions write them.
 POST_CODE = validate.Regexp(
     r"^[a-z0-9][a-z0-9_.-]{0,31}$",
-    error="use 1–32 lowercase letters, digits, '_', '-' or '.', starting with a letter or digit",
+    error=_l(
+        "use 1–32 lowercase letters, digits, '_', '-' or '.', starting with a letter or digit"
+    ),
 )
 # Most code fields of the API name a unit (?unit=, {unit}, scope).
 CODE = UNIT_CODE
 USERNAME = validate.Regexp(
     r"^[a-z0-9][a-z0-9_.-]{2,63}$",
-    error="use 3–64 lowercase letters, digits, '_', '-' or '.'",
+    error=_l("use 3–64 lowercase letters, digits, '_', '-' or '.'"),
 )
 # E.164; mainland numbers must be mobile numbers, since warnings go out by SMS.
 PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 CN_MOBILE_RE = re.compile(r"^\+861[3-9]\d{9}$")
-RISK_BOUNDS: dict[str, Any] = {"minimum": 1, "maximum": 5, "error": "must be between 1 and 5"}
+RISK_BOUNDS: dict[str, Any] = {"minimum": 1, "maximum": 5, "error": _l("must be between 1 and 5")}
 
 
 def check_phone(value: str) -> None:
     if not PHONE_RE.match(value):
-        raise ValidationError("use international format, e.g. +8613800000000")
+        raise ValidationError([_l("use international format, e.g. +8613800000000")])
     if value.startswith("+86") and not CN_MOBILE_RE.match(value):
-        raise ValidationError("a mainland number must be an 11-digit mobile number after +86")
+        raise ValidationError([_l("a mainland number must be an 11-digit mobile number after +86")])
 
 
 class Strict(Schema):
@@ -95,7 +98,7 @@ class HoldingIn(Strict):
     def _range(self, data: dict[str, Any], **kwargs: Any) -> None:
         start, end = data.get("valid_from"), data.get("valid_to")
         if start and end and end < start:
-            raise ValidationError("must not be before valid_from", "valid_to")
+            raise ValidationError([_l("must not be before valid_from")], "valid_to")
 
 
 class HoldingField(fields.Field):  # type: ignore[type-arg]
@@ -105,7 +108,7 @@ class HoldingField(fields.Field):  # type: ignore[type-arg]
         if isinstance(value, str):
             value = {"code": value}
         if not isinstance(value, dict):
-            raise ValidationError("must be a post code or {code, valid_from, valid_to}")
+            raise ValidationError([_l("must be a post code or {code, valid_from, valid_to}")])
         return HoldingIn().load(value)
 
 
@@ -130,7 +133,7 @@ class PersonIn(Strict):
     roles = fields.List(
         fields.Enum(Role, by_value=True),
         required=True,
-        validate=validate.Length(min=1, error="at least one role"),
+        validate=validate.Length(min=1, error=_l("at least one role")),
     )
     posts = fields.List(HoldingField(), load_default=list)
     risk = Int(load_default=3, strict=False, **RISK_BOUNDS)

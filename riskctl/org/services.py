@@ -11,12 +11,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskctl.auth.services import check_password_rules, hash_password
 from riskctl.core import audit, calendar_store
 from riskctl.core.access import Action, Principal, Role, can, require, visible_units
 from riskctl.core.db import DbSession
-from riskctl.core.errors import Conflict, Forbidden, NotFound, Refused, ValidationFailed
+from riskctl.core.errors import Conflict, Forbidden, Joined, NotFound, Refused, ValidationFailed
 from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org import signals
 from riskctl.org.models import (
@@ -116,6 +117,13 @@ def unit_code_is(code: str) -> sa.ColumnElement[bool]:
     return sa.func.lower(Unit.code) == code.lower()
 
 
+ALREADY_EXISTS = _l("already exists")
+
+
+def no_unit(code: Any) -> Any:
+    return _l("no unit '%(code)s'", code=code)
+
+
 def unit_by_code(session: DbSession, code: str) -> Unit | None:
     return session.scalar(sa.select(Unit).where(unit_code_is(code)))
 
@@ -124,7 +132,7 @@ def visible_unit(session: DbSession, principal: Principal, code: str) -> Unit:
     """The unit, or 404 when it does not exist or is outside the caller's reach."""
     unit = unit_by_code(session, code)
     if unit is None or unit.id not in visible_units(principal, Action.VIEW_ORG):
-        raise NotFound(f"no unit {code!r}", code="unknown_unit")
+        raise NotFound(no_unit(code), code="unknown_unit")
     return unit
 
 
@@ -151,9 +159,9 @@ def filter_unit(session: DbSession, principal: Principal, action: Action, code: 
     """The unit a list is filtered by: 404 when unknown, 403 when outside the reach."""
     unit = unit_by_code(session, code)
     if unit is None:
-        raise NotFound(f"no unit {code!r}", code="unknown_unit")
+        raise NotFound(no_unit(code), code="unknown_unit")
     if unit.id not in visible_units(principal, action):
-        raise Forbidden(f"unit {code!r} is outside your scope", code="out_of_scope")
+        raise Forbidden(_l("unit '%(code)s' is outside your scope", code=code), code="out_of_scope")
     return unit
 
 
@@ -198,7 +206,7 @@ def list_people(
 def visible_person(session: DbSession, principal: Principal, username: str) -> Any:
     person = session.scalar(sa.select(Person).where(Person.username == username))
     if person is None or person.unit_id not in visible_units(principal, Action.VIEW_PEOPLE):
-        raise NotFound(f"no person {username!r}", code="unknown_person")
+        raise NotFound(_l("no person '%(username)s'", username=username), code="unknown_person")
     audit.record(
         session, "people.read", target_type="person", target_id=username, unit_id=person.unit_id
     )
@@ -272,17 +280,17 @@ def save_unit(
     unit = unit_by_code(session, data["code"])
     if unit is not None and not upsert:
         raise Conflict(
-            f"unit {data['code']!r} already exists",
+            _l("unit '%(code)s' already exists", code=data["code"]),
             code="duplicate",
-            details=[{"path": "code", "message": "already exists"}],
+            details=[{"path": "code", "message": ALREADY_EXISTS}],
         )
     parent = None
     if data.get("parent"):
         parent = unit_by_code(session, data["parent"])
         if parent is None:
-            raise ValidationFailed.at("parent", f"no unit {data['parent']!r}")
+            raise ValidationFailed.at("parent", no_unit(data["parent"]))
         if unit is not None and _is_descendant(parent, unit):
-            raise ValidationFailed.at("parent", "would make the unit its own ancestor")
+            raise ValidationFailed.at("parent", _l("would make the unit its own ancestor"))
     created = unit is None
     if unit is None:
         unit = Unit(code=data["code"])
@@ -296,9 +304,9 @@ def save_unit(
     except sa.exc.IntegrityError:
         # Another request saved the same code (in any case) since the check above.
         raise Conflict(
-            f"unit {data['code']!r} already exists",
+            _l("unit '%(code)s' already exists", code=data["code"]),
             code="duplicate",
-            details=[{"path": "code", "message": "already exists"}],
+            details=[{"path": "code", "message": ALREADY_EXISTS}],
         ) from None
     return unit, created
 
@@ -323,13 +331,13 @@ def save_post(
     require(principal, Action.MANAGE_ORG)
     unit = unit_by_code(session, unit_code)
     if unit is None:
-        raise NotFound(f"no unit {unit_code!r}", code="unknown_unit")
+        raise NotFound(no_unit(unit_code), code="unknown_unit")
     post = session.scalar(sa.select(Post).where(Post.unit_id == unit.id, Post.code == data["code"]))
     if post is not None and not upsert:
         raise Conflict(
-            f"post {data['code']!r} already exists in {unit_code!r}",
+            _l("post '%(code)s' already exists in '%(unit)s'", code=data["code"], unit=unit_code),
             code="duplicate",
-            details=[{"path": "code", "message": "already exists"}],
+            details=[{"path": "code", "message": ALREADY_EXISTS}],
         )
     created = post is None
     if post is None:
@@ -351,30 +359,31 @@ def save_person(
     ended yesterday rather than deleted: who held a post when is evidence.
     """
     require(principal, Action.MANAGE_ORG)
-    problems: list[dict[str, str]] = []
+    problems: list[dict[str, Any]] = []
     username = data["username"]
     person = session.scalar(sa.select(Person).where(Person.username == username))
     if person is not None and not upsert:
         raise Conflict(
-            f"person {username!r} already exists",
+            _l("person '%(username)s' already exists", username=username),
             code="duplicate",
-            details=[{"path": "username", "message": "already exists"}],
+            details=[{"path": "username", "message": ALREADY_EXISTS}],
         )
     roles: list[Role] = list(dict.fromkeys(data["roles"]))
     unit = unit_by_code(session, data["unit"]) if data.get("unit") else None
     if data.get("unit") and unit is None:
-        problems.append({"path": "unit", "message": f"no unit {data['unit']!r}"})
+        problems.append({"path": "unit", "message": no_unit(data["unit"])})
     elif not data.get("unit") and set(roles) != {Role.ADMIN}:
-        problems.append({"path": "unit", "message": "required unless the person is only an admin"})
+        why = _l("required unless the person is only an admin")
+        problems.append({"path": "unit", "message": why})
     scope_units: list[Unit] = []
     for i, code in enumerate(data.get("scope") or []):
         scoped = unit_by_code(session, code)
         if scoped is None:
-            problems.append({"path": f"scope[{i}]", "message": f"no unit {code!r}"})
+            problems.append({"path": f"scope[{i}]", "message": no_unit(code)})
         else:
             scope_units.append(scoped)
     if scope_units and Role.INSPECTOR not in roles:
-        problems.append({"path": "scope", "message": "only inspectors have a scope"})
+        problems.append({"path": "scope", "message": _l("only inspectors have a scope")})
     holdings: list[tuple[Post, date, date | None]] = []
     for i, held in enumerate(data.get("posts") or []):
         post = (
@@ -388,12 +397,14 @@ def save_person(
             problems.append(
                 {
                     "path": f"posts[{i}]",
-                    "message": f"no post {held['code']!r} in unit {unit.code!r}",
+                    "message": _l(
+                        "no post '%(post)s' in unit '%(unit)s'", post=held["code"], unit=unit.code
+                    ),
                 }
             )
         elif unit is None:
             problems.append(
-                {"path": f"posts[{i}]", "message": "a person without a unit holds no post"}
+                {"path": f"posts[{i}]", "message": _l("a person without a unit holds no post")}
             )
         elif post is not None:
             holdings.append((post, held.get("valid_from") or today(), held.get("valid_to")))
@@ -402,7 +413,9 @@ def save_person(
         refused, static_flags = _static_check(session, unit, person, username, holdings)
         if refused:
             raise Refused(
-                " ".join(p["message"] for p in refused), code="incompatible_posts", details=refused
+                Joined([p["message"] for p in refused], " "),
+                code="incompatible_posts",
+                details=refused,
             )
     password = data.get("password")
     if password:
@@ -411,9 +424,7 @@ def save_person(
         except ValidationFailed as exc:
             problems += exc.details
     if problems:
-        raise ValidationFailed(
-            "; ".join(f"{p['path']}: {p['message']}" for p in problems), details=problems
-        )
+        raise ValidationFailed.listing(problems)
     created = person is None
     if person is None:
         person = Person(username=username)

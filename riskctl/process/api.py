@@ -124,7 +124,7 @@ def _definition_from_request() -> tuple[Any, str | None]:
     """The body as a structure, and its text when it came as YAML."""
     text = request.get_data(as_text=True)
     if not text.strip():
-        raise ValidationFailed.at("", "send the definition as YAML or JSON in the body")
+        raise ValidationFailed.at("", _l("send the definition as YAML or JSON in the body"))
     if request.mimetype == "application/json":
         try:
             return load_json(text), None

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 
-from riskctl.core.inputs import translated
+from riskctl.core.errors import Text, message_of
 from riskctl.process.fields import ORDERED_TYPES, FieldSpec, check_value, typed
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -82,11 +81,9 @@ Condition: TypeAlias = FieldTest | DecisionTest | AllOf | AnyOf
 @dataclass(frozen=True)
 class Problem:
     path: str
-    # Text, or a lazy translation put into words when read (``str``), in the reader's
-    # language at the API and on the pages, in English elsewhere.
-    message: Any
+    message: Text  # put into words when read (riskctl.core.errors)
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         return {"path": self.path, "message": str(self.message)}
 
 
@@ -117,8 +114,7 @@ def parse_condition(
         wanted = raw["decision"]
         names = wanted if isinstance(wanted, list) else [wanted]
         if not names or not all(isinstance(n, str) and n for n in names):
-            problems.append(Problem(f"{path}.decision",
-                                    _l("must be a decision or a list of them")))  # fmt: skip
+            problems.append(Problem(f"{path}.decision", _l("must be a decision or a list of them")))
             return None
         return DecisionTest(frozenset(names))
     return _field_test(raw, fields, path, problems)
@@ -134,29 +130,15 @@ def _field_test(
     if "field" not in raw:
         problems.append(Problem(path, _l("needs 'field' (or 'decision', 'all', 'any')")))
     elif spec is None:
-        problems.append(Problem(f"{path}.field", _l("unknown field %(field)s", field=repr(name))))
+        problems.append(Problem(f"{path}.field", _l("unknown field %(name)s", name=repr(name))))
     if not isinstance(op, str) or op not in OPERATORS:
-        problems.append(
-            Problem(
-                f"{path}.op",
-                _l(
-                    "unknown operator %(op)s; use one of %(ops)s",
-                    op=repr(op),
-                    ops=" ".join(OPERATORS),
-                ),
-            )
-        )
+        why = _l("unknown operator %(op)s; use one of %(choices)s", op=repr(op),
+                 choices=" ".join(OPERATORS))  # fmt: skip
+        problems.append(Problem(f"{path}.op", why))
     elif spec is not None and op in ORDERING and spec.type not in ORDERED_TYPES:
-        problems.append(
-            Problem(
-                f"{path}.op",
-                _l(
-                    "%(op)s compares amounts, numbers and dates, not %(type)s",
-                    op=repr(op),
-                    type=spec.type,
-                ),
-            )
-        )
+        why = _l("'%(op)s' compares amounts, numbers and dates, not %(type)s", op=op,
+                 type=spec.type)  # fmt: skip
+        problems.append(Problem(f"{path}.op", why))
     if "value" not in raw:
         problems.append(Problem(f"{path}.value", _l("is required")))
     if len(problems) > before or spec is None:
@@ -172,31 +154,9 @@ def _field_test(
             if stored is None:
                 raise ValueError(_l("must not be empty"))
     except ValueError as exc:
-        problems.append(Problem(f"{path}.value", _value_problem(exc)))
+        problems.append(Problem(f"{path}.value", message_of(exc)))
         return None
     return FieldTest(spec, op, stored)
-
-
-# ``check_value``'s messages (the workflow's too, which keeps them in English for now).
-_VALUE_PROBLEMS = {
-    "must be text": _l("must be text"),
-    "must be a whole number": _l("must be a whole number"),
-    "is out of range": _l("is out of range"),
-    "must be true or false": _l("must be true or false"),
-    "must be the id of an item": _l("must be the id of an item"),
-}
-
-
-def _value_problem(exc: ValueError) -> Any:
-    """Why a condition's value does not fit its field, in the reader's words."""
-    said = exc.args[0] if exc.args else ""
-    if not isinstance(said, str):
-        return said  # already a lazy translation
-    if said in _VALUE_PROBLEMS:
-        return _VALUE_PROBLEMS[said]
-    if said.startswith("must be one of "):
-        return _l("must be one of %(choices)s", choices=said.removeprefix("must be one of "))
-    return LazyString(translated, said)  # riskctl.core.inputs' own (money, dates)
 
 
 def _no_other_keys(raw: dict[str, Any], allowed: set[str], path: str, out: list[Problem]) -> None:

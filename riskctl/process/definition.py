@@ -15,10 +15,10 @@ from functools import cached_property
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 
 from riskctl.core.calendar import TimeLimit
-from riskctl.core.inputs import text_problem, translated
+from riskctl.core.errors import message_of
+from riskctl.core.inputs import text_problem
 from riskctl.meetings.spec import MEETING_KEYS, MeetingSpec, parse_meeting
 from riskctl.process.conditions import Condition, Problem, parse_condition
 from riskctl.process.fields import FIELD_TYPES, FieldSpec
@@ -186,21 +186,6 @@ def _bad_code(value: Any, what: Any) -> Any:
               "starting with a letter", value=repr(value), what=what)  # fmt: skip
 
 
-def _input_problem(message: str) -> Any:
-    """A problem of ``riskctl.core.inputs`` (control characters …), in the reader's words."""
-    return LazyString(translated, message)
-
-
-def _limit_problem(text: Any, exc: ValueError) -> Any:
-    """``TimeLimit.parse``'s refusal in the reader's words."""
-    most = re.search(r"between 1 and (\d+\w+)$", str(exc))
-    if most is not None:
-        return _l("%(limit)s: the amount must be between 1 and %(most)s", limit=repr(text),
-                  most=most.group(1))  # fmt: skip
-    return _l("%(limit)s is not a time limit; write e.g. 3wd (working days), 20d (calendar "
-              "days) or 48h (hours)", limit=repr(text))  # fmt: skip
-
-
 _TOP_KEYS = {
     "key", "name", "category", "risk", "description", "conflict_of_interest", "fields",
     "nodes", "edges", "incompatible",
@@ -246,7 +231,7 @@ class _Reader:
             self.problem(where, _l("must be at most %(n)d characters", n=200))
         problem = text_problem(value.strip(), single_line=single_line)
         if problem:
-            self.problem(where, _input_problem(problem))
+            self.problem(where, problem)
         return value.strip()
 
     def code(self, raw: Mapping[str, Any], key: str, path: str) -> str:
@@ -371,7 +356,7 @@ def _fields(reader: _Reader, raw_fields: list[Any]) -> list[FieldSpec]:
             else:
                 for j, choice in enumerate(raw_choices):
                     if problem := text_problem(choice, single_line=True):
-                        reader.problem(f"{path}.choices[{j}]", _input_problem(problem))
+                        reader.problem(f"{path}.choices[{j}]", problem)
                 choices = tuple(raw_choices)
                 if len(set(choices)) != len(choices):
                     reader.problem(f"{path}.choices", _l("has a choice twice"))
@@ -473,7 +458,7 @@ def _nodes(
                 try:
                     limit = TimeLimit.parse(raw["limit"])
                 except ValueError as exc:
-                    reader.problem(f"{path}.limit", _limit_problem(raw["limit"], exc))
+                    reader.problem(f"{path}.limit", message_of(exc))
         edits: tuple[str, ...] = ()
         if "edits" in raw:
             raw_edits = raw["edits"]

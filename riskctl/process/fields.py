@@ -11,6 +11,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from riskctl.core import inputs
 
 FIELD_TYPES = ("text", "money", "int", "date", "choice", "bool", "reference")
@@ -33,47 +35,48 @@ class FieldSpec:
 
 
 def check_value(spec: FieldSpec, value: Any) -> Any:
-    """The JSON value to store for ``value``; ``ValueError`` with a readable message."""
+    """The JSON value to store for ``value``; ``ValueError`` with a message in the
+    reader's words."""
     if value is None:
         return None
     kind = spec.type
     if kind == "text":
         if not isinstance(value, str):
-            raise ValueError("must be text")
+            raise ValueError(inputs.NOT_TEXT)
         value = value.strip()
         if len(value) > MAX_TEXT:
-            raise ValueError(f"must be at most {MAX_TEXT} characters")
+            raise ValueError(_l("must be at most %(max)s characters", max=MAX_TEXT))
         return inputs.check_text(value) or None
     if kind == "money":
         return str(inputs.money(value))
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValueError("must be a whole number")
+            raise ValueError(inputs.WHOLE_NUMBER)
         try:
             number = int(value)
         except ValueError:
-            raise ValueError("must be a whole number") from None
+            raise ValueError(inputs.WHOLE_NUMBER) from None
         if not -(10**12) < number < 10**12:
-            raise ValueError("is out of range")
+            raise ValueError(_l("is out of range"))
         return number
     if kind == "date":
         return inputs.day(value).isoformat()
     if kind == "choice":
         if value not in spec.choices:
-            raise ValueError(f"must be one of {', '.join(spec.choices)}")
+            raise ValueError(_l("must be one of %(choices)s", choices=", ".join(spec.choices)))
         return value
     if kind == "bool":
         if not isinstance(value, bool):
-            raise ValueError("must be true or false")
+            raise ValueError(_l("must be true or false"))
         return value
     if kind == "reference":
         # An item's id, kept as its text; the risk rules look the item up by it.
         if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValueError("must be the id of an item")
+            raise ValueError(_l("must be the id of an item"))
         try:
             return str(inputs.whole_number(str(value), minimum=1, maximum=inputs.ID_MAX))
         except ValueError:
-            raise ValueError("must be the id of an item") from None
+            raise ValueError(_l("must be the id of an item")) from None
     raise ValueError(f"unknown field type {kind!r}")
 
 

@@ -22,7 +22,7 @@ from riskctl.core.access import Action, Principal, require, visible_units
 from riskctl.core.calendar import TimeLimit
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
-from riskctl.core.errors import Conflict, NotFound, ValidationFailed
+from riskctl.core.errors import Conflict, NotFound, ValidationFailed, message_of
 from riskctl.core.inputs import InputProblem, load_yaml
 from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org.models import Post, Unit
@@ -48,12 +48,13 @@ def _published_versions_are_immutable(mapper: Any, connection: Any, row: Any) ->
     changed = [name for name in _IMMUTABLE if state.attrs[name].history.has_changes()]
     if changed:
         raise Conflict(
-            f"{row.key} v{row.version} is {was.value}; published versions never change",
+            _l("%(key)s v%(version)s is %(status)s; published versions never change",
+               key=row.key, version=row.version, status=was.value),
             code="immutable_version",
-        )
+        )  # fmt: skip
 
 
-def problems_as_details(problems: tuple[Problem, ...] | list[Problem]) -> list[dict[str, str]]:
+def problems_as_details(problems: tuple[Problem, ...] | list[Problem]) -> list[dict[str, Any]]:
     return [p.as_dict() for p in problems]
 
 
@@ -114,7 +115,7 @@ def published_by_id(session: DbSession, definition_id: int) -> Published:
     if found is None:
         row = session.get(ProcessDefinition, definition_id)
         if row is None or row.status is ProcessStatus.DRAFT:
-            raise NotFound(f"no published process version {definition_id}")
+            raise NotFound(_l("no published process version %(id)s", id=definition_id))
         found = Published(row.id, row.unit_id, row.key, row.version, compiled(row))
         _by_id[key] = found
     return found
@@ -143,12 +144,12 @@ def _unit_for(session: DbSession, principal: Principal, code: str | None, action
     """The unit named, or the caller's own; 404 outside the caller's reach."""
     if code is None:
         if principal.unit_id is None:
-            raise ValidationFailed.at("unit", "say which unit (?unit=code)")
+            raise ValidationFailed.at("unit", _l("say which unit (?unit=code)"))
         unit = session.get(Unit, principal.unit_id)
     else:
         unit = unit_by_code(session, code)
     if unit is None or unit.id not in visible_units(principal, action):
-        raise NotFound(f"no unit {code!r}", code="unknown_unit")
+        raise NotFound(_l("no unit '%(code)s'", code=code), code="unknown_unit")
     return unit
 
 
@@ -200,8 +201,12 @@ def get_definition(
     if row is None or (
         row.status is ProcessStatus.DRAFT and not principal_manages(principal, found.id)
     ):
-        raise NotFound(f"no process {key!r} in unit {found.code!r}", code="unknown_process")
+        raise NotFound(_no_process(key, found.code), code="unknown_process")
     return row
+
+
+def _no_process(key: str, unit: str) -> Any:
+    return _l("no process '%(key)s' in unit '%(unit)s'", key=key, unit=unit)
 
 
 def principal_manages(principal: Principal, unit_id: int) -> bool:
@@ -254,9 +259,9 @@ def save_draft(
     if blocking:
         details = problems_as_details(result.problems if not keep_problems else blocking)
         raise ValidationFailed(
-            _l("the definition has %(n)d problem(s); the first: %(path)s: %(message)s",
-               n=len(details), path=details[0]["path"] or _l("document"),
-               message=details[0]["message"]),
+            _l("the definition has %(count)s problem(s); the first: %(path)s: %(problem)s",
+               count=len(details), path=details[0]["path"] or _l("document"),
+               problem=details[0]["message"]),
             code="invalid_definition",
             details=details,
         )  # fmt: skip
@@ -303,15 +308,15 @@ def publish(
         .with_for_update()
     ).all()
     if not rows:
-        raise NotFound(f"no process {key!r} in unit {found.code!r}", code="unknown_process")
+        raise NotFound(_no_process(key, found.code), code="unknown_process")
     draft = next((r for r in rows if r.status is ProcessStatus.DRAFT), None)
     if draft is None:
-        raise Conflict(f"{key!r} has no draft to publish", code="no_draft")
+        raise Conflict(_l("'%(key)s' has no draft to publish", key=key), code="no_draft")
     # Posts may have changed since the draft was saved.
     result = check(session, found.id, draft.body)
     if not result.ok:
         raise ValidationFailed(
-            "the draft no longer validates",
+            _l("the draft no longer validates"),
             code="invalid_definition",
             details=problems_as_details(result.problems),
         )
@@ -359,7 +364,10 @@ def template(key: str) -> Template:
         if found.key == key:
             return found
     known = ", ".join(t.key for t in templates())
-    raise NotFound(f"no template {key!r}; there are: {known}", code="unknown_template")
+    raise NotFound(
+        _l("no template '%(key)s'; there are: %(known)s", key=key, known=known),
+        code="unknown_template",
+    )
 
 
 class AlreadyAdopted(Conflict):
@@ -370,15 +378,21 @@ class AlreadyAdopted(Conflict):
 
     def __init__(self, template_key: str, unit_code: str, key: str, name: str) -> None:
         self.template_key, self.existing_key, self.existing_name = template_key, key, name
-        message = (
-            f"unit {unit_code!r} already adopted template {template_key!r} as {key!r} "
-            f"({name}); this adoption would be a second identical process. To run a "
-            f"second one on purpose, give it a different process key and a different name "
-            f"(e.g. 政府采购（分散采购） beside 政府采购)"
+        message = _l(
+            "unit '%(unit)s' already adopted template '%(template)s' as '%(key)s' (%(name)s); "
+            "this adoption would be a second identical process. To run a second one on "
+            "purpose, give it a different process key and a different name (e.g. "
+            "政府采购（分散采购） beside 政府采购)",
+            unit=unit_code,
+            template=template_key,
+            key=key,
+            name=name,
         )
         super().__init__(message, details=[
-            {"path": "key", "message": f"{key!r} is the key of the adoption in place"},
-            {"path": "name", "message": f"{name!r} is the name of the adoption in place"},
+            {"path": "key",
+             "message": _l("'%(key)s' is the key of the adoption in place", key=key)},
+            {"path": "name",
+             "message": _l("'%(name)s' is the name of the adoption in place", name=name)},
         ])  # fmt: skip
 
 
@@ -484,14 +498,16 @@ def adjusted(
 ) -> dict[str, Any]:
     """``raw`` with the adopter's changes; 422 naming any change that does not fit."""
     raw = copy.deepcopy(raw)
-    problems: list[dict[str, str]] = []
+    problems: list[dict[str, Any]] = []
     if key is not None:
         if not PROCESS_KEY_RE.match(key):
-            problems.append({"path": "key", "message": f"{key!r} is not a valid process key"})
+            why = _l("'%(key)s' is not a valid process key", key=key)
+            problems.append({"path": "key", "message": why})
         raw["key"] = key
     if name is not None:
         if not name.strip() or len(name) > MAX_NAME:
-            problems.append({"path": "name", "message": f"a name of 1 to {MAX_NAME} characters"})
+            why = _l("a name of 1 to %(max)s characters", max=MAX_NAME)
+            problems.append({"path": "name", "message": why})
         raw["name"] = name.strip()
     nodes = {n["key"]: n for n in raw.get("nodes", [])}
     used_posts = {n.get("post") for n in nodes.values()}
@@ -500,7 +516,9 @@ def adjusted(
                                                           n.get("observer")] if p}  # fmt: skip
     for old, new in (posts or {}).items():
         if old not in used_posts:
-            problems.append({"path": f"posts.{old}", "message": "the template has no such post"})
+            problems.append(
+                {"path": f"posts.{old}", "message": _l("the template has no such post")}
+            )
         for node in nodes.values():
             if node.get("post") == old:
                 node["post"] = new
@@ -511,25 +529,23 @@ def adjusted(
                 node["members"] = [new if p == old else p for p in node["members"]]
     for node_key, limit in (limits or {}).items():
         if node_key not in nodes or nodes[node_key].get("kind", "task") not in TASK_KINDS:
-            problems.append({"path": f"limits.{node_key}", "message": "no such task"})
+            problems.append({"path": f"limits.{node_key}", "message": _l("no such task")})
             continue
         try:
             TimeLimit.parse(limit)
         except ValueError as exc:
-            problems.append({"path": f"limits.{node_key}", "message": str(exc)})
+            problems.append({"path": f"limits.{node_key}", "message": message_of(exc)})
             continue
         nodes[node_key]["limit"] = limit
     for node_key, risk in (risks or {}).items():
         if isinstance(risk, bool) or not isinstance(risk, int) or not 1 <= risk <= 5:
-            problems.append({"path": f"risks.{node_key}", "message": "must be 1 to 5"})
+            problems.append({"path": f"risks.{node_key}", "message": _l("must be 1 to 5")})
         elif node_key == "process":
             raw["risk"] = risk
         elif node_key not in nodes:
-            problems.append({"path": f"risks.{node_key}", "message": "no such node"})
+            problems.append({"path": f"risks.{node_key}", "message": _l("no such node")})
         else:
             nodes[node_key]["risk"] = risk
     if problems:
-        raise ValidationFailed(
-            "; ".join(f"{p['path']}: {p['message']}" for p in problems), details=problems
-        )
+        raise ValidationFailed.listing(problems)
     return raw

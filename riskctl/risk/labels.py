@@ -33,8 +33,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
+from riskctl.core import formatting
 from riskctl.core.db import DbSession
+from riskctl.core.errors import Text
 from riskctl.risk.models import Level, RiskPolicy
 
 LEVELS = ("red", "orange", "yellow")
@@ -57,21 +60,21 @@ def default_labels() -> dict[str, Any]:
 
 
 class Problems(Protocol):
-    def add(self, path: str, message: str) -> None: ...
+    def add(self, path: str, message: Text) -> None: ...
 
 
 def merged_labels(current: Any, change: Any, problems: Problems) -> Any:
     """``current`` with what ``change`` gives, per level and per key (so that turning
     orange off is ``{"orange": {"used": false}}``)."""
     if not isinstance(change, dict):
-        problems.add("labels", "must be an object of level → {zh, en}")
+        problems.add("labels", _l("must be an object of level → {zh, en}"))
         return current
     body = {lv: dict(v) for lv, v in (current or default_labels()).items()}
     for level, given in change.items():
         if level not in LEVELS:
-            problems.add(f"labels.{level}", "unknown level; expected red, orange or yellow")
+            problems.add(f"labels.{level}", _l("unknown level; expected red, orange or yellow"))
         elif not isinstance(given, dict):
-            problems.add(f"labels.{level}", "must be an object {zh, en}")
+            problems.add(f"labels.{level}", _l("must be an object {zh, en}"))
         else:
             body[level] = {**body.get(level, {}), **given}
     return body
@@ -79,34 +82,39 @@ def merged_labels(current: Any, change: Any, problems: Problems) -> Any:
 
 def check_labels(labels: Any, problems: Problems) -> None:
     if not isinstance(labels, dict) or set(labels) != set(LEVELS):
-        problems.add("labels", "must give red, orange and yellow")
+        problems.add("labels", _l("must give red, orange and yellow"))
         return
     seen: dict[tuple[str, str], str] = {}
     for level in LEVELS:
         entry, path = labels[level], f"labels.{level}"
         if not isinstance(entry, dict):
-            problems.add(path, "must be an object {zh, en}")
+            problems.add(path, _l("must be an object {zh, en}"))
             continue
         allowed = {"zh", "en", "used"} if level == "orange" else {"zh", "en"}
         for key in entry:
             if key not in allowed:
-                why = "only orange can be turned off" if key == "used" else "unknown setting"
+                why = (
+                    _l("only orange can be turned off") if key == "used" else _l("unknown setting")
+                )
                 problems.add(f"{path}.{key}", why)
         if level == "orange" and not isinstance(entry.get("used"), bool):
-            problems.add(f"{path}.used", "must be true or false")
+            problems.add(f"{path}.used", _l("must be true or false"))
         used = level != "orange" or entry.get("used") is not False
         for lang in LANGS:
             text = entry.get(lang)
             if not isinstance(text, str) or not text.strip():
-                problems.add(f"{path}.{lang}", "must not be empty")
+                problems.add(f"{path}.{lang}", _l("must not be empty"))
             elif text != text.strip() or any(unicodedata.category(c)[0] == "C" for c in text):
-                problems.add(f"{path}.{lang}", "no spaces at the ends, no line breaks")
+                problems.add(f"{path}.{lang}", _l("no spaces at the ends, no line breaks"))
             elif len(text) > MAX_LENGTH[lang]:
-                problems.add(f"{path}.{lang}", f"at most {MAX_LENGTH[lang]} characters")
+                problems.add(
+                    f"{path}.{lang}", _l("at most %(max)s characters", max=MAX_LENGTH[lang])
+                )
             elif used:
                 other = seen.setdefault((lang, text), level)
                 if other != level:
-                    problems.add(f"{path}.{lang}", f"the same as {other}'s label")
+                    problems.add(f"{path}.{lang}", _l("the same as %(level)s's label",
+                                                      level=formatting.LEVELS[other]))  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,22 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskctl.core import audit
 from riskctl.core.access import Action, Principal, can, require
 from riskctl.core.db import DbSession
-from riskctl.core.errors import Conflict, Forbidden, ValidationFailed
+from riskctl.core.errors import Forbidden, ValidationFailed
 from riskctl.org.services import person_names
 from riskctl.risk.models import ACTIVE, RiskEvent, RiskEventOpinion
-from riskctl.risk.services import _about_discipline_leader, _took_part, visible_event
+from riskctl.risk.services import (
+    COMMISSION_ONLY,
+    OWN_WORK,
+    _about_discipline_leader,
+    _took_part,
+    visible_event,
+    wrong_status,
+)
 
 
 def add_opinion(
@@ -31,19 +39,13 @@ def add_opinion(
     event = visible_event(session, principal, event_id)
     require(principal, Action.OPINE_RISK, event.unit_id)
     if _took_part(session, principal, event):
-        raise Forbidden("nobody acts on a warning about their own work", code="own_work")
+        raise Forbidden(OWN_WORK, code="own_work")
     if _about_discipline_leader(session, event):
-        raise Forbidden(
-            "a warning about a discipline team leader is handled by the commission",
-            code="commission_only",
-        )
+        raise Forbidden(COMMISSION_ONLY, code="commission_only")
     if event.status not in ACTIVE:
-        raise Conflict(
-            f"cannot give an opinion on a warning that is {event.status.value}",
-            code="wrong_status",
-        )
+        raise wrong_status(event, "opinion")
     if not text.strip():
-        raise ValidationFailed.at("text", "say what you found or propose")
+        raise ValidationFailed.at("text", _l("say what you found or propose"))
     opinion = RiskEventOpinion(event_id=event.id, author_id=principal.person_id, text=text.strip())
     session.add(opinion)
     session.flush()
@@ -63,7 +65,9 @@ def may_read(principal: Principal, event: RiskEvent) -> bool:
 def opinions(session: DbSession, principal: Principal, event_id: int) -> list[dict[str, Any]]:
     event = visible_event(session, principal, event_id)
     if not may_read(principal, event):
-        raise Forbidden("the opinions on a warning are for those who handle it", code="forbidden")
+        raise Forbidden(
+            _l("the opinions on a warning are for those who handle it"), code="forbidden"
+        )
     return opinion_views(session, event)
 
 

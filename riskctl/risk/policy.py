@@ -17,9 +17,11 @@ from datetime import date, time
 from functools import cached_property, lru_cache
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from riskctl.core import inputs
 from riskctl.core.calendar import TimeLimit
-from riskctl.core.errors import ValidationFailed
+from riskctl.core.errors import Text, ValidationFailed, message_of
 from riskctl.risk.labels import LevelLabels, check_labels, default_labels, merged_labels
 from riskctl.risk.models import Level
 from riskctl.risk.rules import REGISTRY
@@ -74,11 +76,15 @@ def default_alerts() -> dict[str, Any]:
     }
 
 
+_RED_ORANGE_YELLOW = _l("must give red, orange and yellow")
+_TRUE_OR_FALSE = _l("must be true or false")
+
+
 class _Problems:
     def __init__(self) -> None:
-        self.details: list[dict[str, str]] = []
+        self.details: list[dict[str, Any]] = []
 
-    def add(self, path: str, message: str) -> None:
+    def add(self, path: str, message: Text) -> None:
         self.details.append({"path": path, "message": message})
 
 
@@ -95,7 +101,8 @@ def merged(
     known = {"factors", "thresholds", "escalation", "routing", "alerts", "labels", "rules"}
     for key in change:
         if key not in known:
-            problems.add(key, f"unknown section; expected one of {', '.join(sorted(known))}")
+            problems.add(key, _l("unknown section; expected one of %(choices)s",
+                                 choices=", ".join(sorted(known))))  # fmt: skip
     body = copy.deepcopy(dict(current))
     for key in ("factors", "thresholds", "escalation", "routing", "alerts"):
         if key in change:
@@ -106,18 +113,18 @@ def merged(
         body["labels"] = merged_labels(body["labels"], copy.deepcopy(change["labels"]), problems)
     rules = change.get("rules", {})
     if not isinstance(rules, dict):
-        problems.add("rules", "must be an object of rule code → settings")
+        problems.add("rules", _l("must be an object of rule code → settings"))
         rules = {}
     for code, settings in rules.items():
         if code not in REGISTRY:
-            problems.add(f"rules.{code}", "unknown rule")
+            problems.add(f"rules.{code}", _l("unknown rule"))
             continue
         if not isinstance(settings, dict):
-            problems.add(f"rules.{code}", "must be an object {enabled, freeze_on_red, params}")
+            problems.add(f"rules.{code}", _l("must be an object {enabled, freeze_on_red, params}"))
             continue
         for key in settings:
             if key not in ("enabled", "freeze_on_red", "params"):
-                problems.add(f"rules.{code}.{key}", "unknown setting")
+                problems.add(f"rules.{code}.{key}", _l("unknown setting"))
         body["rules"][code] = {**body["rules"].get(code, {}), **copy.deepcopy(settings)}
     for code, settings in body["rules"].items():
         if (
@@ -128,7 +135,7 @@ def merged(
             settings["params"] = [_upgraded(code, e) for e in settings["params"]]
     _check(body, unit_codes, problems)
     if problems.details:
-        raise ValidationFailed("the policy has problems", details=problems.details)
+        raise ValidationFailed(_l("the policy has problems"), details=problems.details)
     return body
 
 
@@ -140,7 +147,7 @@ def _upgraded(code: str, entry: Any) -> Any:
     return entry
 
 
-def _entry_day(value: Any) -> date | str:
+def _entry_day(value: Any) -> date | Text:
     """The day an entry takes effect, or why not.  YAML gives ``from: 2026-01-01`` as a
     ``date`` (riskctl's loader as its text); both are taken, and stored as YYYY-MM-DD
     text, the form entries are sorted by.  Other ISO text a policy saved before may hold
@@ -149,56 +156,60 @@ def _entry_day(value: Any) -> date | str:
         try:
             value = date.fromisoformat(value.strip())
         except ValueError:
-            return "must be a date YYYY-MM-DD"
+            return _NOT_A_DAY
     try:
         return inputs.day(value)
     except inputs.InputProblem as exc:
-        return "must be a date YYYY-MM-DD" if exc.message == inputs.DATE_FORMAT else exc.message
+        return _NOT_A_DAY if exc.message is inputs.DATE_FORMAT else exc.message
+
+
+_NOT_A_DAY = _l("must be a date YYYY-MM-DD")
 
 
 def _check(body: dict[str, Any], unit_codes: set[str], problems: _Problems) -> None:
     factors = body.get("factors")
     if not isinstance(factors, dict) or set(factors) != {"1", "2", "3", "4", "5"}:
-        problems.add("factors", "must give a factor for each risk value 1 to 5")
+        problems.add("factors", _l("must give a factor for each risk value 1 to 5"))
     else:
         values = [factors[str(v)] for v in range(1, 6)]
         for value, factor in zip(range(1, 6), values, strict=True):
             if not _number(factor) or not 0 < factor <= 5:
-                problems.add(f"factors.{value}", "must be a number above 0 and at most 5")
+                problems.add(f"factors.{value}", _l("must be a number above 0 and at most 5"))
         if all(_number(f) for f in values) and values != sorted(values):
-            problems.add("factors", "must not decrease as the risk value grows")
+            problems.add("factors", _l("must not decrease as the risk value grows"))
     thresholds = body.get("thresholds")
     if not isinstance(thresholds, dict) or set(thresholds) != {"red", "orange", "yellow"}:
-        problems.add("thresholds", "must give red, orange and yellow")
+        problems.add("thresholds", _RED_ORANGE_YELLOW)
     else:
         for level, value in thresholds.items():
             if not _number(value) or not 0 < value <= 100:
-                problems.add(f"thresholds.{level}", "must be a score above 0 and at most 100")
+                problems.add(f"thresholds.{level}", _l("must be a score above 0 and at most 100"))
         if all(_number(v) for v in thresholds.values()) and not (
             thresholds["red"] > thresholds["orange"] > thresholds["yellow"]
         ):
-            problems.add("thresholds", "must order red > orange > yellow")
+            problems.add("thresholds", _l("must order red > orange > yellow"))
     escalation = body.get("escalation")
     if not isinstance(escalation, dict) or set(escalation) != {"explain_within"}:
-        problems.add("escalation", "must be {explain_within: time limit, e.g. 2wd}")
+        problems.add("escalation", _l("must be {explain_within: time limit, e.g. 2wd}"))
     else:
         try:
             TimeLimit.parse(escalation["explain_within"])
         except ValueError as exc:
-            problems.add("escalation.explain_within", str(exc))
+            problems.add("escalation.explain_within", message_of(exc))
     routing = body.get("routing")
     if not isinstance(routing, dict) or set(routing) != {"red", "orange", "yellow"}:
-        problems.add("routing", "must give red, orange and yellow")
+        problems.add("routing", _RED_ORANGE_YELLOW)
     else:
         for level, route in routing.items():
             if not isinstance(route, dict) or set(route) != {"channels", "notify"}:
-                problems.add(f"routing.{level}", "must be {channels: [...], notify: [...]}")
+                problems.add(f"routing.{level}", _l("must be {channels: [...], notify: [...]}"))
                 continue
             for key, allowed in (("channels", CHANNELS), ("notify", RECIPIENTS)):
                 value = route[key]
                 if not isinstance(value, list) or any(v not in allowed for v in value):
                     problems.add(
-                        f"routing.{level}.{key}", f"must be a list of {', '.join(allowed)}"
+                        f"routing.{level}.{key}",
+                        _l("must be a list of %(choices)s", choices=", ".join(allowed)),
                     )
     _check_alerts(body.get("alerts"), problems)
     check_labels(body.get("labels", default_labels()), problems)
@@ -208,17 +219,19 @@ def _check(body: dict[str, Any], unit_codes: set[str], problems: _Problems) -> N
             continue
         for flag in ("enabled", "freeze_on_red"):
             if not isinstance(settings.get(flag), bool):
-                problems.add(f"{path}.{flag}", "must be true or false")
+                problems.add(f"{path}.{flag}", _TRUE_OR_FALSE)
         if settings.get("freeze_on_red") and not rule.can_freeze:
-            problems.add(f"{path}.freeze_on_red", "this rule cannot freeze an item")
+            problems.add(f"{path}.freeze_on_red", _l("this rule cannot freeze an item"))
         entries: Any = settings.get("params")
         if not isinstance(entries, list):
-            problems.add(f"{path}.params", "must be a list of {from, unit, values}")
+            problems.add(f"{path}.params", _l("must be a list of {from, unit, values}"))
             continue
         for n, entry in enumerate(entries):
             where = f"{path}.params[{n}]"
             if not isinstance(entry, dict) or not set(entry) <= {"from", "unit", "values"}:
-                problems.add(where, "must be {from: YYYY-MM-DD, unit: code or null, values: {...}}")
+                problems.add(
+                    where, _l("must be {from: YYYY-MM-DD, unit: code or null, values: {...}}")
+                )
                 continue
             day = _entry_day(entry.get("from"))
             if isinstance(day, date):
@@ -227,22 +240,23 @@ def _check(body: dict[str, Any], unit_codes: set[str], problems: _Problems) -> N
                 problems.add(f"{where}.from", day)
             unit = entry.get("unit")
             if unit is not None and not isinstance(unit, str):
-                problems.add(f"{where}.unit", "must be a unit code or null")
+                problems.add(f"{where}.unit", _l("must be a unit code or null"))
             elif unit is not None:
                 # Unit codes compare case-insensitively; the entry keeps the unit's own.
                 known = next((c for c in unit_codes if c.lower() == unit.lower()), None)
                 if known is None:
-                    problems.add(f"{where}.unit", f"no unit {unit!r}")
+                    problems.add(f"{where}.unit", _l("no unit '%(code)s'", code=unit))
                 else:
                     entry["unit"] = known
             given: Any = entry.get("values")
             if not isinstance(given, dict) or not given:
-                problems.add(f"{where}.values", "must set at least one parameter")
+                problems.add(f"{where}.values", _l("must set at least one parameter"))
                 continue
             for name, value in given.items():
                 param = rule.params.get(name)
                 if param is None:
-                    problems.add(f"{where}.values.{name}", f"unknown parameter of {code}")
+                    problems.add(f"{where}.values.{name}",
+                                 _l("unknown parameter of %(rule)s", rule=code))  # fmt: skip
                 elif (why := param.check(value)) is not None:
                     problems.add(f"{where}.values.{name}", why)
 
@@ -250,44 +264,46 @@ def _check(body: dict[str, Any], unit_codes: set[str], problems: _Problems) -> N
 def _check_alerts(alerts: Any, problems: _Problems) -> None:
     shape = default_alerts()
     if not isinstance(alerts, dict) or set(alerts) != set(shape):
-        problems.add("alerts", f"must give {', '.join(shape)}")
+        problems.add("alerts", _l("must give %(keys)s", keys=", ".join(shape)))
         return
     for key in ("repeat_hours", "escalate_after_hours"):
         value = alerts[key]
         if not isinstance(value, dict) or set(value) != {"red", "orange", "yellow"}:
-            problems.add(f"alerts.{key}", "must give red, orange and yellow")
+            problems.add(f"alerts.{key}", _RED_ORANGE_YELLOW)
             continue
         for level, hours in value.items():
             if not isinstance(hours, int) or isinstance(hours, bool) or not 0 <= hours <= 720:
-                problems.add(f"alerts.{key}.{level}", "must be whole hours from 0 to 720")
+                problems.add(f"alerts.{key}.{level}", _l("must be whole hours from 0 to 720"))
     hours = alerts["ack_expires_hours"]
     if not isinstance(hours, int) or isinstance(hours, bool) or not 1 <= hours <= 720:
-        problems.add("alerts.ack_expires_hours", "must be whole hours from 1 to 720")
+        problems.add("alerts.ack_expires_hours", _l("must be whole hours from 1 to 720"))
     quiet = alerts["quiet_hours"]
     if not isinstance(quiet, dict) or set(quiet) != {"start", "end"}:
-        problems.add("alerts.quiet_hours", "must be {start: HH:MM, end: HH:MM}")
+        problems.add("alerts.quiet_hours", _l("must be {start: HH:MM, end: HH:MM}"))
     else:
         for key in ("start", "end"):
             try:
                 time.fromisoformat(str(quiet[key]))
             except ValueError:
-                problems.add(f"alerts.quiet_hours.{key}", "must be a time HH:MM")
+                problems.add(f"alerts.quiet_hours.{key}", _l("must be a time HH:MM"))
     watch = alerts["watch"]
     if not isinstance(watch, dict) or set(watch) != {"min_risk", "sms"}:
-        problems.add("alerts.watch", "must be {min_risk: 0..5, sms: true|false}")
+        problems.add("alerts.watch", _l("must be {min_risk: 0..5, sms: true|false}"))
     else:
         risk = watch["min_risk"]
         if not isinstance(risk, int) or isinstance(risk, bool) or not 0 <= risk <= 5:
-            problems.add("alerts.watch.min_risk", "must be a risk value 1..5, or 0 for no watch")
+            problems.add(
+                "alerts.watch.min_risk", _l("must be a risk value 1..5, or 0 for no watch")
+            )
         if not isinstance(watch["sms"], bool):
-            problems.add("alerts.watch.sms", "must be true or false")
+            problems.add("alerts.watch.sms", _TRUE_OR_FALSE)
     caps = alerts["sms_caps"]
     if not isinstance(caps, dict) or set(caps) != {"per_recipient_per_hour", "global_per_hour"}:
-        problems.add("alerts.sms_caps", "must give per_recipient_per_hour and global_per_hour")
+        problems.add("alerts.sms_caps", _l("must give per_recipient_per_hour and global_per_hour"))
     else:
         for key, value in caps.items():
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100_000:
-                problems.add(f"alerts.sms_caps.{key}", "must be a whole number from 1")
+                problems.add(f"alerts.sms_caps.{key}", _l("must be a whole number from 1"))
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from riskctl.alerts.outbox import Notifier
@@ -293,7 +294,7 @@ def run_scan(
             _reconcile(session, policy, scope, rules, scored, result)
     except IntegrityError as exc:
         raise Conflict(
-            "another scan raised the same events at the same time; nothing was written",
+            _l("another scan raised the same events at the same time; nothing was written"),
             code="concurrent_scan",
         ) from exc
     since = previous.at - OVERLAP if previous is not None else at - timedelta(days=1)

@@ -18,9 +18,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskctl.alerts.outbox import Notifier
-from riskctl.core import audit, calendar_store
+from riskctl.core import audit, calendar_store, formatting, inputs
 from riskctl.core.access import Action, Principal, Role, require, visible_units
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
@@ -113,7 +114,7 @@ def save_policy(
     codes = set(scanning.unit_codes(session).values())
     body = merged(current.body, change, codes)
     if body == current.body:
-        raise ValidationFailed.at("", "nothing changed: the policy is already so")
+        raise ValidationFailed.at("", _l("nothing changed: the policy is already so"))
     version = current.version + 1
     session.add(
         RiskPolicy(
@@ -153,15 +154,17 @@ def set_risk_value(
     own grading, kept beside the immutable published versions."""
     require(principal, Action.MANAGE_RISK_VALUES)
     if target not in TARGETS:
-        raise ValidationFailed.at("target", f"must be one of {', '.join(TARGETS)}")
+        raise ValidationFailed.at(
+            "target", _l("must be one of %(choices)s", choices=", ".join(TARGETS))
+        )
     if not isinstance(risk, int) or isinstance(risk, bool) or not 1 <= risk <= 5:
-        raise ValidationFailed.at("risk", "must be a whole number from 1 to 5")
+        raise ValidationFailed.at("risk", inputs.whole_number_range(1, 5))
     found = unit_by_code(session, unit)
     if found is None:
-        raise NotFound(f"no unit {unit!r}", code="unknown_unit")
+        raise NotFound(_l("no unit '%(code)s'", code=unit), code="unknown_unit")
     if target in ("process", "node"):
         if not process:
-            raise ValidationFailed.at("process", "say which process")
+            raise ValidationFailed.at("process", _l("say which process"))
         latest = session.scalar(
             sa.select(ProcessDefinition.id).where(
                 ProcessDefinition.unit_id == found.id, ProcessDefinition.key == process,
@@ -169,13 +172,19 @@ def set_risk_value(
             ).order_by(ProcessDefinition.version.desc()).limit(1)
         )  # fmt: skip
         if latest is None:
-            raise NotFound(f"no published process {process!r} in {unit}", code="unknown_process")
+            raise NotFound(
+                _l("no published process '%(process)s' in %(unit)s", process=process, unit=unit),
+                code="unknown_process",
+            )
         node_key = ""
         if target == "node":
             definition = published_by_id(session, latest).definition
             spec = definition.node_map.get(node or "")
             if spec is None or not spec.is_task:
-                raise ValidationFailed.at("node", f"no task node {node!r} in {process}")
+                raise ValidationFailed.at(
+                    "node",
+                    _l("no task node %(node)s in %(process)s", node=repr(node), process=process),
+                )
             node_key = spec.key
         row = session.scalar(
             sa.select(RiskValue).where(
@@ -193,12 +202,16 @@ def set_risk_value(
             sa.select(Post).where(Post.unit_id == found.id, Post.code == post)
         )
         if row_post is None:
-            raise ValidationFailed.at("post", f"no post {post!r} in {unit}")
+            raise ValidationFailed.at(
+                "post", _l("no post %(post)s in %(unit)s", post=repr(post), unit=unit)
+            )
         row_post.risk = risk
     else:
         row_person = session.scalar(sa.select(Person).where(Person.username == person))
         if row_person is None or row_person.unit_id != found.id:
-            raise ValidationFailed.at("person", f"no person {person!r} in {unit}")
+            raise ValidationFailed.at(
+                "person", _l("no person %(person)s in %(unit)s", person=repr(person), unit=unit)
+            )
         row_person.risk = risk
     session.flush()
     return {"unit": unit, "target": target, "process": process, "node": node, "post": post,
@@ -272,12 +285,14 @@ def preview(
     reach = visible_units(principal, Action.PREVIEW_POLICY)
     rules = [r for r in REGISTRY.values() if draft.enabled(r.code)]
     if (start is None) != (end is None):
-        raise ValidationFailed.at("from" if start is None else "to", "give both from and to")
+        raise ValidationFailed.at("from" if start is None else "to", _l("give both from and to"))
     if start is not None and end is not None:
         if end < start:
-            raise ValidationFailed.at("to", "must not be before from")
+            raise ValidationFailed.at("to", _l("must not be before from"))
         if (end - start).days >= MAX_BACKTEST_DAYS:
-            raise ValidationFailed.at("to", f"a back-test covers at most {MAX_BACKTEST_DAYS} days")
+            raise ValidationFailed.at(
+                "to", _l("a back-test covers at most %(days)s days", days=MAX_BACKTEST_DAYS)
+            )
         days: list[dict[str, Any]] = []
         seen: dict[str, scanning.Scored] = {}
         for offset in range((end - start).days + 1):
@@ -414,7 +429,7 @@ def list_events(
         stmt = stmt.where(RiskEvent.status == status)
     if rule is not None:
         if rule not in REGISTRY:
-            raise ValidationFailed.at("rule", f"no rule {rule!r}")
+            raise ValidationFailed.at("rule", _l("no rule '%(rule)s'", rule=rule))
         stmt = stmt.where(RiskEvent.rule == rule)
     if item_id is not None:
         stmt = stmt.where(RiskEvent.item_id == item_id)
@@ -591,7 +606,7 @@ def visible_event(session: DbSession, principal: Principal, event_id: int) -> Ri
         sa.select(RiskEvent).where(RiskEvent.id == event_id, _visibility(session, principal))
     )
     if event is None:
-        raise NotFound(f"no risk event {event_id}", code="unknown_risk_event")
+        raise NotFound(_l("no risk event %(id)s", id=event_id), code="unknown_risk_event")
     return event
 
 
@@ -640,23 +655,47 @@ def _may_handle(
 ) -> None:
     """Acknowledge, resolve, dismiss: the rules of the module docstring."""
     if _took_part(session, principal, event):
-        raise Forbidden("nobody acts on a warning about their own work", code="own_work")
+        raise Forbidden(OWN_WORK, code="own_work")
     if event.unit_id not in visible_units(principal, Action.HANDLE_RISK):
-        raise Forbidden("this warning is not yours to handle", code="forbidden")
+        raise Forbidden(_l("this warning is not yours to handle"), code="forbidden")
     if event.unit_id in visible_units(principal, Action.CLOSE_RED):
         return  # the commission's inspector for this unit
     if _about_discipline_leader(session, event):
-        raise Forbidden(
-            "a warning about a discipline team leader is handled by the commission",
-            code="commission_only",
-        )
+        raise Forbidden(COMMISSION_ONLY, code="commission_only")
     if closing and event.level is Level.RED:
-        raise Forbidden("a red warning is closed by an inspector", code="inspector_only")
+        raise Forbidden(_l("a red warning is closed by an inspector"), code="inspector_only")
+
+
+OWN_WORK = _l("nobody acts on a warning about their own work")
+COMMISSION_ONLY = _l("a warning about a discipline team leader is handled by the commission")
+# Why a warning takes no action in its status, by action.
+_CANNOT: dict[str, Callable[[Any], Any]] = {
+    "explain": lambda status: _l(
+        "a warning whose status is “%(status)s” cannot be explained", status=status
+    ),
+    "acknowledge": lambda status: _l(
+        "a warning whose status is “%(status)s” cannot be acknowledged", status=status
+    ),
+    "resolve": lambda status: _l(
+        "a warning whose status is “%(status)s” cannot be resolved", status=status
+    ),
+    "dismiss": lambda status: _l(
+        "a warning whose status is “%(status)s” cannot be dismissed", status=status
+    ),
+    "opinion": lambda status: _l(
+        "a warning whose status is “%(status)s” takes no opinion", status=status
+    ),
+}
+
+
+def wrong_status(event: RiskEvent, what: str) -> Conflict:
+    status = formatting.EVENT_STATUSES.get(event.status.value, event.status.value)
+    return Conflict(_CANNOT[what](status), code="wrong_status")
 
 
 def _active(event: RiskEvent, allowed: tuple[EventStatus, ...], what: str) -> None:
     if event.status not in allowed:
-        raise Conflict(f"cannot {what} a warning that is {event.status.value}", code="wrong_status")
+        raise wrong_status(event, what)
 
 
 def _log(
@@ -678,10 +717,10 @@ def explain(session: DbSession, principal: Principal, event_id: int, text: str) 
         and event.post in actor_for(session, principal).posts
     )
     if not handler:
-        raise Forbidden("only the handler explains a warning", code="not_the_handler")
+        raise Forbidden(_l("only the handler explains a warning"), code="not_the_handler")
     _active(event, (EventStatus.OPEN, EventStatus.ACKNOWLEDGED, EventStatus.EXPLAINED), "explain")
     if not text.strip():
-        raise ValidationFailed.at("text", "say what happened")
+        raise ValidationFailed.at("text", _l("say what happened"))
     before, now = event.status.value, utcnow()
     event.status, event.explanation = EventStatus.EXPLAINED, text.strip()
     event.explained_by_id, event.explained_at, event.updated_at = principal.person_id, now, now
@@ -716,14 +755,15 @@ def resolve(
         chosen = Disposition(disposition)
     except ValueError:
         raise ValidationFailed.at(
-            "disposition", f"must be one of {', '.join(d.value for d in Disposition)}"
+            "disposition",
+            _l("must be one of %(choices)s", choices=", ".join(d.value for d in Disposition)),
         ) from None
     return _close(session, principal, event_id, EventStatus.RESOLVED, note, chosen, follow_up)
 
 
 def dismiss(session: DbSession, principal: Principal, event_id: int, reason: str) -> RiskEvent:
     if not reason.strip():
-        raise ValidationFailed.at("reason", "say why the warning is dismissed")
+        raise ValidationFailed.at("reason", _l("say why the warning is dismissed"))
     return _close(session, principal, event_id, EventStatus.DISMISSED, reason, None)
 
 
@@ -798,12 +838,14 @@ def stats(
     (风险分时间段查询及统计)."""
     require(principal, Action.VIEW_STATS)
     if group_by not in GROUPS:
-        raise ValidationFailed.at("group_by", f"must be one of {', '.join(GROUPS)}")
+        raise ValidationFailed.at(
+            "group_by", _l("must be one of %(choices)s", choices=", ".join(GROUPS))
+        )
     now = utcnow()
     end = end or now
     start = start or end - timedelta(days=30)
     if end <= start:
-        raise ValidationFailed.at("to", "must be after from")
+        raise ValidationFailed.at("to", _l("must be after from"))
     stmt = (
         sa.select(
             RiskEvent.unit_id, ProcessDefinition.key, RiskEvent.node, RiskEvent.level,

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskctl.core.access import Action, Principal, require
 from riskctl.core.clock import utcnow
@@ -70,7 +71,7 @@ def dispositions(
     end = end or utcnow()
     start = start or end - timedelta(days=30)
     if end <= start:
-        raise ValidationFailed.at("to", "must be after from")
+        raise ValidationFailed.at("to", _l("must be after from"))
     closed = sa.and_(
         unit_filter(principal, Action.VIEW_STATS, RiskEvent.unit_id),
         RiskEvent.closed_at >= start, RiskEvent.closed_at < end,

@@ -256,7 +256,7 @@ def text_value(
         raise ValidationFailed.at(path, _l("at most %(n)s characters", n=limit))
     problem = inputs.text_problem(text, single_line=line)
     if problem:
-        raise ValidationFailed.at(path, inputs.translated(problem))
+        raise ValidationFailed.at(path, problem)  # already in the reader's words
     return text
 
 

@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
+from riskctl.core.errors import message_of
 from riskctl.meetings.spec import Tally, decision_for
 from riskctl.process.conditions import Problem
 from riskctl.process.definition import Definition, EdgeSpec, NodeSpec
@@ -66,7 +69,9 @@ def start(definition: Definition, values: Mapping[str, Any]) -> Advance:
     for spec in definition.fields:
         must_give = spec.required and spec.key in editable and spec.key not in edited_later
         if must_give and fields.get(spec.key) is None:
-            problems.append(Problem(f"fields.{spec.key}", f"{spec.label} is required"))
+            problems.append(
+                Problem(f"fields.{spec.key}", _l("%(label)s is required", label=spec.label))
+            )
     if problems:
         raise InvalidAction(problems)
     router = _Router(definition, fields, {})
@@ -97,11 +102,13 @@ def complete(
     if node.meeting is not None:
         problems.extend(_meeting_problems(node, decision, meeting))
     elif meeting is not None:
-        problems.append(Problem("meeting", f"{node.name} is not a meeting"))
+        problems.append(Problem("meeting", _l("%(node)s is not a meeting", node=node.name)))
     if offered and decision not in offered:
-        problems.append(Problem("decision", f"choose one of: {', '.join(offered)}"))
+        problems.append(
+            Problem("decision", _l("choose one of: %(choices)s", choices=", ".join(offered)))
+        )
     elif not offered and decision is not None:
-        problems.append(Problem("decision", f"{node.name} offers no decision"))
+        problems.append(Problem("decision", _l("%(node)s offers no decision", node=node.name)))
     changes = _apply(definition, state.fields, values or {}, set(node.edits), "fields", problems)
     fields = dict(state.fields)
     for key, (_, new) in changes.items():
@@ -112,7 +119,12 @@ def complete(
     for key in node.edits:
         spec = definition.field_map[key]
         if spec.required and fields.get(key) is None:
-            problems.append(Problem(f"fields.{key}", f"{spec.label} is required at {node.name}"))
+            problems.append(
+                Problem(
+                    f"fields.{key}",
+                    _l("%(label)s is required at %(node)s", label=spec.label, node=node.name),
+                )
+            )
     if problems:
         raise InvalidAction(problems)
     remaining = list(state.open_tasks)
@@ -124,11 +136,14 @@ def complete(
 
 def _meeting_problems(node: NodeSpec, decision: str | None, meeting: Tally | None) -> list[Problem]:
     if meeting is None:
-        return [Problem("meeting", f"{node.name}是会议节点：须录入会议记录（应到会成员、到会、"
-                        "表态、表决结果）方可办结，不能由一人点击办结")]  # fmt: skip
+        return [Problem("meeting", _l(
+            "%(node)s is a meeting: it is completed with the meeting's record (the members "
+            "due, those present, their views and the vote), not by one person's click",
+            node=node.name))]  # fmt: skip
     allowed, why = decision_for(meeting.outcome, node.decision_keys, decision)
     if why is not None or allowed != decision:
-        return [Problem("decision", why or f"the meeting's outcome gives {allowed!r}")]
+        outcome = _l("the meeting's outcome gives '%(decision)s'", decision=allowed)
+        return [Problem("decision", why or outcome)]
     return []
 
 
@@ -152,15 +167,16 @@ def _apply(
     for key, raw in values.items():
         spec = definition.field_map.get(key)
         if spec is None:
-            problems.append(Problem(f"{path}.{key}", "unknown field"))
+            problems.append(Problem(f"{path}.{key}", _l("unknown field")))
             continue
         if key not in editable:
-            problems.append(Problem(f"{path}.{key}", "cannot be changed at this step"))
+            problems.append(Problem(f"{path}.{key}", _l("cannot be changed at this step")))
             continue
         try:
             new = check_value(spec, raw)
         except ValueError as exc:
-            problems.append(Problem(f"{path}.{key}", f"{spec.label} {exc}"))
+            why = _l("%(label)s %(problem)s", label=spec.label, problem=message_of(exc))
+            problems.append(Problem(f"{path}.{key}", why))
             continue
         old = current.get(key)
         if new != old:

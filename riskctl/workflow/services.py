@@ -24,6 +24,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskctl.controls import services as controls
 from riskctl.controls.models import ControlKind, ControlMode, HitOutcome
@@ -32,7 +33,7 @@ from riskctl.core.access import Action, Principal, can, require, visible_units
 from riskctl.core.calendar_store import local_date, working_calendar
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
-from riskctl.core.errors import Conflict, Forbidden, NotFound, Refused, ValidationFailed
+from riskctl.core.errors import Conflict, Forbidden, Joined, NotFound, Refused, ValidationFailed
 from riskctl.core.listing import Page, unit_filter
 from riskctl.meetings.spec import Tally
 from riskctl.org.models import ConflictOfInterest, Person, Post, PostAssignment, Unit
@@ -201,29 +202,29 @@ class Finding:
             step = self.earlier
             found.append(
                 {"path": "step", "step": step,
-                 "message": f"earlier step {step['id']} at {step['node']}"}
+                 "message": _l("earlier step %(step)s at %(node)s", step=step["id"],
+                               node=step["node"])}
             )  # fmt: skip
         return found
 
-    def refusal(self, node: NodeSpec, zone: Any) -> str:
+    def refusal(self, node: NodeSpec, zone: Any) -> Any:
+        """Why the step is refused, in the reader's words (put into words when read)."""
         if self.interest is not None:
             counterparty, relation, value = self.interest
-            return (
-                f"利益冲突：您申报与「{counterparty}」存在{relation}关系，不得办理涉及"
-                f"「{value}」的「{node.name}」。 Conflict of interest: you declared a "
-                f"relation ({relation}) to {counterparty}, the counterparty of this item."
-            )
+            return _l(
+                "Conflict of interest: you declared a relation (%(relation)s) to "
+                "%(counterparty)s, so you may not do %(node)s where it concerns %(value)s.",
+                relation=relation, counterparty=counterparty, value=value, node=node.name,
+            )  # fmt: skip
         assert self.earlier is not None
         step, at = self.earlier, self.earlier["at"]
         local = at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        return (
-            f"不相容岗位：同一人不得既办理「{step['name']}」又办理「{node.name}」"
-            f"（规则 {self.code}：{self.hit['rule_name']}）；"
-            f"您已于 {local} 办理「{step['name']}」（步骤 {step['id']}）。"
-            f" Incompatible posts: rule {self.code} forbids one person completing both "
-            f"{step['node']} and {node.key}; you completed {step['node']} at {at.isoformat()} "
-            f"(step {step['id']})."
-        )
+        return _l(
+            "Incompatible posts: one person may not do both %(earlier)s and %(node)s (rule "
+            "%(rule)s: %(rule_name)s); you did %(earlier)s at %(at)s (step %(step)s).",
+            earlier=step["name"], node=node.name, rule=self.code,
+            rule_name=self.hit["rule_name"], at=local, step=step["id"],
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -357,7 +358,7 @@ def _check_controls(
             else "incompatible_posts"
         )
         raise Refused(
-            " ".join(f.refusal(node, zone) for f in refusals),
+            Joined([f.refusal(node, zone) for f in refusals], " "),
             code=code,
             details=[d for f in refusals for d in f.details()],
         )
@@ -436,12 +437,37 @@ def _record_flags(
 
 # ---------------------------------------------------------------- actions
 
+# Why an item or a task takes no action, in the reader's words (a sentence per status).
+_ITEM_IS = {
+    ItemStatus.RUNNING: _l("the item is running"),
+    ItemStatus.COMPLETED: _l("the item is completed"),
+    ItemStatus.REJECTED: _l("the item is rejected"),
+    ItemStatus.CANCELLED: _l("the item is cancelled"),
+    ItemStatus.FROZEN: _l("the item is frozen"),
+}
+_TASK_IS = {
+    TaskStatus.OPEN: lambda task: _l("task %(id)s is open", id=task),
+    TaskStatus.COMPLETED: lambda task: _l("task %(id)s is completed", id=task),
+    TaskStatus.CANCELLED: lambda task: _l("task %(id)s is cancelled", id=task),
+}
+
+
+def item_not_running(status: ItemStatus) -> Any:
+    return _ITEM_IS[status]
+
+
+def task_not_open(task_id: int, status: TaskStatus) -> Any:
+    return _TASK_IS[status](task_id)
+
+
+def not_your_post(task_id: int, post: str) -> Any:
+    return _l(
+        "task %(id)s is for the post '%(post)s', which you do not hold", id=task_id, post=post
+    )
+
 
 def _invalid(exc: engine.InvalidAction) -> ValidationFailed:
-    details = [p.as_dict() for p in exc.problems]
-    return ValidationFailed(
-        "; ".join(f"{d['path']}: {d['message']}" for d in details), details=details
-    )
+    return ValidationFailed.listing([p.as_dict() for p in exc.problems])
 
 
 def _open_tasks(
@@ -486,23 +512,28 @@ def start_item(
     """Start an item of the unit's published ``process`` in the caller's unit."""
     unit_id = principal.unit_id
     if unit_id is None or not can(principal, Action.START_ITEMS, unit_id):
-        raise Forbidden("only staff of a unit start its items", code="forbidden")
+        raise Forbidden(_l("only staff of a unit start its items"), code="forbidden")
     published = latest_published(session, unit_id, process)
     if published is None:
-        raise ValidationFailed.at("process", f"no published process {process!r} in your unit")
+        raise ValidationFailed.at(
+            "process", _l("no published process '%(process)s' in your unit", process=process)
+        )
     definition = published.definition
     begin = definition.start
     actor = actor_for(session, principal)
     if begin.post and begin.post not in actor.posts:
-        raise Forbidden(f"only the post {begin.post!r} starts {process!r}", code="not_your_post")
+        raise Forbidden(
+            _l("only the post '%(post)s' starts '%(process)s'", post=begin.post, process=process),
+            code="not_your_post",
+        )
     try:
         advance = engine.start(definition, values)
     except engine.InvalidAction as exc:
         if not title.strip():  # every problem in one answer: the title's too
-            exc.problems.insert(0, Problem("title", "give the item a title"))
+            exc.problems.insert(0, Problem("title", _l("give the item a title")))
         raise _invalid(exc) from None
     if not title.strip():
-        raise ValidationFailed.at("title", "give the item a title")
+        raise ValidationFailed.at("title", _l("give the item a title"))
     fields = dict(advance.state.fields)
     checked = _check_controls(
         session, published, begin, principal.person_id, unit_id, None, fields, None
@@ -606,12 +637,12 @@ def complete_task(
         rows = [r._mapping for r in conn.execute(_LOAD, load)]
         this = next((r for r in rows if r["id"] == task_id), None)
         if this is None or this["unit_id"] not in visible_units(principal, Action.VIEW_ITEMS):
-            raise NotFound(f"no task {task_id}", code="unknown_task")
+            raise NotFound(_l("no task %(id)s", id=task_id), code="unknown_task")
         if this["status"] != TaskStatus.OPEN:
-            raise Conflict(f"task {task_id} is {this['status'].value}", code="task_not_open")
+            raise Conflict(task_not_open(task_id, this["status"]), code="task_not_open")
         if this["item_status"] is not ItemStatus.RUNNING:
             raise Conflict(
-                f"the item is {this['item_status'].value}", code=f"item_{this['item_status'].value}"
+                item_not_running(this["item_status"]), code=f"item_{this['item_status'].value}"
             )
         unit_id, item_id = this["unit_id"], this["item_id"]
         if (
@@ -619,10 +650,7 @@ def complete_task(
             or not this["holds_post"]
             or not can(principal, Action.WORK_ITEMS, unit_id)
         ):
-            raise Forbidden(
-                f"task {task_id} is for the post {this['post']!r}, which you do not hold",
-                code="not_your_post",
-            )
+            raise Forbidden(not_your_post(task_id, this["post"]), code="not_your_post")
         published = published_by_id(session, this["definition_id"])
         definition = published.definition
         node = definition.node_map[this["node"]]
@@ -671,7 +699,7 @@ def complete_task(
             },
         ).rowcount
         if closed != 1:  # cannot happen while every task change moves the revision
-            raise Conflict(f"task {task_id} is no longer open", code="task_not_open")
+            raise Conflict(_l("task %(id)s is no longer open", id=task_id), code="task_not_open")
         if advance.cancelled:
             conn.execute(
                 _CLOSE_LEFTOVERS,
@@ -710,7 +738,11 @@ def complete_task(
         )
         return Outcome(item_id, status.value, this["revision"] + 1, step_id, opened, flagged)
     raise Conflict(
-        f"item changed {ATTEMPTS} times while completing task {task_id}; try again",
+        _l(
+            "the item changed %(times)s times while completing task %(task)s; try again",
+            times=ATTEMPTS,
+            task=task_id,
+        ),
         code="stale_revision",
     )
 
@@ -741,12 +773,12 @@ def cancel_item(session: DbSession, principal: Principal, item_id: int, reason: 
     """Stop a running (or frozen) item; an administrator's decision with a reason."""
     item = session.get(Item, item_id)
     if item is None or item.unit_id not in visible_units(principal, Action.VIEW_ITEMS):
-        raise NotFound(f"no item {item_id}", code="unknown_item")
+        raise NotFound(_l("no item %(id)s", id=item_id), code="unknown_item")
     require(principal, Action.CANCEL_ITEMS, item.unit_id)
     if not reason.strip():
-        raise ValidationFailed.at("reason", "say why the item is cancelled")
+        raise ValidationFailed.at("reason", _l("say why the item is cancelled"))
     if item.status not in (ItemStatus.RUNNING, ItemStatus.FROZEN):
-        raise Conflict(f"the item is {item.status.value}", code=f"item_{item.status.value}")
+        raise Conflict(item_not_running(item.status), code=f"item_{item.status.value}")
     now = utcnow()
     conn = session.connection()
     moved = conn.execute(
@@ -761,7 +793,9 @@ def cancel_item(session: DbSession, principal: Principal, item_id: int, reason: 
         },
     ).rowcount
     if moved != 1:
-        raise Conflict("the item changed meanwhile; reload and try again", code="stale_revision")
+        raise Conflict(
+            _l("the item changed meanwhile; reload and try again"), code="stale_revision"
+        )
     cancelled = [
         r[0]
         for r in conn.execute(
@@ -822,7 +856,7 @@ def item_view(session: DbSession, principal: Principal, item_id: int) -> dict[st
 
     item = session.get(Item, item_id)
     if item is None or item.unit_id not in visible_units(principal, Action.VIEW_ITEMS):
-        raise NotFound(f"no item {item_id}", code="unknown_item")
+        raise NotFound(_l("no item %(id)s", id=item_id), code="unknown_item")
     row = session.get(ProcessDefinition, item.definition_id)
     assert row is not None
     definition = published_by_id(session, row.id).definition
@@ -964,11 +998,11 @@ def _by_person(session: DbSession, principal: Principal, username: str, role: st
         )
     )
     if person_id is None:
-        raise NotFound(f"no person {username!r}", code="unknown_person")
+        raise NotFound(_l("no person '%(username)s'", username=username), code="unknown_person")
     if role == "started":
         return Item.started_by_id == person_id
     if role != "handled":
-        raise ValidationFailed.at("person_role", "must be started or handled")
+        raise ValidationFailed.at("person_role", _l("must be started or handled"))
     return (
         sa.select(Step.id)
         .where(Step.item_id == Item.id, Step.person_id == person_id, Step.kind != StepKind.START)
@@ -1054,7 +1088,9 @@ def start_form(session: DbSession, principal: Principal, process: str) -> Publis
     for published in startable(session, principal):
         if published.definition.key == process:
             return published
-    raise NotFound(f"no process {process!r} you may start", code="unknown_process")
+    raise NotFound(
+        _l("no process '%(process)s' you may start", process=process), code="unknown_process"
+    )
 
 
 def fields_required_at_start(definition: Definition) -> set[str]:
@@ -1094,7 +1130,7 @@ class TaskPage:
 def task_page(session: DbSession, principal: Principal, task_id: int) -> TaskPage:
     task = session.get(Task, task_id)
     if task is None:
-        raise NotFound(f"no task {task_id}", code="unknown_task")
+        raise NotFound(_l("no task %(id)s", id=task_id), code="unknown_task")
     item = item_view(session, principal, task.item_id)  # checks the caller sees the item
     row = session.get(Item, task.item_id)
     assert row is not None
@@ -1120,7 +1156,7 @@ def definition_of_item(session: DbSession, item_id: int) -> Definition:
     """The process version an item runs on (the caller has been checked by ``item_view``)."""
     definition_id = session.scalar(sa.select(Item.definition_id).where(Item.id == item_id))
     if definition_id is None:
-        raise NotFound(f"no item {item_id}", code="unknown_item")
+        raise NotFound(_l("no item %(id)s", id=item_id), code="unknown_item")
     return published_by_id(session, definition_id).definition
 
 

@@ -95,7 +95,7 @@ def start_item(process: str) -> tuple[str, int] | Response:
             )
         except ValidationFailed as exc:
             _keep_or_roll_back(exc)
-            errors = field_errors(exc, {f.label: f.label for f in definition.fields})
+            errors = field_errors(exc)
         else:
             db.session.commit()
             flash(_("Item %(id)d started.", id=outcome.item_id), "success")
@@ -160,7 +160,7 @@ def task(task_id: int) -> tuple[str, int] | Response:
             refusal, status = exc, 422
         except ValidationFailed as exc:
             db.session.rollback()
-            errors, status = field_errors(exc, {s.label: s.label for s in specs}), 422
+            errors, status = field_errors(exc), 422
         except (Conflict, Forbidden) as exc:
             db.session.rollback()
             flash(

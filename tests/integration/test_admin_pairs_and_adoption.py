@@ -267,7 +267,11 @@ def test_the_api_refuses_a_second_adoption_with_409(client, token_for, session):
                         json={"template": "procurement", "unit": "nmj"})  # fmt: skip
     assert again.status_code == 409
     assert again.json["error"]["code"] == "already_adopted"
-    assert "different process key and a different name" in again.json["error"]["message"]
+    assert "请使用不同的流程代码和名称" in again.json["error"]["message"]  # Chinese by default
+    english = client.post("/api/v1/processes/adopt", json={"template": "procurement",
+                          "unit": "nmj"}, headers={**admin, "Accept-Language": "en"})  # fmt: skip
+    assert english.json["error"]["code"] == "already_adopted"
+    assert "different process key and a different name" in english.json["error"]["message"]
     own = client.post("/api/v1/processes/adopt", headers=admin,
                       json={"template": "procurement", "unit": "nmj", "key": "procurement2",
                             "name": "政府采购（分散采购）"})  # fmt: skip
@@ -278,7 +282,7 @@ def test_the_api_refuses_a_second_adoption_with_409(client, token_for, session):
 def test_the_cli_refuses_a_second_adoption_and_takes_a_name(app, session):
     runner = app.test_cli_runner()
     again = runner.invoke(args=["riskctl", "process", "adopt", "procurement", "--unit", "nmj"])
-    assert again.exit_code == 1 and "already adopted" in again.output
+    assert again.exit_code == 1 and "已将模板“procurement”采用为" in again.output
     own = runner.invoke(args=["riskctl", "process", "adopt", "procurement", "--unit", "nmj",
                               "--key", "procurement2",
                               "--name", "政府采购（分散采购）"])  # fmt: skip
@@ -300,8 +304,8 @@ def test_adopt_problems_are_shown_beside_their_fields_in_chinese(admin, session)
                                                "limit-review": "999wd"}))  # fmt: skip
     assert checked.status_code == 422
     assert 'id="error-key">以小写字母开头' in checked.text
-    assert 'id="error-limit-request">请填写时限，例如 3wd' in checked.text
-    assert 'id="error-limit-review">时限应在 1 到' in checked.text
+    assert 'id="error-limit-request">“3x”不是有效的时限，请填写如 3wd' in checked.text
+    assert 'id="error-limit-review">“999wd”：时限应在 1 到 365wd 之间' in checked.text
     tampered = post(admin, "/admin/processes/adopt", _adopt_form(
         page, key="p3", name="分散采购", **{"post-purchaser": "astronaut"}))  # fmt: skip
     assert tampered.status_code == 422

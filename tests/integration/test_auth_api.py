@@ -118,6 +118,11 @@ def test_a_malformed_authorization_header_is_401_not_500(client):
 def test_token_request_validation_errors_name_the_field(client):
     response = client.post(TOKEN, json={"username": "czj.wangfang"})
     assert response.status_code == 422
-    assert response.json["error"]["details"] == [
+    assert response.json["error"]["code"] == "validation_failed"
+    assert response.json["error"]["details"] == [{"path": "password", "message": "必填"}]
+    # A program without a session asks for its language: the token request too.
+    english = client.post(TOKEN, json={"username": "czj.wangfang"},
+                          headers={"Accept-Language": "en"})  # fmt: skip
+    assert english.json["error"]["details"] == [
         {"path": "password", "message": "Missing data for required field."}
     ]

@@ -104,7 +104,8 @@ def test_without_orange_a_score_in_the_orange_band_is_a_yellow_card_everywhere(
 def test_labels_that_do_not_hold_are_refused_with_their_paths(client, session, token_for):
     h = token_for("admin")
     before = client.get("/api/v1/policy", headers=h).json
-    bad = client.put("/api/v1/policy", headers=h, json={"labels": {
+    english = {**h, "Accept-Language": "en"}
+    bad = client.put("/api/v1/policy", headers=english, json={"labels": {
         "red": {"zh": "", "used": False},
         "orange": {"used": "no"},
         "yellow": {"en": "Red warning"},
@@ -115,14 +116,14 @@ def test_labels_that_do_not_hold_are_refused_with_their_paths(client, session, t
         "labels.red.zh": "must not be empty",
         "labels.red.used": "only orange can be turned off",
         "labels.orange.used": "must be true or false",
-        "labels.yellow.en": "the same as red's label",
+        "labels.yellow.en": "the same as Red's label",
         "labels.purple": "unknown level; expected red, orange or yellow",
     }
     long = {"red": {"zh": "红" * 11}, "yellow": {"en": " x"}}
-    answer = client.put("/api/v1/policy", headers=h, json={"labels": long})
+    answer = client.put("/api/v1/policy", headers=h, json={"labels": long})  # in Chinese
     assert {d["path"]: d["message"] for d in answer.json["error"]["details"]} == {
-        "labels.red.zh": "at most 10 characters",
-        "labels.yellow.en": "no spaces at the ends, no line breaks",
+        "labels.red.zh": "最多 10 个字符",
+        "labels.yellow.en": "首尾不能有空格，不能换行",
     }
     assert client.get("/api/v1/policy", headers=h).json["version"] == before["version"]
 

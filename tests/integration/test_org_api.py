@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from riskctl.core.audit import AuditRecord
+from riskctl.core.errors import ValidationFailed
 from riskctl.org.models import Person, Post, PostAssignment, Unit
 from tests.conftest import count
 
@@ -104,7 +105,9 @@ def test_unknown_unit_of_a_person_and_unknown_posts_are_all_reported(client, ses
     body = dict(NEW_PERSON, unit="nowhere", posts=["cashier"])
     response = client.post("/api/v1/people", json=body, headers=admin)
     assert response.status_code == 422
-    assert {"path": "unit", "message": "no unit 'nowhere'"} in response.json["error"]["details"]
+    error = response.json["error"]
+    assert error["code"] == "validation_failed"
+    assert {"path": "unit", "message": "没有代码为“nowhere”的单位"} in error["details"]
     body = dict(NEW_PERSON, posts=["cashier", "astronaut"], scope=["wjj"])
     response = client.post("/api/v1/people", json=body, headers=admin)
     paths = {d["path"] for d in response.json["error"]["details"]}
@@ -164,10 +167,11 @@ def test_a_unit_cannot_become_its_own_ancestor(client, session, admin):
 
     save_unit(session, SYSTEM_ADMIN, {"code": "child", "name": "下级", "kind": "department",
                                       "parent": "czj"})  # fmt: skip
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ValidationFailed) as caught:
         save_unit(session, SYSTEM_ADMIN, {"code": "czj", "name": "区财政局", "kind": "department",
                                           "parent": "child"}, upsert=True)  # fmt: skip
-    assert "ancestor" in str(caught.value)
+    assert [d["path"] for d in caught.value.details] == ["parent"]
+    assert "会使该单位成为自己的上级" in str(caught.value)  # outside a request: Chinese
 
 
 def test_unknown_routes_and_methods_are_json_errors(client, admin):

@@ -107,10 +107,10 @@ def test_a_file_with_a_wrong_header_is_rejected_with_row_1(client, admin):
     response = upload(client, admin, units="code,title\njyj,区教育局\n")
     assert response.status_code == 422
     details = response.json["error"]["details"]
-    assert {(d["row"], d["message"]) for d in details} == {
-        (1, "missing column 'name'"),
-        (1, "missing column 'kind'"),
-        (1, "unknown column 'title'"),
+    assert {(d["row"], d["path"], d["message"]) for d in details} == {
+        (1, "header", "缺少列“name”"),
+        (1, "header", "缺少列“kind”"),
+        (1, "header", "未知列“title”"),
     }
 
 

@@ -29,26 +29,28 @@ def test_allowed_kinds_are_recognised_by_their_content(data, name, kind):
     assert content.check(io.BytesIO(data), name) is kind
 
 
+# Outside an application the reasons read in English (the msgids); the API and the pages
+# give them in the reader's language (tests/integration/test_attachments.py: Chinese).
 @pytest.mark.parametrize(
     ("data", "name", "why"),
     [
-        (files.exe(), "合同.pdf", "可执行"),
-        (files.elf(), "notes.txt", "可执行"),
-        (files.exe(), "setup.exe", "扩展名"),
-        (files.html(), "报告.txt", "网页"),
-        (files.svg(), "图.txt", "网页"),
-        (files.html(), "报告.html", "扩展名"),
-        (b"#!/bin/sh\nrm -rf /\n", "run.txt", "脚本"),
-        (files.pdf(), "合同.docx", "与扩展名"),
-        (files.docx(), "明细.xlsx", "与扩展名"),
-        (files.png(), "照片.jpg", "与扩展名"),
-        (files.zip_only(), "资料.docx", "压缩包"),
-        (files.docm(), "宏.docx", "宏"),
-        (b"", "空.pdf", "为空"),
-        (b"\x00\x01\x02\x03binary", "data.txt", "无法识别"),
-        (files.pdf(), "合同", "扩展名"),
-        (b"plain words " * 10_000 + b"<script>x()</script>", "长.txt", "网页"),
-        (b"plain words " * 10_000 + b"\x00\x01", "长.txt", "无法识别"),
+        (files.exe(), "合同.pdf", "executable"),
+        (files.elf(), "notes.txt", "executable"),
+        (files.exe(), "setup.exe", "are not accepted; accepted: .docx"),
+        (files.html(), "报告.txt", "markup"),
+        (files.svg(), "图.txt", "markup"),
+        (files.html(), "报告.html", "“.html” are not accepted"),
+        (b"#!/bin/sh\nrm -rf /\n", "run.txt", "a script"),
+        (files.pdf(), "合同.docx", "PDF, which does not match the extension “.docx”"),
+        (files.docx(), "明细.xlsx", "does not match the extension"),
+        (files.png(), "照片.jpg", "does not match the extension"),
+        (files.zip_only(), "资料.docx", "an archive"),
+        (files.docm(), "宏.docx", "macros"),
+        (b"", "空.pdf", "empty"),
+        (b"\x00\x01\x02\x03binary", "data.txt", "not recognised"),
+        (files.pdf(), "合同", "“(no extension)” are not accepted"),
+        (b"plain words " * 10_000 + b"<script>x()</script>", "长.txt", "markup"),
+        (b"plain words " * 10_000 + b"\x00\x01", "长.txt", "not recognised"),
     ],
 )
 def test_refused_files_say_why(data, name, why):
@@ -102,8 +104,8 @@ def test_a_use_may_allow_video(data, name, kind):
 @pytest.mark.parametrize(
     ("data", "name", "why"),
     [
-        (files.mp4(), "片.mp4", "扩展名"),  # evidence on an item: no video
-        (files.webm(), "片.pdf", "扩展名"),  # the allow-list is the attachments' own
+        (files.mp4(), "片.mp4", "“.mp4” are not accepted"),  # evidence on an item: no video
+        (files.webm(), "片.pdf", "does not match the extension"),  # the attachments' list
     ],
 )
 def test_video_is_refused_where_the_use_does_not_allow_it(data, name, why):
@@ -115,4 +117,4 @@ def test_video_is_refused_where_the_use_does_not_allow_it(data, name, why):
 def test_video_named_as_something_else_is_refused():
     with pytest.raises(content.Refused) as refused:
         content.check(io.BytesIO(files.mp4()), "片.webm", content.VIDEO)
-    assert "与扩展名" in str(refused.value)
+    assert "MP4 video, which does not match the extension “.webm”" in str(refused.value)

@@ -199,7 +199,7 @@ def test_every_problem_of_a_record_is_named_with_its_path():
 def test_a_member_present_must_state_a_view_unless_recused_and_the_recused_do_not_vote():
     _, problems = spec.read_record(record(views=[{"person": "head", "view": "agree"}]),
                                    ROSTER, today=TODAY)  # fmt: skip
-    assert any(p.path == "meeting.views" and "未表态" in p.message for p in problems)
+    assert any(p.path == "meeting.views" and "stated no view" in p.message for p in problems)
     recused = [{"person": "deputy", "reason": "近亲属任职"}]
     ok, problems = spec.read_record(
         record(recused=recused, views=[{"person": "leader", "view": "agree"},

@@ -14,6 +14,7 @@ from datetime import UTC, date
 from typing import Any
 from unittest import mock
 
+from flask_babel.speaklater import LazyString
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,6 +61,11 @@ yaml_like = documents(yaml_scalars, st.text(max_size=8))
 
 def one_of_or_anything(*choices: Any) -> Any:
     return st.sampled_from(choices) | yaml_like
+
+
+def is_words(message: Any) -> bool:
+    """A message: text, or a translation put into words when it is read."""
+    return isinstance(message, str | LazyString) and bool(str(message))
 
 
 def assert_paths(error: DomainError) -> None:
@@ -203,9 +209,8 @@ def definitions(draw: Any) -> Any:
 def test_any_definition_is_read_or_refused_with_paths(raw: Any, posts: Any) -> None:
     checked = validate(raw, posts)
     for problem in checked.problems:
-        # A message is text or a lazy translation: put into words, it says something.
-        assert isinstance(problem.path, str) and isinstance(str(problem.message), str), problem
-        assert str(problem.message)
+        assert isinstance(problem.path, str) and is_words(problem.message), problem
+        assert problem.message
     assert checked.ok or checked.problems
 
 
@@ -274,7 +279,7 @@ def csv_parts(draw: Any) -> tuple[str, str]:
 def _check_result(result: importer.ImportResult) -> None:
     for error in result.errors:
         assert set(error) == {"file", "row", "path", "message"}, error
-        assert isinstance(error["path"], str) and isinstance(error["message"], str), error
+        assert isinstance(error["path"], str) and is_words(error["message"]), error
         assert isinstance(error["row"], int) and error["row"] >= 1, error
 
 

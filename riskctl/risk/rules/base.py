@@ -16,8 +16,11 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from flask_babel import lazy_gettext as _l
+
 from riskctl.core import inputs
 from riskctl.core.calendar import WorkingCalendar
+from riskctl.core.errors import Text
 
 if TYPE_CHECKING:
     from riskctl.risk.evidence import Explanation, Words
@@ -34,36 +37,38 @@ class Param:
     kind: ParamKind
     help: str = ""
 
-    def check(self, value: Any) -> str | None:
-        """Why ``value`` is not acceptable for this parameter, or None."""
+    def check(self, value: Any) -> Text | None:
+        """Why ``value`` is not acceptable for this parameter (in the reader's words,
+        riskctl.core.errors), or None."""
         if self.kind == "int":
             ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-            return None if ok else "must be a whole number ≥ 0"
+            return None if ok else _l("must be a whole number ≥ 0")
         if self.kind == "number":
             ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
-            return None if ok else "must be a number ≥ 0"
+            return None if ok else _l("must be a number ≥ 0")
         if self.kind == "share":
             ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1
-            return None if ok else "must be a share between 0 (exclusive) and 1"
+            return None if ok else _l("must be a share between 0 (exclusive) and 1")
         if self.kind == "money":
-            return None if money(value) is not None else 'must be an amount in yuan, e.g. "1000000"'
+            ok = money(value) is not None
+            return None if ok else _l('must be an amount in yuan, e.g. "1000000"')
         if self.kind == "money_list":
             ok = isinstance(value, list) and all(money(v) is not None for v in value)
-            return None if ok else "must be a list of amounts in yuan"
+            return None if ok else _l("must be a list of amounts in yuan")
         if self.kind == "text_list":
             ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
-            return None if ok else "must be a list of texts"
+            return None if ok else _l("must be a list of texts")
         if self.kind == "money_map":
             ok = isinstance(value, dict) and all(
                 isinstance(k, str) and money(v) is not None for k, v in value.items()
             )
-            return None if ok else "must map names to amounts in yuan"
+            return None if ok else _l("must map names to amounts in yuan")
         if self.kind == "int_map":
             ok = isinstance(value, dict) and all(
                 isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
                 for k, v in value.items()
             )
-            return None if ok else "must map names to whole numbers ≥ 0"
+            return None if ok else _l("must map names to whole numbers ≥ 0")
         return f"unknown parameter kind {self.kind}"  # pragma: no cover
 
 
