@@ -151,6 +151,8 @@ def _register(app: Flask) -> None:
     from riskctl.alerts.views import bp as alert_pages
     from riskctl.api import api
     from riskctl.api.health import blp as health_api
+    from riskctl.assessment.api import blp as assessment_api
+    from riskctl.assessment.views import bp as assessment_pages
     from riskctl.attachments.api import blp as attachments_api
     from riskctl.attachments.cli import attachments_cli
     from riskctl.attachments.views import bp as attachment_pages
@@ -183,6 +185,7 @@ def _register(app: Flask) -> None:
         controls_api,
         risk_api,
         alerts_api,
+        assessment_api,
     ):
         # The API checks CSRF itself, and only for cookie sessions (riskctl.api.auth).
         csrf.exempt(blueprint)
@@ -195,6 +198,7 @@ def _register(app: Flask) -> None:
     app.register_blueprint(attachment_pages)
     app.register_blueprint(monitor_pages)
     app.register_blueprint(admin_pages)
+    app.register_blueprint(assessment_pages)
     riskctl_cli.add_command(attachments_cli)
     app.cli.add_command(riskctl_cli)
     app.after_request(security_headers)

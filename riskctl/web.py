@@ -98,6 +98,14 @@ def navigation(principal: Principal) -> list[tuple[str, list[tuple[str, str]]]]:
         if can(principal, Action.VIEW_SCREEN):
             monitor.append((_("Big screen"), "alerts_pages.screen"))
         sections.append((_("Monitor"), monitor))
+    if can(principal, Action.VIEW_ASSESSMENT):
+        sections.append((_("Assessment"), [
+            (_("Performance evaluations"), "assessment_pages.evaluations"),
+            (_("Risk profiles"), "assessment_pages.profile_page"),
+            (_("Platform use"), "assessment_pages.platform_use"),
+            *([(_("Monthly reports"), "assessment_pages.report_list")]
+              if can(principal, Action.VIEW_REPORTS) else []),
+        ]))  # fmt: skip
     if can(principal, Action.MANAGE_ORG):
         sections.append((_("Administration"), [
             (_("Units and posts"), "admin.units"),

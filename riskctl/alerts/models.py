@@ -28,6 +28,7 @@ class Kind(enum.StrEnum):
     SUMMARY = "summary"  # the SMS a cap held back, counted in one message
     DIGEST = "digest"  # the SMS quiet hours held back, in one morning message
     WATCH = "watch"  # an item entered a watched risk node
+    NOTICE = "notice"  # another domain's news for a person (a monthly report is ready …)
 
 
 class Status(enum.StrEnum):

@@ -280,3 +280,23 @@ def unlock_sign_in(session: DbSession, principal: Principal, username: str) -> P
     )
     session.flush()
     return person
+
+
+# ---------------------------------------------------------------- sign-ins (read-only)
+
+
+def sign_ins(
+    session: DbSession, start: datetime, end: datetime
+) -> list[tuple[int, int | None, datetime]]:
+    """(person id, their unit id, moment) of every successful sign-in in ``[start, end)``, pages and
+    API tokens alike, read from the audit trail (``auth.login``), which keeps them for
+    good; the browser sessions' table is purged after a month."""
+    rows = session.execute(
+        sa.select(audit.AuditRecord.actor_id, audit.AuditRecord.unit_id, audit.AuditRecord.at).where(
+            audit.AuditRecord.action == "auth.login",
+            audit.AuditRecord.at >= start,
+            audit.AuditRecord.at < end,
+            audit.AuditRecord.actor_id.is_not(None),
+        )
+    )
+    return [(int(person), unit, at) for person, unit, at in rows]

@@ -54,6 +54,10 @@ class Action(enum.StrEnum):
     MANAGE_SILENCES = "alerts.silence"  # silences over the units in reach
     VIEW_SCREEN = "screen.view"  # the big screen's aggregates
     MANAGE_SCREENS = "screen.manage"  # kiosk tokens of big screens
+    # 分析评估: performance evaluations, risk profiles, platform use and the monthly reports
+    VIEW_ASSESSMENT = "assessment.view"
+    EVALUATE = "assessment.evaluate"  # fill in and save a unit's evaluation
+    VIEW_REPORTS = "assessment.reports"  # the monthly reports: list, download, build one
 
 
 class Reach(enum.Enum):
@@ -105,6 +109,9 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.VIEW_ALERTS: Reach.SCOPE,
         Action.MANAGE_SILENCES: Reach.SCOPE,
         Action.VIEW_SCREEN: Reach.SCOPE,
+        Action.VIEW_ASSESSMENT: Reach.SCOPE,
+        Action.EVALUATE: Reach.SCOPE,
+        Action.VIEW_REPORTS: Reach.SCOPE,
     },
     Role.ADMIN: {
         Action.VIEW_ORG: Reach.ALL,
@@ -130,6 +137,9 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.MANAGE_SILENCES: Reach.ALL,
         Action.VIEW_SCREEN: Reach.ALL,
         Action.MANAGE_SCREENS: Reach.ALL,
+        Action.VIEW_ASSESSMENT: Reach.ALL,
+        Action.EVALUATE: Reach.ALL,
+        Action.VIEW_REPORTS: Reach.ALL,
     },
 }
 

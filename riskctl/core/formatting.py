@@ -88,6 +88,7 @@ NOTIFICATION_KINDS: Mapping[str, Any] = {
     "summary": _l("Summary of messages over the cap"),
     "digest": _l("Morning digest of the quiet hours"),
     "watch": _l("Item entered a watched node"),
+    "notice": _l("Notice"),
 }
 CONTROL_OUTCOMES: Mapping[str, Any] = {
     "refused": _l("Refused"),
