@@ -20,9 +20,11 @@ from riskctl.extensions import db
 from riskctl.org.schemas import CODE, PageArgs, Strict, page_of
 
 blp = Blueprint(
-    "assessment", __name__, url_prefix="/api/v1",
+    "assessment",
+    __name__,
+    url_prefix="/api/v1",
     description="分析评估: performance evaluations, risk profiles, platform use, monthly reports",
-)  # fmt: skip
+)
 
 KEY = validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -60,19 +62,24 @@ class EvaluationIn(Strict):
     unit = Line(required=True, validate=CODE)
     year = Int(required=True, minimum=2000, maximum=2099)
     inputs = fields.Dict(
-        keys=Line(), required=True,
-        metadata={"description": "{indicator: {input: value}}; amounts in 万元 as decimal "
-                  "strings (\"1102.86\"), counts as whole numbers, percentages as decimal "
-                  "strings, yes_no as true/false, grades excellent|good|pass|fail"},
-    )  # fmt: skip
+        keys=Line(),
+        required=True,
+        metadata={
+            "description": "{indicator: {input: value}}; amounts in 万元 as decimal "
+            'strings ("1102.86"), counts as whole numbers, percentages as decimal '
+            "strings, yes_no as true/false, grades excellent|good|pass|fail"
+        },
+    )
     recorded = fields.Dict(
-        keys=Line(), load_default=None, allow_none=True,
-        metadata={"description": "the evaluator's recorded scores {indicator: \"2.70\"}"},
-    )  # fmt: skip
+        keys=Line(),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": 'the evaluator\'s recorded scores {indicator: "2.70"}'},
+    )
     draft = fields.Boolean(
         load_default=False,
         metadata={"description": "save with inputs missing (no total, no grade)"},
-    )  # fmt: skip
+    )
 
 
 class DryRunArgs(Strict):
@@ -98,10 +105,12 @@ class EvaluationOut(Schema):
     inputs = fields.Dict()
     recorded = fields.Dict(allow_none=True)
     result = fields.Dict(
-        metadata={"description": "indicators (inputs, rate, score, recorded, reason, words), "
-                  "groups with subtotals, deductions, total, recorded_total, grade, missing, "
-                  "differences, warnings"},
-    )  # fmt: skip
+        metadata={
+            "description": "indicators (inputs, rate, score, recorded, reason, words), "
+            "groups with subtotals, deductions, total, recorded_total, grade, missing, "
+            "differences, warnings"
+        },
+    )
     created_by = fields.String(allow_none=True)
     updated_by = fields.String(allow_none=True)
     created_at = fields.DateTime(allow_none=True)
@@ -109,7 +118,7 @@ class EvaluationOut(Schema):
     previous = fields.Dict(
         allow_none=True,
         metadata={"description": "the unit's previous final evaluation: year, total, deltas"},
-    )  # fmt: skip
+    )
 
 
 class EvaluationSummary(Schema):
@@ -164,29 +173,45 @@ class Evaluations(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Evaluations within the caller's scope, newest year first."""
         page = services.list_evaluations(
-            db.session, current_principal(), unit=args["unit"], year=args["year"],
-            framework=args["framework"], limit=args["limit"], offset=args["offset"],
-        )  # fmt: skip
-        return {"items": services.summaries(db.session, list(page.items)), "total": page.total,
-                "limit": page.limit, "offset": page.offset}  # fmt: skip
+            db.session,
+            current_principal(),
+            unit=args["unit"],
+            year=args["year"],
+            framework=args["framework"],
+            limit=args["limit"],
+            offset=args["offset"],
+        )
+        return {
+            "items": services.summaries(db.session, list(page.items)),
+            "total": page.total,
+            "limit": page.limit,
+            "offset": page.offset,
+        }
 
     @requires(Action.EVALUATE)
     @documents_errors(blp, 401, 403, 404, 409, 422)
     @blp.arguments(DryRunArgs, location="query")
     @blp.arguments(EvaluationIn)
     @blp.response(201, EvaluationOut)
-    @blp.alt_response(200, schema=EvaluationOut, description="a revision of a saved one, "
-                      "or a dry run")  # fmt: skip
+    @blp.alt_response(
+        200, schema=EvaluationOut, description="a revision of a saved one, or a dry run"
+    )
     def post(self, args: dict[str, Any], data: dict[str, Any]) -> Any:
         """Compute a unit's evaluation for a year from raw inputs and save it (201; a
         second save revises it: 200).  `?dry_run=1` computes without saving (200).  A
         missing or non-numeric input, a zero denominator, a negative count: 422 with
         every problem at its path, e.g. `inputs.staff_control.staff_quota`."""
         saved = services.submit(
-            db.session, current_principal(), framework=data["framework"], unit=data["unit"],
-            year=data["year"], inputs=data["inputs"], recorded=data["recorded"],
-            draft=data["draft"], dry_run=args["dry_run"],
-        )  # fmt: skip
+            db.session,
+            current_principal(),
+            framework=data["framework"],
+            unit=data["unit"],
+            year=data["year"],
+            inputs=data["inputs"],
+            recorded=data["recorded"],
+            draft=data["draft"],
+            dry_run=args["dry_run"],
+        )
         if args["dry_run"]:
             db.session.rollback()
             return saved.view, 200
@@ -238,8 +263,11 @@ class Profiles(MethodView):
 
 
 class UsageArgs(Strict):
-    month = Line(load_default=None, validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}$"),
-                 metadata={"description": "YYYY-MM; default the previous month"})  # fmt: skip
+    month = Line(
+        load_default=None,
+        validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}$"),
+        metadata={"description": "YYYY-MM; default the previous month"},
+    )
 
 
 class UsageOut(Schema):
@@ -305,8 +333,7 @@ class Reports(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """月度廉政风险分析报告 within the caller's scope (a report over units all in it),
         newest first."""
-        return reports.list_reports(db.session, current_principal(), args["limit"],
-                                    args["offset"])  # fmt: skip
+        return reports.list_reports(db.session, current_principal(), args["limit"], args["offset"])
 
     @requires(Action.VIEW_REPORTS)
     @documents_errors(blp, 401, 403, 422)
@@ -316,9 +343,12 @@ class Reports(MethodView):
         """Build a report now for any period over the caller's scope (PDF and XLSX)."""
         principal = current_principal()
         row = reports.build_on_demand(
-            db.session, principal, reports.store_of(current_app.config), data["first"],
+            db.session,
+            principal,
+            reports.store_of(current_app.config),
+            data["first"],
             data["last"],
-        )  # fmt: skip
+        )
         db.session.commit()
         return reports.report_view(db.session, row)
 
@@ -334,14 +364,23 @@ class ReportFile(MethodView):
         """The report's PDF or XLSX, once its bytes were checked against the SHA-256
         recorded when it was built (410 `file_missing`, 409 `file_altered`); every
         download is on the audit chain."""
-        found = reports.open_file(db.session, current_principal(),
-                                  reports.store_of(current_app.config), report_id,
-                                  args["format"])  # fmt: skip
+        found = reports.open_file(
+            db.session,
+            current_principal(),
+            reports.store_of(current_app.config),
+            report_id,
+            args["format"],
+        )
         db.session.commit()
         response = send_file(
-            found.file, mimetype=found.content_type, as_attachment=True,
-            download_name=found.filename, conditional=False, etag=found.sha256, max_age=0,
-        )  # fmt: skip
+            found.file,
+            mimetype=found.content_type,
+            as_attachment=True,
+            download_name=found.filename,
+            conditional=False,
+            etag=found.sha256,
+            max_age=0,
+        )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "private, no-store"
         return response

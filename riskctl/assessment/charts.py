@@ -33,12 +33,14 @@ def register_font() -> str:
 
 
 def _title(drawing: Drawing, text: str, width: float, height: float) -> None:
-    drawing.add(String(width / 2, height - 14, text, fontName=FONT, fontSize=10,
-                       textAnchor="middle"))  # fmt: skip
+    drawing.add(
+        String(width / 2, height - 14, text, fontName=FONT, fontSize=10, textAnchor="middle")
+    )
 
 
-def ranking(names: Sequence[str], values: Sequence[float], title: str,
-            width: float = 460) -> Drawing:  # fmt: skip
+def ranking(
+    names: Sequence[str], values: Sequence[float], title: str, width: float = 460
+) -> Drawing:
     """Horizontal bars, the highest first at the top (a unit ranking)."""
     register_font()
     rows = max(len(values), 1)
@@ -64,8 +66,14 @@ def ranking(names: Sequence[str], values: Sequence[float], title: str,
     return drawing
 
 
-def levels(labels: Sequence[str], series: dict[str, Sequence[int]], names: dict[str, str],
-           title: str, width: float = 460, height: float = 200) -> Drawing:  # fmt: skip
+def levels(
+    labels: Sequence[str],
+    series: dict[str, Sequence[int]],
+    names: dict[str, str],
+    title: str,
+    width: float = 460,
+    height: float = 200,
+) -> Drawing:
     """Stacked columns by level (red, orange, yellow) per category."""
     register_font()
     drawing = Drawing(width, height)
@@ -89,13 +97,26 @@ def levels(labels: Sequence[str], series: dict[str, Sequence[int]], names: dict[
     _title(drawing, title, width, height)
     x = width - 150
     for n, key in enumerate(keys):  # the legend
-        drawing.add(String(x + 50 * n, height - 28, f"■ {names[key]}", fontName=FONT, fontSize=8,
-                           fillColor=LEVEL_COLOURS[key]))  # fmt: skip
+        drawing.add(
+            String(
+                x + 50 * n,
+                height - 28,
+                f"■ {names[key]}",
+                fontName=FONT,
+                fontSize=8,
+                fillColor=LEVEL_COLOURS[key],
+            )
+        )
     return drawing
 
 
-def trend(months: Sequence[str], values: Sequence[float], title: str, width: float = 460,
-          height: float = 180) -> Drawing:  # fmt: skip
+def trend(
+    months: Sequence[str],
+    values: Sequence[float],
+    title: str,
+    width: float = 460,
+    height: float = 180,
+) -> Drawing:
     """One line over the months (the risk index of the scope)."""
     register_font()
     drawing = Drawing(width, height)

@@ -22,8 +22,18 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from riskctl.assessment import charts, documents, words
 from riskctl.core.exports import safe_text
 
-HEADER = ["一级指标", "二级指标", "三级指标", "分值", "指标解释", "评分标准",
-          "评价情况（输入与计算）", "计算得分", "评价记录得分", "差异及原因"]  # fmt: skip
+HEADER = [
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "分值",
+    "指标解释",
+    "评分标准",
+    "评价情况（输入与计算）",
+    "计算得分",
+    "评价记录得分",
+    "差异及原因",
+]
 
 
 def _rows(view: Mapping[str, Any]) -> tuple[list[list[Any]], list[tuple[int, int, int]]]:
@@ -39,28 +49,61 @@ def _rows(view: Mapping[str, Any]) -> tuple[list[list[Any]], list[tuple[int, int
             for key in group["indicators"]:
                 r = by_key[key]
                 shown = "；".join(f"{i['label']}：{words.input_value(i)}" for i in r["inputs"])
-                how = "；".join(x for x in (shown, r.get("rate_words", ""), r.get("score_words", ""))
-                               if x)  # fmt: skip
+                how = "；".join(
+                    x for x in (shown, r.get("rate_words", ""), r.get("score_words", "")) if x
+                )
                 reason = r.get("reason_words", "")
-                rows.append([
-                    top["name"], f"{group['name']}（{_n(group['max'])}分）",
-                    f"{r['index']}、{r['name']}", _n(r["max"]), "", r["rule"], how,
-                    _n(r["score"]) if r["score"] is not None else "未计分",
-                    _n(r["recorded"]) if r["recorded"] is not None else "",
-                    reason + (f"（{r['note']}）" if r["note"] and r["note"] not in reason else ""),
-                ])  # fmt: skip
+                rows.append(
+                    [
+                        top["name"],
+                        f"{group['name']}（{_n(group['max'])}分）",
+                        f"{r['index']}、{r['name']}",
+                        _n(r["max"]),
+                        "",
+                        r["rule"],
+                        how,
+                        _n(r["score"]) if r["score"] is not None else "未计分",
+                        _n(r["recorded"]) if r["recorded"] is not None else "",
+                        reason
+                        + (f"（{r['note']}）" if r["note"] and r["note"] not in reason else ""),
+                    ]
+                )
             if len(rows) - start > 1:
                 merges.append((2, start, len(rows) - 1))
         if len(rows) - top_start > 1:
             merges.append((1, top_start, len(rows) - 1))
     for d in result["deductions"]:
-        rows.append(["总体减分项", d["name"], "", f"−{_n(d['points'])}", "", d["rule"],
-                     "；".join(f"{i['label']}：{words.input_value(i)}" for i in d["inputs"]),
-                     f"−{_n(d['score'])}" if d["score"] not in (None, "0.00") else "0", "", ""])  # fmt: skip
-    rows.append(["总分", "", "", _n(result["max"]), "", "", "", _n(result["total"]) or "—",
-                 _n(result["recorded_total"]) or "", ""])  # fmt: skip
-    rows.append(["等级", "", "", "", "", "", "", result["grade"] or "—",
-                 result["recorded_grade"] or "", ""])  # fmt: skip
+        rows.append(
+            [
+                "总体减分项",
+                d["name"],
+                "",
+                f"−{_n(d['points'])}",
+                "",
+                d["rule"],
+                "；".join(f"{i['label']}：{words.input_value(i)}" for i in d["inputs"]),
+                f"−{_n(d['score'])}" if d["score"] not in (None, "0.00") else "0",
+                "",
+                "",
+            ]
+        )
+    rows.append(
+        [
+            "总分",
+            "",
+            "",
+            _n(result["max"]),
+            "",
+            "",
+            "",
+            _n(result["total"]) or "—",
+            _n(result["recorded_total"]) or "",
+            "",
+        ]
+    )
+    rows.append(
+        ["等级", "", "", "", "", "", "", result["grade"] or "—", result["recorded_grade"] or "", ""]
+    )
     return rows, merges
 
 
@@ -106,11 +149,12 @@ def xlsx(view: Mapping[str, Any], framework: Mapping[str, Any]) -> bytes:
         sheet.append([safe_text(v) if isinstance(v, str) else v for v in row])
     offset = 4  # the first data row
     for column, first, last in merges:
-        sheet.merge_cells(start_row=first + offset, start_column=column, end_row=last + offset,
-                          end_column=column)  # fmt: skip
+        sheet.merge_cells(
+            start_row=first + offset, start_column=column, end_row=last + offset, end_column=column
+        )
     thin = Side(style="thin", color="999999")
-    for row in sheet.iter_rows(min_row=3):
-        for cell in row:
+    for cells in sheet.iter_rows(min_row=3):
+        for cell in cells:
             cell.font = Font(name=documents.SHEET_FONT, bold=cell.row == 3)
             cell.alignment = Alignment(wrap_text=True, vertical="center")
             cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -130,7 +174,7 @@ def pdf(view: Mapping[str, Any]) -> bytes:
     cell = s["cell"]
     columns = [0, 1, 2, 3, 5, 6, 7, 8, 9]  # the definitions stay in the XLSX
     data = [[Paragraph(f"<b>{documents._esc(HEADER[c])}</b>", cell) for c in columns]]
-    data += [[Paragraph(documents._esc(r[c]), cell) for c in columns] for r in rows]
+    data += [[Paragraph(documents._esc(row[c]), cell) for c in columns] for row in rows]
     widths = [14 * mm, 22 * mm, 30 * mm, 10 * mm, 50 * mm, 62 * mm, 15 * mm, 15 * mm, 44 * mm]
     table = Table(data, colWidths=widths, repeatRows=1)
     style = [
@@ -142,13 +186,24 @@ def pdf(view: Mapping[str, Any]) -> bytes:
         style.append(("SPAN", (column - 1, first + 1), (column - 1, last + 1)))
     table.setStyle(TableStyle(style))
     out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
-                            topMargin=12 * mm, bottomMargin=12 * mm,
-                            title=f"{view['unit_name']} {view['year']}")  # fmt: skip
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=landscape(A4),
+        leftMargin=10 * mm,
+        rightMargin=10 * mm,
+        topMargin=12 * mm,
+        bottomMargin=12 * mm,
+        title=f"{view['unit_name']} {view['year']}",
+    )
     charts.register_font()
-    doc.build([
-        Paragraph(documents._esc(f"{view['year']}年{view['framework_name']}指标评分表"), s["title"]),
-        Paragraph(documents._esc(f"单位名称：{view['unit_name']}"), s["body"]), Spacer(1, 4),
-        table,
-    ])  # fmt: skip
+    doc.build(
+        [
+            Paragraph(
+                documents._esc(f"{view['year']}年{view['framework_name']}指标评分表"), s["title"]
+            ),
+            Paragraph(documents._esc(f"单位名称：{view['unit_name']}"), s["body"]),
+            Spacer(1, 4),
+            table,
+        ]
+    )
     return out.getvalue()

@@ -85,8 +85,9 @@ def period(first: date | None, last: date | None) -> tuple[date, date]:
         month = previous_month(calendar_store.local_date())
         return month.first, month.last
     if first is None or last is None:
-        raise ValidationFailed.at("from" if first is None else "to",
-                                  _l("give both from and to, or neither"))  # fmt: skip
+        raise ValidationFailed.at(
+            "from" if first is None else "to", _l("give both from and to, or neither")
+        )
     if last < first:
         raise ValidationFailed.at("to", _l("must not be before from"))
     if (last - first).days > 366:
@@ -111,15 +112,21 @@ def index_of(total_weight: float, handled: int, settings: Mapping[str, Any]) -> 
     return total_weight / max(handled, int(settings["min_items"])) * int(settings["per_items"])
 
 
-def _top(counter: Mapping[Any, float], names: Mapping[Any, str], n: int = TOP) -> list[dict[str, Any]]:
+def _top(
+    counter: Mapping[Any, float], names: Mapping[Any, str], n: int = TOP
+) -> list[dict[str, Any]]:
     ranked = sorted(counter.items(), key=lambda kv: (-kv[1], str(kv[0])))[:n]
     return [{"key": k, "name": names.get(k, str(k)), "weight": round(v, 2)} for k, v in ranked]
 
 
 def profiles(
-    session: DbSession, principal: Principal, first: date | None = None,
-    last: date | None = None, *, unit_ids: Iterable[int] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    session: DbSession,
+    principal: Principal,
+    first: date | None = None,
+    last: date | None = None,
+    *,
+    unit_ids: Iterable[int] | None = None,
+) -> dict[str, Any]:
     """The profiles of the units within the caller's reach (or ``unit_ids`` of them) for
     ``[first, last]`` (default: the previous month), ranked by risk index."""
     require(principal, Action.VIEW_ASSESSMENT)
@@ -136,8 +143,11 @@ def profiles(
     start, end = bounds(first, last)
     months = months_to(last, 12)
     trend_start, _ = bounds(months[0].first, months[0].first)
-    rows = [r for r in risk.event_rows(session, principal, min(trend_start, start), end)
-            if r.unit_id in set(ids)]  # fmt: skip
+    rows = [
+        r
+        for r in risk.event_rows(session, principal, min(trend_start, start), end)
+        if r.unit_id in set(ids)
+    ]
     handled = activity.items_handled(session, start, end, ids)
     monthly = []
     for month in months:
@@ -148,8 +158,11 @@ def profiles(
     by_unit: dict[int, list[risk.EventRow]] = defaultdict(list)
     for r in raised:
         by_unit[r.unit_id].append(r)
-    closed = [r for r in rows if r.closed_at is not None and start <= _utc(r.closed_at) < end
-              and r.status == "resolved"]  # fmt: skip
+    closed = [
+        r
+        for r in rows
+        if r.closed_at is not None and start <= _utc(r.closed_at) < end and r.status == "resolved"
+    ]
     per_month: dict[tuple[int, int], float] = defaultdict(float)
     for r in rows:
         at = _utc(r.created_at)
@@ -158,13 +171,13 @@ def profiles(
                 per_month[(r.unit_id, n)] += weight(r, weights)
                 break
     heat: dict[tuple[int, str], float] = defaultdict(float)
-    out = []
+    out: list[dict[str, Any]] = []
     for unit in units:
         mine = by_unit.get(unit.id, [])
         total = sum(weight(r, weights) for r in mine)
-        processes: Counter[str] = Counter()
-        nodes: Counter[str] = Counter()
-        posts: Counter[str] = Counter()
+        processes: dict[str, float] = defaultdict(float)
+        nodes: dict[str, float] = defaultdict(float)
+        posts: dict[str, float] = defaultdict(float)
         rules: Counter[str] = Counter()
         for r in mine:
             w = weight(r, weights)
@@ -178,40 +191,55 @@ def profiles(
             rules[r.rule] += 1
         forms: Counter[str] = Counter(
             (r.disposition_form or ("no_problem" if r.disposition == "no_problem" else "none"))
-            for r in closed if r.unit_id == unit.id
-        )  # fmt: skip
+            for r in closed
+            if r.unit_id == unit.id
+        )
         trend = [
             round(index_of(per_month[(unit.id, n)], counts.get(unit.id, 0), settings), 2)
             for n, (_a, _b, counts) in enumerate(monthly)
         ]
         unit_posts = names["posts"].get(unit.id, {})
-        out.append({
-            "unit": unit.code, "unit_name": unit.name, "index": round(index_of(total, handled.get(unit.id, 0), settings), 2),
-            "weight": round(total, 2), "handled": handled.get(unit.id, 0),
-            "raised": {lv: sum(1 for r in mine if r.level == lv) for lv in ("red", "orange", "yellow")},
-            "trend": trend,
-            "processes": _top(processes, names["processes"]),
-            "nodes": _top(nodes, names["nodes"]),
-            "posts": _top(posts, unit_posts),
-            "rules": [{"key": k, "name": names["rules"].get(k, k), "count": n}
-                      for k, n in sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]],
-            "dispositions": [{"key": k, "name": _form_name(k), "count": n}
-                             for k, n in sorted(forms.items())],
-        })  # fmt: skip
-    out.sort(key=lambda u: (-u["index"], -u["weight"], u["unit"]))
+        out.append(
+            {
+                "unit": unit.code,
+                "unit_name": unit.name,
+                "index": round(index_of(total, handled.get(unit.id, 0), settings), 2),
+                "weight": round(total, 2),
+                "handled": handled.get(unit.id, 0),
+                "raised": {
+                    lv: sum(1 for r in mine if r.level == lv) for lv in ("red", "orange", "yellow")
+                },
+                "trend": trend,
+                "processes": _top(processes, names["processes"]),
+                "nodes": _top(nodes, names["nodes"]),
+                "posts": _top(posts, unit_posts),
+                "rules": [
+                    {"key": k, "name": names["rules"].get(k, k), "count": n}
+                    for k, n in sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
+                ],
+                "dispositions": [
+                    {"key": k, "name": _form_name(k), "count": n} for k, n in sorted(forms.items())
+                ],
+            }
+        )
+    out.sort(key=lambda u: (-float(u["index"]), -float(u["weight"]), str(u["unit"])))
     for rank, entry in enumerate(out, start=1):
         entry["rank"] = rank
     areas = [a for a in (*CATEGORY_KEYS, NO_ITEM)]
     return {
-        "first": first, "last": last,
+        "first": first,
+        "last": last,
         "months": [m.label for m in months],
         "formula": {**dict(settings), "level_weights": dict(weights)},
         "areas": [{"key": a, "name": _area_name(a)} for a in areas],
         "units": out,
         # [unit index in ``units``, area index, weight]: ECharts' heat map series
-        "heat": [[n, k, round(heat.get((u_id, a), 0.0), 2)]
-                 for n, u_id in enumerate(_ids_in(out, units)) for k, a in enumerate(areas)],
-    }  # fmt: skip
+        "heat": [
+            [n, k, round(heat.get((u_id, a), 0.0), 2)]
+            for n, u_id in enumerate(_ids_in(out, units))
+            for k, a in enumerate(areas)
+        ],
+    }
 
 
 def _ids_in(ranked: Sequence[dict[str, Any]], units: Sequence[Unit]) -> list[int]:
@@ -240,10 +268,15 @@ def _form_name(key: str) -> str:
 def _names(session: DbSession, principal: Principal, units: Sequence[Unit]) -> dict[str, Any]:
     """What the profile shows instead of codes: process, node, post and rule names."""
     choices = risk.monitor_choices(session, principal)
-    nodes = {f"{p}/{k}": f"{dict(choices.processes).get(p, p)}·{n}"
-             for p, listed in choices.nodes.items() for k, n in listed}  # fmt: skip
+    nodes = {
+        f"{p}/{k}": f"{dict(choices.processes).get(p, p)}·{n}"
+        for p, listed in choices.nodes.items()
+        for k, n in listed
+    }
     posts = {u.id: org.post_names(session, u.code) for u in units}
     return {
-        "processes": dict(choices.processes), "nodes": nodes, "posts": posts,
+        "processes": dict(choices.processes),
+        "nodes": nodes,
+        "posts": posts,
         "rules": {code: rule.name for code, rule in REGISTRY.items()},
     }

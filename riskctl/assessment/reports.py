@@ -17,7 +17,7 @@ import io
 import time as timing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import IO, Any
 
 import sqlalchemy as sa
@@ -40,7 +40,6 @@ from riskctl.core.calendar import TimeLimit
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
 from riskctl.core.errors import NotFound, ValidationFailed
-from riskctl.core.listing import unit_filter
 from riskctl.files import services as files
 from riskctl.files.storage import FileStore
 from riskctl.org import services as org
@@ -75,9 +74,12 @@ def scope_key(unit_ids: Iterable[int] | None) -> str:
 
 
 def gather(
-    session: DbSession, principal: Principal, first: date, last: date,
+    session: DbSession,
+    principal: Principal,
+    first: date,
+    last: date,
     unit_ids: frozenset[int] | None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Everything a report prints, as plain data (the documents render it)."""
     units = profiles.units_in_reach(session, principal, Action.VIEW_ASSESSMENT)
     if unit_ids is not None:
@@ -91,72 +93,98 @@ def gather(
     calendar = calendar_store.working_calendar(session)
     limit = TimeLimit.parse(policy.profile["dispose_within"])
     now = utcnow()
-    reds = sorted((r for r in rows if r.level == "red"
-                   and r.status in ("open", "acknowledged", "explained")),
-                  key=lambda r: r.level_since)  # fmt: skip
+    reds = sorted(
+        (r for r in rows if r.level == "red" and r.status in ("open", "acknowledged", "explained")),
+        key=lambda r: r.level_since,
+    )
     titles = workflow.item_titles(session, {r.item_id for r in reds if r.item_id})
     people = org.person_labels(session, {r.person_id for r in reds if r.person_id})
     names = {u.id: u.name for u in units}
     red_rows = []
     for r in reds:
         due = calendar.due_at(profiles._utc(r.level_since), limit)
-        red_rows.append({
-            "id": r.id, "unit": names.get(r.unit_id, ""),
-            "rule": REGISTRY[r.rule].name if r.rule in REGISTRY else r.rule,
-            "item": titles.get(r.item_id or 0, ""), "person": people.get(r.person_id or 0, ""),
-            "since": calendar_store.local_date(r.level_since).isoformat(),
-            "due": calendar_store.local_date(due).isoformat(),
-            "overdue": due < now, "score": round(r.score, 1),
-        })  # fmt: skip
+        red_rows.append(
+            {
+                "id": r.id,
+                "unit": names.get(r.unit_id, ""),
+                "rule": REGISTRY[r.rule].name if r.rule in REGISTRY else r.rule,
+                "item": titles.get(r.item_id or 0, ""),
+                "person": people.get(r.person_id or 0, ""),
+                "since": calendar_store.local_date(r.level_since).isoformat(),
+                "due": calendar_store.local_date(due).isoformat(),
+                "overdue": due < now,
+                "score": round(r.score, 1),
+            }
+        )
     evaluations = session.scalars(
         sa.select(Evaluation)
-        .where(Evaluation.unit_id.in_(sorted(ids) or [-1]),
-               Evaluation.status == EvaluationStatus.FINAL)
+        .where(
+            Evaluation.unit_id.in_(sorted(ids) or [-1]), Evaluation.status == EvaluationStatus.FINAL
+        )
         .order_by(Evaluation.year.desc(), Evaluation.unit_id)
-    ).all()  # fmt: skip
+    ).all()
     latest: dict[int, Evaluation] = {}
     for e in evaluations:
         latest.setdefault(e.unit_id, e)
     labels = labels_in_force(session)
-    raised = {lv: sum(u["raised"][lv] for u in picture["units"]) for lv in ("red", "orange", "yellow")}
+    raised = {
+        lv: sum(u["raised"][lv] for u in picture["units"]) for lv in ("red", "orange", "yellow")
+    }
     handled = sum(u["handled"] for u in picture["units"])
     weight = sum(u["weight"] for u in picture["units"])
     extra = sections.collect(sections.SectionContext(session, principal, first, last, ids))
     scope = _scope_name(session, ids)
     return {
         "title": str(_l("Monthly integrity risk analysis report")),
-        "scope": scope, "first": first, "last": last,
+        "scope": scope,
+        "first": first,
+        "last": last,
         "generated_at": calendar_store.local_date(now).isoformat(),
         "level_names": {lv: labels.short(lv) for lv in ("red", "orange", "yellow")},
         "overview": {
-            "units": len(units), "raised": raised, "handled": handled,
+            "units": len(units),
+            "raised": raised,
+            "handled": handled,
             "index": round(profiles.index_of(weight, handled, policy.profile), 2),
-            "active_red": len(red_rows), "overdue": sum(1 for r in red_rows if r["overdue"]),
+            "active_red": len(red_rows),
+            "overdue": sum(1 for r in red_rows if r["overdue"]),
             "dormant": sum(1 for u in use["units"] if u["dormant"]),
         },
-        "profiles": picture, "usage": use, "red": red_rows,
+        "profiles": picture,
+        "usage": use,
+        "red": red_rows,
         "evaluations": [
-            {"unit": names.get(e.unit_id, ""), "year": e.year,
-             "framework": e.result["framework"]["name"],
-             "total": str(e.total) if e.total is not None else "",
-             "recorded_total": str(e.recorded_total) if e.recorded_total is not None else "",
-             "grade": e.grade or ""}
+            {
+                "unit": names.get(e.unit_id, ""),
+                "year": e.year,
+                "framework": e.result["framework"]["name"],
+                "total": str(e.total) if e.total is not None else "",
+                "recorded_total": str(e.recorded_total) if e.recorded_total is not None else "",
+                "grade": e.grade or "",
+            }
             for e in latest.values()
         ],
         "sections": [
-            {"title": s.title, "paragraphs": list(s.paragraphs),
-             "tables": [{"title": t.title, "header": list(t.header),
-                         "rows": [list(r) for r in t.rows]} for t in s.tables]}
+            {
+                "title": s.title,
+                "paragraphs": list(s.paragraphs),
+                "tables": [
+                    {"title": t.title, "header": list(t.header), "rows": [list(r) for r in t.rows]}
+                    for t in s.tables
+                ],
+            }
             for s in extra
         ],
-    }  # fmt: skip
+    }
 
 
 def _scope_name(session: DbSession, ids: frozenset[int]) -> str:
     total = session.scalar(sa.select(sa.func.count()).select_from(Unit)) or 0
     if len(ids) == total:
         return str(_l("all units"))
-    names = sorted(n for (n,) in session.execute(sa.select(Unit.name).where(Unit.id.in_(sorted(ids) or [-1]))))
+    names = sorted(
+        n for (n,) in session.execute(sa.select(Unit.name).where(Unit.id.in_(sorted(ids) or [-1])))
+    )
     shown = "、".join(names[:4])
     return shown + (str(_l(" and %(n)s more units", n=len(names) - 4)) if len(names) > 4 else "")
 
@@ -171,9 +199,16 @@ def _keep(store: FileStore, data: bytes) -> tuple[str, int]:
 
 
 def build(
-    session: DbSession, principal: Principal, store: FileStore, first: date, last: date,
-    *, kind: ReportKind, unit_ids: frozenset[int] | None, created_by: int | None = None,
-) -> Report:  # fmt: skip
+    session: DbSession,
+    principal: Principal,
+    store: FileStore,
+    first: date,
+    last: date,
+    *,
+    kind: ReportKind,
+    unit_ids: frozenset[int] | None,
+    created_by: int | None = None,
+) -> Report:
     """Gather, render and keep a report; its row (with the files' SHA-256) is written in
     the caller's transaction and so on the audit chain."""
     started = timing.perf_counter()
@@ -182,17 +217,29 @@ def build(
     xlsx = documents.xlsx(data)
     pdf_sha, pdf_size = _keep(store, pdf)
     xlsx_sha, xlsx_size = _keep(store, xlsx)
-    ids = sorted(unit_ids) if unit_ids is not None else sorted(
-        u.id for u in profiles.units_in_reach(session, principal, Action.VIEW_ASSESSMENT)
-    )  # fmt: skip
+    ids = (
+        sorted(unit_ids)
+        if unit_ids is not None
+        else sorted(
+            u.id for u in profiles.units_in_reach(session, principal, Action.VIEW_ASSESSMENT)
+        )
+    )
     row = Report(
-        kind=kind, period_first=first, period_last=last, unit_ids=ids,
-        scope_key=scope_key(unit_ids), title=f"{data['title']}（{data['scope']}，"
-        f"{first.isoformat()}—{last.isoformat()}）"[:200],
-        pdf_sha256=pdf_sha, pdf_size=pdf_size, pdf_pages=pages, xlsx_sha256=xlsx_sha,
-        xlsx_size=xlsx_size, summary=_summary(data),
-        build_seconds=round(timing.perf_counter() - started, 3), created_by_id=created_by,
-    )  # fmt: skip
+        kind=kind,
+        period_first=first,
+        period_last=last,
+        unit_ids=ids,
+        scope_key=scope_key(unit_ids),
+        title=f"{data['title']}（{data['scope']}，{first.isoformat()}—{last.isoformat()}）"[:200],
+        pdf_sha256=pdf_sha,
+        pdf_size=pdf_size,
+        pdf_pages=pages,
+        xlsx_sha256=xlsx_sha,
+        xlsx_size=xlsx_size,
+        summary=_summary(data),
+        build_seconds=round(timing.perf_counter() - started, 3),
+        created_by_id=created_by,
+    )
     session.add(row)
     session.flush()
     return row
@@ -205,9 +252,11 @@ def _summary(data: Mapping[str, Any]) -> dict[str, Any]:
         **data["overview"],
         "top": [{"unit": u["unit_name"], "index": u["index"]} for u in ranked[:10]],
         "months": data["profiles"]["months"],
-        "trend": [round(sum(u["trend"][n] for u in ranked) / max(len(ranked), 1), 2)
-                  for n in range(len(data["profiles"]["months"]))],
-    }  # fmt: skip
+        "trend": [
+            round(sum(u["trend"][n] for u in ranked) / max(len(ranked), 1), 2)
+            for n in range(len(data["profiles"]["months"]))
+        ],
+    }
 
 
 def build_on_demand(
@@ -221,8 +270,16 @@ def build_on_demand(
         raise ValidationFailed.at("to", _l("a period is at most a year"))
     reach = visible_units(principal, Action.VIEW_REPORTS)
     unit_ids = None if reach is ALL_UNITS else frozenset(reach)  # type: ignore[arg-type]
-    return build(session, principal, store, first, last, kind=ReportKind.ON_DEMAND,
-                 unit_ids=unit_ids, created_by=principal.person_id or None)  # fmt: skip
+    return build(
+        session,
+        principal,
+        store,
+        first,
+        last,
+        kind=ReportKind.ON_DEMAND,
+        unit_ids=unit_ids,
+        created_by=principal.person_id or None,
+    )
 
 
 def first_working_day(session: DbSession, day: date) -> date:
@@ -245,26 +302,39 @@ def monthly_due(session: DbSession, store: FileStore, *, today: date | None = No
             key = scope_key(units)
             scopes.setdefault(key, (units, set()))[1].add(person_id)
     built = 0
-    for key, (units, readers) in sorted(scopes.items(), key=lambda kv: kv[0]):
+    for key, (scope, readers) in sorted(scopes.items(), key=lambda kv: kv[0]):
         done = session.scalar(
-            sa.select(Report.id).where(Report.kind == ReportKind.MONTHLY,
-                                       Report.period_first == month.first,
-                                       Report.scope_key == key)
-        )  # fmt: skip
+            sa.select(Report.id).where(
+                Report.kind == ReportKind.MONTHLY,
+                Report.period_first == month.first,
+                Report.scope_key == key,
+            )
+        )
         if done is not None:
             continue
-        principal = SYSTEM_ADMIN if units is None else Principal(
-            0, None, frozenset({Role.INSPECTOR}), scope_unit_ids=units
-        )  # fmt: skip
-        row = build(session, principal, store, month.first, month.last,
-                    kind=ReportKind.MONTHLY, unit_ids=units)  # fmt: skip
+        principal = (
+            SYSTEM_ADMIN
+            if scope is None
+            else Principal(0, None, frozenset({Role.INSPECTOR}), scope_unit_ids=scope)
+        )
+        row = build(
+            session,
+            principal,
+            store,
+            month.first,
+            month.last,
+            kind=ReportKind.MONTHLY,
+            unit_ids=scope,
+        )
         built += 1
         outbox.notice(
-            session, f"report{row.id}", readers,
+            session,
+            f"report{row.id}",
+            readers,
             f"月度廉政风险分析报告已生成（{month.label}）",
             f"{row.title}已生成，可在“分析评估·月度报告”中查看和下载。",
             {"report": row.id, "path": f"/assessment/reports/{row.id}"},
-        )  # fmt: skip
+        )
     return built
 
 
@@ -281,25 +351,46 @@ def list_reports(
 ) -> dict[str, Any]:
     """The reports whose units are all within the caller's reach, newest first."""
     require(principal, Action.VIEW_REPORTS)
-    rows = [r for r in session.scalars(sa.select(Report).order_by(Report.period_first.desc(),
-                                                                  Report.id.desc()))
-            if _may_see(principal, r)]  # fmt: skip
+    rows = [
+        r
+        for r in session.scalars(
+            sa.select(Report).order_by(Report.period_first.desc(), Report.id.desc())
+        )
+        if _may_see(principal, r)
+    ]
     page = rows[offset : offset + limit]
-    return {"items": [report_view(session, r) for r in page], "total": len(rows),
-            "limit": limit, "offset": offset}  # fmt: skip
+    return {
+        "items": [report_view(session, r) for r in page],
+        "total": len(rows),
+        "limit": limit,
+        "offset": offset,
+    }
 
 
 def report_view(session: DbSession, row: Report) -> dict[str, Any]:
-    codes = dict(session.execute(sa.select(Unit.id, Unit.code).where(Unit.id.in_(row.unit_ids or [-1]))).all())
+    codes = dict(
+        session.execute(
+            sa.select(Unit.id, Unit.code).where(Unit.id.in_(row.unit_ids or [-1]))
+        ).all()
+    )
     creator = org.person_labels(session, {row.created_by_id}) if row.created_by_id else {}
     return {
-        "id": row.id, "kind": row.kind.value, "title": row.title, "first": row.period_first,
-        "last": row.period_last, "units": [codes[u] for u in row.unit_ids if u in codes],
-        "pdf_sha256": row.pdf_sha256, "pdf_size": row.pdf_size, "pdf_pages": row.pdf_pages,
-        "xlsx_sha256": row.xlsx_sha256, "xlsx_size": row.xlsx_size, "summary": row.summary,
-        "build_seconds": row.build_seconds, "created_at": row.created_at,
+        "id": row.id,
+        "kind": row.kind.value,
+        "title": row.title,
+        "first": row.period_first,
+        "last": row.period_last,
+        "units": [codes[u] for u in row.unit_ids if u in codes],
+        "pdf_sha256": row.pdf_sha256,
+        "pdf_size": row.pdf_size,
+        "pdf_pages": row.pdf_pages,
+        "xlsx_sha256": row.xlsx_sha256,
+        "xlsx_size": row.xlsx_size,
+        "summary": row.summary,
+        "build_seconds": row.build_seconds,
+        "created_at": row.created_at,
         "created_by": creator.get(row.created_by_id or 0),
-    }  # fmt: skip
+    }
 
 
 def visible_report(session: DbSession, principal: Principal, report_id: int) -> Report:
@@ -326,13 +417,17 @@ def open_file(
     row = visible_report(session, principal, report_id)
     if fmt not in CONTENT_TYPES:
         raise ValidationFailed.at("format", _l("must be pdf or xlsx"))
-    sha, size = (row.pdf_sha256, row.pdf_size) if fmt == "pdf" else (row.xlsx_sha256,
-                                                                       row.xlsx_size)  # fmt: skip
+    sha, size = (row.pdf_sha256, row.pdf_size) if fmt == "pdf" else (row.xlsx_sha256, row.xlsx_size)
     health, file = files.open_checked(store, sha, size)
-    audit.record(session, "assessment.report_downloaded" if file else f"assessment.report_{health}",
-                 target_type="assessment_report", target_id=row.id,
-                 after={"format": fmt, "sha256": sha})  # fmt: skip
+    audit.record(
+        session,
+        "assessment.report_downloaded" if file else f"assessment.report_{health}",
+        target_type="assessment_report",
+        target_id=row.id,
+        after={"format": fmt, "sha256": sha},
+    )
     if file is None:
         raise files.problem_error(health)
-    name = f"月度廉政风险分析报告_{row.period_first.isoformat()}_{row.period_last.isoformat()}_{row.id}.{fmt}"
+    period = f"{row.period_first.isoformat()}_{row.period_last.isoformat()}"
+    name = f"月度廉政风险分析报告_{period}_{row.id}.{fmt}"
     return OpenFile(file, sha, CONTENT_TYPES[fmt], name)

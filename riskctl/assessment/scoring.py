@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -175,21 +175,28 @@ def score(indicator: Indicator, values: Mapping[str, Any]) -> Scored:
     if s.kind == "linear":
         assert s.rate is not None and s.full_at is not None and s.zero_at is not None
         rate = rate_of(s.rate, values)
-        return Scored(linear(rate, s.full_at, s.zero_at, top), rate,
-                      {"full_at": s.full_at, "zero_at": s.zero_at})  # fmt: skip
+        return Scored(
+            linear(rate, s.full_at, s.zero_at, top),
+            rate,
+            {"full_at": s.full_at, "zero_at": s.zero_at},
+        )
     if s.kind == "bands":
         assert s.rate is not None
         rate = rate_of(s.rate, values)
         points, band = bands(s, rate)
         is_rate = s.rate.shape != "input" or indicator.input_map[s.rate.keys[0]].type == "percent"
-        return Scored(points, rate if is_rate else None,
-                      {"band": band, "value": rate, "absolute": s.absolute})  # fmt: skip
+        return Scored(
+            points, rate if is_rate else None, {"band": band, "value": rate, "absolute": s.absolute}
+        )
     if s.kind == "checklist":
         spec = indicator.inputs[0]
         met = int(values[spec.key])
         assert s.step is not None
-        return Scored(checklist(met, len(spec.points), s.step, top), None,
-                      {"met": met, "points": len(spec.points), "step": s.step})  # fmt: skip
+        return Scored(
+            checklist(met, len(spec.points), s.step, top),
+            None,
+            {"met": met, "points": len(spec.points), "step": s.step},
+        )
     if s.kind == "all_or_nothing":
         yes = bool(values[s.input or ""])
         return Scored(all_or_nothing(yes, top), None, {"yes": yes})
@@ -211,9 +218,7 @@ class Outcome:
     missing: list[str] = field(default_factory=list)
 
 
-def evaluate(
-    framework: Framework, raw_inputs: Any, recorded: Any = None
-) -> Outcome:  # fmt: skip
+def evaluate(framework: Framework, raw_inputs: Any, recorded: Any = None) -> Outcome:
     """Score ``raw_inputs`` (``{indicator: {input: value}}``, maybe partial) by
     ``framework``; ``recorded``: the evaluator's scores (``{indicator: "2.70"}``)."""
     problems: list[InputError] = []
@@ -228,8 +233,9 @@ def evaluate(
     missing: list[str] = []
     rows: dict[str, dict[str, Any]] = {}
     for indicator in framework.indicators:
-        rows[indicator.key] = _indicator(indicator, raw.get(indicator.key), marks, problems,
-                                         missing)  # fmt: skip
+        rows[indicator.key] = _indicator(
+            indicator, raw.get(indicator.key), marks, problems, missing
+        )
     deductions = [_deduction(d, raw.get(d.key), problems, missing) for d in framework.deductions]
     groups = [_group(g, rows) for g in framework.groups]
     complete = not missing
@@ -239,12 +245,20 @@ def evaluate(
         total = sum((Decimal(g["score"]) for g in groups), Decimal(0)) - off
         recorded_total = sum((Decimal(g["recorded"]) for g in groups), Decimal(0)) - off
     differences = [
-        {"indicator": r["key"], "name": r["name"], "computed": r["score"],
-         "recorded": r["recorded"], "reason": r["reason"]}
-        for r in rows.values() if r["reason"] is not None
-    ]  # fmt: skip
+        {
+            "indicator": r["key"],
+            "name": r["name"],
+            "computed": r["score"],
+            "recorded": r["recorded"],
+            "reason": r["reason"],
+        }
+        for r in rows.values()
+        if r["reason"] is not None
+    ]
     grade = framework.grade_of(Fraction(total)) if total is not None else None
-    recorded_grade = framework.grade_of(Fraction(recorded_total)) if recorded_total is not None else None
+    recorded_grade = (
+        framework.grade_of(Fraction(recorded_total)) if recorded_total is not None else None
+    )
     result = {
         "framework": {"key": framework.key, "name": framework.name, "version": framework.version},
         "complete": complete,
@@ -260,11 +274,13 @@ def evaluate(
         "missing": missing,
         "differences": differences,
         "warnings": [w for r in rows.values() for w in r["warnings"]],
-    }  # fmt: skip
+    }
     return Outcome(result, problems, missing)
 
 
-def _recorded(framework: Framework, recorded: Any, problems: list[InputError]) -> dict[str, Decimal]:
+def _recorded(
+    framework: Framework, recorded: Any, problems: list[InputError]
+) -> dict[str, Decimal]:
     marks: dict[str, Decimal] = {}
     if recorded is None:
         return marks
@@ -278,24 +294,33 @@ def _recorded(framework: Framework, recorded: Any, problems: list[InputError]) -
             continue
         found = number(value)
         if found is None or found < 0 or shown(found) != found:
-            problems.append(InputError(
-                f"recorded.{key}",
-                _l('must be a score of at least 0 with at most two decimals, e.g. "2.70"'),
-            ))  # fmt: skip
+            problems.append(
+                InputError(
+                    f"recorded.{key}",
+                    _l('must be a score of at least 0 with at most two decimals, e.g. "2.70"'),
+                )
+            )
         elif found > indicator.max:
-            problems.append(InputError(
-                f"recorded.{key}",
-                _l("must not exceed the indicator's maximum (%(max)s)", max=text(indicator.max)),
-            ))  # fmt: skip
+            problems.append(
+                InputError(
+                    f"recorded.{key}",
+                    _l(
+                        "must not exceed the indicator's maximum (%(max)s)", max=text(indicator.max)
+                    ),
+                )
+            )
         else:
             marks[key] = shown(found)
     return marks
 
 
 def _read_all(
-    key: str, specs: tuple[InputSpec, ...], raw: Any, problems: list[InputError],
+    key: str,
+    specs: tuple[InputSpec, ...],
+    raw: Any,
+    problems: list[InputError],
     missing: list[str],
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:  # fmt: skip
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     values: dict[str, Any] = {}
     shown_inputs: list[dict[str, Any]] = []
     if raw is not None and not isinstance(raw, Mapping):
@@ -308,8 +333,12 @@ def _read_all(
     for spec in specs:
         path = f"inputs.{key}.{spec.key}"
         value = raw.get(spec.key)
-        entry: dict[str, Any] = {"key": spec.key, "label": spec.label, "type": spec.type,
-                                 "value": None}  # fmt: skip
+        entry: dict[str, Any] = {
+            "key": spec.key,
+            "label": spec.label,
+            "type": spec.type,
+            "value": None,
+        }
         if spec.points:
             entry["points"] = list(spec.points)
         if not given(value):
@@ -337,24 +366,41 @@ def _stored(spec: InputSpec, value: Fraction | bool | str) -> Any:
 
 
 def _indicator(
-    indicator: Indicator, raw: Any, marks: Mapping[str, Decimal], problems: list[InputError],
+    indicator: Indicator,
+    raw: Any,
+    marks: Mapping[str, Decimal],
+    problems: list[InputError],
     missing: list[str],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     before = len(problems) + len(missing)
     values, shown_inputs = _read_all(indicator.key, indicator.inputs, raw, problems, missing)
     row: dict[str, Any] = {
-        "key": indicator.key, "index": indicator.index, "name": indicator.name,
-        "group": list(indicator.group), "max": text(indicator.max), "kind": indicator.scoring.kind,
-        "inputs": shown_inputs, "rate": None, "score": None, "how": None,
-        "recorded": text(marks.get(indicator.key)), "reason": None, "warnings": [],
-        "rule": indicator.rule, "note": indicator.note, "signal": indicator.signal,
-    }  # fmt: skip
+        "key": indicator.key,
+        "index": indicator.index,
+        "name": indicator.name,
+        "group": list(indicator.group),
+        "max": text(indicator.max),
+        "kind": indicator.scoring.kind,
+        "inputs": shown_inputs,
+        "rate": None,
+        "score": None,
+        "how": None,
+        "recorded": text(marks.get(indicator.key)),
+        "reason": None,
+        "warnings": [],
+        "rule": indicator.rule,
+        "note": indicator.note,
+        "signal": indicator.signal,
+    }
     if len(problems) + len(missing) > before:
         return row
     divisor = indicator.scoring.rate.divisor if indicator.scoring.rate else None
     if divisor is not None and values[divisor] == 0:
-        problems.append(InputError(f"inputs.{indicator.key}.{divisor}",
-                                   _l("must not be 0: the rate divides by it")))  # fmt: skip
+        problems.append(
+            InputError(
+                f"inputs.{indicator.key}.{divisor}", _l("must not be 0: the rate divides by it")
+            )
+        )
         return row
     outcome = score(indicator, values)
     row["rate"] = text(outcome.rate)
@@ -363,12 +409,22 @@ def _indicator(
     if (rate := indicator.scoring.rate) is not None:
         row["how"]["shape"], row["how"]["keys"] = rate.shape, list(rate.keys)
     p = indicator.plausible
-    if p is not None and outcome.rate is not None and (
-        (p.at_most is not None and outcome.rate > p.at_most)
-        or (p.at_least is not None and outcome.rate < p.at_least)
+    if (
+        p is not None
+        and outcome.rate is not None
+        and (
+            (p.at_most is not None and outcome.rate > p.at_most)
+            or (p.at_least is not None and outcome.rate < p.at_least)
+        )
     ):
-        row["warnings"].append({"path": f"inputs.{indicator.key}", "indicator": indicator.key,
-                                "message": p.message, "rate": text(outcome.rate)})  # fmt: skip
+        row["warnings"].append(
+            {
+                "path": f"inputs.{indicator.key}",
+                "indicator": indicator.key,
+                "message": p.message,
+                "rate": text(outcome.rate),
+            }
+        )
     recorded = marks.get(indicator.key)
     if recorded is not None and recorded != shown(outcome.score):
         row["reason"] = _reason(indicator, values, outcome, recorded)
@@ -393,8 +449,12 @@ def _reason(
             else:
                 again = bands(s, rounded)[0]
             if shown(again) == recorded:
-                return {"kind": "rate_rounded", "rounded_rate": str(shown(rounded, places)),
-                        "rate": text(outcome.rate), "places": places}  # fmt: skip
+                return {
+                    "kind": "rate_rounded",
+                    "rounded_rate": str(shown(rounded, places)),
+                    "rate": text(outcome.rate),
+                    "places": places,
+                }
     if indicator.note:
         return {"kind": "note", "note": indicator.note}
     return {"kind": "unexplained"}
@@ -405,9 +465,15 @@ def _deduction(
 ) -> dict[str, Any]:
     before = len(problems) + len(missing)
     values, shown_inputs = _read_all(deduction.key, deduction.inputs, raw, problems, missing)
-    row: dict[str, Any] = {"key": deduction.key, "name": deduction.name,
-                           "points": text(deduction.points), "inputs": shown_inputs,
-                           "applied": None, "score": None, "rule": deduction.rule}  # fmt: skip
+    row: dict[str, Any] = {
+        "key": deduction.key,
+        "name": deduction.name,
+        "points": text(deduction.points),
+        "inputs": shown_inputs,
+        "applied": None,
+        "score": None,
+        "rule": deduction.rule,
+    }
     if len(problems) + len(missing) == before:
         value = values[deduction.inputs[0].key]
         applied = bool(value) if isinstance(value, bool) else value > 0
@@ -425,12 +491,16 @@ def _group(group: Group, rows: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     ]
     done = all(s is not None for s in scores)
     return {
-        "key": group.key, "name": group.name, "max": text(group.max),
+        "key": group.key,
+        "name": group.name,
+        "max": text(group.max),
         "score": text(sum((Decimal(s) for s in scores), Decimal(0))) if done else None,
         "recorded": text(sum((Decimal(s) for s in recorded), Decimal(0)))
-        if all(s is not None for s in recorded) else None,
-        "groups": parts, "indicators": [r["key"] for r in indicators],
-    }  # fmt: skip
+        if all(s is not None for s in recorded)
+        else None,
+        "groups": parts,
+        "indicators": [r["key"] for r in indicators],
+    }
 
 
 def _plain(how: Mapping[str, Any]) -> dict[str, Any]:

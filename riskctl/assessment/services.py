@@ -46,10 +46,16 @@ def list_frameworks(principal: Principal) -> list[dict[str, Any]]:
     """The frameworks shipped with the platform (their current versions)."""
     require(principal, Action.VIEW_ASSESSMENT)
     return [
-        {"key": f.key, "name": f.name, "version": f.version, "source": f.source,
-         "max": scoring.text(f.max), "indicators": len(f.indicators)}
+        {
+            "key": f.key,
+            "name": f.name,
+            "version": f.version,
+            "source": f.source,
+            "max": scoring.text(f.max),
+            "indicators": len(f.indicators),
+        }
         for f, _raw in spec.shipped().values()
-    ]  # fmt: skip
+    ]
 
 
 def framework_view(
@@ -72,8 +78,10 @@ def framework_at(session: DbSession, key: str, version: int | None = None) -> sp
         )
     )
     if row is None:
-        raise NotFound(_l("no version %(version)s of framework %(key)s", version=version, key=key),
-                       code="unknown_framework")  # fmt: skip
+        raise NotFound(
+            _l("no version %(version)s of framework %(key)s", version=version, key=key),
+            code="unknown_framework",
+        )
     framework, _problems = spec.parse(row.body)
     if framework is None:  # pragma: no cover - stored only after validation
         raise NotFound(_l("no framework %(key)s", key=key), code="unknown_framework")
@@ -83,31 +91,54 @@ def framework_at(session: DbSession, key: str, version: int | None = None) -> sp
 def _framework_dict(f: spec.Framework) -> dict[str, Any]:
     def indicator(i: spec.Indicator) -> dict[str, Any]:
         return {
-            "key": i.key, "index": i.index, "name": i.name, "max": scoring.text(i.max),
-            "kind": i.scoring.kind, "definition": i.definition, "rule": i.rule, "note": i.note,
-            "inputs": [{"key": p.key, "label": p.label, "type": p.type, "points": list(p.points)}
-                       for p in i.inputs],
-        }  # fmt: skip
+            "key": i.key,
+            "index": i.index,
+            "name": i.name,
+            "max": scoring.text(i.max),
+            "kind": i.scoring.kind,
+            "definition": i.definition,
+            "rule": i.rule,
+            "note": i.note,
+            "inputs": [
+                {"key": p.key, "label": p.label, "type": p.type, "points": list(p.points)}
+                for p in i.inputs
+            ],
+        }
 
     def group(g: spec.Group) -> dict[str, Any]:
-        return {"key": g.key, "name": g.name, "max": scoring.text(g.max),
-                "groups": [group(x) for x in g.groups],
-                "indicators": [indicator(i) for i in g.indicators]}  # fmt: skip
+        return {
+            "key": g.key,
+            "name": g.name,
+            "max": scoring.text(g.max),
+            "groups": [group(x) for x in g.groups],
+            "indicators": [indicator(i) for i in g.indicators],
+        }
 
     return {
-        "key": f.key, "name": f.name, "version": f.version, "source": f.source,
+        "key": f.key,
+        "name": f.name,
+        "version": f.version,
+        "source": f.source,
         "max": scoring.text(f.max),
-        "grades": [{"at_least": scoring.text(g.at_least), "label": g.label, "note": g.note}
-                   for g in f.grades],
+        "grades": [
+            {"at_least": scoring.text(g.at_least), "label": g.label, "note": g.note}
+            for g in f.grades
+        ],
         "groups": [group(g) for g in f.groups],
         "deductions": [
-            {"key": d.key, "name": d.name, "points": scoring.text(d.points),
-             "definition": d.definition, "rule": d.rule,
-             "inputs": [{"key": p.key, "label": p.label, "type": p.type, "points": []}
-                        for p in d.inputs]}
+            {
+                "key": d.key,
+                "name": d.name,
+                "points": scoring.text(d.points),
+                "definition": d.definition,
+                "rule": d.rule,
+                "inputs": [
+                    {"key": p.key, "label": p.label, "type": p.type, "points": []} for p in d.inputs
+                ],
+            }
             for d in f.deductions
         ],
-    }  # fmt: skip
+    }
 
 
 def _stored(session: DbSession, key: str) -> AssessmentFramework:
@@ -122,16 +153,21 @@ def _stored(session: DbSession, key: str) -> AssessmentFramework:
         )
     )
     if row is None:
-        row = AssessmentFramework(key=key, version=framework.version, name=framework.name,
-                                  body=raw, sha256=digest)  # fmt: skip
+        row = AssessmentFramework(
+            key=key, version=framework.version, name=framework.name, body=raw, sha256=digest
+        )
         session.add(row)
         session.flush()
     elif row.sha256 != digest:
         raise Conflict(
-            _l("framework %(key)s version %(version)s was changed after use: give the "
-               "changed file a new version", key=key, version=framework.version),
+            _l(
+                "framework %(key)s version %(version)s was changed after use: give the "
+                "changed file a new version",
+                key=key,
+                version=framework.version,
+            ),
             code="framework_changed",
-        )  # fmt: skip
+        )
     return row
 
 
@@ -143,9 +179,9 @@ def _year(value: Any) -> int:
         return inputs.whole_number(str(value), minimum=FIRST_YEAR, maximum=LAST_YEAR)
     except inputs.InputProblem:
         raise ValidationFailed.at(
-            "year", _l("must be a year from %(first)s to %(last)s", first=FIRST_YEAR,
-                       last=LAST_YEAR)
-        ) from None  # fmt: skip
+            "year",
+            _l("must be a year from %(first)s to %(last)s", first=FIRST_YEAR, last=LAST_YEAR),
+        ) from None
 
 
 def _refuse(outcome: scoring.Outcome, *, draft: bool) -> None:
@@ -163,9 +199,17 @@ class Saved:
 
 
 def submit(
-    session: DbSession, principal: Principal, *, framework: str, unit: str, year: Any,
-    inputs: Any, recorded: Any = None, draft: bool = False, dry_run: bool = False,
-) -> Saved:  # fmt: skip
+    session: DbSession,
+    principal: Principal,
+    *,
+    framework: str,
+    unit: str,
+    year: Any,
+    inputs: Any,
+    recorded: Any = None,
+    draft: bool = False,
+    dry_run: bool = False,
+) -> Saved:
     """Compute an evaluation and (unless ``dry_run``) save it as the unit's evaluation
     for the year under the framework, replacing the one saved before (a revision).
     A final evaluation needs every input; a draft may leave inputs out.  Every problem
@@ -178,27 +222,41 @@ def submit(
     _refuse(outcome, draft=draft)
     status = EvaluationStatus.DRAFT if outcome.missing else EvaluationStatus.FINAL
     if dry_run:
-        return Saved(_view(session, None, target, the_year, found, status, outcome.result,
-                           inputs, recorded), False)  # fmt: skip
+        return Saved(
+            _view(session, None, target, the_year, found, status, outcome.result, inputs, recorded),
+            False,
+        )
     stored = _stored(session, framework)
     row = session.scalar(
         sa.select(Evaluation).where(
-            Evaluation.unit_id == target.id, Evaluation.framework_key == framework,
+            Evaluation.unit_id == target.id,
+            Evaluation.framework_key == framework,
             Evaluation.year == the_year,
         )
-    )  # fmt: skip
+    )
     created = row is None
     result = outcome.result
     total = _decimal(result["total"])
     values = {
-        "framework_id": stored.id, "status": status, "inputs": dict(inputs or {}),
-        "recorded": dict(recorded) if recorded else None, "result": result, "total": total,
-        "recorded_total": _decimal(result["recorded_total"]), "grade": result["grade"],
-        "updated_by_id": principal.person_id or None, "updated_at": utcnow(),
-    }  # fmt: skip
+        "framework_id": stored.id,
+        "status": status,
+        "inputs": dict(inputs or {}),
+        "recorded": dict(recorded) if recorded else None,
+        "result": result,
+        "total": total,
+        "recorded_total": _decimal(result["recorded_total"]),
+        "grade": result["grade"],
+        "updated_by_id": principal.person_id or None,
+        "updated_at": utcnow(),
+    }
     if row is None:
-        row = Evaluation(unit_id=target.id, year=the_year, framework_key=framework,
-                         created_by_id=principal.person_id or None, **values)  # fmt: skip
+        row = Evaluation(
+            unit_id=target.id,
+            year=the_year,
+            framework_key=framework,
+            created_by_id=principal.person_id or None,
+            **values,
+        )
         session.add(row)
     else:
         for name, value in values.items():
@@ -213,9 +271,15 @@ def _decimal(value: str | None) -> Decimal | None:
 
 
 def list_evaluations(
-    session: DbSession, principal: Principal, *, unit: str | None = None,
-    year: Any = None, framework: str | None = None, limit: int = 50, offset: int = 0,
-) -> Page:  # fmt: skip
+    session: DbSession,
+    principal: Principal,
+    *,
+    unit: str | None = None,
+    year: Any = None,
+    framework: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page:
     """The evaluations within the caller's reach, newest year first (rows, not views:
     ``summary`` turns them into what a list shows)."""
     require(principal, Action.VIEW_ASSESSMENT)
@@ -224,8 +288,8 @@ def list_evaluations(
     )
     if unit:
         stmt = stmt.where(
-            Evaluation.unit_id == org.filter_unit(session, principal, Action.VIEW_ASSESSMENT,
-                                                  unit).id  # fmt: skip
+            Evaluation.unit_id
+            == org.filter_unit(session, principal, Action.VIEW_ASSESSMENT, unit).id
         )
     if year not in (None, ""):
         stmt = stmt.where(Evaluation.year == _year(year))
@@ -236,19 +300,32 @@ def list_evaluations(
 
 
 def summaries(session: DbSession, rows: list[Evaluation]) -> list[dict[str, Any]]:
-    units = {u.id: u for u in session.scalars(
-        sa.select(Unit).where(Unit.id.in_(sorted({r.unit_id for r in rows}) or [-1])))}  # fmt: skip
+    units = {
+        u.id: u
+        for u in session.scalars(
+            sa.select(Unit).where(Unit.id.in_(sorted({r.unit_id for r in rows}) or [-1]))
+        )
+    }
     return [
-        {"id": r.id, "unit": units[r.unit_id].code, "unit_name": units[r.unit_id].name,
-         "year": r.year, "framework": r.framework_key,
-         "framework_name": r.result["framework"]["name"],
-         "version": r.result["framework"]["version"], "status": r.status.value,
-         "total": _text(r.total), "recorded_total": _text(r.recorded_total), "grade": r.grade,
-         "differences": len(r.result.get("differences", [])),
-         "missing": len(r.result.get("missing", [])), "revision": r.revision,
-         "updated_at": r.updated_at}
+        {
+            "id": r.id,
+            "unit": units[r.unit_id].code,
+            "unit_name": units[r.unit_id].name,
+            "year": r.year,
+            "framework": r.framework_key,
+            "framework_name": r.result["framework"]["name"],
+            "version": r.result["framework"]["version"],
+            "status": r.status.value,
+            "total": _text(r.total),
+            "recorded_total": _text(r.recorded_total),
+            "grade": r.grade,
+            "differences": len(r.result.get("differences", [])),
+            "missing": len(r.result.get("missing", [])),
+            "revision": r.revision,
+            "updated_at": r.updated_at,
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -270,39 +347,57 @@ def evaluation_view(session: DbSession, principal: Principal, evaluation_id: int
     unit = session.get(Unit, row.unit_id)
     assert unit is not None
     framework = framework_at(session, row.framework_key, row.result["framework"]["version"])
-    view = _view(session, row, unit, row.year, framework, row.status, row.result, row.inputs,
-                 row.recorded)  # fmt: skip
+    view = _view(
+        session, row, unit, row.year, framework, row.status, row.result, row.inputs, row.recorded
+    )
     previous = session.scalar(
         sa.select(Evaluation)
-        .where(Evaluation.unit_id == row.unit_id, Evaluation.framework_key == row.framework_key,
-               Evaluation.year < row.year, Evaluation.status == EvaluationStatus.FINAL)
+        .where(
+            Evaluation.unit_id == row.unit_id,
+            Evaluation.framework_key == row.framework_key,
+            Evaluation.year < row.year,
+            Evaluation.status == EvaluationStatus.FINAL,
+        )
         .order_by(Evaluation.year.desc())
         .limit(1)
-    )  # fmt: skip
+    )
     view["previous"] = _comparison(row.result, previous) if previous is not None else None
     return view
 
 
 def _view(
-    session: DbSession, row: Evaluation | None, unit: Unit, year: int, framework: spec.Framework,
-    status: EvaluationStatus, result: Mapping[str, Any], raw: Any, recorded: Any,
-) -> dict[str, Any]:  # fmt: skip
+    session: DbSession,
+    row: Evaluation | None,
+    unit: Unit,
+    year: int,
+    framework: spec.Framework,
+    status: EvaluationStatus,
+    result: Mapping[str, Any],
+    raw: Any,
+    recorded: Any,
+) -> dict[str, Any]:
     people = org.person_labels(
         session, {p for p in (row.created_by_id, row.updated_by_id) if p} if row else set()
     )
     return {
-        "id": row.id if row else None, "unit": unit.code, "unit_name": unit.name, "year": year,
-        "framework": framework.key, "framework_name": framework.name,
-        "version": framework.version, "status": status.value,
+        "id": row.id if row else None,
+        "unit": unit.code,
+        "unit_name": unit.name,
+        "year": year,
+        "framework": framework.key,
+        "framework_name": framework.name,
+        "version": framework.version,
+        "status": status.value,
         "revision": row.revision if row else 0,
-        "inputs": raw if isinstance(raw, Mapping) else {}, "recorded": recorded or None,
+        "inputs": raw if isinstance(raw, Mapping) else {},
+        "recorded": recorded or None,
         "result": words.explained(result),
         "created_by": people.get(row.created_by_id or 0) if row else None,
         "updated_by": people.get(row.updated_by_id or 0) if row else None,
         "created_at": row.created_at if row else None,
         "updated_at": row.updated_at if row else None,
         "previous": None,
-    }  # fmt: skip
+    }
 
 
 def _comparison(result: Mapping[str, Any], previous: Evaluation) -> dict[str, Any]:
@@ -314,37 +409,59 @@ def _comparison(result: Mapping[str, Any], previous: Evaluation) -> dict[str, An
     before_rows = {r["key"]: r for r in previous.result["indicators"]}
     before_groups = {g["key"]: g for g in _flat(previous.result["groups"])}
     return {
-        "id": previous.id, "year": previous.year, "total": _text(previous.total),
-        "grade": previous.grade, "delta": delta(result["total"], _text(previous.total)),
+        "id": previous.id,
+        "year": previous.year,
+        "total": _text(previous.total),
+        "grade": previous.grade,
+        "delta": delta(result["total"], _text(previous.total)),
         "groups": [
-            {"key": g["key"], "name": g["name"], "score": g["score"],
-             "previous": before_groups.get(g["key"], {}).get("score"),
-             "delta": delta(g["score"], before_groups.get(g["key"], {}).get("score"))}
+            {
+                "key": g["key"],
+                "name": g["name"],
+                "score": g["score"],
+                "previous": before_groups.get(g["key"], {}).get("score"),
+                "delta": delta(g["score"], before_groups.get(g["key"], {}).get("score")),
+            }
             for g in _flat(result["groups"])
         ],
         "indicators": {
-            r["key"]: {"previous": before_rows.get(r["key"], {}).get("score"),
-                       "delta": delta(r["score"], before_rows.get(r["key"], {}).get("score"))}
+            r["key"]: {
+                "previous": before_rows.get(r["key"], {}).get("score"),
+                "delta": delta(r["score"], before_rows.get(r["key"], {}).get("score")),
+            }
             for r in result["indicators"]
         },
-    }  # fmt: skip
+    }
 
 
 def _flat(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [x for g in groups for x in (g, *_flat(g["groups"]))]
 
 
-def history(session: DbSession, principal: Principal, unit: str, framework: str) -> list[dict[str, Any]]:
+def history(
+    session: DbSession, principal: Principal, unit: str, framework: str
+) -> list[dict[str, Any]]:
     """A unit's final evaluations under a framework, year by year (oldest first)."""
     target = org.filter_unit(session, principal, Action.VIEW_ASSESSMENT, unit)
     rows = session.scalars(
         sa.select(Evaluation)
-        .where(Evaluation.unit_id == target.id, Evaluation.framework_key == framework,
-               Evaluation.status == EvaluationStatus.FINAL)
+        .where(
+            Evaluation.unit_id == target.id,
+            Evaluation.framework_key == framework,
+            Evaluation.status == EvaluationStatus.FINAL,
+        )
         .order_by(Evaluation.year)
-    ).all()  # fmt: skip
-    return [{"id": r.id, "year": r.year, "total": _text(r.total), "grade": r.grade,
-             "groups": {g["key"]: g["score"] for g in r.result["groups"]}} for r in rows]  # fmt: skip
+    ).all()
+    return [
+        {
+            "id": r.id,
+            "year": r.year,
+            "total": _text(r.total),
+            "grade": r.grade,
+            "groups": {g["key"]: g["score"] for g in r.result["groups"]},
+        }
+        for r in rows
+    ]
 
 
 def saved_inputs(
@@ -354,16 +471,23 @@ def saved_inputs(
     target = org.filter_unit(session, principal, Action.EVALUATE, unit)
     return session.scalar(
         sa.select(Evaluation).where(
-            Evaluation.unit_id == target.id, Evaluation.framework_key == framework,
+            Evaluation.unit_id == target.id,
+            Evaluation.framework_key == framework,
             Evaluation.year == _year(year),
         )
-    )  # fmt: skip
+    )
 
 
 def record_export(session: DbSession, principal: Principal, evaluation_id: int, fmt: str) -> None:
     row = _visible(session, principal, evaluation_id)
-    audit.record(session, "assessment.evaluation_exported", target_type="evaluation",
-                 target_id=row.id, unit_id=row.unit_id, after={"format": fmt})  # fmt: skip
+    audit.record(
+        session,
+        "assessment.evaluation_exported",
+        target_type="evaluation",
+        target_id=row.id,
+        unit_id=row.unit_id,
+        after={"format": fmt},
+    )
 
 
 # ---------------------------------------------------------------- facts for the risk rules
@@ -394,7 +518,7 @@ def points_lost(session: DbSession, at: datetime) -> list[PointsLost]:
         sa.select(Evaluation)
         .where(Evaluation.status == EvaluationStatus.FINAL, Evaluation.updated_at <= at)
         .order_by(Evaluation.unit_id, Evaluation.framework_key, Evaluation.year.desc())
-    ).all()  # fmt: skip
+    ).all()
     found: list[PointsLost] = []
     seen: set[tuple[int, str]] = set()
     for row in rows:
@@ -402,13 +526,40 @@ def points_lost(session: DbSession, at: datetime) -> list[PointsLost]:
             continue
         seen.add((row.unit_id, row.framework_key))
         for r in row.result["indicators"]:
-            if r.get("signal") and r["score"] is not None and Fraction(r["score"]) < Fraction(r["max"]):
-                found.append(PointsLost(row.id, row.unit_id, row.year, row.framework_key, r["key"],
-                                        r["name"], Fraction(r["max"]), Fraction(r["score"]),
-                                        r["rate"], row.updated_at))  # fmt: skip
+            if (
+                r.get("signal")
+                and r["score"] is not None
+                and Fraction(r["score"]) < Fraction(r["max"])
+            ):
+                found.append(
+                    PointsLost(
+                        row.id,
+                        row.unit_id,
+                        row.year,
+                        row.framework_key,
+                        r["key"],
+                        r["name"],
+                        Fraction(r["max"]),
+                        Fraction(r["score"]),
+                        r["rate"],
+                        row.updated_at,
+                    )
+                )
         for d in row.result["deductions"]:
             if d.get("applied"):
-                found.append(PointsLost(row.id, row.unit_id, row.year, row.framework_key, d["key"],
-                                        d["name"], Fraction(d["points"]), Fraction(0), None,
-                                        row.updated_at, deduction=True))  # fmt: skip
+                found.append(
+                    PointsLost(
+                        row.id,
+                        row.unit_id,
+                        row.year,
+                        row.framework_key,
+                        d["key"],
+                        d["name"],
+                        Fraction(d["points"]),
+                        Fraction(0),
+                        None,
+                        row.updated_at,
+                        deduction=True,
+                    )
+                )
     return found

@@ -247,9 +247,11 @@ def parse(raw: Any) -> tuple[Framework | None, list[Problem]]:
     when the document has problems."""
     r = _Reader()
     top = r.mapping(
-        raw, "", {"key", "name", "version", "source", "max", "grades", "groups", "deductions"},
+        raw,
+        "",
+        {"key", "name", "version", "source", "max", "grades", "groups", "deductions"},
         {"key", "name", "version", "max", "grades", "groups"},
-    )  # fmt: skip
+    )
     if not top:
         return None, r.problems or [Problem("", "must be a mapping")]
     key = r.key(top.get("key"), "key")
@@ -262,20 +264,28 @@ def parse(raw: Any) -> tuple[Framework | None, list[Problem]]:
     grades = _grades(r, top.get("grades"))
     seen: set[str] = set()
     groups = tuple(
-        found for n, g in enumerate(_list(r, top.get("groups"), "groups"))
+        found
+        for n, g in enumerate(_list(r, top.get("groups"), "groups"))
         if (found := _group(r, g, f"groups[{n}]", (), seen, top_level=True)) is not None
-    )  # fmt: skip
+    )
     deductions = tuple(
-        found for n, d in enumerate(_list(r, top.get("deductions", []), "deductions"))
-        if (found := _deduction(r, d, f"deductions[{n}]", seen)) is not None
-    )  # fmt: skip
-    if groups and sum(g.max for g in groups) != total:
-        r.problem("max", f"the groups add up to {_shown(sum(g.max for g in groups))}, not "
-                         f"{_shown(total)}")  # fmt: skip
+        deduction
+        for n, d in enumerate(_list(r, top.get("deductions", []), "deductions"))
+        if (deduction := _deduction(r, d, f"deductions[{n}]", seen)) is not None
+    )
+    added = sum((g.max for g in groups), Fraction(0))
+    if groups and added != total:
+        r.problem("max", f"the groups add up to {_shown(added)}, not {_shown(total)}")
     framework = Framework(
-        key, name, version, total, grades, groups, deductions,
+        key,
+        name,
+        version,
+        total,
+        grades,
+        groups,
+        deductions,
         source=r.text(top.get("source"), "source", required=False),
-    )  # fmt: skip
+    )
     for n, indicator in enumerate(framework.indicators, start=1):
         object.__setattr__(indicator, "index", n)
     return (None if r.problems else framework), r.problems
@@ -298,9 +308,13 @@ def _grades(r: _Reader, raw: Any) -> tuple[Grade, ...]:
         path = f"grades[{n}]"
         m = r.mapping(entry, path, {"at_least", "label", "note"}, {"at_least", "label"})
         if m:
-            found.append(Grade(r.number(m.get("at_least"), f"{path}.at_least"),
-                               r.text(m.get("label"), f"{path}.label"),
-                               r.text(m.get("note"), f"{path}.note", required=False)))  # fmt: skip
+            found.append(
+                Grade(
+                    r.number(m.get("at_least"), f"{path}.at_least"),
+                    r.text(m.get("label"), f"{path}.label"),
+                    r.text(m.get("note"), f"{path}.note", required=False),
+                )
+            )
     if found and [g.at_least for g in found] != sorted((g.at_least for g in found), reverse=True):
         r.problem("grades", "must go from the highest grade down")
     if found and found[-1].at_least != 0:
@@ -324,17 +338,19 @@ def _group(
     indicators: tuple[Indicator, ...] = ()
     if "groups" in m:
         groups = tuple(
-            found for n, g in enumerate(_list(r, m["groups"], f"{path}.groups"))
+            found
+            for n, g in enumerate(_list(r, m["groups"], f"{path}.groups"))
             if (found := _group(r, g, f"{path}.groups[{n}]", here, seen, top_level=False))
             is not None
-        )  # fmt: skip
-        parts = sum(g.max for g in groups)
+        )
+        parts = sum((g.max for g in groups), Fraction(0))
     else:
         indicators = tuple(
-            found for n, i in enumerate(_list(r, m["indicators"], f"{path}.indicators"))
-            if (found := _indicator(r, i, f"{path}.indicators[{n}]", here, seen)) is not None
-        )  # fmt: skip
-        parts = sum(i.max for i in indicators)
+            item
+            for n, i in enumerate(_list(r, m["indicators"], f"{path}.indicators"))
+            if (item := _indicator(r, i, f"{path}.indicators[{n}]", here, seen)) is not None
+        )
+        parts = sum((i.max for i in indicators), Fraction(0))
     given = m.get("max")
     total = parts if given is None and top_level else r.number(given, f"{path}.max")
     if total != parts:
@@ -343,9 +359,17 @@ def _group(
 
 
 _INDICATOR_KEYS = {
-    "key", "name", "max", "inputs", "scoring", "definition", "rule", "note", "signal",
+    "key",
+    "name",
+    "max",
+    "inputs",
+    "scoring",
+    "definition",
+    "rule",
+    "note",
+    "signal",
     "plausible",
-}  # fmt: skip
+}
 
 
 def _indicator(
@@ -366,8 +390,9 @@ def _indicator(
         r.problem(f"{path}.signal", "must be true or false")
     plausible = None
     if "plausible" in m:
-        p = r.mapping(m["plausible"], f"{path}.plausible", {"at_most", "at_least", "message"},
-                      {"message"})  # fmt: skip
+        p = r.mapping(
+            m["plausible"], f"{path}.plausible", {"at_most", "at_least", "message"}, {"message"}
+        )
         if p:
             plausible = Plausible(
                 r.number(p["at_most"], f"{path}.plausible.at_most") if "at_most" in p else None,
@@ -379,12 +404,18 @@ def _indicator(
     if scoring is None:
         return None
     return Indicator(
-        key, r.text(m.get("name"), f"{path}.name"), top, inputs, scoring,
+        key,
+        r.text(m.get("name"), f"{path}.name"),
+        top,
+        inputs,
+        scoring,
         definition=r.text(m.get("definition"), f"{path}.definition", required=False),
         rule=r.text(m.get("rule"), f"{path}.rule", required=False),
         note=r.text(m.get("note"), f"{path}.note", required=False),
-        signal=bool(signal), plausible=plausible, group=group,
-    )  # fmt: skip
+        signal=bool(signal),
+        plausible=plausible,
+        group=group,
+    )
 
 
 def _inputs(r: _Reader, raw: Any, path: str) -> tuple[InputSpec, ...]:
@@ -413,9 +444,18 @@ def _inputs(r: _Reader, raw: Any, path: str) -> tuple[InputSpec, ...]:
 
 
 _SCORING_KEYS = {
-    "kind", "rate", "value", "full_at", "zero_at", "bands", "otherwise", "absolute", "step",
-    "input", "scores",
-}  # fmt: skip
+    "kind",
+    "rate",
+    "value",
+    "full_at",
+    "zero_at",
+    "bands",
+    "otherwise",
+    "absolute",
+    "step",
+    "input",
+    "scores",
+}
 
 
 def _scoring(
@@ -449,14 +489,16 @@ def _scoring(
                 score = r.number(b["score"], f"{path}.bands[{n}].score", minimum=Fraction(0))
                 if score > top:
                     r.problem(f"{path}.bands[{n}].score", "is above the indicator's max")
-                bands.append(Band(tests[0], r.number(b[tests[0]], f"{path}.bands[{n}].{tests[0]}"),
-                                  score))  # fmt: skip
+                bands.append(
+                    Band(tests[0], r.number(b[tests[0]], f"{path}.bands[{n}].{tests[0]}"), score)
+                )
         absolute = m.get("absolute", False)
         if not isinstance(absolute, bool):
             r.problem(f"{path}.absolute", "must be true or false")
         otherwise = r.number(m.get("otherwise", 0), f"{path}.otherwise", minimum=Fraction(0))
-        return Scoring(kind, rate=rate, bands=tuple(bands), otherwise=otherwise,
-                       absolute=bool(absolute))  # fmt: skip
+        return Scoring(
+            kind, rate=rate, bands=tuple(bands), otherwise=otherwise, absolute=bool(absolute)
+        )
     if kind == "checklist":
         points = [i for i in inputs if i.type == "points"]
         if len(points) != 1 or len(inputs) != 1:
@@ -465,14 +507,17 @@ def _scoring(
         return Scoring(kind, step=step, input=points[0].key if points else None)
     if kind in ("all_or_nothing", "grade_table"):
         wanted = "yes_no" if kind == "all_or_nothing" else "grade"
-        key = m.get("input")
+        key = str(m.get("input"))
         if types.get(key) != wanted:
             r.problem(f"{path}.input", f"must name an input of type {wanted}")
         scores = None
         if kind == "grade_table":
             s = r.mapping(m.get("scores"), f"{path}.scores", set(GRADES), set(GRADES))
-            scores = {g: r.number(s.get(g), f"{path}.scores.{g}", minimum=Fraction(0))
-                      for g in GRADES if g in s}  # fmt: skip
+            scores = {
+                g: r.number(s.get(g), f"{path}.scores.{g}", minimum=Fraction(0))
+                for g in GRADES
+                if g in s
+            }
             if any(v > top for v in scores.values()):
                 r.problem(f"{path}.scores", "a score is above the indicator's max")
         return Scoring(kind, input=str(key), scores=scores)
@@ -484,7 +529,7 @@ def _rate(r: _Reader, raw: Any, path: str, types: Mapping[str, str]) -> Rate | N
     if not isinstance(raw, dict) or len(raw) != 1:
         r.problem(path, "must be one of {ratio: [a, b]}, {change: [a, b]}, {input: k}")
         return None
-    (shape, keys), = raw.items()
+    ((shape, keys),) = raw.items()
     if shape in ("ratio", "change"):
         if not isinstance(keys, list) or len(keys) != 2:
             r.problem(f"{path}.{shape}", "must name two inputs")
@@ -502,8 +547,12 @@ def _rate(r: _Reader, raw: Any, path: str, types: Mapping[str, str]) -> Rate | N
 
 
 def _deduction(r: _Reader, raw: Any, path: str, seen: set[str]) -> Deduction | None:
-    m = r.mapping(raw, path, {"key", "name", "points", "inputs", "definition", "rule", "signal"},
-                  {"key", "name", "points", "inputs"})  # fmt: skip
+    m = r.mapping(
+        raw,
+        path,
+        {"key", "name", "points", "inputs", "definition", "rule", "signal"},
+        {"key", "name", "points", "inputs"},
+    )
     if not m:
         return None
     key = r.key(m.get("key"), f"{path}.key")
@@ -514,12 +563,14 @@ def _deduction(r: _Reader, raw: Any, path: str, seen: set[str]) -> Deduction | N
     if len(inputs) != 1 or inputs[0].type not in ("count", "yes_no"):
         r.problem(f"{path}.inputs", "a deduction takes one count or yes_no input")
     return Deduction(
-        key, r.text(m.get("name"), f"{path}.name"),
-        r.number(m.get("points"), f"{path}.points", minimum=Fraction(0)), inputs,
+        key,
+        r.text(m.get("name"), f"{path}.name"),
+        r.number(m.get("points"), f"{path}.points", minimum=Fraction(0)),
+        inputs,
         definition=r.text(m.get("definition"), f"{path}.definition", required=False),
         rule=r.text(m.get("rule"), f"{path}.rule", required=False),
         signal=m.get("signal") is True,
-    )  # fmt: skip
+    )
 
 
 # ---------------------------------------------------------------- the shipped files

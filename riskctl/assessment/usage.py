@@ -36,15 +36,22 @@ def parse_month(text: str | None) -> Month:
     if not text:
         return previous_month(calendar_store.local_date())
     match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", text.strip())
-    if match is None or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2099:
+    if (
+        match is None
+        or not 1 <= int(match.group(2)) <= 12
+        or not 2000 <= int(match.group(1)) <= 2099
+    ):
         raise ValidationFailed.at("month", _l("must be a month like 2026-11"))
     return month_of(date(int(match.group(1)), int(match.group(2)), 1))
 
 
 def platform_use(
-    session: DbSession, principal: Principal, month: str | Month | None = None, *,
+    session: DbSession,
+    principal: Principal,
+    month: str | Month | None = None,
+    *,
     unit_ids: Iterable[int] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Each unit's use of the platform in ``month`` (within the caller's reach), the
     dormant units first."""
     require(principal, Action.VIEW_ASSESSMENT)
@@ -56,10 +63,15 @@ def platform_use(
     ids = [u.id for u in units]
     calendar = calendar_store.working_calendar(session)
     last = min(the_month.last, calendar_store.local_date())
-    working = [
-        the_month.first + timedelta(days=n) for n in range((last - the_month.first).days + 1)
-        if calendar.is_working_day(the_month.first + timedelta(days=n))
-    ] if last >= the_month.first else []  # fmt: skip
+    working = (
+        [
+            the_month.first + timedelta(days=n)
+            for n in range((last - the_month.first).days + 1)
+            if calendar.is_working_day(the_month.first + timedelta(days=n))
+        ]
+        if last >= the_month.first
+        else []
+    )
     start, end = bounds(the_month.first, the_month.last)
     active_people: dict[int, set[int]] = defaultdict(set)
     signed_in: dict[int, set[int]] = defaultdict(set)
@@ -81,25 +93,48 @@ def platform_use(
         for row in risk.event_rows(session, principal, start, end):
             if row.rule == RULE and row.status in ("open", "acknowledged", "explained"):
                 warnings[row.unit_id].append(
-                    {"id": row.id, "level": row.level, "score": round(row.score, 1),
-                     "since": row.created_at}  # fmt: skip
+                    {
+                        "id": row.id,
+                        "level": row.level,
+                        "score": round(row.score, 1),
+                        "since": row.created_at,
+                    }
                 )
-    out = []
+    out: list[dict[str, Any]] = []
     for unit in units:
         posts = holders.get(unit.id, {})
         idle_posts = sum(1 for people in posts.values() if not people & active_people[unit.id])
         idle_days = sum(1 for d in working if d not in active_days[unit.id])
         dormant = steps[unit.id] == 0 and started.get(unit.id, 0) == 0
-        out.append({
-            "unit": unit.code, "unit_name": unit.name,
-            "signed_in": len(signed_in[unit.id]), "active_people": len(active_people[unit.id]),
-            "items_started": started.get(unit.id, 0), "steps": steps[unit.id],
-            "idle_working_days": idle_days, "working_days": len(working),
-            "posts": len(posts), "posts_idle": idle_posts,
-            "posts_idle_share": round(idle_posts / len(posts) * 100, 1) if posts else None,
-            "dormant": dormant, "warnings": warnings.get(unit.id, []),
-        })  # fmt: skip
-    out.sort(key=lambda u: (not u["dormant"], -u["idle_working_days"],
-                            -(u["posts_idle_share"] or 0), u["unit"]))  # fmt: skip
-    return {"month": the_month.label, "first": the_month.first, "last": the_month.last,
-            "working_days": len(working), "units": out}  # fmt: skip
+        out.append(
+            {
+                "unit": unit.code,
+                "unit_name": unit.name,
+                "signed_in": len(signed_in[unit.id]),
+                "active_people": len(active_people[unit.id]),
+                "items_started": started.get(unit.id, 0),
+                "steps": steps[unit.id],
+                "idle_working_days": idle_days,
+                "working_days": len(working),
+                "posts": len(posts),
+                "posts_idle": idle_posts,
+                "posts_idle_share": round(idle_posts / len(posts) * 100, 1) if posts else None,
+                "dormant": dormant,
+                "warnings": warnings.get(unit.id, []),
+            }
+        )
+    out.sort(
+        key=lambda u: (
+            not u["dormant"],
+            -int(u["idle_working_days"]),
+            -float(u["posts_idle_share"] or 0),
+            u["unit"],
+        )
+    )
+    return {
+        "month": the_month.label,
+        "first": the_month.first,
+        "last": the_month.last,
+        "working_days": len(working),
+        "units": out,
+    }

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -22,6 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from riskctl.assessment import charts, export, profiles, reports, services, usage, words
 from riskctl.core import calendar_store, inputs
@@ -49,13 +49,20 @@ def _signed_in() -> None:
 @bp.route("/")
 def evaluations() -> str:
     principal = current_user.principal()
-    page = services.list_evaluations(db.session, principal, unit=request.args.get("unit") or None,
-                                     limit=50, offset=int_arg("offset"))  # fmt: skip
+    page = services.list_evaluations(
+        db.session,
+        principal,
+        unit=request.args.get("unit") or None,
+        limit=50,
+        offset=int_arg("offset"),
+    )
     return render_template(
-        "assessment/evaluations.html", page=page,
+        "assessment/evaluations.html",
+        page=page,
         rows=services.summaries(db.session, list(page.items)),
-        frameworks=services.list_frameworks(principal), may_evaluate=can(principal, Action.EVALUATE),
-    )  # fmt: skip
+        frameworks=services.list_frameworks(principal),
+        may_evaluate=can(principal, Action.EVALUATE),
+    )
 
 
 def inputs_from_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -103,18 +110,28 @@ def evaluate() -> tuple[str, int] | Response:
         found, recorded = inputs_from_form(request.form)
         try:
             saved = services.submit(
-                db.session, principal, framework=framework, unit=unit, year=year,
-                inputs=found, recorded=recorded or None,
+                db.session,
+                principal,
+                framework=framework,
+                unit=unit,
+                year=year,
+                inputs=found,
+                recorded=recorded or None,
                 draft=request.form.get("action") == "draft",
-            )  # fmt: skip
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             errors, status = field_errors(exc), 422
         else:
             db.session.commit()
             if saved.view["status"] == "draft":
-                flash(_("Draft saved: %(n)s inputs still missing.",
-                        n=len(saved.view["result"]["missing"])), "success")  # fmt: skip
+                flash(
+                    _(
+                        "Draft saved: %(n)s inputs still missing.",
+                        n=len(saved.view["result"]["missing"]),
+                    ),
+                    "success",
+                )
             else:
                 flash(_("Evaluation saved."), "success")
             return redirect(url_for(".evaluation", evaluation_id=saved.view["id"]))
@@ -127,9 +144,14 @@ def evaluate() -> tuple[str, int] | Response:
             values = _values_of(row)
     shape = services.framework_view(db.session, principal, framework)
     return render_template(
-        "assessment/form.html", framework=shape, units=units, unit=unit, year=year,
-        values=values, errors=errors,
-    ), status  # fmt: skip
+        "assessment/form.html",
+        framework=shape,
+        units=units,
+        unit=unit,
+        year=year,
+        values=values,
+        errors=errors,
+    ), status
 
 
 @bp.route("/evaluations/<int:evaluation_id>")
@@ -138,14 +160,22 @@ def evaluation(evaluation_id: int) -> str:
     view = services.evaluation_view(db.session, principal, evaluation_id)
     shape = services.framework_view(db.session, principal, view["framework"], view["version"])
     history = services.history(db.session, principal, view["unit"], view["framework"])
-    groups = [{"name": g["name"], "max": g["max"], "score": g["score"], "recorded": g["recorded"]}
-              for g in view["result"]["groups"]]  # fmt: skip
+    groups = [
+        {"name": g["name"], "max": g["max"], "score": g["score"], "recorded": g["recorded"]}
+        for g in view["result"]["groups"]
+    ]
     return render_template(
-        "assessment/result.html", view=view, framework=shape, history=history,
-        chart={"groups": groups, "names": {"max": _("Maximum"), "score": _("Computed"),
-                                           "recorded": _("Recorded")}},
-        may_evaluate=can(principal, Action.EVALUATE), input_value=words.input_value,
-    )  # fmt: skip
+        "assessment/result.html",
+        view=view,
+        framework=shape,
+        history=history,
+        chart={
+            "groups": groups,
+            "names": {"max": _("Maximum"), "score": _("Computed"), "recorded": _("Recorded")},
+        },
+        may_evaluate=can(principal, Action.EVALUATE),
+        input_value=words.input_value,
+    )
 
 
 @bp.route("/evaluations/<int:evaluation_id>/export.<fmt>")
@@ -168,7 +198,9 @@ def export_evaluation(evaluation_id: int, fmt: str) -> Response:
 def _attachment(name: str) -> str:
     from urllib.parse import quote
 
-    return f"attachment; filename=evaluation.{name.rsplit('.', 1)[-1]}; filename*=UTF-8''{quote(name)}"
+    return (
+        f"attachment; filename=evaluation.{name.rsplit('.', 1)[-1]}; filename*=UTF-8''{quote(name)}"
+    )
 
 
 # ---------------------------------------------------------------- profiles and use
@@ -191,17 +223,19 @@ def profile_page() -> str:
     top = found["units"][:8]
     chart = {
         "units": [u["unit_name"] for u in found["units"]],
-        "areas": [a["name"] for a in found["areas"]], "heat": found["heat"],
+        "areas": [a["name"] for a in found["areas"]],
+        "heat": found["heat"],
         "months": found["months"],
         "trends": [{"name": u["unit_name"], "values": u["trend"]} for u in top],
-    }  # fmt: skip
+    }
     return render_template("assessment/profiles.html", found=found, chart=chart)
 
 
 @bp.route("/platform-use")
 def platform_use() -> str:
-    found = usage.platform_use(db.session, current_user.principal(),
-                               request.args.get("month") or None)  # fmt: skip
+    found = usage.platform_use(
+        db.session, current_user.principal(), request.args.get("month") or None
+    )
     return render_template("assessment/usage.html", found=found)
 
 
@@ -218,8 +252,9 @@ def report_list() -> tuple[str, int] | Response:
         try:
             first = _form_day("from")
             last = _form_day("to")
-            row = reports.build_on_demand(db.session, principal, reports.store_of(current_app.config),
-                                          first, last)  # fmt: skip
+            row = reports.build_on_demand(
+                db.session, principal, reports.store_of(current_app.config), first, last
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             errors, status = field_errors(exc), 422
@@ -229,8 +264,9 @@ def report_list() -> tuple[str, int] | Response:
             return redirect(url_for(".report", report_id=row.id))
     month = profiles.previous_month(calendar_store.local_date())
     found = reports.list_reports(db.session, principal, 50, int_arg("offset"))
-    return render_template("assessment/reports.html", found=found, errors=errors,
-                           values=request.form, month=month), status  # fmt: skip
+    return render_template(
+        "assessment/reports.html", found=found, errors=errors, values=request.form, month=month
+    ), status
 
 
 def _form_day(name: str) -> date:
@@ -247,11 +283,17 @@ def report(report_id: int) -> str:
     view = reports.report_view(db.session, row)
     summary = view["summary"]
     drawings = [
-        charts.svg(charts.ranking([t["unit"] for t in summary["top"]],
-                                  [t["index"] for t in summary["top"]], _("Risk index ranking"))),
-        charts.svg(charts.trend(summary["months"], summary["trend"],
-                                _("Mean risk index, last 12 months"))),
-    ]  # fmt: skip
+        charts.svg(
+            charts.ranking(
+                [t["unit"] for t in summary["top"]],
+                [t["index"] for t in summary["top"]],
+                _("Risk index ranking"),
+            )
+        ),
+        charts.svg(
+            charts.trend(summary["months"], summary["trend"], _("Mean risk index, last 12 months"))
+        ),
+    ]
     images = [base64.b64encode(d.encode("utf-8")).decode("ascii") for d in drawings]
     return render_template("assessment/report.html", view=view, images=images)
 
@@ -261,10 +303,17 @@ def report(report_id: int) -> str:
 def report_file(report_id: int, fmt: str) -> Response:
     if fmt not in reports.CONTENT_TYPES:
         abort(404)
-    found = reports.open_file(db.session, current_user.principal(),
-                              reports.store_of(current_app.config), report_id, fmt)  # fmt: skip
+    found = reports.open_file(
+        db.session, current_user.principal(), reports.store_of(current_app.config), report_id, fmt
+    )
     db.session.commit()
-    response = send_file(found.file, mimetype=found.content_type, as_attachment=True,
-                         download_name=found.filename, conditional=False, max_age=0)  # fmt: skip
+    response = send_file(
+        found.file,
+        mimetype=found.content_type,
+        as_attachment=True,
+        download_name=found.filename,
+        conditional=False,
+        max_age=0,
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response

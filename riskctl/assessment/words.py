@@ -11,9 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import gettext
 
 from riskctl.assessment.spec import GRADE_LABELS
+
+
+def _(text: str, **values: Any) -> str:
+    return str(gettext(text, **values))
 
 
 def _value(entry: Mapping[str, Any]) -> str:
@@ -60,34 +64,50 @@ def score_words(row: Mapping[str, Any]) -> str:
     if kind == "linear":
         rate, full, zero = row["rate"], how["full_at"], how["zero_at"]
         if score == top:
-            return _("%(rate)s%% is at or beyond %(full)s%%: full marks, %(score)s",
-                     rate=rate, full=full, score=score)  # fmt: skip
+            return _(
+                "%(rate)s%% is at or beyond %(full)s%%: full marks, %(score)s",
+                rate=rate,
+                full=full,
+                score=score,
+            )
         if score == "0.00":
             return _("%(rate)s%% is at or beyond %(zero)s%%: 0", rate=rate, zero=zero)
         return _(
             "between %(full)s%% (full marks) and %(zero)s%% (0): "
             "(%(zero)s − %(rate)s) ÷ (%(zero)s − %(full)s) × %(max)s = %(score)s",
-            full=full, zero=zero, rate=rate, max=top, score=score,
-        )  # fmt: skip
+            full=full,
+            zero=zero,
+            rate=rate,
+            max=top,
+            score=score,
+        )
     if kind == "bands":
         shown = f"{row['rate']}%" if row.get("rate") is not None else how.get("value")
         if how.get("absolute"):
             shown = _("%(value)s (its absolute value counts)", value=shown)
         if how.get("band") is None:
             return _("%(value)s falls in no band: %(score)s", value=shown, score=score)
-        return _("%(value)s falls in band %(n)s of the rule: %(score)s",
-                 value=shown, n=how["band"] + 1, score=score)  # fmt: skip
+        return _(
+            "%(value)s falls in band %(n)s of the rule: %(score)s",
+            value=shown,
+            n=how["band"] + 1,
+            score=score,
+        )
     if kind == "checklist":
         return _(
             "%(met)s of %(n)s points met: %(max)s − %(step)s × %(off)s = %(score)s (never below 0)",
-            met=how["met"], n=how["points"], max=top, step=how["step"],
-            off=how["points"] - how["met"], score=score,
-        )  # fmt: skip
+            met=how["met"],
+            n=how["points"],
+            max=top,
+            step=how["step"],
+            off=how["points"] - how["met"],
+            score=score,
+        )
     if kind == "all_or_nothing":
-        return (_("yes: full marks, %(score)s", score=score) if how["yes"]
-                else _("no: 0"))  # fmt: skip
-    return _("%(grade)s: %(score)s", grade=GRADE_LABELS.get(how["grade"], how["grade"]),
-             score=score)  # fmt: skip
+        return _("yes: full marks, %(score)s", score=score) if how["yes"] else _("no: 0")
+    return _(
+        "%(grade)s: %(score)s", grade=GRADE_LABELS.get(how["grade"], how["grade"]), score=score
+    )
 
 
 def reason_words(reason: Mapping[str, Any] | None) -> str:
@@ -98,8 +118,9 @@ def reason_words(reason: Mapping[str, Any] | None) -> str:
         return _(
             "the recorded score was computed from the rate rounded to %(rounded)s%%; the "
             "exact rate %(rate)s%% gives the computed score",
-            rounded=reason["rounded_rate"], rate=reason["rate"],
-        )  # fmt: skip
+            rounded=reason["rounded_rate"],
+            rate=reason["rate"],
+        )
     if reason["kind"] == "note":
         return str(reason["note"])
     return _("not explained by the inputs: check the evaluator's scoring")
@@ -110,10 +131,14 @@ def explained(result: Mapping[str, Any]) -> dict[str, Any]:
     ``reason_words`` per indicator and difference), as the API and the pages give it."""
     out = dict(result)
     out["indicators"] = [
-        {**row, "rate_words": rate_words(row), "score_words": score_words(row),
-         "reason_words": reason_words(row.get("reason"))}
+        {
+            **row,
+            "rate_words": rate_words(row),
+            "score_words": score_words(row),
+            "reason_words": reason_words(row.get("reason")),
+        }
         for row in result["indicators"]
-    ]  # fmt: skip
+    ]
     out["differences"] = [
         {**d, "reason_words": reason_words(d.get("reason"))} for d in result["differences"]
     ]

@@ -291,12 +291,13 @@ def sign_ins(
     """(person id, their unit id, moment) of every successful sign-in in ``[start, end)``, pages and
     API tokens alike, read from the audit trail (``auth.login``), which keeps them for
     good; the browser sessions' table is purged after a month."""
+    record = audit.AuditRecord
     rows = session.execute(
-        sa.select(audit.AuditRecord.actor_id, audit.AuditRecord.unit_id, audit.AuditRecord.at).where(
-            audit.AuditRecord.action == "auth.login",
-            audit.AuditRecord.at >= start,
-            audit.AuditRecord.at < end,
-            audit.AuditRecord.actor_id.is_not(None),
+        sa.select(record.actor_id, record.unit_id, record.at).where(
+            record.action == "auth.login",
+            record.at >= start,
+            record.at < end,
+            record.actor_id.is_not(None),
         )
     )
-    return [(int(person), unit, at) for person, unit, at in rows]
+    return [(person, unit, at) for person, unit, at in rows if person is not None]

@@ -975,7 +975,8 @@ def event_rows(
             RiskEvent.id, RiskEvent.unit_id, RiskEvent.rule, RiskEvent.level, RiskEvent.score,
             RiskEvent.status, ProcessDefinition.key, ProcessDefinition.category, RiskEvent.node,
             RiskEvent.post, RiskEvent.person_id, RiskEvent.item_id, RiskEvent.disposition,
-            RiskEvent.disposition_form, RiskEvent.created_at, RiskEvent.level_since, RiskEvent.closed_at,
+            RiskEvent.disposition_form, RiskEvent.created_at, RiskEvent.level_since,
+            RiskEvent.closed_at,
         )
         .outerjoin(Item, Item.id == RiskEvent.item_id)
         .outerjoin(ProcessDefinition, ProcessDefinition.id == Item.definition_id)

@@ -20,7 +20,9 @@ from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, grow
 
 class AssessmentPointsLost(Rule):
     code = "assessment_points_lost"
-    basis = "《预算法》第十三条（经人民代表大会批准的预算，非经法定程序，不得调整）；绩效评价指标体系"
+    basis = (
+        "《预算法》第十三条（经人民代表大会批准的预算，非经法定程序，不得调整）；绩效评价指标体系"
+    )
     material = (Material("score", "changed", "得分", "score"),)
     name = "绩效评价失分"
     name_en = "Points lost in a performance evaluation"
@@ -51,36 +53,60 @@ class AssessmentPointsLost(Rule):
             deducted = f.deduction
             lost = f.max - f.score
             share = float(lost / f.max * 100) if f.max else 100.0
-            severity = (int(params["deduction_severity"]) if deducted
-                        else grow(params["severity"], params["per_percent_lost"], share))  # fmt: skip
+            severity = (
+                int(params["deduction_severity"])
+                if deducted
+                else grow(params["severity"], params["per_percent_lost"], share)
+            )
             signals.append(
                 Signal(
-                    self.code, f.unit_id, severity,
-                    {"evaluation_id": f.evaluation_id, "year": f.year, "indicator": f.indicator,
-                     "indicator_name": f.name, "max": _text(f.max),
-                     "score": _text(f.score), "rate": f.rate, "deduction": deducted},
+                    self.code,
+                    f.unit_id,
+                    severity,
+                    {
+                        "evaluation_id": f.evaluation_id,
+                        "year": f.year,
+                        "indicator": f.indicator,
+                        "indicator_name": f.name,
+                        "max": _text(f.max),
+                        "score": _text(f.score),
+                        "rate": f.rate,
+                        "deduction": deducted,
+                    },
                     subject=f"{f.framework}:{f.year}:{f.indicator}",
                 )
-            )  # fmt: skip
+            )
         return signals
 
     def explain(self, evidence: Mapping[str, Any], words: Words) -> Explanation:
         w = words
         year, name = evidence.get("year"), evidence.get("indicator_name")
         if evidence.get("deduction"):
-            return Explanation((
-                say(w.t(f"{year}年度部门整体支出绩效评价因“{name}”扣减{evidence.get('max')}分。",
-                        f"The {year} performance evaluation deducted {evidence.get('max')} "
-                        f"points for {name}."),),
-            ))  # fmt: skip
+            return Explanation(
+                (
+                    say(
+                        w.t(
+                            f"{year}年度部门整体支出绩效评价因“{name}”扣减{evidence.get('max')}分。",
+                            f"The {year} performance evaluation deducted {evidence.get('max')} "
+                            f"points for {name}.",
+                        ),
+                    ),
+                )
+            )
         rate = evidence.get("rate")
         at = w.t(f"（比率{rate}%）", f" (rate {rate}%)") if rate else ""
-        return Explanation((
-            say(w.t(f"{year}年度部门整体支出绩效评价中，“{name}”{at}得{evidence.get('score')}分，"
-                    f"满分{evidence.get('max')}分。",
-                    f"In the {year} performance evaluation, {name}{at} scored "
-                    f"{evidence.get('score')} of {evidence.get('max')} points.")),
-        ))  # fmt: skip
+        return Explanation(
+            (
+                say(
+                    w.t(
+                        f"{year}年度部门整体支出绩效评价中，“{name}”{at}得{evidence.get('score')}分，"
+                        f"满分{evidence.get('max')}分。",
+                        f"In the {year} performance evaluation, {name}{at} scored "
+                        f"{evidence.get('score')} of {evidence.get('max')} points.",
+                    )
+                ),
+            )
+        )
 
     def subject_text(self, subject: str | None, evidence: Mapping[str, Any], words: Words) -> str:
         year, name = evidence.get("year"), evidence.get("indicator_name")
