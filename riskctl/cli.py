@@ -102,6 +102,7 @@ def serve(host: str, port: int) -> None:
 def demo(history: bool) -> None:
     """Load the six pilot units, their posts and people (idempotent), a few months of
     their work (once), and scan it for risks."""
+    from riskctl.assessment import demo as assessment_demo
     from riskctl.risk import services as risk
     from riskctl.workflow.history import load_history
 
@@ -115,6 +116,9 @@ def demo(history: bool) -> None:
     if history:
         made = load_history(db.session)
         db.session.commit()
+        if assessment_demo.load(db.session):
+            db.session.commit()
+            click.echo("assessment: the seed's 2019 evaluation saved for 区财政局")
         if made.items:
             click.echo(
                 f"history: {made.items} items, {made.steps} steps, {made.open_tasks} open tasks"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from reportlab import rl_config
 from reportlab.graphics import renderSVG
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
@@ -29,6 +30,9 @@ def register_font() -> str:
     """The shipped CJK font, registered once with ReportLab (embedded as a subset)."""
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE), subfontIndex=0))
+        # Every canvas starts in this font rather than Helvetica (a font the PDF would
+        # name without embedding): nothing in a report then depends on the reader's fonts.
+        rl_config.canvas_basefontname = FONT
     return FONT
 
 

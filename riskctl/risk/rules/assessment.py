@@ -37,7 +37,7 @@ class AssessmentPointsLost(Rule):
     )
     params: ClassVar[Mapping[str, Param]] = {
         "severity": Param(30, "int", "a point lost"),
-        "per_percent_lost": Param(0.5, "number", "per percent of the indicator's points"),
+        "per_percent_lost": Param(0.4, "number", "per percent of the indicator's points"),
         "deduction_severity": Param(90, "int", "a deduction applied (重大资金违纪)"),
     }
     reach = "unit"
