@@ -182,8 +182,12 @@ def pdf(view: Mapping[str, Any]) -> bytes:
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ]
+    # No SPAN: a spanned block cannot break across pages; a group's name is printed on
+    # its first row only, with the rule below it left out.
     for column, first, last in merges:
-        style.append(("SPAN", (column - 1, first + 1), (column - 1, last + 1)))
+        for n in range(first + 1, last + 1):
+            data[n + 1][column - 1] = ""
+        style.append(("LINEBELOW", (column - 1, first + 1), (column - 1, last), 0, colors.white))
     table.setStyle(TableStyle(style))
     out = io.BytesIO()
     doc = SimpleDocTemplate(

@@ -238,10 +238,10 @@ def evaluate(framework: Framework, raw_inputs: Any, recorded: Any = None) -> Out
         )
     deductions = [_deduction(d, raw.get(d.key), problems, missing) for d in framework.deductions]
     groups = [_group(g, rows) for g in framework.groups]
-    complete = not missing
+    complete = not missing and all(g["score"] is not None for g in groups)
     total = recorded_total = None
     off = sum((Decimal(d["score"]) for d in deductions if d["score"] is not None), Decimal(0))
-    if complete:
+    if complete and not problems:
         total = sum((Decimal(g["score"]) for g in groups), Decimal(0)) - off
         recorded_total = sum((Decimal(g["recorded"]) for g in groups), Decimal(0)) - off
     differences = [
