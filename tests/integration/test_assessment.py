@@ -49,7 +49,11 @@ def post(client: Any, token_for: Any, data: dict[str, Any], *, who: str = INSPEC
 def test_the_seeds_inputs_give_88_71_computed_and_88_72_recorded(client, token_for, session):
     view = post(client, token_for, body())
     result = view["result"]
-    assert (result["total"], result["recorded_total"], result["grade"]) == ("88.71", "88.72", "良好")
+    assert (result["total"], result["recorded_total"], result["grade"]) == (
+        "88.71",
+        "88.72",
+        "良好",
+    )
     assert view["status"] == "final" and view["unit"] == "czj" and view["year"] == 2019
     (difference,) = result["differences"]
     assert difference["indicator"] == "carryover_control"
@@ -60,8 +64,11 @@ def test_the_seeds_inputs_give_88_71_computed_and_88_72_recorded(client, token_f
     assert again["result"]["total"] == "88.71"
     stored = session.get(Evaluation, view["id"])
     assert str(stored.total) == "88.71" and str(stored.recorded_total) == "88.72"
-    audited = session.scalars(sa.select(AuditRecord.action).where(
-        AuditRecord.target_type == "evaluation", AuditRecord.target_id == str(view["id"]))).all()
+    audited = session.scalars(
+        sa.select(AuditRecord.action).where(
+            AuditRecord.target_type == "evaluation", AuditRecord.target_id == str(view["id"])
+        )
+    ).all()
     assert "evaluation.created" in audited
 
 
@@ -253,7 +260,14 @@ def test_a_report_on_demand_has_its_pdf_pages_and_xlsx_sheets_and_every_download
     assert b"WenQuanYiMicroHei" in pdf.data  # the CJK font travels with the file
     xlsx = _download(client, f"/api/v1/assessment/reports/{report['id']}/file?format=xlsx", h)
     book = load_workbook(io.BytesIO(xlsx.data))
-    assert book.sheetnames[:6] == ["概况", "风险排名", "风险走势", "风险分布", "平台使用", "红色预警"]
+    assert book.sheetnames[:6] == [
+        "概况",
+        "风险排名",
+        "风险走势",
+        "风险分布",
+        "平台使用",
+        "红色预警",
+    ]
     assert "绩效评价" in book.sheetnames
     downloads = session.scalars(sa.select(AuditRecord).where(
         AuditRecord.action == "assessment.report_downloaded")).all()  # fmt: skip

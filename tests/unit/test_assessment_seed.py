@@ -72,7 +72,10 @@ def test_the_one_difference_is_the_rate_the_seed_rounded_before_scoring(seed):
     assert difference["indicator"] == "carryover_control"
     assert (difference["computed"], difference["recorded"]) == ("2.69", "2.70")
     assert difference["reason"] == {
-        "kind": "rate_rounded", "rounded_rate": "3", "rate": "3.13", "places": 0,
+        "kind": "rate_rounded",
+        "rounded_rate": "3",
+        "rate": "3.13",
+        "places": 0,
     }
 
 
