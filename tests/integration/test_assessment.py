@@ -108,7 +108,8 @@ def test_a_draft_keeps_the_inputs_given_and_has_no_total(client, token_for):
 
 
 def _problems(client, token_for, data):
-    response = client.post(URL, json=data, headers=token_for(INSPECTOR))
+    headers = {**token_for(INSPECTOR), "Accept-Language": "en"}
+    response = client.post(URL, json=data, headers=headers)
     assert response.status_code == 422, response.get_json()
     assert set(response.json["error"]) == {"code", "message", "details"}
     return {d["path"]: d["message"] for d in response.json["error"]["details"]}
