@@ -504,4 +504,12 @@ def _group(group: Group, rows: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _plain(how: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (text(v) if isinstance(v, Fraction) else v) for k, v in how.items()}
+    """The kind's facts as JSON: a whole number as such (a count, a threshold of 95 %),
+    any other figure as a decimal string of two places."""
+
+    def one(value: Any) -> Any:
+        if not isinstance(value, Fraction):
+            return value
+        return str(value.numerator) if value.denominator == 1 else text(value)
+
+    return {k: one(v) for k, v in how.items()}
