@@ -139,6 +139,7 @@ def my_notifications(
                 "level_label": labels.name(n.level) if n.level else None, "title": n.title,
                 "body": n.body, "event_id": n.event_id, "item_id": n.item_id,
                 "created_at": n.created_at, "read_at": n.read_at,
+                "has_page": bool((n.data or {}).get("path")),
             }
             for n in page.items
         ],
@@ -152,7 +153,7 @@ def my_notification(
 ) -> dict[str, Any]:
     """One of the caller's in-app notifications: what it is about."""
     found = session.execute(
-        sa.select(Notification.event_id, Notification.item_id).where(
+        sa.select(Notification.event_id, Notification.item_id, Notification.data).where(
             Notification.id == notification_id,
             Notification.channel == Channel.IN_APP,
             Notification.recipient_id == principal.person_id,
@@ -160,7 +161,10 @@ def my_notification(
     ).first()
     if found is None:
         raise NotFound(f"no notification {notification_id} of yours")
-    return {"event_id": found.event_id, "item_id": found.item_id}
+    # A notice of another domain names the page it is about (a monthly report …).
+    path = (found.data or {}).get("path")
+    return {"event_id": found.event_id, "item_id": found.item_id,
+            "path": path if isinstance(path, str) else None}  # fmt: skip
 
 
 def unread_count(session: DbSession, principal: Principal) -> int:

@@ -12,7 +12,7 @@ from riskctl.core.access import Action, can
 from riskctl.core.db import switch_to_writing
 from riskctl.core.listing import Page
 from riskctl.extensions import db
-from riskctl.web import int_arg
+from riskctl.web import int_arg, local_path
 
 bp = Blueprint("alerts_pages", __name__)
 PAGE_SIZE = 30
@@ -66,7 +66,8 @@ def open_notification(notification_id: int) -> Response:
         return redirect(url_for("monitor.warning", event_id=found["event_id"]))
     if found["item_id"]:
         return redirect(url_for("workbench.item", item_id=found["item_id"]))
-    return redirect(url_for("alerts_pages.notifications"))
+    home = url_for("alerts_pages.notifications")
+    return redirect(local_path(found["path"], home) if found["path"] else home)
 
 
 @bp.route("/notifications/read", methods=["POST"])

@@ -54,20 +54,29 @@ def test_a_monthly_report_pdf_opens_with_its_pages_and_its_text(live_server, tmp
     if shutil.which("pdftotext") is None:
         need_service("pdftotext", "install Debian's poppler-utils")
     headers = api_headers(live_server, "jw.hexiaoping")
-    built = requests.post(f"{live_server}/api/v1/assessment/reports", headers=headers,
-                          json={"from": "2026-11-01", "to": "2026-11-30"}, timeout=120)  # fmt: skip
+    built = requests.post(
+        f"{live_server}/api/v1/assessment/reports",
+        headers=headers,
+        json={"from": "2026-11-01", "to": "2026-11-30"},
+        timeout=120,
+    )
     assert built.status_code == 201, built.text
     report = built.json()
-    pdf = requests.get(f"{live_server}/api/v1/assessment/reports/{report['id']}/file",
-                       params={"format": "pdf"}, headers=headers, timeout=30)  # fmt: skip
+    pdf = requests.get(
+        f"{live_server}/api/v1/assessment/reports/{report['id']}/file",
+        params={"format": "pdf"},
+        headers=headers,
+        timeout=30,
+    )
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf.content)
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
     pages = int(next(x for x in info.stdout.splitlines() if x.startswith("Pages:")).split()[1])
     assert pages == report["pdf_pages"] >= 3
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     headings = (
         "月度廉政风险分析报告",
         "一、总体情况",
@@ -83,5 +92,18 @@ def test_a_monthly_report_pdf_opens_with_its_pages_and_its_text(live_server, tmp
     assert "WenQuanYiMicroHei" in fonts.stdout  # embedded: the machine's fonts play no part
     if shutil.which("pdftoppm"):  # the first page as a picture, beside the screenshots
         SHOTS.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(path),
-                        str(SHOTS / "monthly_report")], check=True)  # fmt: skip
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                "60",
+                "-png",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                str(path),
+                str(SHOTS / "monthly_report"),
+            ],
+            check=True,
+        )

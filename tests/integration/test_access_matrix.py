@@ -287,9 +287,16 @@ def _report_file(c, h, unit):
     from riskctl.org.models import Unit
 
     unit_id = db.session.query(Unit.id).filter(Unit.code == unit).scalar()
-    row = reports.build(db.session, SYSTEM_ADMIN, reports.store_of(current_app.config),
-                        date(2026, 11, 1), date(2026, 11, 30),
-                        kind=reports.ReportKind.ON_DEMAND, unit_ids=frozenset({unit_id}))  # fmt: skip
+    store = reports.store_of(current_app.config)
+    row = reports.build(
+        db.session,
+        SYSTEM_ADMIN,
+        store,
+        date(2026, 11, 1),
+        date(2026, 11, 30),
+        kind=reports.ReportKind.ON_DEMAND,
+        unit_ids=frozenset({unit_id}),
+    )
     response = c.get(f"/api/v1/assessment/reports/{row.id}/file?format=pdf", headers=h)
     response.get_data()
     response.close()

@@ -33,14 +33,26 @@ URL = "/api/v1/assessment/evaluations"
 
 
 def body(unit: str = "czj", year: int = 2019, **changes: Any) -> dict[str, Any]:
-    found = {"framework": SEED["framework"], "unit": unit, "year": year,
-             "inputs": copy.deepcopy(SEED["inputs"]), "recorded": dict(SEED["recorded"])}  # fmt: skip
+    found = {
+        "framework": SEED["framework"],
+        "unit": unit,
+        "year": year,
+        "inputs": copy.deepcopy(SEED["inputs"]),
+        "recorded": dict(SEED["recorded"]),
+    }
     found.update(changes)
     return found
 
 
-def post(client: Any, token_for: Any, data: dict[str, Any], *, who: str = INSPECTOR,
-         query: str = "", expect: int = 201) -> dict[str, Any]:  # fmt: skip
+def post(
+    client: Any,
+    token_for: Any,
+    data: dict[str, Any],
+    *,
+    who: str = INSPECTOR,
+    query: str = "",
+    expect: int = 201,
+) -> dict[str, Any]:
     response = client.post(URL + query, json=data, headers=token_for(who))
     assert response.status_code == expect, response.get_json()
     return response.get_json()
@@ -84,8 +96,10 @@ def test_saving_again_revises_the_evaluation_and_it_compares_with_the_year_befor
 ):
     post(client, token_for, body(year=2019))
     data = body(year=2020)
-    data["inputs"]["public_funds_control"] = {"public_funds_actual": "1200",
-                                             "public_funds_budget": "1180"}  # fmt: skip
+    data["inputs"]["public_funds_control"] = {
+        "public_funds_actual": "1200",
+        "public_funds_budget": "1180",
+    }
     data["recorded"] = None
     first = post(client, token_for, data)
     data["inputs"]["public_funds_control"]["public_funds_actual"] = "1180"
@@ -95,8 +109,10 @@ def test_saving_again_revises_the_evaluation_and_it_compares_with_the_year_befor
     assert second["result"]["recorded_total"] is None
     assert second["previous"]["year"] == 2019 and second["previous"]["delta"] == "4.00"
     listed = client.get(f"{URL}?unit=czj", headers=token_for(INSPECTOR)).get_json()
-    assert [(e["year"], e["total"]) for e in listed["items"][:2]] == [(2020, "92.71"),
-                                                                      (2019, "88.71")]  # fmt: skip
+    assert [(e["year"], e["total"]) for e in listed["items"][:2]] == [
+        (2020, "92.71"),
+        (2019, "88.71"),
+    ]
 
 
 def test_a_draft_keeps_the_inputs_given_and_has_no_total(client, token_for):
@@ -128,11 +144,15 @@ def test_every_bad_input_is_a_422_at_its_path_and_nothing_is_written(client, tok
     data["recorded"]["carryover_control"] = "3.5"  # above its maximum of 3
     found = _problems(client, token_for, data)
     assert {
-        "inputs.staff_control.staff_quota", "inputs.sangong_control.sangong_budget",
+        "inputs.staff_control.staff_quota",
+        "inputs.sangong_control.sangong_budget",
         "inputs.procurement_execution.procurement_budget",
-        "inputs.goal_reasonableness.points_met", "inputs.asset_safety.points_met",
-        "inputs.public_satisfaction.grade", "inputs.nonsense", "recorded.carryover_control",
-    } == set(found)  # fmt: skip
+        "inputs.goal_reasonableness.points_met",
+        "inputs.asset_safety.points_met",
+        "inputs.public_satisfaction.grade",
+        "inputs.nonsense",
+        "recorded.carryover_control",
+    } == set(found)
     assert found["inputs.staff_control.staff_quota"] == "is required"
     assert found["inputs.goal_reasonableness.points_met"] == "must not be negative"
     assert session.scalar(sa.select(sa.func.count()).select_from(Evaluation)) == before
@@ -143,8 +163,10 @@ def test_a_zero_denominator_is_a_422_at_the_divisor(client, token_for):
     data["inputs"]["staff_control"]["staff_quota"] = 0
     data["inputs"]["carryover_change"]["carryover_last_year"] = "0"
     found = _problems(client, token_for, data)
-    assert set(found) == {"inputs.staff_control.staff_quota",
-                          "inputs.carryover_change.carryover_last_year"}  # fmt: skip
+    assert set(found) == {
+        "inputs.staff_control.staff_quota",
+        "inputs.carryover_change.carryover_last_year",
+    }
     assert "0" in found["inputs.staff_control.staff_quota"]
 
 
@@ -160,8 +182,9 @@ def test_the_frameworks_list_and_one_framework_with_its_inputs(client, token_for
     assert [(f["key"], f["indicators"]) for f in listed["items"]] == [
         ("dept_overall_expenditure", 30)
     ]
-    one = client.get("/api/v1/assessment/frameworks/dept_overall_expenditure",
-                     headers=token_for(INSPECTOR)).get_json()  # fmt: skip
+    one = client.get(
+        "/api/v1/assessment/frameworks/dept_overall_expenditure", headers=token_for(INSPECTOR)
+    ).get_json()
     staff = one["groups"][0]["groups"][1]["indicators"][0]
     assert staff["key"] == "staff_control"
     assert [i["key"] for i in staff["inputs"]] == ["staff_actual", "staff_quota"]
@@ -180,8 +203,9 @@ def test_lost_points_on_public_funds_raise_a_unit_warning(client, token_for, ses
 
 def test_profiles_and_platform_use_answer_within_the_scope(client, token_for):
     h = token_for(INSPECTOR)
-    found = client.get("/api/v1/assessment/profiles?from=2026-11-01&to=2026-11-30",
-                       headers=h).get_json()  # fmt: skip
+    found = client.get(
+        "/api/v1/assessment/profiles?from=2026-11-01&to=2026-11-30", headers=h
+    ).get_json()
     assert {u["unit"] for u in found["units"]} == {"czj", "wjj"}
     assert found["formula"]["level_weights"] == {"red": 10, "orange": 4, "yellow": 1}
     assert len(found["heat"]) == 2 * len(found["areas"])
@@ -193,15 +217,26 @@ def test_profiles_and_platform_use_answer_within_the_scope(client, token_for):
 
 def test_the_profile_weighs_warnings_per_items_handled(client, token_for, session, at):
     from riskctl.assessment import profiles
-    from riskctl.risk.models import EventStatus, Level
     from riskctl.org.models import Unit
+    from riskctl.risk.models import EventStatus, Level
 
     czj = session.scalar(sa.select(Unit.id).where(Unit.code == "czj"))
     at(datetime(2026, 11, 10, 2, 0, tzinfo=UTC))
     for n, (level, score) in enumerate([("red", 90.0), ("yellow", 30.0)]):
-        session.add(RiskEvent(identity=f"profile|{n}", rule="step_overdue", unit_id=czj,
-                              severity=int(score), score=score, level=Level(level), factors={},
-                              evidence={}, status=EventStatus.OPEN, policy_version=0))  # fmt: skip
+        session.add(
+            RiskEvent(
+                identity=f"profile|{n}",
+                rule="step_overdue",
+                unit_id=czj,
+                severity=int(score),
+                score=score,
+                level=Level(level),
+                factors={},
+                evidence={},
+                status=EventStatus.OPEN,
+                policy_version=0,
+            )
+        )
     session.flush()
     found = profiles.profiles(session, SYSTEM_ADMIN, date(2026, 11, 1), date(2026, 11, 30))
     mine = {u["unit"]: u for u in found["units"]}["czj"]
@@ -219,8 +254,9 @@ def test_the_monthly_job_builds_each_scopes_report_once_and_tells_its_inspectors
     assert reports.monthly_due(session, store, today=date(2026, 12, 1)) == 4
     assert reports.monthly_due(session, store, today=date(2026, 12, 1)) == 0
     rows = session.scalars(sa.select(Report).where(Report.kind == ReportKind.MONTHLY)).all()
-    assert {(r.period_first, r.period_last) for r in rows} == {(date(2026, 11, 1),
-                                                                date(2026, 11, 30))}  # fmt: skip
+    assert {(r.period_first, r.period_last) for r in rows} == {
+        (date(2026, 11, 1), date(2026, 11, 30))
+    }
     notices = session.scalars(sa.select(Notification).where(Notification.kind == Kind.NOTICE)).all()
     from riskctl.org.models import Person
 
@@ -236,8 +272,11 @@ def test_no_monthly_report_before_the_first_working_day(session, tmp_path):
 
 
 def _report(client, token_for, who=INSPECTOR):
-    response = client.post("/api/v1/assessment/reports", headers=token_for(who),
-                           json={"from": "2026-11-01", "to": "2026-11-30"})  # fmt: skip
+    response = client.post(
+        "/api/v1/assessment/reports",
+        headers=token_for(who),
+        json={"from": "2026-11-01", "to": "2026-11-30"},
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -270,8 +309,9 @@ def test_a_report_on_demand_has_its_pdf_pages_and_xlsx_sheets_and_every_download
         "红色预警",
     ]
     assert "绩效评价" in book.sheetnames
-    downloads = session.scalars(sa.select(AuditRecord).where(
-        AuditRecord.action == "assessment.report_downloaded")).all()  # fmt: skip
+    downloads = session.scalars(
+        sa.select(AuditRecord).where(AuditRecord.action == "assessment.report_downloaded")
+    ).all()
     assert [d.after["format"] for d in downloads] == ["pdf", "xlsx"]
     listed = client.get("/api/v1/assessment/reports", headers=h).get_json()
     assert report["id"] in [r["id"] for r in listed["items"]]
@@ -282,8 +322,12 @@ def test_a_report_is_hidden_from_an_inspector_whose_scope_does_not_hold_all_its_
 ):
     report = _report(client, token_for, who="jw.hexiaoping")  # all five units
     h = token_for(INSPECTOR)
-    assert client.get(f"/api/v1/assessment/reports/{report['id']}/file?format=pdf",
-                      headers=h).status_code == 404  # fmt: skip
+    assert (
+        client.get(
+            f"/api/v1/assessment/reports/{report['id']}/file?format=pdf", headers=h
+        ).status_code
+        == 404
+    )
     listed = client.get("/api/v1/assessment/reports", headers=h).get_json()
     assert report["id"] not in [r["id"] for r in listed["items"]]
 
@@ -295,11 +339,19 @@ def test_an_altered_report_file_is_a_409_on_the_audit_chain(client, token_for, s
     original = path.read_bytes()
     try:
         path.write_bytes(original + b"x")
-        response = client.get(f"/api/v1/assessment/reports/{report['id']}/file?format=xlsx",
-                              headers=token_for(INSPECTOR))  # fmt: skip
+        response = client.get(
+            f"/api/v1/assessment/reports/{report['id']}/file?format=xlsx",
+            headers=token_for(INSPECTOR),
+        )
         assert response.status_code == 409 and response.json["error"]["code"] == "file_altered"
-        assert session.scalar(sa.select(sa.func.count()).select_from(AuditRecord).where(
-            AuditRecord.action == "assessment.report_altered")) == 1  # fmt: skip
+        assert (
+            session.scalar(
+                sa.select(sa.func.count())
+                .select_from(AuditRecord)
+                .where(AuditRecord.action == "assessment.report_altered")
+            )
+            == 1
+        )
     finally:
         path.write_bytes(original)
         path.chmod(0o444)
@@ -320,8 +372,13 @@ def test_an_inspector_fills_in_the_form_and_reads_the_result_and_its_exports(cli
     from tests.integration.test_pages import csrf_from
 
     token = csrf_from(client.get("/assessment/evaluations/new").get_data(as_text=True))
-    form = {"framework": SEED["framework"], "unit": "wjj", "year": "2019", "action": "final",
-            "csrf_token": token}  # fmt: skip
+    form = {
+        "framework": SEED["framework"],
+        "unit": "wjj",
+        "year": "2019",
+        "action": "final",
+        "csrf_token": token,
+    }
     for indicator, given in SEED["inputs"].items():
         for key, value in given.items():
             shown = ("yes" if value else "no") if isinstance(value, bool) else str(value)
@@ -346,3 +403,24 @@ def test_an_inspector_fills_in_the_form_and_reads_the_result_and_its_exports(cli
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     for path in ("/assessment/profiles", "/assessment/platform-use", "/assessment/reports"):
         assert client.get(path).status_code == 200, path
+
+
+def test_the_inspectors_notice_opens_the_report(client, session, app):
+    from riskctl.org.models import Person
+    from tests.integration.test_pages import sign_in
+
+    reports.monthly_due(session, reports.store_of(app.config), today=date(2026, 12, 1))
+    liuhong = session.scalar(sa.select(Person.id).where(Person.username == INSPECTOR))
+    notice = session.scalar(
+        sa.select(Notification).where(
+            Notification.kind == Kind.NOTICE, Notification.recipient_id == liuhong
+        )
+    )
+    sign_in(client, INSPECTOR)
+    listed = client.get("/notifications").get_data(as_text=True)
+    assert f"/notifications/{notice.id}/open" in listed
+    opened = client.get(f"/notifications/{notice.id}/open")
+    assert opened.status_code == 302
+    assert opened.headers["Location"] == f"/assessment/reports/{notice.data['report']}"
+    page = client.get(opened.headers["Location"]).get_data(as_text=True)
+    assert "data:image/svg+xml;base64," in page  # the charts, drawn on the server
