@@ -103,6 +103,13 @@ def units_in_reach(session: DbSession, principal: Principal, action: Action) -> 
     )
 
 
+def window(first: date, last: date) -> tuple[datetime, datetime]:
+    """UTC bounds of the warnings a profile reads: the period and the 12 months to it."""
+    start, end = bounds(first, last)
+    trend_start, _ = bounds(months_to(last, 12)[0].first, last)
+    return min(start, trend_start), end
+
+
 def weight(row: risk.EventRow, weights: Mapping[str, Any]) -> float:
     return float(weights.get(row.level, 0)) * row.score / 100
 
@@ -126,9 +133,11 @@ def profiles(
     last: date | None = None,
     *,
     unit_ids: Iterable[int] | None = None,
+    rows: Sequence[risk.EventRow] | None = None,
 ) -> dict[str, Any]:
     """The profiles of the units within the caller's reach (or ``unit_ids`` of them) for
-    ``[first, last]`` (default: the previous month), ranked by risk index."""
+    ``[first, last]`` (default: the previous month), ranked by risk index.  ``rows``: the
+    warnings of ``window(first, last)`` when the caller read them already (the report)."""
     require(principal, Action.VIEW_ASSESSMENT)
     first, last = period(first, last)
     units = units_in_reach(session, principal, Action.VIEW_ASSESSMENT)
@@ -142,12 +151,10 @@ def profiles(
     weights = settings["level_weights"]
     start, end = bounds(first, last)
     months = months_to(last, 12)
-    trend_start, _ = bounds(months[0].first, months[0].first)
-    rows = [
-        r
-        for r in risk.event_rows(session, principal, min(trend_start, start), end)
-        if r.unit_id in set(ids)
-    ]
+    if rows is None:
+        rows = risk.event_rows(session, principal, *window(first, last))
+    kept = set(ids)
+    rows = [r for r in rows if r.unit_id in kept]
     handled = activity.items_handled(session, start, end, ids)
     monthly = []
     for month in months:

@@ -85,10 +85,11 @@ def gather(
     if unit_ids is not None:
         units = [u for u in units if u.id in unit_ids]
     ids = frozenset(u.id for u in units)
-    picture = profiles.profiles(session, principal, first, last, unit_ids=ids)
-    use = usage.platform_use(session, principal, profiles.month_of(first), unit_ids=ids)
-    start, end = profiles.bounds(first, last)
-    rows = [r for r in risk.event_rows(session, principal, start, end) if r.unit_id in ids]
+    # The warnings are read once, for the profiles' twelve months, and shared.
+    every = risk.event_rows(session, principal, *profiles.window(first, last))
+    picture = profiles.profiles(session, principal, first, last, unit_ids=ids, rows=every)
+    use = usage.platform_use(session, principal, profiles.month_of(first), unit_ids=ids, rows=every)
+    rows = [r for r in every if r.unit_id in ids]
     policy = risk.current_policy(session)
     calendar = calendar_store.working_calendar(session)
     limit = TimeLimit.parse(policy.profile["dispose_within"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -51,6 +51,7 @@ def platform_use(
     month: str | Month | None = None,
     *,
     unit_ids: Iterable[int] | None = None,
+    rows: Sequence[risk.EventRow] | None = None,
 ) -> dict[str, Any]:
     """Each unit's use of the platform in ``month`` (within the caller's reach), the
     dormant units first."""
@@ -90,7 +91,9 @@ def platform_use(
     holders = org.post_holders(session, ids, the_month.first, the_month.last)
     warnings: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if visible_units(principal, Action.VIEW_STATS):
-        for row in risk.event_rows(session, principal, start, end):
+        if rows is None:
+            rows = risk.event_rows(session, principal, start, end)
+        for row in rows:
             if row.rule == RULE and row.status in ("open", "acknowledged", "explained"):
                 warnings[row.unit_id].append(
                     {

@@ -992,5 +992,6 @@ def event_rows(
     return [
         EventRow(r[0], r[1], r[2], r[3].value, r[4], r[5].value, r[6], r[7], r[8], r[9], r[10],
                  r[11], r[12].value if r[12] else None, r[13], r[14], r[15], r[16])
-        for r in session.execute(stmt)
+        # Core, not the ORM: plain column rows, tens of thousands for a district's year.
+        for r in session.connection().execute(stmt)
     ]  # fmt: skip
