@@ -50,6 +50,18 @@ def test_an_inspector_fills_in_the_seeds_figures_and_sees_recorded_and_computed(
     page.full_page = True
 
 
+def test_the_profiles_heat_map_and_the_platform_use_show_the_scope(page, live_server):
+    sign_in(page, live_server, "jw.hexiaoping")  # the five units
+    page.goto(f"{live_server}/assessment/platform-use")
+    assert page.locator("#usage tbody tr").count() == 5
+    page.goto(f"{live_server}/assessment/profiles")
+    assert page.locator("#ranking tbody tr").count() == 5
+    assert "风险指数 = Σ" in page.locator("#formula").inner_text()
+    page.wait_for_selector("#chart-heat canvas")
+    page.wait_for_selector("#chart-trend canvas")
+    page.full_page = True
+
+
 def test_a_monthly_report_pdf_opens_with_its_pages_and_its_text(live_server, tmp_path):
     if shutil.which("pdftotext") is None:
         need_service("pdftotext", "install Debian's poppler-utils")
