@@ -8,6 +8,7 @@ platform use and the monthly report live in their own modules (``profiles``, ``u
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -154,7 +155,11 @@ def _stored(session: DbSession, key: str) -> AssessmentFramework:
     )
     if row is None:
         row = AssessmentFramework(
-            key=key, version=framework.version, name=framework.name, body=raw, sha256=digest
+            key=key,
+            version=framework.version,
+            name=framework.name,
+            body=copy.deepcopy(raw),
+            sha256=digest,
         )
         session.add(row)
         session.flush()

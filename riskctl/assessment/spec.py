@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -589,9 +589,11 @@ def read_file(path: Path) -> tuple[Framework | None, list[Problem], Any]:
     return framework, problems, raw
 
 
+@cache
 def shipped() -> dict[str, tuple[Framework, Any]]:
-    """The frameworks shipped with the code, by key; a file with problems raises
-    (it is the code's own data: CI's test of every file catches it first)."""
+    """The frameworks shipped with the code, by key, read once per process (they are the
+    code's own data); a file with problems raises (the test of every file catches it
+    first).  The documents as read are shared: copy one before changing it."""
     found: dict[str, tuple[Framework, Any]] = {}
     for path in sorted(FRAMEWORK_DIR.glob("*.yaml")):
         framework, problems, raw = read_file(path)
