@@ -52,14 +52,18 @@ lint: install
 typecheck: install
 	$(BIN)/mypy riskctl
 
+# The suite on both cores (pytest-xdist; a file's tests stay on one worker, which keeps the
+# module fixtures' demo data and live servers shared).  WORKERS=0 runs it in one process.
+WORKERS ?= 2
+XDIST = $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST)
 
 # The suite again under a wall clock shifted to AT (a UTC moment), as .ci/run does: nothing
 # may depend on the real date.  PYTEST_ARGS narrows the run.
 AT ?= 2027-09-15 02:00:00
 pytest-shifted: install assets translations
-	.ci/shifted "$(AT)" $(BIN)/pytest -q $(PYTEST_ARGS)
+	.ci/shifted "$(AT)" $(BIN)/pytest -q $(XDIST) $(PYTEST_ARGS)
 
 # The browser tests again, saving their screenshots into docs/screenshots (linked from the README).
 screenshots: install assets translations

@@ -269,3 +269,20 @@ def bearer_for(app: Flask, username: str) -> dict[str, str]:
 
 def count(session: Any, model: Any) -> int:
     return int(session.scalar(sa.select(sa.func.count()).select_from(model)))
+
+
+@pytest.fixture
+def store(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """This test's own directory of uploaded files (``riskctl.files``), set on the app."""
+    from riskctl.files.storage import FileStore
+
+    monkeypatch.setitem(app.config, "RISKCTL_UPLOAD_DIR", str(tmp_path / "uploads"))
+    return FileStore(tmp_path / "uploads")
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """Generated file bytes carry a random part: name them by size, so that every
+    pytest-xdist worker collects the same test ids."""
+    if isinstance(val, bytes | bytearray):
+        return f"{len(val)}B"
+    return None

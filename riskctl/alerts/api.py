@@ -15,6 +15,7 @@ from riskctl.alerts import services
 from riskctl.alerts.models import Channel, Status
 from riskctl.api import documents_errors
 from riskctl.api.auth import authenticated, current_principal, requires
+from riskctl.auth import kiosk
 from riskctl.core.access import Action
 from riskctl.core.errors import Forbidden, NotAuthenticated, NotFound
 from riskctl.core.inputs import Id, Line, Moment, Text
@@ -265,7 +266,10 @@ class ExpireSilence(MethodView):
 
 
 def screen_token() -> str | None:
-    return request.headers.get("X-Screen-Token") or request.args.get("token")
+    """A kiosk's token: a program's header or query, or the kiosk browser's cookie."""
+    return (
+        request.headers.get("X-Screen-Token") or request.args.get("token") or kiosk.cookie_token()
+    )
 
 
 @blp.route("/screen/snapshot")

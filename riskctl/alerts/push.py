@@ -85,8 +85,11 @@ def emit(rows: list[dict[str, Any]]) -> None:
 
 
 def _signal_monitors(server: SocketIO, rows: list[dict[str, Any]]) -> None:
-    """Tell the monitor pages that a warning of a unit was raised or closed, once per
-    warning: they reload their list (names and details come from the page, in scope)."""
+    """Tell the monitor pages and the big screens that a warning of a unit was raised,
+    escalated or closed, once per warning, whatever its level: they reload their list or
+    snapshot (names and details come from there, in scope; a kiosk gets aggregates only).
+    Only what the policy routes to the screen (red, by default) is pushed as a
+    ``warning`` with its title; this signal carries ids and the level, nothing else."""
     signals = {
         (row["unit_id"], row["event_id"]): row
         for row in rows
@@ -99,7 +102,8 @@ def _signal_monitors(server: SocketIO, rows: list[dict[str, Any]]) -> None:
                 "risk_event",
                 {"unit_id": unit_id, "event_id": event_id, "level": row["level"],
                  "kind": row["kind"].value},
-                namespace=NAMESPACE, to=[MONITOR_ROOM, monitor_room(unit_id)],
+                namespace=NAMESPACE,
+                to=[MONITOR_ROOM, monitor_room(unit_id), SCREEN_ROOM, unit_room(unit_id)],
             )  # fmt: skip
         except Exception:
             log.exception("monitor signal of warning %s failed", event_id)

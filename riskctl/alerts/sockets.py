@@ -27,6 +27,7 @@ from riskctl.alerts.push import (
     person_room,
     unit_room,
 )
+from riskctl.auth import kiosk
 from riskctl.core.access import Action, AllUnits, can, visible_units
 from riskctl.extensions import db
 
@@ -34,7 +35,7 @@ from riskctl.extensions import db
 def register(socketio: SocketIO) -> None:
     @socketio.on("connect", namespace=NAMESPACE)  # type: ignore[misc,untyped-decorator]
     def connect(auth: dict[str, Any] | None = None) -> bool:
-        token = (auth or {}).get("token") or request.args.get("token")
+        token = (auth or {}).get("token") or request.args.get("token") or kiosk.cookie_token()
         if token:
             if services.kiosk_for(db.session, str(token)) is None:
                 return False

@@ -32,11 +32,14 @@ def screen() -> str | Response:
         if services.kiosk_for(db.session, token) is None:  # revoked meanwhile
             after_this_request(kiosk.forget)
             abort(403)
+        # Kept fresh (a kiosk used every day never expires), and moved from the path
+        # older versions gave it to the whole site, where the snapshot and socket see it.
+        after_this_request(lambda response: kiosk.remember(response, token))
     elif not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.path))
     elif not can(current_user.principal(), Action.VIEW_SCREEN):
         abort(403)
-    return render_template("alerts/screen.html", token=token)
+    return render_template("alerts/screen.html")
 
 
 @bp.route("/notifications")

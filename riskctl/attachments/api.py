@@ -17,7 +17,7 @@ from riskctl.api import documents_errors, error_response
 from riskctl.api.auth import current_principal, requires
 from riskctl.attachments import services
 from riskctl.core.access import Action
-from riskctl.core.db import writes
+from riskctl.core.db import reads_only, writes
 from riskctl.core.errors import ValidationFailed
 from riskctl.core.inputs import Id, Text
 from riskctl.extensions import db
@@ -105,8 +105,9 @@ class ItemAttachments(MethodView):
             "items": services.attachments_of_item(db.session, current_principal(), item_id, store)
         }
 
+    @reads_only  # until the file is received: no write lock held during the upload
     @requires(Action.VIEW_ITEMS)
-    @documents_errors(blp, 401, 403, 404, 413, 422)
+    @documents_errors(blp, 401, 403, 404, 409, 413, 422)
     @blp.arguments(UploadWhere, location="query")
     @blp.arguments(UploadIn, location="files")
     @blp.response(201, AttachmentOut)

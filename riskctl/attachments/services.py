@@ -17,19 +17,20 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskctl.attachments.models import Attachment
 from riskctl.core import audit
 from riskctl.core.access import Action, Principal, can, visible_units
 from riskctl.core.clock import utcnow
-from riskctl.core.db import DbSession
+from riskctl.core.db import DbSession, switch_to_writing
 from riskctl.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from riskctl.files import services as files
 from riskctl.files.services import FileAltered, FileMissing, FileTooLarge, size_label, store_of
 from riskctl.files.storage import FileStore, Health
 from riskctl.org.services import person_names
 from riskctl.workflow import services as workflow
-from riskctl.workflow.models import Item, Step, Task
+from riskctl.workflow.models import Item, ItemStatus, Step, Task
 
 MAX_REASON = 500
 
@@ -52,8 +53,16 @@ def _visible(session: DbSession, principal: Principal, attachment_id: int) -> At
     return row
 
 
+# Evidence is added while the work is under way (a frozen item waits for a disposition and
+# may need more); once an item is completed, rejected or cancelled its file is closed.
+OPEN_FOR_FILES = (ItemStatus.RUNNING, ItemStatus.FROZEN)
+
+
 def may_attach(session: DbSession, principal: Principal, item: Item) -> bool:
-    """The item's starter, or someone holding one of its open tasks."""
+    """The item's starter, or someone holding one of its open tasks, while the item is
+    open (running, or frozen awaiting a disposition)."""
+    if item.status not in OPEN_FOR_FILES:
+        return False
     if item.started_by_id == principal.person_id and principal.unit_id == item.unit_id:
         return True
     return bool(workflow.my_open_task_ids(session, principal, item.id))
@@ -104,12 +113,20 @@ def attach(
 ) -> Attachment:  # fmt: skip
     """Store ``stream`` (an upload named ``filename``) and attach it to the item."""
     item = _visible_item(session, principal, item_id)
+    if item.status not in OPEN_FOR_FILES:
+        raise Conflict(
+            _l("the item is closed (completed, rejected or cancelled): no file can be added"),
+            code=f"item_{item.status.value}",
+        )
     if not may_attach(session, principal, item):
         raise Forbidden(
             "只有事项的发起人或持有其待办环节岗位的人员可以上传附件", code="may_not_attach"
         )
     where = _where(session, principal, item, task_id, step_id)
     upload = files.receive(store, stream, filename, limit=limit)
+    # The bytes are on disk and checked: only now take the write lock (SQLite), so that an
+    # upload on a slow line never holds up everyone else's writes.
+    switch_to_writing(session)
     row = Attachment(
         unit_id=item.unit_id, item_id=item.id, task_id=where.task_id, step_id=where.step_id,
         node=where.node, filename=upload.filename, content_type=upload.content_type,

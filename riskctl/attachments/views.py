@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from riskctl.attachments import services
 from riskctl.attachments.api import allow_upload_size, upload_limit
+from riskctl.core.db import reads_only
 from riskctl.core.errors import DomainError
 from riskctl.extensions import db
 from riskctl.web import local_path
@@ -45,6 +46,7 @@ def _int(name: str) -> int | None:
 
 
 @bp.route("/items/<int:item_id>/attachments", methods=["POST"])
+@reads_only  # until the file is received: no write lock held during the upload
 def upload(item_id: int) -> Response:
     upload = request.files.get("file")
     if upload is None or not upload.filename:

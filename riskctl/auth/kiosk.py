@@ -2,10 +2,12 @@
 never written to a log.
 
 A kiosk is set up by opening ``/screen?token=…`` once.  The answer stores the token in an
-HttpOnly cookie limited to ``/screen`` and sends the browser to ``/screen`` without it,
-so the token is not left in the address bar, the history, or the address of every
-request the page makes.  That one request's log line still holds it: the loggers of the
-servers that write access logs (werkzeug's, gunicorn's) redact ``token=…`` values.
+HttpOnly cookie and sends the browser to ``/screen`` without it, so the token is not left
+in the address bar, the history, the page itself, or the address of every request the
+page makes: the page's snapshot and its Socket.IO connection carry the cookie (the whole
+site is its path; the page's script never sees the token).  That one request's log line
+still holds it: the loggers of the servers that write access logs (werkzeug's,
+gunicorn's) redact ``token=…`` values.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from flask import current_app, request
 from werkzeug.wrappers import Response
 
 COOKIE = "riskctl_screen"
-COOKIE_PATH = "/screen"
+COOKIE_PATH = "/"
+# Where kiosks set up before the cookie covered the snapshot and the socket kept it.
+OLD_COOKIE_PATH = "/screen"
 # Browsers keep a cookie at most 400 days; a kiosk is set up again after that.
 COOKIE_AGE = timedelta(days=400)
 # The loggers that write one line per request, request line (and referrer) included.
@@ -35,6 +39,8 @@ def remember(response: Response, token: str) -> Response:
     ``RISKCTL_SCREEN_FRAME_ANCESTORS``) gets it only as a third-party cookie, which needs
     HTTPS: then ``SameSite=None; Secure; Partitioned``, else ``SameSite=Lax``."""
     settings = current_app.config["RISKCTL"]
+    if request.cookies.get(COOKIE) is not None:
+        response.delete_cookie(COOKIE, path=OLD_COOKIE_PATH)
     framed = bool(settings.SCREEN_FRAME_ANCESTORS.split()) and request.is_secure
     response.set_cookie(
         COOKIE,
@@ -51,6 +57,7 @@ def remember(response: Response, token: str) -> Response:
 
 def forget(response: Response) -> Response:
     response.delete_cookie(COOKIE, path=COOKIE_PATH)
+    response.delete_cookie(COOKIE, path=OLD_COOKIE_PATH)
     return response
 
 

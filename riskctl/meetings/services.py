@@ -33,6 +33,7 @@ from riskctl.meetings.models import (
     Quorum,
 )
 from riskctl.org.models import Person, Post, PostAssignment
+from riskctl.org.services import person_labels
 from riskctl.process.definition import NodeSpec
 from riskctl.process.services import published_by_id
 from riskctl.workflow import services as workflow
@@ -106,6 +107,8 @@ def meeting_form(session: DbSession, principal: Principal, task_id: int) -> dict
     today = local_date()
     people = roster(session, found.item.unit_id, found.meeting, today)
     expected = len(people.members)
+    # The roster as people read it: 黄伟（区财政局·主要负责人）, never a username.
+    labels = person_labels(session, {p.id for p in (*people.members, *people.observers)}, on=today)
     return {
         "task": found.task.id,
         "item_id": found.item.id,
@@ -117,10 +120,18 @@ def meeting_form(session: DbSession, principal: Principal, task_id: int) -> dict
         "quorum_needed": spec.quorum_needed(found.meeting.quorum, expected),
         "votes_needed": expected // 2 + 1,
         "members": [
-            {"person": p.username, "name": p.name, "is_chair": p.id in people.chairs}
+            {
+                "person": p.username,
+                "name": p.name,
+                "label": labels.get(p.id, p.name),
+                "is_chair": p.id in people.chairs,
+            }
             for p in people.members
         ],
-        "observers": [{"person": p.username, "name": p.name} for p in people.observers],
+        "observers": [
+            {"person": p.username, "name": p.name, "label": labels.get(p.id, p.name)}
+            for p in people.observers
+        ],
         "decisions": [d for d in found.node.decision_keys if d != "approve"],
     }
 

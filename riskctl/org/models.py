@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from riskctl.core.access import Principal, Role
 from riskctl.core.audit import Audited
@@ -49,6 +49,12 @@ class Unit(Audited, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    # The code in lower case, unique: codes compare case-insensitively
+    # (``services.unit_code_is``), so the database refuses the second of two units saved
+    # at once as ``CZJ-01`` and ``czj-01``.  A plain column rather than an index on
+    # lower(code): SQLite's reflection skips expression indexes, and a batch migration
+    # of the table would silently drop one.
+    code_key: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     kind: Mapped[UnitKind] = mapped_column(value_enum(UnitKind, "unit_kind"))
     level: Mapped[UnitLevel] = mapped_column(
@@ -60,6 +66,11 @@ class Unit(Audited, Base):
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id])
     posts: Mapped[list[Post]] = relationship(back_populates="unit", order_by="Post.code")
+
+    @validates("code")
+    def _keep_key(self, _key: str, code: str) -> str:
+        self.code_key = code.lower()
+        return code
 
 
 class Post(Audited, Base):

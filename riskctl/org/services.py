@@ -291,7 +291,15 @@ def save_unit(
     # Not given: a township is township level, anything else the district's (county).
     township = data["kind"] is UnitKind.TOWNSHIP
     unit.level = data.get("level") or (UnitLevel.TOWNSHIP if township else UnitLevel.COUNTY)
-    session.flush()
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        # Another request saved the same code (in any case) since the check above.
+        raise Conflict(
+            f"unit {data['code']!r} already exists",
+            code="duplicate",
+            details=[{"path": "code", "message": "already exists"}],
+        ) from None
     return unit, created
 
 

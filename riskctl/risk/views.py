@@ -8,7 +8,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as Redirect
@@ -16,6 +26,7 @@ from werkzeug.wrappers import Response as Redirect
 from riskctl.alerts import services as alerts
 from riskctl.alerts.models import Channel, Status
 from riskctl.alerts.outbox import Notifier
+from riskctl.attachments import services as attachments
 from riskctl.core import calendar_store, exports
 from riskctl.core.access import Action, Role, can
 from riskctl.core.clock import utcnow
@@ -159,15 +170,19 @@ def warning_print(event_id: int) -> str:
     view = risk.event_views(db.session, [event])[0]
     item = definition = None
     posts: dict[str, str] = {}
+    files: list[dict[str, Any]] = []
     if event.item_id is not None and can(principal, Action.VIEW_ITEMS, event.unit_id):
         item = workflow.item_view(db.session, principal, event.item_id)
         definition = workflow.definition_of_item(db.session, event.item_id)
         posts = org.post_names(db.session, item["unit"])
+        files = attachments.attachments_of_item(
+            db.session, principal, event.item_id, attachments.store_of(current_app.config)
+        )
     handlers = (event.acknowledged_by_id, event.explained_by_id, event.closed_by_id)
     # The views name the handlers by username; the form names them as people sign.
     names = dict(org.person_names(db.session, {i for i in handlers if i}).values())
     return render_template(
-        "monitor/warning_print.html", e=view, item=item, definition=definition,
+        "monitor/warning_print.html", e=view, item=item, definition=definition, files=files,
         unit_names=org.unit_names(db.session), post_names=posts, names=names, now=utcnow(),
     )  # fmt: skip
 

@@ -68,6 +68,7 @@ class TaskOut(Schema):
     node = fields.String()
     name = fields.String()
     post = fields.String()
+    post_name = fields.String(metadata={"description": "the post's name in the item's unit"})
     status = fields.String()
     due_at = fields.DateTime(allow_none=True)
     assignee = fields.String(allow_none=True)
@@ -79,9 +80,39 @@ class TaskOut(Schema):
     )
 
 
+class EarlierStepOut(Schema):
+    id = fields.Integer()
+    node = fields.String()
+    name = fields.String()
+    at = fields.DateTime()
+
+
+class InterestOut(Schema):
+    counterparty = fields.String()
+    relation = fields.String()
+    value = fields.String()
+
+
+class BarOut(Schema):
+    rule = fields.String(metadata={"description": "the block-mode rule's code"})
+    name = fields.String(metadata={"description": "the rule's name"})
+    earlier = fields.Nested(
+        EarlierStepOut, metadata={"description": "an incompatible pair: the caller's earlier step"}
+    )
+    interest = fields.Nested(
+        InterestOut, metadata={"description": "a conflict of interest: the declared relation"}
+    )
+
+
 class MyTaskOut(TaskOut):
     item_title = fields.String()
     process = fields.String()
+    process_name = fields.String()
+    barred = fields.List(
+        fields.Nested(BarOut),
+        metadata={"description": "block-mode rules that would refuse the caller completing "
+                  "this task now (empty: none would); POST …/complete answers 422"},
+    )  # fmt: skip
 
 
 class StepOut(Schema):
@@ -101,8 +132,10 @@ class StepOut(Schema):
 class ItemSummaryOut(Schema):
     id = fields.Integer()
     process = fields.String()
+    process_name = fields.String()
     version = fields.Integer()
     unit = fields.String()
+    unit_name = fields.String(allow_none=True)
     title = fields.String()
     status = fields.String()
     revision = fields.Integer()
@@ -111,9 +144,9 @@ class ItemSummaryOut(Schema):
 
 
 class ItemOut(ItemSummaryOut):
-    process_name = fields.String()
     fields_ = fields.Dict(data_key="fields", attribute="fields")
     started_by = fields.String()
+    started_by_name = fields.String(metadata={"description": "王芳（区财政局·经办人）"})
     cancel_reason = fields.String(allow_none=True)
     tasks = fields.List(fields.Nested(TaskOut))
     steps = fields.List(fields.Nested(StepOut))

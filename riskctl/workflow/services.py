@@ -36,7 +36,7 @@ from riskctl.core.errors import Conflict, Forbidden, NotFound, Refused, Validati
 from riskctl.core.listing import Page, unit_filter
 from riskctl.meetings.spec import Tally
 from riskctl.org.models import ConflictOfInterest, Person, Post, PostAssignment, Unit
-from riskctl.org.services import filter_unit, person_labels, person_names
+from riskctl.org.services import filter_unit, person_labels, person_names, post_names
 from riskctl.process.conditions import Problem
 from riskctl.process.definition import Definition, NodeSpec
 from riskctl.process.models import ProcessDefinition, ProcessStatus
@@ -794,7 +794,9 @@ def cancel_item(session: DbSession, principal: Principal, item_id: int, reason: 
 # ---------------------------------------------------------------- reading
 
 
-def task_view(task: Task, definition: Definition) -> dict[str, Any]:
+def task_view(
+    task: Task, definition: Definition, post_names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     spec = definition.node_map.get(task.node)
     return {
         "id": task.id,
@@ -802,6 +804,7 @@ def task_view(task: Task, definition: Definition) -> dict[str, Any]:
         "node": task.node,
         "name": spec.name if spec else task.node,
         "post": task.post,
+        "post_name": (post_names or {}).get(task.post, task.post),
         "status": task.status.value,
         "due_at": task.due_at,
         "assignee": None,
@@ -838,6 +841,8 @@ def item_view(session: DbSession, principal: Principal, item_id: int) -> dict[st
         session,
         {s.person_id for s in steps} | {item.started_by_id},
     )
+    starter = person_labels(session, {item.started_by_id})
+    posts = post_names(session, unit.code if unit else None)
     return {
         "id": item.id,
         "process": row.key,
@@ -845,14 +850,16 @@ def item_view(session: DbSession, principal: Principal, item_id: int) -> dict[st
         "version": row.version,
         "revision": item.revision,
         "unit": unit.code if unit else None,
+        "unit_name": unit.name if unit else None,
         "title": item.title,
         "status": item.status.value,
         "fields": dict(item.fields),  # as stored: money and dates as strings (api.md)
         "started_by": people.get(item.started_by_id, ("", ""))[0],
+        "started_by_name": starter.get(item.started_by_id, ""),
         "started_at": item.started_at,
         "ended_at": item.ended_at,
         "cancel_reason": item.cancel_reason,
-        "tasks": [task_view(t, definition) for t in tasks],
+        "tasks": [task_view(t, definition, posts) for t in tasks],
         "steps": [_step_view(s, definition, people) for s in steps],
         "control_hits": hits,
         "risk_events": risk.events_of_item(session, principal, item.id),
@@ -980,7 +987,14 @@ def my_tasks(
     if principal.unit_id is None or not actor.posts:
         return Page([], 0, limit, offset)
     stmt = (
-        sa.select(Task, Item.title, Item.definition_id, Item.fields, ProcessDefinition.key)
+        sa.select(
+            Task,
+            Item.title,
+            Item.definition_id,
+            Item.fields,
+            ProcessDefinition.key,
+            ProcessDefinition.name,
+        )
         .join(Item, Item.id == Task.item_id)
         .join(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
         .where(
@@ -1002,14 +1016,17 @@ def my_tasks(
         principal.person_id,
         [
             (task.id, task.item_id, node, versions[definition_id], fields)
-            for task, _title, definition_id, fields, _key in rows
+            for task, _title, definition_id, fields, _key, _name in rows
             if (node := versions[definition_id].definition.node_map.get(task.node)) is not None
         ],
     )
+    unit = session.get(Unit, principal.unit_id)
+    posts = post_names(session, unit.code if unit else None)
     items = []
-    for task, title, definition_id, _fields, key in rows:
-        view = task_view(task, versions[definition_id].definition)
-        view.update(item_title=title, process=key, barred=barred.get(task.id, []))
+    for task, title, definition_id, _fields, key, process_name in rows:
+        view = task_view(task, versions[definition_id].definition, posts)
+        view.update(item_title=title, process=key, process_name=process_name,
+                    barred=barred.get(task.id, []))  # fmt: skip
         items.append(view)
     return Page(items, total, limit, offset)
 

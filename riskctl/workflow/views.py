@@ -345,9 +345,11 @@ def item_print(item_id: int) -> str:
     """The item's handling record (流转记录) to print and file, seen as on its page."""
     principal = current_user.principal()
     view = workflow.item_view(db.session, principal, item_id)
+    store = attachments.store_of(current_app.config)
     return render_template(
         "workbench/item_print.html",
         item=view,
+        files=attachments.attachments_of_item(db.session, principal, item_id, store),
         definition=workflow.definition_of_item(db.session, item_id),
         unit_names=org.unit_names(db.session),
         post_names=org.post_names(db.session, view["unit"]),

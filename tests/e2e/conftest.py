@@ -71,7 +71,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a ceiling: a loaded CI machine starts slowly
         while True:
             try:
                 urllib.request.urlopen(f"{base}/api/v1/healthz", timeout=1).close()

@@ -19,6 +19,7 @@ from riskctl.extensions import socketio
 from riskctl.org.models import Unit
 from riskctl.risk import services as risk
 from riskctl.risk.models import EventStatus, Level, RiskEvent
+from tests.integration.test_monitor_pages import warning
 from tests.integration.test_pages import csrf_from, sign_in
 
 
@@ -269,3 +270,20 @@ def test_the_snapshot_shows_only_the_silences_of_the_screens_units_in_iso_dates(
     for moment in (every["latest_red"][0]["created_at"], every["ticker"][0]["at"],
                    every["silences"][0]["ends_at"], every["generated_at"]):  # fmt: skip
         assert datetime.fromisoformat(moment).tzinfo is not None, moment
+
+
+def test_a_screen_is_signalled_of_every_level_at_once(app, client, session, person, kiosk):
+    """Orange and yellow are not pushed as warnings (the policy routes red to the screen)
+    but the screen is told to reload its feed and counts at once, with ids and the level
+    only (a kiosk sees aggregates)."""
+    screen = socketio.test_client(app, namespace="/screen", auth={"token": kiosk},
+                                  flask_test_client=client)  # fmt: skip
+    yellow = warning(session, person, Level.YELLOW, notify=True)
+    orange = warning(session, person, Level.ORANGE, unit="nmj", who="nmj.gaopeng", notify=True)
+    session.commit()
+    received = _by_name(screen)
+    assert "warning" not in received
+    signals = {(s["event_id"], s["level"], s["kind"]) for s in received["risk_event"]}
+    assert signals == {(yellow.id, "yellow", "raised"), (orange.id, "orange", "raised")}
+    assert all(set(s) == {"unit_id", "event_id", "level", "kind"} for s in received["risk_event"])
+    screen.disconnect("/screen")

@@ -26,13 +26,6 @@ EXPENSE = {"purpose": "差旅", "budget_line": "2026-公用经费", "amount": "8
 
 
 @pytest.fixture
-def store(app: Any, tmp_path: Any, monkeypatch: Any) -> FileStore:
-    """This test's own upload directory."""
-    monkeypatch.setitem(app.config, "RISKCTL_UPLOAD_DIR", str(tmp_path / "uploads"))
-    return FileStore(tmp_path / "uploads")
-
-
-@pytest.fixture
 def item(client: Any, token_for: Any, store: FileStore) -> dict[str, Any]:
     body = {"process": "expense_reimbursement", "title": "附件测试", "fields": EXPENSE}
     response = client.post("/api/v1/items", json=body, headers=token_for(STARTER))
@@ -461,3 +454,13 @@ def test_concurrent_uploads_of_one_file_store_it_once_with_a_record_each(live_ap
     assert result.exit_code == 0, result.output
     result = live_app.test_cli_runner().invoke(args=["riskctl", "attachments", "verify"])
     assert result.exit_code == 0 and f"{racers} file(s) checked" in result.output
+
+
+def test_no_file_is_added_to_an_item_once_it_is_closed(client, token_for, session, item):
+    cancelled = client.post(f"/api/v1/items/{item['id']}/cancel", json={"reason": "重复发起"},
+                            headers=token_for("admin"))  # fmt: skip
+    assert cancelled.status_code == 200, cancelled.json
+    refused = upload(client, token_for, item["id"], files.pdf(), "迟到.pdf", expect=409)
+    assert refused["error"]["code"] == "item_cancelled"
+    assert refused["error"]["message"] == "事项已办结、退回或撤销，不能再添加附件"
+    assert session.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 0

@@ -55,6 +55,29 @@ def test_a_unit_code_differing_only_in_case_is_the_same_unit(client, session, ad
     assert client.get("/api/v1/units/CZJ/posts", headers=admin).status_code == 200
 
 
+def test_the_database_itself_refuses_a_second_unit_differing_only_in_case(session):
+    # What two requests racing past the service's check would write.
+    session.add(Unit(code="Zz-Race", name="甲", kind="department"))
+    session.flush()
+    session.add(Unit(code="zZ-rACE", name="乙", kind="department"))
+    with pytest.raises(sa.exc.IntegrityError):
+        session.flush()
+
+
+def test_a_unit_saved_meanwhile_in_another_case_is_a_409_not_a_500(session, monkeypatch):
+    from riskctl.core.access import SYSTEM_ADMIN
+    from riskctl.core.errors import Conflict
+    from riskctl.org import services as org
+
+    session.add(Unit(code="Race-2", name="甲", kind="department"))
+    session.flush()
+    # The check before saving did not see it yet (the other request had not committed).
+    monkeypatch.setattr(org, "unit_by_code", lambda _session, _code: None)
+    with pytest.raises(Conflict) as refused:
+        org.save_unit(session, SYSTEM_ADMIN, {"code": "RACE-2", "name": "乙", "kind": "department"})
+    assert refused.value.code == "duplicate" and refused.value.details[0]["path"] == "code"
+
+
 def test_a_person_names_units_in_either_case(client, session, admin):
     person = {"username": "czj.daxie", "password": "welcome-2026", "name": "大写",
               "phone": "+8613911113333", "unit": "CZJ", "roles": ["inspector"],

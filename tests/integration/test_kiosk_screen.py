@@ -27,18 +27,44 @@ def test_the_token_in_the_address_is_moved_into_a_cookie(client, kiosk):
     assert first.status_code == 302 and first.headers["Location"] == "/screen"
     (set_cookie,) = first.headers.getlist("Set-Cookie")
     assert set_cookie.startswith(f"{COOKIE}={kiosk};")
-    for attribute in ("HttpOnly", "Path=/screen", "SameSite=Lax", "Max-Age="):
+    for attribute in ("HttpOnly", "Path=/;", "SameSite=Lax", "Max-Age="):
         assert attribute in set_cookie, attribute
     page = client.get("/screen")
     assert page.status_code == 200
-    assert "screen-config" in page.get_data(as_text=True)
-    assert client.get_cookie(COOKIE, path="/screen").value == kiosk
+    html = page.get_data(as_text=True)
+    assert "screen-config" in html and kiosk not in html  # the page never holds the token
+    assert client.get_cookie(COOKIE, path="/").value == kiosk
 
 
 def test_the_cookie_alone_opens_the_screen_after_a_restart(app, kiosk):
     browser = app.test_client()
-    browser.set_cookie(COOKIE, kiosk, path="/screen")
+    browser.set_cookie(COOKIE, kiosk, path="/")
     assert browser.get("/screen").status_code == 200
+
+
+def test_the_cookie_alone_loads_the_snapshot_and_joins_the_screen(app, kiosk):
+    from riskctl.extensions import socketio
+
+    browser = app.test_client()
+    browser.set_cookie(COOKIE, kiosk, path="/")
+    snapshot = browser.get("/api/v1/screen/snapshot")
+    assert snapshot.status_code == 200 and "levels" in snapshot.json
+    screen = socketio.test_client(app, namespace="/screen", flask_test_client=browser)
+    assert screen.is_connected("/screen")
+    screen.disconnect("/screen")
+    stranger = app.test_client()
+    stranger.set_cookie(COOKIE, "rks_wrong", path="/")
+    assert stranger.get("/api/v1/screen/snapshot").status_code == 401
+
+
+def test_a_kiosk_set_up_before_keeps_working_and_its_cookie_moves_to_the_site(app, kiosk):
+    browser = app.test_client()
+    browser.set_cookie(COOKIE, kiosk, path="/screen")  # as older versions kept it
+    page = browser.get("/screen")
+    assert page.status_code == 200
+    cookies = page.headers.getlist("Set-Cookie")
+    assert any(c.startswith(f"{COOKIE}={kiosk};") and "Path=/;" in c for c in cookies)
+    assert any(c.startswith(f"{COOKIE}=;") and "Path=/screen" in c for c in cookies)
 
 
 def test_a_wrong_token_in_the_address_is_refused_and_sets_nothing(client):

@@ -97,3 +97,42 @@ def test_the_disposition_form_is_for_those_who_see_the_warning(client, session, 
     staff = client.application.test_client()
     sign_in(staff, "czj.wangfang")  # staff: no monitor
     assert staff.get(f"/monitor/warnings/{event.id}/print").status_code == 403
+
+
+def test_the_item_record_lists_its_files_with_their_digests_and_state(
+    client, token_for, reviewed, store
+):
+    from tests import files
+    from tests.integration.test_attachments import upload
+
+    kept = upload(client, token_for, reviewed["id"], files.pdf(), "报销单据.pdf")
+    gone = upload(client, token_for, reviewed["id"], files.png(), "发票照片.png")
+    store.path_of(gone["sha256"]).unlink()
+    sign_in(client, "czj.wangfang")
+    html = client.get(f"/items/{reviewed['id']}/print").text
+    table = html.split('class="grid files"', 1)[1].split("</table>", 1)[0]
+    assert "报销单据.pdf" in table and f"SHA-256 {kept['sha256']}" in table
+    assert "完好" in table and "文件缺失" in table and "王芳" in table
+    assert "czj.wangfang" not in table
+
+
+def test_an_item_without_files_says_so_on_paper(client, reviewed, store):
+    sign_in(client, "czj.wangfang")
+    assert "没有附件。" in client.get(f"/items/{reviewed['id']}/print").text
+
+
+def test_the_disposition_form_lists_the_items_files(
+    client, token_for, session, person, reviewed, store
+):
+    from tests import files
+    from tests.integration.test_attachments import upload
+
+    kept = upload(client, token_for, reviewed["id"], files.pdf(), "报销单据.pdf")
+    event = warning(session, person, Level.ORANGE, rule="item_overdue", subject="报销超期")
+    event.item_id = reviewed["id"]
+    session.flush()
+    sign_in(client, "czj.zhoujie")
+    html = client.get(f"/monitor/warnings/{event.id}/print").text
+    assert "事项的附件" in html
+    table = html.split('class="grid files"', 1)[1].split("</table>", 1)[0]
+    assert "报销单据.pdf" in table and kept["sha256"] in table and "完好" in table

@@ -117,3 +117,38 @@ def test_the_cli_says_busy_and_exits_75_instead_of_a_traceback(lone):
         )
     assert result.exit_code == 75, result.output
     assert "busy" in result.output and "Traceback" not in result.output
+
+
+def test_an_upload_holds_no_write_lock_while_its_file_arrives(lone, tmp_path, monkeypatch):
+    from riskctl.files.storage import FileStore
+    from tests import files
+
+    app, path = lone
+    monkeypatch.setitem(app.config, "RISKCTL_UPLOAD_DIR", str(tmp_path / "uploads"))
+    client = app.test_client()
+    bearer = bearer_for(app, "czj.wangfang")
+    body = {"process": "expense_reimbursement", "title": "上传时不占写锁",
+            "fields": {"purpose": "差旅", "budget_line": "2026-公用经费", "amount": "800.00"}}
+    item = client.post("/api/v1/items", json=body, headers=bearer)  # fmt: skip
+    assert item.status_code == 201, item.json
+    seen: list[str] = []
+    receive = FileStore.receive
+
+    def receive_and_look(self: FileStore, stream: Any, limit: int) -> Any:
+        other = sqlite3.connect(path, isolation_level=None, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails at once if the upload held the lock
+            other.execute("ROLLBACK")
+            seen.append("free")
+        except sqlite3.OperationalError as exc:
+            seen.append(str(exc))
+        finally:
+            other.close()
+        return receive(self, stream, limit)
+
+    monkeypatch.setattr(FileStore, "receive", receive_and_look)
+    from tests.integration.test_attachments import upload
+
+    made = upload(client, lambda _who: bearer, item.json["id"], files.pdf(), "发票.pdf")
+    assert made["filename"] == "发票.pdf"
+    assert seen == ["free"]

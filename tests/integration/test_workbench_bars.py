@@ -176,3 +176,31 @@ def test_the_bars_of_a_long_list_cost_the_same_few_queries(client, token_for, se
     many, barred = statements(50)
     assert many == few
     assert all(barred[r] and barred[r][0]["rule"] == "request~review" for r in reviews)
+
+
+def test_the_tasks_api_says_who_is_barred_and_names_posts_and_processes(client, token_for, session):
+    item = _accepted_by_yangjun(Driver(client, token_for))
+    store = item["tasks"][0]
+    assert store["post_name"] == "资产管理员"
+
+    def mine(username: str) -> dict[str, Any]:
+        answer = client.get("/api/v1/tasks?limit=500", headers=token_for(username))
+        assert answer.status_code == 200
+        return next(t for t in answer.json["items"] if t["id"] == store["id"])
+
+    barred = mine("czj.yangjun")
+    assert barred["process_name"] == "政府采购" and barred["post_name"] == "资产管理员"
+    [bar] = barred["barred"]
+    assert bar["name"] == "验收与保管不相容"
+    assert bar["earlier"]["node"] == "accept" and bar["earlier"]["name"] == "履约验收"
+    assert mine("czj.sunyan")["barred"] == []
+    assert _hit_count(session, item["id"]) == 0  # listing is not trying
+
+
+def test_the_items_api_names_units_processes_and_starters(client, token_for):
+    item = Driver(client, token_for).start("procurement", PROCUREMENT)
+    assert item["unit_name"] == "区财政局" and item["process_name"] == "政府采购"
+    assert item["started_by_name"].startswith("王芳（区财政局")
+    listed = client.get("/api/v1/items?limit=5", headers=token_for("czj.wangfang")).json
+    row = next(i for i in listed["items"] if i["id"] == item["id"])
+    assert row["unit_name"] == "区财政局" and row["process_name"] == "政府采购"

@@ -149,8 +149,8 @@
   }
 
   async function load() {
-    const headers = config.token ? { "X-Screen-Token": config.token } : {};
-    const answer = await fetch(config.snapshot, { headers, credentials: "same-origin" });
+    // A kiosk's token travels in its HttpOnly cookie; an inspector's session in theirs.
+    const answer = await fetch(config.snapshot, { credentials: "same-origin" });
     if (!answer.ok) return;
     const snapshot = await answer.json();
     seq = Math.max(seq, snapshot.seq);
@@ -163,7 +163,7 @@
     refreshTimer = setTimeout(() => { refreshTimer = null; load(); }, 800);
   }
 
-  const socket = io(config.namespace, { auth: config.token ? { token: config.token } : {}, transports: ["websocket", "polling"] });
+  const socket = io(config.namespace, { transports: ["websocket", "polling"] });
   const link = document.getElementById("link");
   socket.on("connect", () => { link.textContent = L.live; link.className = "live"; load(); });
   socket.on("disconnect", () => { link.textContent = L.offline; link.className = "offline"; });
@@ -183,8 +183,11 @@
   // (Redis was down while it was pushed), so the snapshot is loaded again.
   socket.on("heartbeat", (beat) => { if (beat.seq > seq) refreshSoon(); });
   socket.on("resync", () => refreshSoon()); // a burst too large to push one by one
-  // Only what is routed to the screen is pushed (red, by default): orange and yellow
-  // warnings reach the feed and the counts with this reload, within a minute.
+  // Every warning raised, escalated or closed, whatever its level, is signalled (ids and
+  // level only): the feed, the tiles and the charts follow from the snapshot at once.
+  // What the policy routes to the screen (red) also comes as a "warning" above.
+  socket.on("risk_event", () => refreshSoon());
+  // A safety net for a signal lost while Redis was down between two heartbeats.
   setInterval(load, 60 * 1000);
   const clock = document.getElementById("clock");
   const tick = () => { clock.textContent = stamp(new Date()); };
