@@ -11,7 +11,7 @@ changes, so the upgrade writes no audit record.  The downgrade drops the tables 
 narrows the constraint again after deleting the notices (they cannot be kept).
 
 Revision ID: d7a5e5e5a001
-Revises: c3d4e5f60718
+Revises: d1e2f3a4b5c6
 Create Date: 2026-12-07 17:40:30
 
 """
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd7a5e5e5a001'
-down_revision = 'c3d4e5f60718'
+down_revision = 'd1e2f3a4b5c6'
 branch_labels = None
 depends_on = None
 
