@@ -187,7 +187,11 @@ def _scope_name(session: DbSession, ids: frozenset[int]) -> str:
         n for (n,) in session.execute(sa.select(Unit.name).where(Unit.id.in_(sorted(ids) or [-1])))
     )
     shown = "、".join(names[:4])
-    return shown + (str(_l(" and %(n)s more units", n=len(names) - 4)) if len(names) > 4 else "")
+    return shown + (
+        str(_l(" and %(n)s more units (%(total)s in all)", n=len(names) - 4, total=len(names)))
+        if len(names) > 4
+        else ""
+    )
 
 
 # ---------------------------------------------------------------- building
