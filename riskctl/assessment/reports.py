@@ -12,6 +12,7 @@ download is on the audit chain, and the files' SHA-256 are (with the report's ro
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import time as timing
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from riskctl.alerts import outbox
-from riskctl.assessment import documents, profiles, sections, usage
+from riskctl.assessment import charts, documents, profiles, sections, usage
 from riskctl.assessment.models import Evaluation, EvaluationStatus, Report, ReportKind
 from riskctl.core import audit, calendar_store
 from riskctl.core.access import (
@@ -396,6 +397,18 @@ def report_view(session: DbSession, row: Report) -> dict[str, Any]:
         "created_at": row.created_at,
         "created_by": creator.get(row.created_by_id or 0),
     }
+
+
+def chart_images(summary: Mapping[str, Any]) -> list[str]:
+    """The report's headline charts, drawn on the server as SVG (base64, for an ``img``
+    on the report's page): the ranking and the 12-month trend."""
+    drawings = [
+        charts.ranking([t["unit"] for t in summary["top"]], [t["index"] for t in summary["top"]],
+                       str(_l("Risk index ranking"))),
+        charts.trend(summary["months"], summary["trend"],
+                     str(_l("Mean risk index, last 12 months"))),
+    ]  # fmt: skip
+    return [base64.b64encode(charts.svg(d).encode("utf-8")).decode("ascii") for d in drawings]
 
 
 def visible_report(session: DbSession, principal: Principal, report_id: int) -> Report:

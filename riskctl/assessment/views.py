@@ -3,7 +3,6 @@ exports), risk profiles, platform use, and the monthly reports."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -23,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from riskctl.assessment import charts, export, profiles, reports, services, usage, words
+from riskctl.assessment import export, profiles, reports, services, usage, words
 from riskctl.core import calendar_store, inputs
 from riskctl.core.access import Action, can, require
 from riskctl.core.db import writes
@@ -281,20 +280,7 @@ def report(report_id: int) -> str:
     principal = current_user.principal()
     row = reports.visible_report(db.session, principal, report_id)
     view = reports.report_view(db.session, row)
-    summary = view["summary"]
-    drawings = [
-        charts.svg(
-            charts.ranking(
-                [t["unit"] for t in summary["top"]],
-                [t["index"] for t in summary["top"]],
-                _("Risk index ranking"),
-            )
-        ),
-        charts.svg(
-            charts.trend(summary["months"], summary["trend"], _("Mean risk index, last 12 months"))
-        ),
-    ]
-    images = [base64.b64encode(d.encode("utf-8")).decode("ascii") for d in drawings]
+    images = reports.chart_images(view["summary"])
     return render_template("assessment/report.html", view=view, images=images)
 
 
