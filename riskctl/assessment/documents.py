@@ -203,6 +203,7 @@ def pdf(data: Mapping[str, Any]) -> tuple[bytes, int]:
         bottomMargin=18 * mm,
         title=data["title"],
         author="riskctl 廉政风险防控平台",
+        initialFontName=charts.FONT,
     )
     o, p = data["overview"], data["profiles"]
     names = data["level_names"]

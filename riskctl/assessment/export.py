@@ -198,6 +198,7 @@ def pdf(view: Mapping[str, Any]) -> bytes:
         topMargin=12 * mm,
         bottomMargin=12 * mm,
         title=f"{view['unit_name']} {view['year']}",
+        initialFontName=charts.FONT,
     )
     charts.register_font()
     doc.build(
