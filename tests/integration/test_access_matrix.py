@@ -276,27 +276,30 @@ def _evaluation(unit):
 
 
 def _report_file(c, h, unit):
-    """A report over ``unit`` alone, built by the system; its PDF downloaded."""
+    """A report over ``unit`` alone (its row and a small stored file, not rendered: the
+    route's access is under test); its PDF downloaded."""
+    import io
     from datetime import date
 
     from flask import current_app
 
     from riskctl.assessment import reports
-    from riskctl.core.access import SYSTEM_ADMIN
     from riskctl.extensions import db
     from riskctl.org.models import Unit
 
     unit_id = db.session.query(Unit.id).filter(Unit.code == unit).scalar()
     store = reports.store_of(current_app.config)
-    row = reports.build(
-        db.session,
-        SYSTEM_ADMIN,
-        store,
-        date(2026, 11, 1),
-        date(2026, 11, 30),
-        kind=reports.ReportKind.ON_DEMAND,
-        unit_ids=frozenset({unit_id}),
-    )
+    received = store.receive(io.BytesIO(_pdf()), 1024)
+    store.keep(received)
+    row = reports.Report(
+        kind=reports.ReportKind.ON_DEMAND, period_first=date(2026, 11, 1),
+        period_last=date(2026, 11, 30), unit_ids=[unit_id],
+        scope_key=reports.scope_key({unit_id}), title="矩阵报告", pdf_sha256=received.sha256,
+        pdf_size=received.size, pdf_pages=1, xlsx_sha256=received.sha256,
+        xlsx_size=received.size, summary={}, build_seconds=0.0,
+    )  # fmt: skip
+    db.session.add(row)
+    db.session.flush()
     response = c.get(f"/api/v1/assessment/reports/{row.id}/file?format=pdf", headers=h)
     response.get_data()
     response.close()

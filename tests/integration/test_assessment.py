@@ -247,9 +247,9 @@ def test_the_profile_weighs_warnings_per_items_handled(client, token_for, sessio
 
 
 def test_the_monthly_job_builds_each_scopes_report_once_and_tells_its_inspectors(
-    app, session, tmp_path
+    app, client, session
 ):
-    store = reports.FileStore(tmp_path)
+    store = reports.store_of(app.config)
     # all units; and the three inspectors' scopes (何晓平: the five units, 刘红, 孙伟)
     assert reports.monthly_due(session, store, today=date(2026, 12, 1)) == 4
     assert reports.monthly_due(session, store, today=date(2026, 12, 1)) == 0
@@ -263,6 +263,16 @@ def test_the_monthly_job_builds_each_scopes_report_once_and_tells_its_inspectors
     told = {session.get(Person, n.recipient_id).username for n in notices}
     assert told == {"jw.liuhong", "jw.hexiaoping", "jw.sunwei"}
     assert all("月度廉政风险分析报告" in n.title for n in notices)
+    # 刘红 opens hers: the report's page, with its charts drawn on the server.
+    from tests.integration.test_pages import sign_in
+
+    (mine,) = [n for n in notices if session.get(Person, n.recipient_id).username == INSPECTOR]
+    sign_in(client, INSPECTOR)
+    assert f"/notifications/{mine.id}/open" in client.get("/notifications").get_data(as_text=True)
+    opened = client.get(f"/notifications/{mine.id}/open")
+    assert opened.headers["Location"] == f"/assessment/reports/{mine.data['report']}"
+    page = client.get(opened.headers["Location"]).get_data(as_text=True)
+    assert "data:image/svg+xml;base64," in page
 
 
 def test_no_monthly_report_before_the_first_working_day(session, tmp_path):
@@ -403,24 +413,3 @@ def test_an_inspector_fills_in_the_form_and_reads_the_result_and_its_exports(cli
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     for path in ("/assessment/profiles", "/assessment/platform-use", "/assessment/reports"):
         assert client.get(path).status_code == 200, path
-
-
-def test_the_inspectors_notice_opens_the_report(client, session, app):
-    from riskctl.org.models import Person
-    from tests.integration.test_pages import sign_in
-
-    reports.monthly_due(session, reports.store_of(app.config), today=date(2026, 12, 1))
-    liuhong = session.scalar(sa.select(Person.id).where(Person.username == INSPECTOR))
-    notice = session.scalar(
-        sa.select(Notification).where(
-            Notification.kind == Kind.NOTICE, Notification.recipient_id == liuhong
-        )
-    )
-    sign_in(client, INSPECTOR)
-    listed = client.get("/notifications").get_data(as_text=True)
-    assert f"/notifications/{notice.id}/open" in listed
-    opened = client.get(f"/notifications/{notice.id}/open")
-    assert opened.status_code == 302
-    assert opened.headers["Location"] == f"/assessment/reports/{notice.data['report']}"
-    page = client.get(opened.headers["Location"]).get_data(as_text=True)
-    assert "data:image/svg+xml;base64," in page  # the charts, drawn on the server

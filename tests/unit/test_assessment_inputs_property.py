@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from riskctl.assessment import scoring, spec
 
 BOUNDED = settings(
-    max_examples=150, deadline=None, database=None,
+    max_examples=60, deadline=None, database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )  # fmt: skip
 scalars = (
