@@ -152,6 +152,7 @@ def _register(app: Flask) -> None:
     from riskctl.api import api
     from riskctl.api.health import blp as health_api
     from riskctl.assessment.api import blp as assessment_api
+    from riskctl.assessment.cli import assessment_cli
     from riskctl.assessment.views import bp as assessment_pages
     from riskctl.attachments.api import blp as attachments_api
     from riskctl.attachments.cli import attachments_cli
@@ -200,6 +201,7 @@ def _register(app: Flask) -> None:
     app.register_blueprint(admin_pages)
     app.register_blueprint(assessment_pages)
     riskctl_cli.add_command(attachments_cli)
+    riskctl_cli.add_command(assessment_cli)
     app.cli.add_command(riskctl_cli)
     app.after_request(security_headers)
 

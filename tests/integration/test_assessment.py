@@ -413,3 +413,17 @@ def test_an_inspector_fills_in_the_form_and_reads_the_result_and_its_exports(cli
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     for path in ("/assessment/profiles", "/assessment/platform-use", "/assessment/reports"):
         assert client.get(path).status_code == 200, path
+
+
+def test_the_cli_checks_a_framework_file_and_names_every_problem(app, tmp_path):
+    shipped = Path(__file__).resolve().parents[2] / (
+        "riskctl/assessment/frameworks/dept_overall_expenditure.yaml"
+    )
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["riskctl", "assessment", "validate", str(shipped)])
+    assert ok.exit_code == 0 and "30 indicators" in ok.output
+    broken = tmp_path / "dept_overall_expenditure.yaml"
+    broken.write_text(shipped.read_text("utf-8").replace("max: 24", "max: 25"), "utf-8")
+    bad = runner.invoke(args=["riskctl", "assessment", "validate", str(broken)])
+    assert bad.exit_code == 1
+    assert "groups[1].groups[0].max: its parts add up to 24, not 25" in bad.output
