@@ -30,6 +30,8 @@ class Kind(enum.StrEnum):
     WATCH = "watch"  # an item entered a watched risk node
     REMINDER = "reminder"  # a talk or a rectification falls due soon (riskctl.supervision)
 
+    NOTICE = "notice"  # another domain's news for a person (a monthly report is ready …)
+
 
 class Status(enum.StrEnum):
     PENDING = "pending"  # SMS waiting for the dispatcher (or its next attempt)

@@ -64,6 +64,11 @@ class Action(enum.StrEnum):
     MANAGE_LEDGER = "ledger.manage"  # enter findings, record progress for the unit
     VERIFY_LEDGER = "ledger.verify"  # 销号 or 退回: the commission's inspectors only
 
+    # 分析评估: performance evaluations, risk profiles, platform use and the monthly reports
+    VIEW_ASSESSMENT = "assessment.view"
+    EVALUATE = "assessment.evaluate"  # fill in and save a unit's evaluation
+    VIEW_REPORTS = "assessment.reports"  # the monthly reports: list, download, build one
+
 
 class Reach(enum.Enum):
     """How far a grant reaches: the actor's own unit, their inspection scope, or all."""
@@ -123,6 +128,9 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.VIEW_LEDGER: Reach.SCOPE,
         Action.MANAGE_LEDGER: Reach.SCOPE,
         Action.VERIFY_LEDGER: Reach.SCOPE,
+        Action.VIEW_ASSESSMENT: Reach.SCOPE,
+        Action.EVALUATE: Reach.SCOPE,
+        Action.VIEW_REPORTS: Reach.SCOPE,
     },
     Role.ADMIN: {
         Action.VIEW_ORG: Reach.ALL,
@@ -151,6 +159,9 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         # Administrators read the talks and the ledger; supervising is the commission's.
         Action.VIEW_TALKS: Reach.ALL,
         Action.VIEW_LEDGER: Reach.ALL,
+        Action.VIEW_ASSESSMENT: Reach.ALL,
+        Action.EVALUATE: Reach.ALL,
+        Action.VIEW_REPORTS: Reach.ALL,
     },
 }
 
