@@ -22,11 +22,14 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
+from riskctl.core.errors import Text
 from riskctl.core.inputs import InputProblem, load_yaml, text_problem
 
 FRAMEWORK_DIR = Path(__file__).resolve().parent / "frameworks"
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}\Z")
-KEY_HELP = "use 1–40 lowercase letters, digits or '_', starting with a letter"
+KEY_HELP = _l("use 1–40 lowercase letters, digits or '_', starting with a letter")
 INPUT_TYPES = ("amount", "count", "percent", "yes_no", "grade", "points")
 KINDS = ("linear", "bands", "checklist", "all_or_nothing", "grade_table")
 GRADES = ("excellent", "good", "pass", "fail")  # 优秀 良好 合格 不合格
@@ -37,10 +40,10 @@ BAND_TESTS = ("at_least", "above", "at_most", "below")
 @dataclass(frozen=True)
 class Problem:
     path: str
-    message: str
+    message: Text  # put into words when read (riskctl.core.errors)
 
     def as_dict(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.message}
+        return {"path": self.path, "message": str(self.message)}
 
 
 @dataclass(frozen=True)
@@ -202,18 +205,18 @@ class _Reader:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def problem(self, path: str, message: str) -> None:
+    def problem(self, path: str, message: Text) -> None:
         self.problems.append(Problem(path, message))
 
     def mapping(self, raw: Any, path: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
         if not isinstance(raw, dict):
-            self.problem(path, "must be a mapping")
+            self.problem(path, _l("must be a mapping"))
             return {}
         for key in raw:
             if key not in allowed:
-                self.problem(f"{path}.{key}" if path else key, "unknown setting")
+                self.problem(f"{path}.{key}" if path else key, _l("unknown setting"))
         for key in sorted(required - set(raw)):
-            self.problem(f"{path}.{key}" if path else key, "is required")
+            self.problem(f"{path}.{key}" if path else key, _l("is required"))
         return raw
 
     def key(self, raw: Any, path: str) -> str:
@@ -226,7 +229,7 @@ class _Reader:
         if raw is None and not required:
             return ""
         if not isinstance(raw, str) or (required and not raw.strip()):
-            self.problem(path, "must be text")
+            self.problem(path, _l("must be text"))
             return ""
         if problem := text_problem(raw, single_line=True):
             self.problem(path, problem)
@@ -235,10 +238,10 @@ class _Reader:
     def number(self, raw: Any, path: str, *, minimum: Fraction | None = None) -> Fraction:
         found = number(raw)
         if found is None:
-            self.problem(path, "must be a number")
+            self.problem(path, _l("must be a number"))
             return Fraction(0)
         if minimum is not None and found < minimum:
-            self.problem(path, f"must be at least {minimum}")
+            self.problem(path, _l("must be at least %(n)s", n=minimum))
         return found
 
 
@@ -253,12 +256,12 @@ def parse(raw: Any) -> tuple[Framework | None, list[Problem]]:
         {"key", "name", "version", "max", "grades", "groups"},
     )
     if not top:
-        return None, r.problems or [Problem("", "must be a mapping")]
+        return None, r.problems or [Problem("", _l("must be a mapping"))]
     key = r.key(top.get("key"), "key")
     name = r.text(top.get("name"), "name")
     version = top.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        r.problem("version", "must be a whole number from 1")
+        r.problem("version", _l("must be a whole number from 1"))
         version = 0
     total = r.number(top.get("max"), "max", minimum=Fraction(1))
     grades = _grades(r, top.get("grades"))
@@ -275,7 +278,14 @@ def parse(raw: Any) -> tuple[Framework | None, list[Problem]]:
     )
     added = sum((g.max for g in groups), Fraction(0))
     if groups and added != total:
-        r.problem("max", f"the groups add up to {_shown(added)}, not {_shown(total)}")
+        r.problem(
+            "max",
+            _l(
+                "the groups add up to %(added)s, not %(total)s",
+                added=_shown(added),
+                total=_shown(total),
+            ),
+        )
     framework = Framework(
         key,
         name,
@@ -293,7 +303,7 @@ def parse(raw: Any) -> tuple[Framework | None, list[Problem]]:
 
 def _list(r: _Reader, raw: Any, path: str) -> list[Any]:
     if not isinstance(raw, list) or not raw:
-        r.problem(path, "must be a non-empty list")
+        r.problem(path, _l("must be a non-empty list"))
         return []
     return raw
 
@@ -316,9 +326,9 @@ def _grades(r: _Reader, raw: Any) -> tuple[Grade, ...]:
                 )
             )
     if found and [g.at_least for g in found] != sorted((g.at_least for g in found), reverse=True):
-        r.problem("grades", "must go from the highest grade down")
+        r.problem("grades", _l("must go from the highest grade down"))
     if found and found[-1].at_least != 0:
-        r.problem(f"grades[{len(found) - 1}].at_least", "the lowest grade starts at 0")
+        r.problem(f"grades[{len(found) - 1}].at_least", _l("the lowest grade starts at 0"))
     return tuple(found)
 
 
@@ -332,7 +342,7 @@ def _group(
     name = r.text(m.get("name"), f"{path}.name")
     here = (*above, key)
     if ("groups" in m) == ("indicators" in m):
-        r.problem(path, "a group holds either groups or indicators")
+        r.problem(path, _l("a group holds either groups or indicators"))
         return None
     groups: tuple[Group, ...] = ()
     indicators: tuple[Indicator, ...] = ()
@@ -354,7 +364,14 @@ def _group(
     given = m.get("max")
     total = parts if given is None and top_level else r.number(given, f"{path}.max")
     if total != parts:
-        r.problem(f"{path}.max", f"its parts add up to {_shown(parts)}, not {_shown(total)}")
+        r.problem(
+            f"{path}.max",
+            _l(
+                "its parts add up to %(added)s, not %(total)s",
+                added=_shown(parts),
+                total=_shown(total),
+            ),
+        )
     return Group(key, name, total, groups, indicators)
 
 
@@ -380,14 +397,14 @@ def _indicator(
         return None
     key = r.key(m.get("key"), f"{path}.key")
     if key in seen:
-        r.problem(f"{path}.key", f"duplicate key {key!r}")
+        r.problem(f"{path}.key", _l("duplicate key %(key)s", key=repr(key)))
     seen.add(key)
     top = r.number(m.get("max"), f"{path}.max", minimum=Fraction(0))
     inputs = _inputs(r, m.get("inputs"), f"{path}.inputs")
     scoring = _scoring(r, m.get("scoring"), f"{path}.scoring", inputs, top)
     signal = m.get("signal", False)
     if not isinstance(signal, bool):
-        r.problem(f"{path}.signal", "must be true or false")
+        r.problem(f"{path}.signal", _l("must be true or false"))
     plausible = None
     if "plausible" in m:
         p = r.mapping(
@@ -400,7 +417,7 @@ def _indicator(
                 r.text(p.get("message"), f"{path}.plausible.message"),
             )
             if scoring is not None and scoring.rate is None:
-                r.problem(f"{path}.plausible", "only an indicator with a rate can check it")
+                r.problem(f"{path}.plausible", _l("only an indicator with a rate can check it"))
     if scoring is None:
         return None
     return Indicator(
@@ -427,10 +444,12 @@ def _inputs(r: _Reader, raw: Any, path: str) -> tuple[InputSpec, ...]:
             continue
         key = r.key(m.get("key"), f"{where}.key")
         if any(i.key == key for i in found):
-            r.problem(f"{where}.key", f"duplicate input {key!r}")
+            r.problem(f"{where}.key", _l("duplicate input %(key)s", key=repr(key)))
         kind = m.get("type")
         if kind not in INPUT_TYPES:
-            r.problem(f"{where}.type", f"must be one of {', '.join(INPUT_TYPES)}")
+            r.problem(
+                f"{where}.type", _l("must be one of %(choices)s", choices=", ".join(INPUT_TYPES))
+            )
         points: tuple[str, ...] = ()
         if kind == "points":
             points = tuple(
@@ -438,7 +457,7 @@ def _inputs(r: _Reader, raw: Any, path: str) -> tuple[InputSpec, ...]:
                 for k, p in enumerate(_list(r, m.get("points"), f"{where}.points"))
             )
         elif "points" in m:
-            r.problem(f"{where}.points", "only an input of type points lists points")
+            r.problem(f"{where}.points", _l("only an input of type points lists points"))
         found.append(InputSpec(key, r.text(m.get("label"), f"{where}.label"), str(kind), points))
     return tuple(found)
 
@@ -471,11 +490,11 @@ def _scoring(
         full = r.number(m.get("full_at"), f"{path}.full_at")
         zero = r.number(m.get("zero_at"), f"{path}.zero_at")
         if full == zero:
-            r.problem(f"{path}.zero_at", "must differ from full_at")
+            r.problem(f"{path}.zero_at", _l("must differ from full_at"))
         return Scoring(kind, rate=rate, full_at=full, zero_at=zero)
     if kind == "bands":
         if ("rate" in m) == ("value" in m):
-            r.problem(path, "give either rate (a percentage) or value (a count)")
+            r.problem(path, _l("give either rate (a percentage) or value (a count)"))
             return None
         where = "rate" if "rate" in m else "value"
         rate = _rate(r, m[where], f"{path}.{where}", types)
@@ -484,17 +503,20 @@ def _scoring(
             b = r.mapping(entry, f"{path}.bands[{n}]", {*BAND_TESTS, "score"}, {"score"})
             tests = [t for t in BAND_TESTS if t in b]
             if b and len(tests) != 1:
-                r.problem(f"{path}.bands[{n}]", f"needs exactly one of {', '.join(BAND_TESTS)}")
+                r.problem(
+                    f"{path}.bands[{n}]",
+                    _l("needs exactly one of %(choices)s", choices=", ".join(BAND_TESTS)),
+                )
             elif b:
                 score = r.number(b["score"], f"{path}.bands[{n}].score", minimum=Fraction(0))
                 if score > top:
-                    r.problem(f"{path}.bands[{n}].score", "is above the indicator's max")
+                    r.problem(f"{path}.bands[{n}].score", _l("is above the indicator's max"))
                 bands.append(
                     Band(tests[0], r.number(b[tests[0]], f"{path}.bands[{n}].{tests[0]}"), score)
                 )
         absolute = m.get("absolute", False)
         if not isinstance(absolute, bool):
-            r.problem(f"{path}.absolute", "must be true or false")
+            r.problem(f"{path}.absolute", _l("must be true or false"))
         otherwise = r.number(m.get("otherwise", 0), f"{path}.otherwise", minimum=Fraction(0))
         return Scoring(
             kind, rate=rate, bands=tuple(bands), otherwise=otherwise, absolute=bool(absolute)
@@ -502,14 +524,14 @@ def _scoring(
     if kind == "checklist":
         points = [i for i in inputs if i.type == "points"]
         if len(points) != 1 or len(inputs) != 1:
-            r.problem(f"{path}.kind", "a checklist scores one input of type points")
+            r.problem(f"{path}.kind", _l("a checklist scores one input of type points"))
         step = r.number(m.get("step"), f"{path}.step", minimum=Fraction(0))
         return Scoring(kind, step=step, input=points[0].key if points else None)
     if kind in ("all_or_nothing", "grade_table"):
         wanted = "yes_no" if kind == "all_or_nothing" else "grade"
         key = str(m.get("input"))
         if types.get(key) != wanted:
-            r.problem(f"{path}.input", f"must name an input of type {wanted}")
+            r.problem(f"{path}.input", _l("must name an input of type %(type)s", type=wanted))
         scores = None
         if kind == "grade_table":
             s = r.mapping(m.get("scores"), f"{path}.scores", set(GRADES), set(GRADES))
@@ -519,30 +541,30 @@ def _scoring(
                 if g in s
             }
             if any(v > top for v in scores.values()):
-                r.problem(f"{path}.scores", "a score is above the indicator's max")
+                r.problem(f"{path}.scores", _l("a score is above the indicator's max"))
         return Scoring(kind, input=str(key), scores=scores)
-    r.problem(f"{path}.kind", f"must be one of {', '.join(KINDS)}")
+    r.problem(f"{path}.kind", _l("must be one of %(choices)s", choices=", ".join(KINDS)))
     return None
 
 
 def _rate(r: _Reader, raw: Any, path: str, types: Mapping[str, str]) -> Rate | None:
     if not isinstance(raw, dict) or len(raw) != 1:
-        r.problem(path, "must be one of {ratio: [a, b]}, {change: [a, b]}, {input: k}")
+        r.problem(path, _l("must be one of {ratio: [a, b]}, {change: [a, b]}, {input: k}"))
         return None
     ((shape, keys),) = raw.items()
     if shape in ("ratio", "change"):
         if not isinstance(keys, list) or len(keys) != 2:
-            r.problem(f"{path}.{shape}", "must name two inputs")
+            r.problem(f"{path}.{shape}", _l("must name two inputs"))
             return None
         for n, k in enumerate(keys):
             if types.get(k) not in ("amount", "count"):
-                r.problem(f"{path}.{shape}[{n}]", "must name an input of type amount or count")
+                r.problem(f"{path}.{shape}[{n}]", _l("must name an input of type amount or count"))
         return Rate(shape, tuple(str(k) for k in keys))
     if shape == "input":
         if types.get(keys) not in ("percent", "count", "points"):
-            r.problem(f"{path}.input", "must name an input of type percent, count or points")
+            r.problem(f"{path}.input", _l("must name an input of type percent, count or points"))
         return Rate(shape, (str(keys),))
-    r.problem(path, f"unknown rate {shape!r}: use ratio, change or input")
+    r.problem(path, _l("unknown rate %(rate)s: use ratio, change or input", rate=repr(shape)))
     return None
 
 
@@ -557,11 +579,11 @@ def _deduction(r: _Reader, raw: Any, path: str, seen: set[str]) -> Deduction | N
         return None
     key = r.key(m.get("key"), f"{path}.key")
     if key in seen:
-        r.problem(f"{path}.key", f"duplicate key {key!r}")
+        r.problem(f"{path}.key", _l("duplicate key %(key)s", key=repr(key)))
     seen.add(key)
     inputs = _inputs(r, m.get("inputs"), f"{path}.inputs")
     if len(inputs) != 1 or inputs[0].type not in ("count", "yes_no"):
-        r.problem(f"{path}.inputs", "a deduction takes one count or yes_no input")
+        r.problem(f"{path}.inputs", _l("a deduction takes one count or yes_no input"))
     return Deduction(
         key,
         r.text(m.get("name"), f"{path}.name"),
@@ -584,7 +606,7 @@ def read_file(path: Path) -> tuple[Framework | None, list[Problem], Any]:
         return None, [Problem("", exc.message)], None
     framework, problems = parse(raw)
     if framework is not None and framework.key != path.stem:
-        problems.append(Problem("key", f"must be the file's name ({path.stem})"))
+        problems.append(Problem("key", _l("must be the file's name (%(name)s)", name=path.stem)))
         framework = None
     return framework, problems, raw
 

@@ -330,23 +330,25 @@ def _check_alerts(alerts: Any, problems: _Problems) -> None:
 def _check_profile(profile: Any, problems: _Problems) -> None:
     shape = default_profile()
     if not isinstance(profile, dict) or set(profile) != set(shape):
-        problems.add("profile", f"must give {', '.join(shape)}")
+        problems.add("profile", _l("must give %(keys)s", keys=", ".join(shape)))
         return
     weights = profile["level_weights"]
     if not isinstance(weights, dict) or set(weights) != {"red", "orange", "yellow"}:
-        problems.add("profile.level_weights", "must give red, orange and yellow")
+        problems.add("profile.level_weights", _RED_ORANGE_YELLOW)
     else:
         for level, weight in weights.items():
             if not _number(weight) or not 0 <= weight <= 1000:
-                problems.add(f"profile.level_weights.{level}", "must be a number from 0 to 1000")
+                problems.add(
+                    f"profile.level_weights.{level}", _l("must be a number from 0 to 1000")
+                )
         if all(_number(w) for w in weights.values()) and not (
             weights["red"] >= weights["orange"] >= weights["yellow"]
         ):
-            problems.add("profile.level_weights", "must order red ≥ orange ≥ yellow")
+            problems.add("profile.level_weights", _l("must order red ≥ orange ≥ yellow"))
     for key, least in (("per_items", 1), ("min_items", 1)):
         value = profile[key]
         if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= 100_000:
-            problems.add(f"profile.{key}", "must be a whole number from 1 to 100000")
+            problems.add(f"profile.{key}", _l("must be a whole number from 1 to 100000"))
     try:
         TimeLimit.parse(profile["dispose_within"])
     except (ValueError, TypeError) as exc:
