@@ -152,6 +152,9 @@ def _register(app: Flask) -> None:
     from riskctl.alerts.views import bp as alert_pages
     from riskctl.api import api
     from riskctl.api.health import blp as health_api
+    from riskctl.assessment.api import blp as assessment_api
+    from riskctl.assessment.cli import assessment_cli
+    from riskctl.assessment.views import bp as assessment_pages
     from riskctl.attachments.api import blp as attachments_api
     from riskctl.attachments.cli import attachments_cli
     from riskctl.attachments.views import bp as attachment_pages
@@ -191,6 +194,7 @@ def _register(app: Flask) -> None:
         risk_api,
         alerts_api,
         supervision_api,
+        assessment_api,
         education_api,
     ):
         # The API checks CSRF itself, and only for cookie sessions (riskctl.api.auth).
@@ -207,10 +211,13 @@ def _register(app: Flask) -> None:
     app.register_blueprint(supervision_pages)
     # Talks and the ledger follow dispositions and leading posts through (blinker).
     supervision_receivers.connect()
+
+    app.register_blueprint(assessment_pages)
     app.register_blueprint(education_pages)
     # 警示教育: study follows the resolution of red warnings (riskctl.risk.signals).
     education_jobs.connect()
     riskctl_cli.add_command(attachments_cli)
+    riskctl_cli.add_command(assessment_cli)
     app.cli.add_command(riskctl_cli)
     app.after_request(security_headers)
 

@@ -133,6 +133,7 @@ def serve(host: str, port: int) -> None:
 def demo(history: bool) -> None:
     """Load the six pilot units, their posts and people (idempotent), a few months of
     their work (once), and scan it for risks."""
+    from riskctl.assessment import demo as assessment_demo
     from riskctl.education import demo as study_demo
     from riskctl.files.services import store_of
     from riskctl.risk import services as risk
@@ -155,6 +156,9 @@ def demo(history: bool) -> None:
         db.session.commit()
         if planted.talks or planted.findings:
             click.echo(f"supervision: {planted.talks} talks, {planted.findings} ledger findings")
+        if assessment_demo.load(db.session):
+            db.session.commit()
+            click.echo("assessment: the seed's 2019 evaluation saved for 区财政局")
         if made.items:
             click.echo(
                 f"history: {made.items} items, {made.steps} steps, {made.open_tasks} open tasks"

@@ -2,6 +2,7 @@
 drift check see the whole schema whatever blueprints are registered."""
 
 from riskctl.alerts import models as alert_models
+from riskctl.assessment import models as assessment_models
 from riskctl.attachments import models as attachment_models
 from riskctl.auth import models as auth_models
 from riskctl.controls import models as control_models
@@ -16,6 +17,7 @@ from riskctl.workflow import models as workflow_models
 
 __all__ = [
     "alert_models",
+    "assessment_models",
     "attachment_models",
     "audit",
     "auth_models",

@@ -122,6 +122,14 @@ def navigation(principal: Principal) -> list[tuple[str, list[tuple[str, str]]]]:
         sections.append((_("Monitor"), monitor))
     elif principal.unit_id is not None or can(principal, Action.VIEW_TALKS):
         sections.append((_("Monitor"), supervision))
+    if can(principal, Action.VIEW_ASSESSMENT):
+        sections.append((_("Assessment"), [
+            (_("Performance evaluations"), "assessment_pages.evaluations"),
+            (_("Risk profiles"), "assessment_pages.profile_page"),
+            (_("Platform use"), "assessment_pages.platform_use"),
+            *([(_("Monthly reports"), "assessment_pages.report_list")]
+              if can(principal, Action.VIEW_REPORTS) else []),
+        ]))  # fmt: skip
     if can(principal, Action.STUDY):  # 廉政教育
         study = [(_("My study"), "education_pages.my_study")]
         if can(principal, Action.MANAGE_STUDY):

@@ -8,7 +8,7 @@ upgrade writes no audit record.  The downgrade refuses while a study notificatio
 (the old check constraint would not hold), then drops the tables.
 
 Revision ID: 61bf3fe6a36d
-Revises: d5e6f7a8b9c0
+Revises: d7a5e5e5a001
 Create Date: 2026-12-07 17:38:07
 
 """
@@ -18,12 +18,13 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '61bf3fe6a36d'
-down_revision = 'd5e6f7a8b9c0'
+down_revision = 'd7a5e5e5a001'
 branch_labels = None
 depends_on = None
 
+# As the assessment migration (d7a5e5e5a001) left them.
 OLD_KINDS = ('raised', 'escalated', 'repeat', 'resolved', 'summary', 'digest', 'watch',
-             'reminder')
+             'reminder', 'notice')
 NEW_KINDS = OLD_KINDS + ('study',)
 
 

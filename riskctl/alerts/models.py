@@ -31,6 +31,8 @@ class Kind(enum.StrEnum):
     REMINDER = "reminder"  # a talk or a rectification falls due soon (riskctl.supervision)
     STUDY = "study"  # study assigned, due soon, or overdue (riskctl.education.notices)
 
+    NOTICE = "notice"  # another domain's news for a person (a monthly report is ready …)
+
 
 class Status(enum.StrEnum):
     PENDING = "pending"  # SMS waiting for the dispatcher (or its next attempt)

@@ -497,6 +497,24 @@ def remind(session: DbSession, reminders: Iterable[Reminder], now: datetime | No
     ])  # fmt: skip
 
 
+def notice(
+    session: DbSession, key: str, recipients: Iterable[int], title: str, body: str,
+    data: Mapping[str, Any] | None = None, unit_id: int | None = None,
+) -> int:  # fmt: skip
+    """In-app notices of another domain (a monthly report is ready …) to ``recipients``,
+    in the caller's transaction; ``key`` names the news, so that writing it twice (a job
+    retried) tells nobody twice.  Returns how many were written."""
+    now = utcnow()
+    rows = [
+        {"dedupe_key": f"notice:{key}:{person_id}"[:200], "channel": Channel.IN_APP,
+         "kind": Kind.NOTICE, "status": Status.SENT, "unit_id": unit_id,
+         "recipient_id": person_id, "title": title[:200], "body": body,
+         "data": dict(data or {}), "created_at": now, "sent_at": now}
+        for person_id in sorted(set(recipients))
+    ]  # fmt: skip
+    return write(session, rows)
+
+
 # Every row carries every column the inserts name, so that one statement serves them all.
 _BLANK: dict[str, Any] = {
     "event_id": None, "unit_id": None, "item_id": None, "level": None, "recipient_id": None,

@@ -283,3 +283,24 @@ def unlock_sign_in(session: DbSession, principal: Principal, username: str) -> P
     )
     session.flush()
     return person
+
+
+# ---------------------------------------------------------------- sign-ins (read-only)
+
+
+def sign_ins(
+    session: DbSession, start: datetime, end: datetime
+) -> list[tuple[int, int | None, datetime]]:
+    """(person id, their unit id, moment) of every successful sign-in in ``[start, end)``, pages and
+    API tokens alike, read from the audit trail (``auth.login``), which keeps them for
+    good; the browser sessions' table is purged after a month."""
+    record = audit.AuditRecord
+    rows = session.execute(
+        sa.select(record.actor_id, record.unit_id, record.at).where(
+            record.action == "auth.login",
+            record.at >= start,
+            record.at < end,
+            record.actor_id.is_not(None),
+        )
+    )
+    return [(person, unit, at) for person, unit, at in rows if person is not None]

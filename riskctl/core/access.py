@@ -70,6 +70,11 @@ class Action(enum.StrEnum):
     # publish materials, question banks and study tasks (the commission and admins)
     MANAGE_STUDY = "education.manage"
 
+    # 分析评估: performance evaluations, risk profiles, platform use and the monthly reports
+    VIEW_ASSESSMENT = "assessment.view"
+    EVALUATE = "assessment.evaluate"  # fill in and save a unit's evaluation
+    VIEW_REPORTS = "assessment.reports"  # the monthly reports: list, download, build one
+
 
 class Reach(enum.Enum):
     """How far a grant reaches: the actor's own unit, their inspection scope, or all."""
@@ -132,6 +137,9 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         Action.VIEW_LEDGER: Reach.SCOPE,
         Action.MANAGE_LEDGER: Reach.SCOPE,
         Action.VERIFY_LEDGER: Reach.SCOPE,
+        Action.VIEW_ASSESSMENT: Reach.SCOPE,
+        Action.EVALUATE: Reach.SCOPE,
+        Action.VIEW_REPORTS: Reach.SCOPE,
         Action.STUDY: Reach.OWN_UNIT,
         Action.VIEW_STUDY: Reach.SCOPE,
         Action.MANAGE_STUDY: Reach.SCOPE,
@@ -163,6 +171,9 @@ GRANTS: dict[Role, dict[Action, Reach]] = {
         # Administrators read the talks and the ledger; supervising is the commission's.
         Action.VIEW_TALKS: Reach.ALL,
         Action.VIEW_LEDGER: Reach.ALL,
+        Action.VIEW_ASSESSMENT: Reach.ALL,
+        Action.EVALUATE: Reach.ALL,
+        Action.VIEW_REPORTS: Reach.ALL,
         Action.STUDY: Reach.OWN_UNIT,
         Action.VIEW_STUDY: Reach.ALL,
         Action.MANAGE_STUDY: Reach.ALL,

@@ -89,6 +89,7 @@ NOTIFICATION_KINDS: Mapping[str, Any] = {
     "digest": _l("Morning digest of the quiet hours"),
     "watch": _l("Item entered a watched node"),
     "reminder": _l("Reminder: a talk or a rectification falls due"),
+    "notice": _l("Notice"),
     "study": _l("Study assigned or due"),
 }
 CONTROL_OUTCOMES: Mapping[str, Any] = {

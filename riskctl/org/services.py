@@ -7,6 +7,7 @@ who may do what.  Services flush, the caller commits.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -603,3 +604,48 @@ def check_posts(
          "a": names.get(pair.post_a, pair.post_a), "b": names.get(pair.post_b, pair.post_b)}
         for pair in controls.static_conflicts(session, unit.id, codes)
     ]  # fmt: skip
+
+
+def post_holders(
+    session: DbSession, unit_ids: Iterable[int], first: date, last: date
+) -> dict[int, dict[int, set[int]]]:
+    """Unit id → post id → the active people who held the post at some time between
+    ``first`` and ``last`` (read-only; platform use counts the posts nobody worked in)."""
+    found: dict[int, dict[int, set[int]]] = {u: {} for u in unit_ids}
+    if not found:
+        return found
+    for unit_id, post_id in session.execute(
+        sa.select(Post.unit_id, Post.id).where(Post.unit_id.in_(sorted(found)))
+    ):
+        found[unit_id][post_id] = set()
+    for unit_id, post_id, person_id in session.execute(
+        sa.select(Post.unit_id, Post.id, PostAssignment.person_id)
+        .join(PostAssignment, PostAssignment.post_id == Post.id)
+        .join(Person, Person.id == PostAssignment.person_id)
+        .where(
+            Post.unit_id.in_(sorted(found)),
+            PostAssignment.valid_from <= last,
+            sa.or_(PostAssignment.valid_to.is_(None), PostAssignment.valid_to >= first),
+            Person.is_active.is_(True),
+        )
+    ):
+        found[unit_id][post_id].add(person_id)
+    return found
+
+
+def inspector_scopes(session: DbSession) -> dict[int, frozenset[int]]:
+    """Active inspector's person id → the units in their scope (read-only)."""
+    found: dict[int, set[int]] = {}
+    for person_id in session.scalars(
+        sa.select(Person.id)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(PersonRole.role == Role.INSPECTOR, Person.is_active.is_(True))
+    ):
+        found[person_id] = set()
+    for person_id, unit_id in session.execute(
+        sa.select(InspectorScope.person_id, InspectorScope.unit_id).where(
+            InspectorScope.person_id.in_(sorted(found) or [-1])
+        )
+    ):
+        found[person_id].add(unit_id)
+    return {p: frozenset(u) for p, u in found.items()}

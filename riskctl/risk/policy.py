@@ -49,6 +49,8 @@ def default_body() -> dict[str, Any]:
             },
         },
         "alerts": default_alerts(),
+        # How the unit risk profiles weigh warnings (riskctl.assessment.profiles).
+        "profile": default_profile(),
         # What each level is called, and whether orange is used (riskctl.risk.labels).
         "labels": default_labels(),
         "rules": {
@@ -80,6 +82,20 @@ _RED_ORANGE_YELLOW = _l("must give red, orange and yellow")
 _TRUE_OR_FALSE = _l("must be true or false")
 
 
+def default_profile() -> dict[str, Any]:
+    """The risk index of a unit (廉政风险画像): each warning raised weighs its level's
+    weight × its score / 100; the sum is put per ``per_items`` items handled in the
+    platform, counting at least ``min_items`` (so that a unit handling three items is not
+    ranked first for one warning).  An active red older than ``dispose_within`` is an
+    overdue disposition in the monthly report."""
+    return {
+        "level_weights": {"red": 10, "orange": 4, "yellow": 1},
+        "per_items": 100,
+        "min_items": 20,
+        "dispose_within": "5wd",
+    }
+
+
 class _Problems:
     def __init__(self) -> None:
         self.details: list[dict[str, Any]] = []
@@ -98,15 +114,19 @@ def merged(
     """``current`` with the sections ``change`` gives replaced (rules: per rule and per
     setting), validated as a whole; raises ``ValidationFailed`` with every problem."""
     problems = _Problems()
-    known = {"factors", "thresholds", "escalation", "routing", "alerts", "labels", "rules"}
+    known = {
+        "factors", "thresholds", "escalation", "routing", "alerts", "labels", "rules", "profile",
+    }  # fmt: skip
     for key in change:
         if key not in known:
             problems.add(key, _l("unknown section; expected one of %(choices)s",
                                  choices=", ".join(sorted(known))))  # fmt: skip
     body = copy.deepcopy(dict(current))
-    for key in ("factors", "thresholds", "escalation", "routing", "alerts"):
+    for key in ("factors", "thresholds", "escalation", "routing", "alerts", "profile"):
         if key in change:
             body[key] = copy.deepcopy(change[key])
+    # A policy stored before profiles existed weighs by the defaults.
+    body.setdefault("profile", default_profile())
     # Labels per level and key; a policy stored before labels existed has the defaults.
     body.setdefault("labels", default_labels())
     if "labels" in change:
@@ -212,6 +232,7 @@ def _check(body: dict[str, Any], unit_codes: set[str], problems: _Problems) -> N
                         _l("must be a list of %(choices)s", choices=", ".join(allowed)),
                     )
     _check_alerts(body.get("alerts"), problems)
+    _check_profile(body.get("profile", default_profile()), problems)
     check_labels(body.get("labels", default_labels()), problems)
     for code, settings in body.get("rules", {}).items():
         rule, path = REGISTRY.get(code), f"rules.{code}"
@@ -306,6 +327,34 @@ def _check_alerts(alerts: Any, problems: _Problems) -> None:
                 problems.add(f"alerts.sms_caps.{key}", _l("must be a whole number from 1"))
 
 
+def _check_profile(profile: Any, problems: _Problems) -> None:
+    shape = default_profile()
+    if not isinstance(profile, dict) or set(profile) != set(shape):
+        problems.add("profile", _l("must give %(keys)s", keys=", ".join(shape)))
+        return
+    weights = profile["level_weights"]
+    if not isinstance(weights, dict) or set(weights) != {"red", "orange", "yellow"}:
+        problems.add("profile.level_weights", _RED_ORANGE_YELLOW)
+    else:
+        for level, weight in weights.items():
+            if not _number(weight) or not 0 <= weight <= 1000:
+                problems.add(
+                    f"profile.level_weights.{level}", _l("must be a number from 0 to 1000")
+                )
+        if all(_number(w) for w in weights.values()) and not (
+            weights["red"] >= weights["orange"] >= weights["yellow"]
+        ):
+            problems.add("profile.level_weights", _l("must order red ≥ orange ≥ yellow"))
+    for key, least in (("per_items", 1), ("min_items", 1)):
+        value = profile[key]
+        if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= 100_000:
+            problems.add(f"profile.{key}", _l("must be a whole number from 1 to 100000"))
+    try:
+        TimeLimit.parse(profile["dispose_within"])
+    except (ValueError, TypeError) as exc:
+        problems.add("profile.dispose_within", str(exc))
+
+
 @dataclass(frozen=True)
 class Policy:
     """A policy compiled for use: what scoring and the rules ask of it, fast."""
@@ -357,6 +406,10 @@ class Policy:
     @property
     def alerts(self) -> Mapping[str, Any]:
         return self.body.get("alerts") or default_alerts()
+
+    @property
+    def profile(self) -> Mapping[str, Any]:
+        return self.body.get("profile") or default_profile()
 
     def __hash__(self) -> int:
         return id(self)

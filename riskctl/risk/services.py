@@ -978,3 +978,62 @@ def monitor_choices(session: DbSession, principal: Principal) -> Choices:
         nodes={k: sorted(v.items()) for k, v in nodes.items()},
         rules=sorted((code, rule.name, rule.name_en) for code, rule in REGISTRY.items()),
     )
+
+
+# ---------------------------------------------------------------- profiles (assessment)
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """A warning as the unit risk profiles and the monthly report weigh it (read-only)."""
+
+    id: int
+    unit_id: int
+    rule: str
+    level: str
+    score: float
+    status: str
+    process: str | None  # the item's process key (None: a warning about no item)
+    category: str | None  # its business area (procurement, finance …)
+    node: str | None
+    post: str | None
+    person_id: int | None
+    item_id: int | None
+    disposition: str | None
+    disposition_form: str | None
+    created_at: datetime
+    level_since: datetime
+    closed_at: datetime | None
+
+
+def event_rows(
+    session: DbSession, principal: Principal, start: datetime, end: datetime
+) -> list[EventRow]:
+    """The warnings within the caller's statistics reach that were raised or closed in
+    ``[start, end)``, or are active now."""
+    require(principal, Action.VIEW_STATS)
+    stmt = (
+        sa.select(
+            RiskEvent.id, RiskEvent.unit_id, RiskEvent.rule, RiskEvent.level, RiskEvent.score,
+            RiskEvent.status, ProcessDefinition.key, ProcessDefinition.category, RiskEvent.node,
+            RiskEvent.post, RiskEvent.person_id, RiskEvent.item_id, RiskEvent.disposition,
+            RiskEvent.disposition_form, RiskEvent.created_at, RiskEvent.level_since,
+            RiskEvent.closed_at,
+        )
+        .outerjoin(Item, Item.id == RiskEvent.item_id)
+        .outerjoin(ProcessDefinition, ProcessDefinition.id == Item.definition_id)
+        .where(
+            unit_filter(principal, Action.VIEW_STATS, RiskEvent.unit_id),
+            sa.or_(
+                sa.and_(RiskEvent.created_at >= start, RiskEvent.created_at < end),
+                sa.and_(RiskEvent.closed_at >= start, RiskEvent.closed_at < end),
+                RiskEvent.status.in_([s.value for s in ACTIVE]),
+            ),
+        )
+    )  # fmt: skip
+    return [
+        EventRow(r[0], r[1], r[2], r[3].value, r[4], r[5].value, r[6], r[7], r[8], r[9], r[10],
+                 r[11], r[12].value if r[12] else None, r[13], r[14], r[15], r[16])
+        # Core, not the ORM: plain column rows, tens of thousands for a district's year.
+        for r in session.connection().execute(stmt)
+    ]  # fmt: skip

@@ -134,6 +134,15 @@ def _screen_heartbeat() -> None:
     push.heartbeat(services.screen_seq(db.session))
 
 
+def _monthly_report() -> dict[str, int]:
+    from flask import current_app
+
+    from riskctl.assessment import reports
+
+    store = reports.store_of(current_app.config)
+    return {"reports": reports.monthly_due(db.session, store)}
+
+
 def _did(done: Mapping[str, Any] | None) -> str | None:
     """``sealed=3 raised=1``: the counts that are not zero; None for an idle run."""
     parts = [f"{k}={v}" for k, v in (done or {}).items() if v]
@@ -156,6 +165,9 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("screen.heartbeat", _screen_heartbeat, "interval", {"seconds": 10}),
     # In-app reminders before talks and rectifications fall due; once per due day each.
     JobSpec("supervision.remind", _remind_follow_ups, "interval", {"hours": 1}),
+    # 月度廉政风险分析报告: from the first working day of a month until each scope's
+    # report of the previous month exists (a quick look on the other runs).
+    JobSpec("assessment.monthly_report", _monthly_report, "interval", {"hours": 1}),
     # Study (廉政教育): late joiners of an audience, reminders before the due day, the
     # morning SMS to those overdue (riskctl.education.jobs).
     JobSpec("education.tick", _study_tick, "interval", {"minutes": 5}),

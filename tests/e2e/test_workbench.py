@@ -17,8 +17,18 @@ pytestmark = pytest.mark.browser
     [
         ("czj.wangfang", ["工作台", "监督", "廉政教育"], "/work", "我的待办"),
         ("czj.zhoujie", ["工作台", "监督", "廉政教育"], "/monitor/warnings", "预警"),
-        ("jw.hexiaoping", ["业务处理", "监督", "廉政教育"], "/monitor/statistics", "风险预警统计"),
-        ("admin", ["工作台", "监督", "廉政教育", "系统管理"], "/admin/units", "单位与岗位"),
+        (
+            "jw.hexiaoping",
+            ["业务处理", "监督", "分析评估", "廉政教育"],
+            "/monitor/statistics",
+            "风险预警统计",
+        ),
+        (
+            "admin",
+            ["工作台", "监督", "分析评估", "廉政教育", "系统管理"],
+            "/admin/units",
+            "单位与岗位",
+        ),
     ],
 )
 def test_each_demo_role_signs_in_and_finds_their_work(

@@ -369,6 +369,60 @@ def _supervision_file(c, h, owner, owner_id, unit):
     return response
 
 
+def _evaluation_body(unit):
+    """The seed's evaluation (riskctl/assessment/seed_2019.yaml) for ``unit``."""
+    from pathlib import Path
+
+    import yaml
+
+    seed = Path(__file__).resolve().parents[2] / "riskctl/assessment/seed_2019.yaml"
+    data = yaml.safe_load(seed.read_text(encoding="utf-8"))
+    return {"framework": data["framework"], "unit": unit, "year": 2019,
+            "inputs": data["inputs"], "recorded": data["recorded"]}  # fmt: skip
+
+
+def _evaluation(unit):
+    """An evaluation of ``unit`` saved by the system; its id."""
+    from riskctl.assessment import services
+    from riskctl.core.access import SYSTEM_ADMIN
+    from riskctl.extensions import db
+
+    data = _evaluation_body(unit)
+    return services.submit(db.session, SYSTEM_ADMIN, framework=data["framework"], unit=unit,
+                           year=2018, inputs=data["inputs"]).view["id"]  # fmt: skip
+
+
+def _report_file(c, h, unit):
+    """A report over ``unit`` alone (its row and a small stored file, not rendered: the
+    route's access is under test); its PDF downloaded."""
+    import io
+    from datetime import date
+
+    from flask import current_app
+
+    from riskctl.assessment import reports
+    from riskctl.extensions import db
+    from riskctl.org.models import Unit
+
+    unit_id = db.session.query(Unit.id).filter(Unit.code == unit).scalar()
+    store = reports.store_of(current_app.config)
+    received = store.receive(io.BytesIO(_pdf()), 1024)
+    store.keep(received)
+    row = reports.Report(
+        kind=reports.ReportKind.ON_DEMAND, period_first=date(2026, 11, 1),
+        period_last=date(2026, 11, 30), unit_ids=[unit_id],
+        scope_key=reports.scope_key({unit_id}), title="矩阵报告", pdf_sha256=received.sha256,
+        pdf_size=received.size, pdf_pages=1, xlsx_sha256=received.sha256,
+        xlsx_size=received.size, summary={}, build_seconds=0.0,
+    )  # fmt: skip
+    db.session.add(row)
+    db.session.flush()
+    response = c.get(f"/api/v1/assessment/reports/{row.id}/file?format=pdf", headers=h)
+    response.get_data()
+    response.close()
+    return response
+
+
 # 廉政教育: a library article and a study task for one person, made through the services.
 def _study_article():
     from riskctl.core.access import SYSTEM_ADMIN
@@ -874,6 +928,50 @@ ENDPOINTS = [
     ("GET", "/api/v1/stats/follow-ups",
      lambda c, h, u, p: c.get(f"/api/v1/stats/follow-ups?unit={u}", headers=h),
      {"staff": (NO, NO), "discipline_leader": (OK, NO), "inspector": (OK, NO),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/assessment/frameworks",
+     lambda c, h, u, p: c.get("/api/v1/assessment/frameworks", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/assessment/frameworks/<key>",
+     lambda c, h, u, p: c.get("/api/v1/assessment/frameworks/dept_overall_expenditure",
+                              headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/assessment/evaluations",
+     lambda c, h, u, p: c.get(f"/api/v1/assessment/evaluations?unit={u}", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, NO),
+      "admin": (OK, OK)}),
+    ("POST", "/api/v1/assessment/evaluations",
+     lambda c, h, u, p: c.post("/api/v1/assessment/evaluations", json=_evaluation_body(u),
+                               headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (201, NO),
+      "admin": (201, 201)}),
+    ("GET", "/api/v1/assessment/evaluations/<int:evaluation_id>",
+     lambda c, h, u, p: c.get(f"/api/v1/assessment/evaluations/{_evaluation(u)}", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, HIDDEN),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/assessment/profiles",
+     lambda c, h, u, p: c.get("/api/v1/assessment/profiles", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/assessment/platform-use",
+     lambda c, h, u, p: c.get("/api/v1/assessment/platform-use", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    ("GET", "/api/v1/assessment/reports",
+     lambda c, h, u, p: c.get("/api/v1/assessment/reports", headers=h),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, OK),
+      "admin": (OK, OK)}),
+    # A report on demand covers the caller's own scope, whichever side.
+    ("POST", "/api/v1/assessment/reports",
+     lambda c, h, u, p: c.post("/api/v1/assessment/reports", headers=h,
+                               json={"from": "2026-11-01", "to": "2026-11-30"}),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (201, 201),
+      "admin": (201, 201)}),
+    ("GET", "/api/v1/assessment/reports/<int:report_id>/file",
+     lambda c, h, u, p: _report_file(c, h, u),
+     {"staff": (NO, NO), "discipline_leader": (NO, NO), "inspector": (OK, HIDDEN),
       "admin": (OK, OK)}),
     # 廉政教育: the library is everyone's; the commission and admins publish; leaders see
     # their unit's tasks and statistics; everyone studies only their own assignments.

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from fractions import Fraction
 from typing import Any
 
 import pytest
 
+from riskctl.assessment.services import PointsLost
 from riskctl.education.facts import OverdueStudy
 from riskctl.risk.evidence import Explanation, Link, Missing, Names, Ref, Words
 from riskctl.risk.facts import HandlingFact, HitFact, ItemFact, TaskFact
@@ -317,6 +319,43 @@ CASES: dict[str, list[tuple[Any, dict[str, Any]]]] = {
                     12,
                     "rectification",
                     2,
+                )
+            ],
+            {},
+        ),
+    ],
+    "assessment_points_lost": [
+        (
+            [
+                PointsLost(
+                    1,
+                    7,
+                    2019,
+                    "dept_overall_expenditure",
+                    "public_funds_control",
+                    "公用经费控制率",
+                    Fraction(4),
+                    Fraction(0),
+                    "148.68",
+                    AT,
+                )
+            ],
+            {},
+        ),
+        (
+            [
+                PointsLost(
+                    1,
+                    7,
+                    2019,
+                    "dept_overall_expenditure",
+                    "major_violation",
+                    "重大资金违纪",
+                    Fraction(20),
+                    Fraction(0),
+                    None,
+                    AT,
+                    deduction=True,
                 )
             ],
             {},

@@ -8,7 +8,7 @@ the message of
   ``ValidationError``, ``files.content.Refused`` — ``raise NotFound("no item …")``;
 - ``ValidationFailed.at(path, "…")``;
 - a problem: ``{"path": …, "message": "…"}``, ``Problem(path, "…")``,
-  ``problems.add(path, "…")``.
+  ``problems.add(path, "…")``, ``reader.problem(path, "…")``.
 Process definitions are checked by their own module (``process/definition.py`` and
 ``process/validation.py`` have their own conversion), and so are left out here.
 """
@@ -86,6 +86,8 @@ def _untranslated(tree: ast.Module, errors: set[str]) -> Iterator[tuple[int, str
                 yield node.lineno, "Problem(path, …)"
             if literal and method == "add":
                 yield node.lineno, "problems.add(path, …)"
+            if literal and method == "problem":
+                yield node.lineno, "reader.problem(path, …)"
         if isinstance(node, ast.Dict):
             keys = {k.value: v for k, v in zip(node.keys, node.values, strict=True)
                     if isinstance(k, ast.Constant)}  # fmt: skip

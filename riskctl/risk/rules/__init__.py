@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from riskctl.risk.rules.assessment import AssessmentPointsLost
 from riskctl.risk.rules.base import Context, Param, Rule, Signal
 from riskctl.risk.rules.controls import CrossItemIncompatible, IncompatiblePosts
 from riskctl.risk.rules.education import EducationOverdue
@@ -69,6 +70,7 @@ REGISTRY: dict[str, Rule] = {
         PlatformUnused(),
         TalkOverdue(),
         RectificationOverdue(),
+        AssessmentPointsLost(),
         EducationOverdue(),
     )
 }
