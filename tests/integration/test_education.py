@@ -365,7 +365,7 @@ def test_a_pdf_and_a_video_are_shown_by_the_local_viewer_and_the_browsers_player
     html = client.get(f"/study/assignments/{item['id']}/materials/{pdf['id']}").get_data(
         as_text=True
     )
-    assert 'id="pdf-viewer"' in html and "js/study-pdf.mjs" in html and "共{n}页" in html
+    assert 'id="pdf-viewer"' in html and "js/study-pdf.mjs" in html and "{n}页" in html
     assert f'data-url="/api/v1/education/materials/{pdf["id"]}/file"' in html
     html = client.get(f"/study/assignments/{item['id']}/materials/{video['id']}").get_data(
         as_text=True
