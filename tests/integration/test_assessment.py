@@ -426,4 +426,4 @@ def test_the_cli_checks_a_framework_file_and_names_every_problem(app, tmp_path):
     broken.write_text(shipped.read_text("utf-8").replace("max: 24", "max: 25"), "utf-8")
     bad = runner.invoke(args=["riskctl", "assessment", "validate", str(broken)])
     assert bad.exit_code == 1
-    assert "groups[1].groups[0].max: its parts add up to 24, not 25" in bad.output
+    assert "groups[1].groups[0].max: 各部分合计 24，不等于 25" in bad.output  # Chinese by default
