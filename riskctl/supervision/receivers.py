@@ -26,6 +26,8 @@ def on_warning_closed(
     sender: Any, *, session: DbSession, principal: Principal, event: RiskEvent,
     follow_up: Mapping[str, Any] | None, **_: Any,
 ) -> None:  # fmt: skip
+    if not isinstance(event, RiskEvent):  # another sender's (a test's) signal
+        return
     follow_ups.follow_through(session, principal, event, follow_up, follow_ups.settings_defaults())
 
 
