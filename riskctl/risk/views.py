@@ -196,6 +196,7 @@ def warning_print(event_id: int) -> str:
     names = dict(org.person_names(db.session, {i for i in handlers if i}).values())
     return render_template(
         "monitor/warning_print.html", e=view, item=item, definition=definition, files=files,
+        follow_ups=follow_ups.of_events(db.session, principal, [event.id])[event.id],
         unit_names=org.unit_names(db.session), post_names=posts, names=names, now=utcnow(),
     )  # fmt: skip
 

@@ -589,3 +589,16 @@ def test_the_demo_plants_a_talk_held_late_and_a_finding_past_its_deadline_once(s
     assert event.subject == f"finding:{overdue.id}"
     assert _events(session, "talk_overdue") == []  # the late talk was held after all
     assert demo.load_demo(session, now=TEST_NOW).talks == 0  # loaded once
+
+
+def test_the_printed_disposition_form_lists_the_talk_its_disposition_ordered(
+    client, token_for, session
+):
+    from tests.integration.test_pages import sign_in
+
+    event_id = red(session)
+    (follow,) = resolve(client, token_for, event_id, "reminder_talk", due=later(3))["follow_ups"]
+    sign_in(client, INSPECTOR)
+    html = client.get(f"/monitor/warnings/{event_id}/print").get_data(as_text=True)
+    table = html.split('class="grid follow-ups"', 1)[1].split("</table>", 1)[0]
+    assert f"谈话提醒 #{follow['id']}" in table and "待谈话" in table
