@@ -57,7 +57,7 @@ typecheck: install
 WORKERS ?= 2
 XDIST = $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
 pytest: install
-	$(BIN)/pytest $(XDIST)
+	$(BIN)/pytest $(XDIST) --durations=25
 
 # The suite again under a wall clock shifted to AT (a UTC moment), as .ci/run does: nothing
 # may depend on the real date.  PYTEST_ARGS narrows the run.
