@@ -128,25 +128,46 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def _apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Flask]]:
+    """Each backend's app, made once and kept for the whole session.  The ``backend``
+    parameter switches back and forth as the tests of one file run on SQLite, then on
+    PostgreSQL, and pytest-xdist hands a worker one file after another: a session fixture
+    parametrized by it would be torn down and made again (migrations and the demo, seconds
+    each) at every switch."""
+    from riskctl.extensions import db
+
+    apps: dict[str, Flask] = {}
+    cleanups: list[Any] = []
+    _apps_made.update(apps=apps, cleanups=cleanups, tmp=tmp_path_factory)
+    yield apps
+    for made in apps.values():
+        with made.app_context():
+            db.engine.dispose()
+    for cleanup in cleanups:
+        cleanup()
+
+
+_apps_made: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="session")
+def app(backend: str, _apps: dict[str, Flask]) -> Flask:
     """One migrated database with the demo data per backend, for the whole session."""
     from flask_migrate import upgrade
 
     from riskctl.extensions import db
 
-    url, cleanup = fresh_database(backend, tmp_path_factory.mktemp(backend))
-    app = make_app(url)
-    try:
-        with app.app_context():
+    if backend not in _apps:
+        url, cleanup = fresh_database(backend, _apps_made["tmp"].mktemp(backend))
+        _apps_made["cleanups"].append(cleanup)
+        made = make_app(url)
+        with made.app_context():
             upgrade()
             load_demo_data(db.session)
             db.session.commit()
             db.session.remove()
-        yield app
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        cleanup()
+        _apps[backend] = made
+    return _apps[backend]
 
 
 @pytest.fixture
