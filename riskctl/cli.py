@@ -22,6 +22,7 @@ from riskctl.core import audit, calendar_store
 from riskctl.core.access import SYSTEM_ADMIN, Role
 from riskctl.core.db import is_busy
 from riskctl.core.errors import DomainError, flatten_messages
+from riskctl.core.formatting import local_time
 from riskctl.extensions import db
 from riskctl.org import demo as demo_data
 from riskctl.org import importer
@@ -53,8 +54,10 @@ class _Busy(click.ClickException):
 
     def __init__(self) -> None:
         super().__init__(
-            "the database is busy with other work (an import or a scan holds it); "
-            "nothing was changed — try again in a few seconds"
+            _(
+                "the database is busy with other work (an import or a scan holds it); "
+                "nothing was changed — try again in a few seconds"
+            )
         )
 
 
@@ -112,9 +115,14 @@ def serve(host: str, port: int) -> None:
     scheduler = None
     if app.config["RISKCTL"].SCHEDULER_IN_PROCESS:
         scheduler = start_in_process(app)
+    running = scheduler is not None and scheduler.running
     click.echo(
-        f"riskctl serving on http://{host}:{port}  (scheduler: "
-        f"{'running' if scheduler and scheduler.running else 'not in this process'})"
+        _("riskctl serving on %(url)s (scheduler: running)", url=f"http://{host}:{port}")
+        if running
+        else _(
+            "riskctl serving on %(url)s (scheduler: not in this process)",
+            url=f"http://{host}:{port}",
+        )
     )
     try:
         # Not socketio.run(): under the `flask` command Flask ignores app.run().  With
@@ -155,39 +163,57 @@ def demo(history: bool) -> None:
         planted = supervision_demo.load_demo(db.session)
         db.session.commit()
         if planted.talks or planted.findings:
-            click.echo(f"supervision: {planted.talks} talks, {planted.findings} ledger findings")
+            click.echo(
+                _(
+                    "supervision: %(talks)d talks, %(findings)d ledger findings",
+                    talks=planted.talks, findings=planted.findings,
+                )
+            )  # fmt: skip
         if assessment_demo.load(db.session):
             db.session.commit()
-            click.echo("assessment: the seed's 2019 evaluation saved for 区财政局")
+            click.echo(_("assessment: the seed's 2019 evaluation saved for 区财政局"))
         if made.items:
             click.echo(
-                f"history: {made.items} items, {made.steps} steps, {made.open_tasks} open tasks"
-            )
+                _(
+                    "history: %(items)d items, %(steps)d steps, %(open)d open tasks",
+                    items=made.items, steps=made.steps, open=made.open_tasks,
+                )
+            )  # fmt: skip
         # Study (廉政教育): a library, and a task a month old that some completed and
         # some are overdue on — a month of study, like the history's months of work.
         studied = study_demo.load_demo(db.session, store_of(current_app.config))
         db.session.commit()
         if not studied.skipped:
             click.echo(
-                f"study: {studied.materials} materials, {studied.questions} questions, "
-                f"{studied.tasks} tasks, {studied.assignments} assigned, "
-                f"{studied.completed} completed"
-            )
+                _(
+                    "study: %(materials)d materials, %(questions)d questions, %(tasks)d "
+                    "tasks, %(assigned)d assigned, %(completed)d completed",
+                    materials=studied.materials, questions=studied.questions,
+                    tasks=studied.tasks, assigned=studied.assignments,
+                    completed=studied.completed,
+                )
+            )  # fmt: skip
         if made.items or planted.talks or planted.findings or not studied.skipped:
             scanned = risk.scan_now(db.session, SYSTEM_ADMIN, full=True)
             db.session.commit()
-            click.echo(f"risk scan: {scanned.raised} warnings raised")
+            click.echo(_("risk scan: %(raised)d warnings raised", raised=scanned.raised))
     summary = result.imported.summary
+    parts = {"units": _("units"), "posts": _("posts"), "people": _("people")}
     click.echo(
-        "demo data: "
-        + ", ".join(
-            f"{part} {counts['created']} created / {counts['updated']} updated"
-            f" / {counts['unchanged']} unchanged"
+        _("demo data: ")
+        + _("; ").join(
+            _(
+                "%(part)s %(created)d created / %(updated)d updated / %(unchanged)d unchanged",
+                part=parts.get(part, part), created=counts["created"],
+                updated=counts["updated"], unchanged=counts["unchanged"],
+            )
             for part, counts in summary.items()
         )
+    )  # fmt: skip
+    click.echo(_("processes: %(count)d published from templates", count=result.processes_published))
+    click.echo(
+        "\n" + _("Demo logins (password for all: %(password)s):", password=demo_data.DEMO_PASSWORD)
     )
-    click.echo(f"processes: {result.processes_published} published from templates")
-    click.echo(f"\nDemo logins (password for all: {demo_data.DEMO_PASSWORD}):")
     for username, who in demo_data.SHOWCASE:
         click.echo(f"  {username:<16} {who}")
 
@@ -200,7 +226,7 @@ def user() -> None:
 def _read_password() -> str:
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
-        raise click.ClickException("no password on standard input")
+        raise click.ClickException(_("no password on standard input"))
     return password
 
 
@@ -246,12 +272,14 @@ def user_create(
             "; ".join(f"{d['path']}: {d['message']}" for d in flatten_messages(exc.messages))
         ) from exc
     try:
-        person, _ = org.save_person(db.session, SYSTEM_ADMIN, data)
+        person, _created = org.save_person(db.session, SYSTEM_ADMIN, data)
     except DomainError as exc:
         _fail(exc)
         return
     db.session.commit()
-    click.echo(f"created {person.username} ({', '.join(roles)})")
+    click.echo(
+        _("created %(username)s (%(roles)s)", username=person.username, roles=", ".join(roles))
+    )
 
 
 @user.command("set-password")
@@ -269,7 +297,12 @@ def user_set_password(username: str, password_stdin: bool) -> None:
     except DomainError as exc:
         _fail(exc)
     db.session.commit()
-    click.echo(f"password set for {username}; any session or API token of theirs is ended")
+    click.echo(
+        _(
+            "password set for %(username)s; any session or API token of theirs is ended",
+            username=username,
+        )
+    )
 
 
 @user.command("unlock")
@@ -283,7 +316,7 @@ def user_unlock(username: str) -> None:
     except DomainError as exc:
         _fail(exc)
     db.session.commit()
-    click.echo(f"sign-in of {username} unlocked")
+    click.echo(_("sign-in of %(username)s unlocked", username=username))
 
 
 @riskctl_cli.group("token")
@@ -304,7 +337,7 @@ def token_create(username: str, hours: int, name: str) -> None:
     value, row = auth.issue_token(db.session, person, ttl=timedelta(hours=hours), name=name)
     db.session.commit()
     click.echo(value)
-    click.echo(f"expires {row.expires_at.isoformat()}", err=True)
+    click.echo(_("expires %(moment)s", moment=local_time(row.expires_at)), err=True)
 
 
 @token.command("revoke")
@@ -318,7 +351,7 @@ def token_revoke(username: str) -> None:
         _fail(exc)
         return
     db.session.commit()
-    click.echo(f"revoked {count} token(s) of {username}")
+    click.echo(_("revoked %(count)d token(s) of %(username)s", count=count, username=username))
 
 
 @riskctl_cli.group("org")
@@ -346,11 +379,15 @@ def org_import(units: Path | None, posts: Path | None, people: Path | None, part
         return
     db.session.commit()
     click.echo(
-        f"created {result.created}, updated {result.updated}, "
-        f"rejected rows {sum(c['rejected'] for c in result.summary.values())}"
-    )
+        _(
+            "created %(created)d, updated %(updated)d, rejected rows %(rejected)d",
+            created=result.created, updated=result.updated,
+            rejected=sum(c["rejected"] for c in result.summary.values()),
+        )
+    )  # fmt: skip
     for e in result.errors:
-        click.echo(f"  - {e['file']} row {e['row']} {e['path']}: {e['message']}", err=True)
+        row = _("row %(row)s", row=e["row"])
+        click.echo(f"  - {e['file']} {row} {e['path']}: {e['message']}", err=True)
 
 
 @riskctl_cli.group("audit")
@@ -364,7 +401,7 @@ def audit_seal() -> None:
     this every few seconds)."""
     sealed = audit.seal_pending(db.session)
     db.session.commit()
-    click.echo(f"sealed {sealed} record(s)")
+    click.echo(_("sealed %(count)d record(s)", count=sealed))
 
 
 @audit_group.command("verify")
@@ -377,22 +414,37 @@ def audit_verify(no_seal: bool) -> None:
     report = audit.verify_chain(db.session)
     if report.ok:
         click.echo(
-            f"audit chain OK: {report.count} sealed records; head seq {report.head_seq} "
-            f"hash {report.head_hash}"
-            + (f"; {report.pending} waiting to be sealed (digests OK)" if report.pending else "")
-        )
+            _(
+                "audit chain OK: %(count)d sealed records; head seq %(seq)s hash %(hash)s",
+                count=report.count, seq=report.head_seq, hash=report.head_hash,
+            )
+            + (
+                _("; %(pending)d waiting to be sealed (digests OK)", pending=report.pending)
+                if report.pending
+                else ""
+            )
+        )  # fmt: skip
         if report.local_time:
             click.echo(
-                f"{report.local_time} record(s) of digest scheme 1 matched with their moment in "
-                f"{calendar_store.zone().key} (written on a local clock: the same instant; "
-                "docs/decisions.md, Audit chain)"
-            )
-        click.echo("record the head outside the database to detect truncation later")
+                _(
+                    "%(count)d record(s) of digest scheme 1 matched with their moment in "
+                    "%(zone)s (written on a local clock: the same instant; "
+                    "docs/decisions.md, Audit chain)",
+                    count=report.local_time, zone=calendar_store.zone().key,
+                )
+            )  # fmt: skip
+        click.echo(_("record the head outside the database to detect truncation later"))
         return
     brk = report.first_break
     assert brk is not None
-    where = f"seq {brk.seq}" if brk.seq is not None else "an unsealed record"
-    click.echo(f"audit chain BROKEN at {where} (row id {brk.row_id}): {brk.reason}", err=True)
+    where = _("seq %(seq)s", seq=brk.seq) if brk.seq is not None else _("an unsealed record")
+    click.echo(
+        _(
+            "audit chain BROKEN at %(where)s (row id %(row)s): %(reason)s",
+            where=where, row=brk.row_id, reason=brk.reason,
+        ),
+        err=True,
+    )  # fmt: skip
     sys.exit(1)
 
 
@@ -407,7 +459,9 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     for value in values:
         left, sep, right = value.partition("=")
         if not sep or not left.strip() or not right.strip():
-            raise click.BadParameter(f"{value!r}: write NAME=VALUE", param_hint=option)
+            raise click.BadParameter(
+                _("%(value)s: write NAME=VALUE", value=repr(value)), param_hint=option
+            )
         found[left.strip()] = right.strip()
     return found
 
@@ -449,7 +503,10 @@ def process_adopt(
     risk_values: dict[str, int] = {}
     for node, value in _pairs(risks, "--risk").items():
         if not value.isdigit():
-            raise click.BadParameter(f"{node}={value}: a risk value is 1 to 5", param_hint="--risk")
+            raise click.BadParameter(
+                _("%(node)s=%(value)s: a risk value is 1 to 5", node=node, value=value),
+                param_hint="--risk",
+            )
         risk_values[node] = int(value)
     try:
         row = processes.adopt(
@@ -461,7 +518,13 @@ def process_adopt(
         _fail(exc)
         return
     db.session.commit()
-    click.echo(f"{unit}: {row.key} v{row.version} {row.status.value} (from template {template})")
+    click.echo(
+        _(
+            "%(unit)s: %(key)s v%(version)d %(status)s (from template %(template)s)",
+            unit=unit, key=row.key, version=row.version, status=process_cli.status_word(row.status),
+            template=template,
+        )
+    )  # fmt: skip
 
 
 @process_group.command("upgrade-templates")
@@ -486,13 +549,22 @@ def process_upgrade_templates(unit: str | None, dry_run: bool) -> None:
     else:
         db.session.commit()
     for u in found:
-        line = f"{u.unit}: {u.key} v{u.version} (template {u.template}) {u.outcome}"
+        outcome = {"upgraded": _("upgraded"), "current": _("current"), "skipped": _("skipped")}
+        line = _(
+            "%(unit)s: %(key)s v%(version)d (template %(template)s) %(outcome)s",
+            unit=u.unit, key=u.key, version=u.version, template=u.template,
+            outcome=outcome[u.outcome],
+        )  # fmt: skip
         if u.new_version is not None:
-            line += f" → v{u.new_version}" + (" (dry run)" if dry_run else "")
+            line += f" → v{u.new_version}" + (_(" (dry run)") if dry_run else "")
         click.echo(line + (f": {u.reason}" if u.reason else ""))
     done = sum(u.outcome == "upgraded" for u in found)
-    click.echo(f"{done} process(es) {'to upgrade' if dry_run else 'upgraded'}, "
-               f"{sum(u.outcome == 'skipped' for u in found)} skipped")  # fmt: skip
+    skipped = sum(u.outcome == "skipped" for u in found)
+    click.echo(
+        _("%(done)d process(es) to upgrade, %(skipped)d skipped", done=done, skipped=skipped)
+        if dry_run
+        else _("%(done)d process(es) upgraded, %(skipped)d skipped", done=done, skipped=skipped)
+    )
 
 
 @process_group.command("list")
@@ -515,9 +587,9 @@ def process_list(unit: str | None, status: str) -> None:
         return
     for row in page.items:
         click.echo(
-            f"{row.unit.code:<6}{row.key:<24}v{row.version:<4}{row.status.value:<10}{row.name}"
+            f"{row.unit.code:<6}{row.key:<24}v{row.version:<4}{process_cli.status_word(row.status):<10}{row.name}"
         )
-    click.echo(f"{page.total} version(s)")
+    click.echo(_("%(count)d version(s)", count=page.total))
 
 
 def _read_definition(path: Path) -> tuple[Any, str]:
@@ -533,18 +605,20 @@ def _read_definition(path: Path) -> tuple[Any, str]:
 @click.option("--unit", required=True, help="check posts against this unit")
 def process_validate(path: Path, unit: str) -> None:
     """Check a YAML/JSON definition; print every problem with its path (exit 1 if any)."""
-    raw, _ = _read_definition(path)
+    raw, _text = _read_definition(path)
     try:
         result = processes.validate_only(db.session, SYSTEM_ADMIN, raw, unit=unit)
     except DomainError as exc:
         _fail(exc)
         return
     if result.ok:
-        click.echo(f"{path}: valid")
+        click.echo(_("%(path)s: valid", path=path))
         return
     for problem in result.problems:
         click.echo(f"  - {problem.path}: {problem.message}", err=True)
-    raise click.ClickException(f"{path}: {len(result.problems)} problem(s)")
+    raise click.ClickException(
+        _("%(path)s: %(count)d problem(s)", path=path, count=len(result.problems))
+    )
 
 
 @process_group.command("load")
@@ -563,7 +637,7 @@ def process_load(path: Path, unit: str, publish_now: bool) -> None:
         _fail(exc)
         return
     db.session.commit()
-    click.echo(f"{unit}: {row.key} v{row.version} {row.status.value}")
+    click.echo(f"{unit}: {row.key} v{row.version} {process_cli.status_word(row.status)}")
 
 
 @process_group.command("publish")
@@ -578,7 +652,9 @@ def process_publish(key: str, unit: str) -> None:
         _fail(exc)
         return
     db.session.commit()
-    click.echo(f"{unit}: {row.key} v{row.version} published")
+    click.echo(
+        f"{unit}: {row.key} v{row.version} {process_cli.status_word(ProcessStatus.PUBLISHED)}"
+    )
 
 
 @riskctl_cli.group("calendar")
@@ -601,7 +677,8 @@ def calendar_override(day: datetime, working: bool, reason: str) -> None:
         _fail(exc)
         return
     db.session.commit()
-    click.echo(f"{day.date().isoformat()}: {'working day' if working else 'day off'} ({reason})")
+    kind = _("working day") if working else _("day off")
+    click.echo(f"{day.date().isoformat()}: {kind} ({reason})")
 
 
 @calendar_group.command("remove")
@@ -615,14 +692,14 @@ def calendar_remove(day: datetime) -> None:
         _fail(exc)
         return
     db.session.commit()
-    click.echo(f"{day.date().isoformat()}: override removed")
+    click.echo(_("%(day)s: override removed", day=day.date().isoformat()))
 
 
 @calendar_group.command("list")
 def calendar_list() -> None:
     """Every override, by date."""
     for row in calendar_store.list_overrides(db.session):
-        kind = "working day" if row.is_working else "day off"
+        kind = _("working day") if row.is_working else _("day off")
         click.echo(f"{row.day.isoformat()}  {kind:<12}{row.reason}")
 
 
@@ -640,10 +717,15 @@ def scan(full: bool) -> None:
         return
     db.session.commit()
     click.echo(
-        f"{result.mode} scan at {result.at:%Y-%m-%d %H:%M:%S} UTC: {result.scanned} signals, "
-        f"{result.raised} raised, {result.updated} updated, {result.closed} closed, "
-        f"{result.hints} under the lowest threshold"
-    )
+        _(
+            "%(mode)s scan at %(at)s: %(scanned)d signals, %(raised)d raised, %(updated)d "
+            "updated, %(closed)d closed, %(hints)d under the lowest threshold",
+            mode=_("full") if result.mode == "full" else _("incremental"),
+            at=local_time(result.at, "%Y-%m-%d %H:%M:%S"),
+            scanned=result.scanned, raised=result.raised, updated=result.updated,
+            closed=result.closed, hints=result.hints,
+        )
+    )  # fmt: skip
 
 
 @riskctl_cli.command("scheduler")
@@ -663,8 +745,10 @@ def scheduler(standby_interval: float, watchdog_interval: float) -> None:
     engine = database.engine
     if engine.dialect.name != "postgresql":
         raise click.ClickException(
-            "the scheduler process needs PostgreSQL (its leadership is an advisory lock); "
-            "with SQLite, `flask riskctl serve` runs the scheduler in-process"
+            _(
+                "the scheduler process needs PostgreSQL (its leadership is an advisory lock); "
+                "with SQLite, `flask riskctl serve` runs the scheduler in-process"
+            )
         )
     settings = app.config["RISKCTL"]
     if settings.REDIS_URL:
@@ -674,15 +758,20 @@ def scheduler(standby_interval: float, watchdog_interval: float) -> None:
         push.use_message_queue(settings.REDIS_URL, settings.SOCKETIO_CHANNEL)
     leader = Leadership(engine)
     while not leader.try_acquire():
-        click.echo(f"standby: another scheduler leads; trying again in {standby_interval:g}s")
+        click.echo(
+            _(
+                "standby: another scheduler leads; trying again in %(seconds)ss",
+                seconds=f"{standby_interval:g}",
+            )
+        )
         time.sleep(standby_interval)
     jobs = build_scheduler(app, fence=leader.holds)
     jobs.start()
-    click.echo(f"leader: running jobs {', '.join(j.id for j in jobs.get_jobs())}")
+    click.echo(_("leader: running jobs %(jobs)s", jobs=", ".join(j.id for j in jobs.get_jobs())))
     try:
         while leader.holds():
             time.sleep(watchdog_interval)
-        click.echo("leadership lost: stopping", err=True)
+        click.echo(_("leadership lost: stopping"), err=True)
         jobs.shutdown(wait=False)
         sys.exit(3)
     except KeyboardInterrupt:
@@ -735,7 +824,10 @@ def screen_token(name: str) -> None:
     except DomainError as exc:
         _fail(exc)
     db.session.commit()
-    click.echo(f"screen {kiosk.id} ({kiosk.name}): /screen?token={token}")
+    click.echo(
+        _("screen %(id)d (%(name)s): %(path)s", id=kiosk.id, name=kiosk.name,
+          path=f"/screen?token={token}")
+    )  # fmt: skip
 
 
 @riskctl_cli.command("fake-twilio")
@@ -784,7 +876,7 @@ def risk_value(
     elif process:
         chosen.append("process")
     if len(chosen) != 1:
-        raise click.UsageError("give exactly one of --process [--node], --post, --person")
+        raise click.UsageError(_("give exactly one of --process [--node], --post, --person"))
     _as_cli("risk-value")
     try:
         set_ = risk_services.set_risk_value(
@@ -796,4 +888,9 @@ def risk_value(
         return
     db.session.commit()
     what = {"process": process, "node": f"{process}/{node}", "post": post, "person": person}
-    click.echo(f"{set_['unit']}: {chosen[0]} {what[chosen[0]]} risk {risk}")
+    target = {"process": _("process"), "node": _("node"), "post": _("post"),
+              "person": _("person")}[chosen[0]]  # fmt: skip
+    click.echo(
+        _("%(unit)s: %(target)s %(what)s risk value %(risk)d", unit=set_["unit"],
+          target=target, what=what[chosen[0]], risk=risk)
+    )  # fmt: skip

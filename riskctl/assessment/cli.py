@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from riskctl.assessment import reports, spec
 from riskctl.core import audit
@@ -26,12 +27,15 @@ def validate(path: Path) -> None:
     framework, problems, _raw = spec.read_file(path)
     if framework is not None:
         click.echo(
-            f"{path.name}: {framework.name} version {framework.version}, "
-            f"{len(framework.indicators)} indicators, {framework.max} points: OK"
-        )
+            _(
+                "%(file)s: %(name)s version %(version)s, %(count)d indicators, %(max)s points: OK",
+                file=path.name, name=framework.name, version=framework.version,
+                count=len(framework.indicators), max=framework.max,
+            )
+        )  # fmt: skip
         return
     for problem in problems:
-        click.echo(f"{path.name}: {problem.path or '(document)'}: {problem.message}", err=True)
+        click.echo(f"{path.name}: {problem.path or _('(document)')}: {problem.message}", err=True)
     sys.exit(1)
 
 
@@ -50,6 +54,10 @@ def report(first: str, last: str) -> None:
     )
     db.session.commit()
     click.echo(
-        f"report {row.id}: {row.title}; PDF {row.pdf_pages} pages sha256 "
-        f"{row.pdf_sha256}; XLSX sha256 {row.xlsx_sha256}; {row.build_seconds:.1f} s"
-    )
+        _(
+            "report %(id)d: %(title)s; PDF %(pages)d pages sha256 %(pdf)s; XLSX sha256 "
+            "%(xlsx)s; %(seconds)s s",
+            id=row.id, title=row.title, pages=row.pdf_pages, pdf=row.pdf_sha256,
+            xlsx=row.xlsx_sha256, seconds=f"{row.build_seconds:.1f}",
+        )
+    )  # fmt: skip

@@ -7,6 +7,8 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from riskctl.attachments import services
 from riskctl.core import audit
@@ -14,7 +16,7 @@ from riskctl.extensions import db
 
 attachments_cli = AppGroup("attachments", help="Files attached to items.")
 
-_LABELS = {"missing": "文件缺失", "altered": "文件已被改动"}
+_LABELS = {"missing": _l("the file is missing"), "altered": _l("the file was altered")}
 
 
 @attachments_cli.command("verify")
@@ -25,13 +27,19 @@ def verify() -> None:
     checked, bad = services.verify_all(db.session, services.store_of(current_app.config))
     db.session.commit()
     if not bad:
-        click.echo(f"attachments OK: {checked} file(s) checked")
+        click.echo(_("attachments OK: %(count)d file(s) checked", count=checked))
         return
     for f in bad:
         click.echo(
-            f"attachment {f.id} (item {f.item_id}, {f.filename}): {f.health} "
-            f"({_LABELS[f.health]}), sha256 {f.sha256}",
+            _(
+                "attachment %(id)d (item %(item)d, %(file)s): %(health)s, sha256 %(sha)s",
+                id=f.id, item=f.item_id, file=f.filename, health=_LABELS[f.health],
+                sha=f.sha256,
+            ),
             err=True,
-        )
-    click.echo(f"attachments BROKEN: {len(bad)} of {checked} file(s)", err=True)
+        )  # fmt: skip
+    click.echo(
+        _("attachments BROKEN: %(bad)d of %(count)d file(s)", bad=len(bad), count=checked),
+        err=True,
+    )
     sys.exit(1)

@@ -8,17 +8,28 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask_babel import gettext as _
 
 from riskctl.core import audit
 from riskctl.core.access import SYSTEM_ADMIN
 from riskctl.core.errors import DomainError
 from riskctl.extensions import db
 from riskctl.process import interchange
+from riskctl.process.models import ProcessStatus
+
+
+def status_word(status: ProcessStatus) -> str:
+    """A version's status as the administrator reads it."""
+    words: dict[ProcessStatus, str] = {
+        ProcessStatus.DRAFT: _("draft"), ProcessStatus.PUBLISHED: _("published"),
+        ProcessStatus.RETIRED: _("retired"),
+    }  # fmt: skip
+    return words[status]
 
 
 def _fail(exc: DomainError) -> None:
     db.session.rollback()
-    lines = [f"error: {exc.message}"] + [
+    lines = [_("error: %(message)s", message=exc.message)] + [
         f"  - {d.get('element') or d.get('path') or ''}"
         f"{' (' + d['name'] + ')' if d.get('name') else ''}: {d['message']}"
         for d in exc.details
@@ -45,7 +56,10 @@ def export_command(key: str, unit: str, version: int | None, output: Path | None
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-        click.echo(f"{unit}: {row.key} v{row.version} written to {output}")
+        click.echo(
+            _("%(unit)s: %(key)s v%(version)d written to %(path)s", unit=unit, key=row.key,
+              version=row.version, path=output)
+        )  # fmt: skip
 
 
 @click.command("import-bpmn")
@@ -68,8 +82,10 @@ def import_command(path: Path, unit: str, keep_problems: bool) -> None:
         return
     db.session.commit()
     for note in checked.notes:
-        click.echo(f"  note: {note['element']} {note['name']}: {note['message']}".rstrip())
+        said = _("note")
+        click.echo(f"  {said}: {note['element']} {note['name']}: {note['message']}".rstrip())
     for problem in checked.problems:
-        click.echo(f"  problem: {problem['element']} {problem['path']}: {problem['message']}")
-    said = f" with {len(checked.problems)} problem(s)" if checked.problems else ""
-    click.echo(f"{unit}: {row.key} v{row.version} {row.status.value}{said}")
+        word = _("problem")
+        click.echo(f"  {word}: {problem['element']} {problem['path']}: {problem['message']}")
+    said = _(" with %(count)d problem(s)", count=len(checked.problems)) if checked.problems else ""
+    click.echo(f"{unit}: {row.key} v{row.version} {status_word(row.status)}{said}")

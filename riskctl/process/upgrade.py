@@ -26,6 +26,7 @@ from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from riskctl.core import audit
 from riskctl.core.access import Principal
@@ -37,6 +38,11 @@ from riskctl.process import services
 from riskctl.process.models import ProcessDefinition, ProcessStatus
 
 ACTION = "process.template_upgraded"
+
+
+def _(text: str, **values: Any) -> str:
+    # The reasons are read by the administrator running the upgrade (CLI --lang or page).
+    return str(gettext(text, **values))
 
 
 @dataclass(frozen=True)
@@ -76,12 +82,24 @@ def adopter_changes(template_raw: dict[str, Any], body: dict[str, Any]) -> Chang
         old, new = theirs.get("post"), node.get("post")
         if old is not None and new is not None:
             if posts.setdefault(old, new) != new:
-                return f"template post {old!r} is mapped to both {posts[old]!r} and {new!r}"
+                return _(
+                    "template post %(old)s is mapped to both %(first)s and %(second)s",
+                    old=repr(old),
+                    first=repr(posts[old]),
+                    second=repr(new),
+                )
         elif old != new:
-            return f"node {node['key']!r}: post {new!r} where the template has {old!r}"
+            return _(
+                "node %(node)s: post %(post)s where the template has %(template)s",
+                node=repr(node["key"]),
+                post=repr(new),
+                template=repr(old),
+            )
         if node.get("limit") != theirs.get("limit"):
             if node.get("limit") is None:
-                return f"node {node['key']!r} has no time limit; the template has one"
+                return _(
+                    "node %(node)s has no time limit; the template has one", node=repr(node["key"])
+                )
             limits[node["key"]] = node["limit"]
         if node.get("risk", 3) != theirs.get("risk", 3):
             risks[node["key"]] = node.get("risk", 3)
@@ -120,7 +138,12 @@ def upgrade_adopted(
         result = partial(Upgrade, code, row.key, template_key, row.version)
         template = shipped.get(template_key)
         if template is None:
-            found.append(result("skipped", reason=f"riskctl no longer ships {template_key!r}"))
+            found.append(
+                result(
+                    "skipped",
+                    reason=_("riskctl no longer ships %(template)s", template=repr(template_key)),
+                )
+            )
             continue
         changes = adopter_changes(template.raw, row.body)
         if isinstance(changes, str):
@@ -145,8 +168,8 @@ def upgrade_adopted(
             )
         )
         if has_draft is not None:
-            found.append(result("skipped", reason="the unit has a draft of it; publish or "
-                                "replace the draft first"))  # fmt: skip
+            found.append(result("skipped", reason=_("the unit has a draft of it; publish or "
+                                  "replace the draft first")))  # fmt: skip
             continue
         checked = services.check(session, row.unit_id, raw)
         if not checked.ok:

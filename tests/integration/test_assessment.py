@@ -421,7 +421,7 @@ def test_the_cli_checks_a_framework_file_and_names_every_problem(app, tmp_path):
     )
     runner = app.test_cli_runner()
     ok = runner.invoke(args=["riskctl", "assessment", "validate", str(shipped)])
-    assert ok.exit_code == 0 and "30 indicators" in ok.output
+    assert ok.exit_code == 0 and "30 项指标" in ok.output
     broken = tmp_path / "dept_overall_expenditure.yaml"
     broken.write_text(shipped.read_text("utf-8").replace("max: 24", "max: 25"), "utf-8")
     bad = runner.invoke(args=["riskctl", "assessment", "validate", str(broken)])

@@ -270,13 +270,13 @@ def test_the_cli_verifies_every_file(app, client, token_for, session, item, stor
     runner = app.test_cli_runner()
     result = runner.invoke(args=["riskctl", "attachments", "verify"])
     assert result.exit_code == 0, result.output
-    assert "attachments OK" in result.output
+    assert "附件完好" in result.output
     bad = upload(client, token_for, item["id"], files.png(), "坏.png")
     store.path_of(bad["sha256"]).unlink()
     result = runner.invoke(args=["riskctl", "attachments", "verify"])
     assert result.exit_code == 1
-    assert f"attachment {bad['id']}" in result.output and "文件缺失" in result.output
-    assert f"attachment {ok['id']}" not in result.output
+    assert f"附件 {bad['id']}" in result.output and "文件缺失" in result.output
+    assert f"附件 {ok['id']}" not in result.output
 
 
 def test_the_audit_chain_verifies_after_uploads_and_withdrawals(
@@ -289,7 +289,7 @@ def test_the_audit_chain_verifies_after_uploads_and_withdrawals(
                 headers=token_for(STARTER))  # fmt: skip
     result = app.test_cli_runner().invoke(args=["riskctl", "audit", "verify"])
     assert result.exit_code == 0, result.output
-    assert "audit chain OK" in result.output
+    assert "审计链完好" in result.output
     assert verify_chain(session).ok
 
 
@@ -453,7 +453,7 @@ def test_concurrent_uploads_of_one_file_store_it_once_with_a_record_each(live_ap
     result = live_app.test_cli_runner().invoke(args=["riskctl", "audit", "verify"])
     assert result.exit_code == 0, result.output
     result = live_app.test_cli_runner().invoke(args=["riskctl", "attachments", "verify"])
-    assert result.exit_code == 0 and f"{racers} file(s) checked" in result.output
+    assert result.exit_code == 0 and f"已校验 {racers} 个文件" in result.output
 
 
 def test_no_file_is_added_to_an_item_once_it_is_closed(client, token_for, session, item):

@@ -187,14 +187,16 @@ def test_audit_verify_command_seals_then_exits_1_and_names_the_row(app, session)
     session.flush()
     ok = runner.invoke(args=["riskctl", "audit", "verify"])
     assert ok.exit_code == 0, ok.output
-    assert "audit chain OK" in ok.output
+    assert "审计链完好" in ok.output
+    english = runner.invoke(args=["riskctl", "--lang", "en", "audit", "verify", "--no-seal"])
+    assert "audit chain OK" in english.output
     assert records(session)[-1].seq is not None  # verify sealed the pending record first
     target = sealed(session)[5]
     _tamper(session, sa.update(AuditRecord).where(AuditRecord.id == target.id)
             .values(action="unit.deleted"))  # fmt: skip
     broken = runner.invoke(args=["riskctl", "audit", "verify", "--no-seal"])
     assert broken.exit_code == 1
-    assert f"BROKEN at seq {target.seq}" in broken.output
+    assert f"审计链断裂于序号 {target.seq} 处" in broken.output
 
 
 # ---------------------------------------------------------------- clocks in other zones
@@ -252,7 +254,9 @@ def test_old_records_written_on_a_clock_in_beijing_still_verify_and_are_counted(
     report = verify_chain(session)
     assert report.ok, report.first_break
     assert report.local_time == 1
-    shown = app.test_cli_runner().invoke(args=["riskctl", "audit", "verify", "--no-seal"])
+    shown = app.test_cli_runner().invoke(
+        args=["riskctl", "--lang", "en", "audit", "verify", "--no-seal"]
+    )
     assert shown.exit_code == 0, shown.output
     assert "1 record(s) of digest scheme 1 matched with their moment in Asia/Shanghai" in (
         shown.output

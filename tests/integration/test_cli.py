@@ -43,7 +43,7 @@ def test_the_demo_is_idempotent(app, session):
     before = count(session, AuditRecord)
     result = run(app, "demo", "--no-history")
     assert result.exit_code == 0, result.output
-    assert "people 0 created / 0 updated / 60 unchanged" in result.output
+    assert "人员 新建 0 / 更新 0 / 未变 60" in result.output  # the CLI speaks Chinese
     assert "admin" in result.output and "demo-pass-2026" in result.output
     # Only the import itself is recorded: nothing changed.
     assert count(session, AuditRecord) == before + 1
@@ -75,7 +75,7 @@ def test_risk_values_are_set_from_the_cli(app, session):
     result = run(app, "risk-value", "5", "--unit", "czj", "--process", "procurement",
                  "--node", "accept")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "czj: node procurement/accept risk 5" in result.output
+    assert "czj：节点 procurement/accept 风险值 5" in result.output
     assert run(app, "risk-value", "2", "--unit", "czj", "--post", "cashier").exit_code == 0
     from riskctl.core.access import SYSTEM_ADMIN
 
@@ -98,8 +98,8 @@ def test_a_fresh_installation_with_the_demo_history_passes_audit_verify(backend,
     try:
         env = riskctl_env(url)
         run_flask(env, "db", "upgrade")
-        assert "history:" in run_flask(env, "riskctl", "demo")
+        assert "历史数据：" in run_flask(env, "riskctl", "demo")
         verified = run_flask(env, "riskctl", "audit", "verify")  # exit code 0, or it fails
-        assert "audit chain OK" in verified
+        assert "审计链完好" in verified
     finally:
         cleanup()

@@ -238,7 +238,7 @@ def test_the_cli_exports_a_version_and_imports_a_file(app, session, tmp_path):
     assert out.exit_code == 0, out.output
     back = runner.invoke(args=["riskctl", "process", "import-bpmn", str(target), "--unit", "czj"])
     assert back.exit_code == 0, back.output
-    assert re.search(r"czj: contract v\d+ draft", back.output)
+    assert re.search(r"czj: contract v\d+ 草稿", back.output)
     refused = runner.invoke(args=["riskctl", "process", "import-bpmn",
                                   str(CORPUS / "refused.bpmn"), "--unit", "czj"])  # fmt: skip
     assert refused.exit_code == 1

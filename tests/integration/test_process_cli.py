@@ -48,7 +48,7 @@ def test_adopt_with_local_changes_publishes(app, session):
                  "--name", "合同管理（小额）", "--post", "archivist=section_chief",
                  "--limit", "sign=5wd", "--risk", "pay=5", "--risk", "process=2")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "contract_small v1 published" in result.output
+    assert "contract_small 第 1 版" in result.output and "已发布" in result.output
     (row,) = _versions(session, "nmj", "contract_small")
     nodes = {n["key"]: n for n in row.body["nodes"]}
     assert nodes["archive"]["post"] == "section_chief"
@@ -78,7 +78,7 @@ def test_validate_load_publish_and_list(app, session, tmp_path):
     assert "nodes[1].post" in checked.output and "nodes[1].limit" in checked.output
     assert run(app, "process", "validate", str(good), "--unit", "czj").exit_code == 0
     loaded = run(app, "process", "load", str(good), "--unit", "czj")
-    assert loaded.exit_code == 0 and "leave_note v1 draft" in loaded.output
+    assert loaded.exit_code == 0 and "leave_note v1 草稿" in loaded.output
     published = run(app, "process", "publish", "leave_note", "--unit", "czj")
     assert published.exit_code == 0, published.output
     (row,) = _versions(session, "czj", "leave_note")

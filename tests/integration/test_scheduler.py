@@ -105,8 +105,7 @@ def test_leadership_is_one_advisory_lock_checked_on_its_own_connection():
 def test_cli_scan_runs_one_scan(app, session):
     result = app.test_cli_runner().invoke(args=["riskctl", "scan", "--full"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("full scan at ")
-    assert "raised" in result.output
+    assert "全量扫描：" in result.output and "新预警" in result.output
 
 
 def test_the_scheduler_process_stands_by_leads_and_exits_when_fenced(tmp_path):
@@ -148,9 +147,9 @@ def test_the_scheduler_process_stands_by_leads_and_exits_when_fenced(tmp_path):
     first, first_log = start("first")
     second = second_log = None
     try:
-        assert wait_for(tmp_path / "first.log", "leader:"), (tmp_path / "first.log").read_text()
+        assert wait_for(tmp_path / "first.log", "已成为主调度进程"), (tmp_path / "first.log").read_text()
         second, second_log = start("second")
-        assert wait_for(tmp_path / "second.log", "standby:"), (tmp_path / "second.log").read_text()
+        assert wait_for(tmp_path / "second.log", "待命："), (tmp_path / "second.log").read_text()
         engine = sa.create_engine(url)
         with engine.connect() as conn:
             conn.execute(sa.text(
@@ -160,8 +159,8 @@ def test_the_scheduler_process_stands_by_leads_and_exits_when_fenced(tmp_path):
             conn.commit()
         engine.dispose()
         assert first.wait(timeout=30) == 3
-        assert "leadership lost" in (tmp_path / "first.log").read_text()
-        assert wait_for(tmp_path / "second.log", "leader:")
+        assert "已失去主调度地位" in (tmp_path / "first.log").read_text()
+        assert wait_for(tmp_path / "second.log", "已成为主调度进程")
     finally:
         for proc, log in ((first, first_log), (second, second_log)):
             if proc is not None and proc.poll() is None:

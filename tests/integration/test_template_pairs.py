@@ -72,7 +72,7 @@ def test_a_new_template_is_adopted_by_the_cli_and_runs_to_its_end(
         app, "process", "adopt", template, "--unit", "czj", "--key", key, "--name", f"{key} 试行"
     )
     assert adopted.exit_code == 0, adopted.output
-    assert f"czj: {key} v1 published (from template {template})" in adopted.output
+    assert f"czj：{key} 第 1 版 已发布（来自模板 {template}）" in adopted.output
     (row,) = versions(session, key)
     assert row.template == template
     bases = {p["basis"] for p in row.body["incompatible"]}
@@ -180,7 +180,7 @@ def test_upgrade_publishes_the_changed_template_with_the_units_changes(app, sess
 
     result = cli(app, "process", "upgrade-templates", "--unit", "czj")
     assert result.exit_code == 0, result.output
-    line = f"czj: expense_local v{old.version} (template expense_reimbursement) upgraded"
+    line = f"czj：expense_local 第 {old.version} 版（模板 expense_reimbursement）已升级"
     assert f"{line} → v{old.version + 1}" in result.output
     old_row, new_row = versions(session, "expense_local")
     assert (old_row.status, new_row.status) == (ProcessStatus.RETIRED, ProcessStatus.PUBLISHED)
@@ -213,7 +213,7 @@ def test_upgrade_publishes_the_changed_template_with_the_units_changes(app, sess
 
     again = cli(app, "process", "upgrade-templates", "--unit", "czj")
     assert again.exit_code == 0, again.output
-    assert f"czj: expense_local v{new_row.version} (template expense_reimbursement) current" in (
+    assert f"czj：expense_local 第 {new_row.version} 版（模板 expense_reimbursement）已是最新" in (
         again.output
     )
     assert len(versions(session, "expense_local")) == 2
@@ -224,7 +224,7 @@ def test_a_dry_run_writes_nothing(app, session):
     session.commit()  # the test's savepoint: the dry run rolls its own work back
     result = cli(app, "process", "upgrade-templates", "--unit", "czj", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert f"→ v{old.version + 1} (dry run)" in result.output
+    assert f"→ v{old.version + 1}（试运行）" in result.output
     assert [r.version for r in versions(session, "expense_local")] == [old.version]
 
 
@@ -235,7 +235,7 @@ def test_a_process_with_a_draft_in_progress_is_left_alone(app, session):
     processes.save_draft(session, SYSTEM_ADMIN, draft, unit="czj")
     result = cli(app, "process", "upgrade-templates", "--unit", "czj")
     assert result.exit_code == 0, result.output
-    assert "expense_local" in result.output and "skipped: the unit has a draft" in result.output
+    assert "expense_local" in result.output and "跳过: 本单位有该流程的草稿" in result.output
     assert [r.status for r in versions(session, "expense_local")] == [
         ProcessStatus.PUBLISHED, ProcessStatus.DRAFT,
     ]  # fmt: skip
@@ -245,4 +245,4 @@ def test_demo_adoptions_of_the_shipped_templates_are_current(app, session):
     # The demo adopted today's templates: nothing to carry forward.
     result = cli(app, "process", "upgrade-templates", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "0 process(es) to upgrade" in result.output
+    assert "待升级流程 0 个" in result.output
