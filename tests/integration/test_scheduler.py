@@ -147,7 +147,9 @@ def test_the_scheduler_process_stands_by_leads_and_exits_when_fenced(tmp_path):
     first, first_log = start("first")
     second = second_log = None
     try:
-        assert wait_for(tmp_path / "first.log", "已成为主调度进程"), (tmp_path / "first.log").read_text()
+        assert wait_for(tmp_path / "first.log", "已成为主调度进程"), (
+            tmp_path / "first.log"
+        ).read_text()
         second, second_log = start("second")
         assert wait_for(tmp_path / "second.log", "待命："), (tmp_path / "second.log").read_text()
         engine = sa.create_engine(url)
