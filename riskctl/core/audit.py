@@ -56,6 +56,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from riskctl.core.clock import utcnow
 from riskctl.core.db import Base, DbSession
+from riskctl.core.prepared import Prepared
 
 GENESIS_HASH = "0" * 64
 # How the digests written now are computed (see the module docstring); 1 = before 2026-12.
@@ -103,6 +104,7 @@ class AuditRecord(Base):
 
 _TABLE = cast(sa.Table, AuditRecord.__table__)
 _INSERT = sa.insert(_TABLE)  # built once: statement construction costs on the hot path
+_INSERT_ONE = Prepared(_INSERT)  # a step's record: on SQLite's own cursor
 
 
 @dataclass(frozen=True)
@@ -251,8 +253,11 @@ def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
     if not entries:
         return
     rows = [_row(entry) for entry in entries]
-    # One row is the common case (a step); a list would take the executemany path.
-    session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    # One row is the common case (a step); a list takes the executemany path.
+    if len(rows) == 1:
+        _INSERT_ONE.rowcount(session.connection(), rows[0])
+    else:
+        session.connection().execute(_INSERT, rows)
     session.info[_WRITTEN_KEY] = session.info.get(_WRITTEN_KEY, 0) + len(rows)
 
 

@@ -36,6 +36,7 @@ from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
 from riskctl.core.errors import Conflict, Forbidden, Joined, NotFound, Refused, ValidationFailed
 from riskctl.core.listing import Page, unit_filter
+from riskctl.core.prepared import Prepared
 from riskctl.meetings.spec import Tally
 from riskctl.org.models import ConflictOfInterest, Person, Post, PostAssignment, Unit
 from riskctl.org.services import filter_unit, person_labels, person_names, post_names
@@ -146,6 +147,14 @@ _CLOSE_LEFTOVERS = sa.update(_task).where(
 _INSERT_ITEM = sa.insert(_item).returning(_item.c.id)
 _INSERT_STEP = sa.insert(_step).returning(_step.c.id)
 _INSERT_TASK = sa.insert(_task).returning(_task.c.id)
+# The step path's statements on SQLite's own cursor (``riskctl.core.prepared``: there
+# SQLAlchemy's execution layer costs more than SQLite), through SQLAlchemy elsewhere.
+_LOAD_Q = Prepared(_LOAD)
+_LOAD_PG_Q = Prepared(_LOAD_PG)
+_UPDATE_ITEM_Q = Prepared(_UPDATE_ITEM)
+_CLOSE_TASK_Q = Prepared(_CLOSE_TASK)
+_INSERT_STEP_Q = Prepared(_INSERT_STEP)
+_INSERT_TASK_Q = Prepared(_INSERT_TASK)
 
 
 def _item_written(advance: engine.Advance, now: datetime) -> dict[str, Any]:
@@ -600,8 +609,8 @@ def _open_tasks(
     for key in nodes:
         spec = definition.node_map[key]
         due = calendar.due_at(now, spec.limit) if spec.limit else None
-        task_id = conn.execute(
-            _INSERT_TASK,
+        task_id = _INSERT_TASK_Q.scalar(
+            conn,
             {
                 "item_id": item_id,
                 "node": key,
@@ -610,7 +619,7 @@ def _open_tasks(
                 "due_at": due,
                 "opened_at": now,
             },
-        ).scalar_one()
+        )
         opened.append((int(task_id), key))
     return tuple(opened)
 
@@ -714,9 +723,8 @@ def _insert_step(
     now: datetime,
 ) -> int:
     return int(
-        session.connection()
-        .execute(
-            _INSERT_STEP,
+        _INSERT_STEP_Q.scalar(
+            session.connection(),
             {
                 "item_id": item_id,
                 "task_id": task_id,
@@ -730,7 +738,6 @@ def _insert_step(
                 "at": now,
             },
         )
-        .scalar_one()
     )
 
 
@@ -741,7 +748,7 @@ def _no_longer_open(task_id: int) -> Conflict:
 def _write_step_at_once(
     session: DbSession,
     definition: Definition,
-    this: sa.RowMapping,
+    this: Mapping[str, Any],
     task_id: int,
     node: NodeSpec,
     person: int,
@@ -811,7 +818,7 @@ def complete_task(
     postgresql = conn.dialect.name == "postgresql"
     load = {"task": task_id, "person": principal.person_id, "day": local_date()}
     for _ in range(ATTEMPTS):
-        rows = [r._mapping for r in conn.execute(_LOAD_PG if postgresql else _LOAD, load)]
+        rows = (_LOAD_PG_Q if postgresql else _LOAD_Q).rows(conn, load)
         this = next((r for r in rows if r["id"] == task_id), None)
         if this is None or this["unit_id"] not in visible_units(principal, Action.VIEW_ITEMS):
             raise NotFound(_l("no task %(id)s", id=task_id), code="unknown_task")
@@ -873,20 +880,20 @@ def complete_task(
             if opened is None:
                 continue  # another action on this item committed first: read again
         else:
-            moved = conn.execute(
-                _UPDATE_ITEM, {"b_item": item_id, "b_revision": this["revision"], **written}
-            ).rowcount
+            moved = _UPDATE_ITEM_Q.rowcount(
+                conn, {"b_item": item_id, "b_revision": this["revision"], **written}
+            )
             if moved != 1:
                 continue  # another action on this item committed first: read again
-            closed = conn.execute(
-                _CLOSE_TASK,
+            closed = _CLOSE_TASK_Q.rowcount(
+                conn,
                 {
                     "b_task": task_id,
                     "status": TaskStatus.COMPLETED,
                     "closed_at": now,
                     "closed_by_id": principal.person_id,
                 },
-            ).rowcount
+            )
             if closed != 1:  # cannot happen while every task change moves the revision
                 raise _no_longer_open(task_id)
             if advance.cancelled:
