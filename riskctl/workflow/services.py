@@ -596,6 +596,7 @@ def _invalid(exc: engine.InvalidAction) -> ValidationFailed:
 
 def _open_tasks(
     session: DbSession,
+    conn: sa.Connection,
     definition: Definition,
     item_id: int,
     nodes: Sequence[str],
@@ -604,7 +605,6 @@ def _open_tasks(
     if not nodes:
         return ()
     calendar = working_calendar(session)
-    conn = session.connection()
     opened = []
     for key in nodes:
         spec = definition.node_map[key]
@@ -684,10 +684,10 @@ def start_item(
         ).scalar_one()
     )
     step_id = _insert_step(
-        session, item_id, None, StepKind.START, begin.key, principal.person_id, begin.post,
+        conn, item_id, None, StepKind.START, begin.key, principal.person_id, begin.post,
         None, advance.changes, comment, now,
     )  # fmt: skip
-    opened = _open_tasks(session, definition, item_id, advance.opened, now)
+    opened = _open_tasks(session, conn, definition, item_id, advance.opened, now)
     flagged = _record_flags(
         session, checked, unit_id, principal.person_id, item_id, step_id, local_date(now)
     )
@@ -710,7 +710,7 @@ def start_item(
 
 
 def _insert_step(
-    session: DbSession,
+    conn: sa.Connection,
     item_id: int,
     task_id: int | None,
     kind: StepKind,
@@ -724,7 +724,7 @@ def _insert_step(
 ) -> int:
     return int(
         _INSERT_STEP_Q.scalar(
-            session.connection(),
+            conn,
             {
                 "item_id": item_id,
                 "task_id": task_id,
@@ -747,6 +747,7 @@ def _no_longer_open(task_id: int) -> Conflict:
 
 def _write_step_at_once(
     session: DbSession,
+    conn: sa.Connection,
     definition: Definition,
     this: Mapping[str, Any],
     task_id: int,
@@ -793,7 +794,7 @@ def _write_step_at_once(
         due = calendar.due_at(now, spec.limit) if calendar and spec.limit else None
         params[f"n{i}_due_at"] = due
     statement = _step_in_one_statement(tuple(written), len(advance.opened), bool(advance.cancelled))
-    row = session.connection().execute(statement, params).one()
+    row = conn.execute(statement, params).one()
     if row.moved != 1:
         return None
     if row.closed != 1:  # cannot happen while every task change moves the revision
@@ -874,7 +875,7 @@ def complete_task(
             step_id = int(this["step_id"])
             after["step"] = step_id
             opened = _write_step_at_once(
-                session, definition, this, task_id, node, principal.person_id, decision,
+                session, conn, definition, this, task_id, node, principal.person_id, decision,
                 advance, written, comment, after, now,
             )  # fmt: skip
             if opened is None:
@@ -907,11 +908,11 @@ def complete_task(
                     },
                 )
             step_id = _insert_step(
-                session, item_id, task_id, StepKind.COMPLETE, node.key, principal.person_id,
+                conn, item_id, task_id, StepKind.COMPLETE, node.key, principal.person_id,
                 node.post, decision, advance.changes, comment, now,
             )  # fmt: skip
             after["step"] = step_id
-            opened = _open_tasks(session, definition, item_id, advance.opened, now)
+            opened = _open_tasks(session, conn, definition, item_id, advance.opened, now)
             audit.record(
                 session, "task.complete", target_type="item", target_id=item_id,
                 unit_id=unit_id, after=after,
@@ -993,7 +994,7 @@ def cancel_item(session: DbSession, principal: Principal, item_id: int, reason: 
         .values(status=TaskStatus.CANCELLED, closed_at=now, closed_by_id=principal.person_id)
     )
     step_id = _insert_step(
-        session, item.id, None, StepKind.CANCEL, cancelled[0] if cancelled else "-",
+        conn, item.id, None, StepKind.CANCEL, cancelled[0] if cancelled else "-",
         principal.person_id, None, None, {}, reason.strip(), now,
     )  # fmt: skip
     audit.record(
