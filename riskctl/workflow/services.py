@@ -6,9 +6,11 @@ prebuilt Core statements (building a statement costs more than executing it on S
 and reads what it needs in one round trip: the task with its item, the item's open
 tasks, whether the caller holds the task's post, which nodes of the item the caller has
 done and whether they declared any interest.  The caller's earlier steps and declarations
-are read only when that says a rule may fire.  A step is then six statements: load,
-update the item, close the task, insert the step, open the next task, append the audit
-record.
+are read only when that says a rule may fire.  A step then writes: the item under its
+revision, the task closed, the step, the next task(s) and the audit record.  On SQLite
+those are five statements on the driver's own cursor (``riskctl.core.prepared``); on
+PostgreSQL, where each statement is a round trip, they are one data-modifying statement
+(``_step_in_one_statement``), the step's id drawn from its sequence by the load.
 
 Concurrency is optimistic: every write to an item is ``UPDATE item … WHERE revision =
 <the revision read>``.  Of two people completing one task at once exactly one update
