@@ -183,8 +183,8 @@ def _step_in_one_statement(
     under its revision, the task closed, the leftovers cancelled, the step, the next
     tasks and the audit record inserted — each only if the item update matched, so a
     stale revision writes nothing.  On loopback each statement is a round trip of
-    ~110-165 µs, and a step's five writes were five.  Answers how many item rows moved,
-    how many tasks closed and the new tasks' ids; built once per shape."""
+    ~110-165 µs, and the five writes were five of them.  Answers how many item rows
+    moved, how many tasks closed and the new tasks' ids; built once per shape."""
     key = (item_columns, opened, cancels)
     found = _ONE_STATEMENT.get(key)
     if found is not None:
