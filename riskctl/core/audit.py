@@ -56,6 +56,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from riskctl.core.clock import utcnow
 from riskctl.core.db import Base, DbSession
+from riskctl.core.prepared import Prepared
 
 GENESIS_HASH = "0" * 64
 # How the digests written now are computed (see the module docstring); 1 = before 2026-12.
@@ -103,6 +104,7 @@ class AuditRecord(Base):
 
 _TABLE = cast(sa.Table, AuditRecord.__table__)
 _INSERT = sa.insert(_TABLE)  # built once: statement construction costs on the hot path
+_INSERT_ONE = Prepared(_INSERT)  # a step's record: on SQLite's own cursor
 
 
 @dataclass(frozen=True)
@@ -239,18 +241,56 @@ def link_hash(seq: int, record_id: int, digest: str, prev_hash: str) -> str:
     return content_hash({"seq": seq, "id": record_id, "digest": digest, "prev_hash": prev_hash})
 
 
+def _row(entry: dict[str, Any]) -> dict[str, Any]:
+    """The row to insert for ``entry``: its content as stored, its digest and scheme."""
+    row = {**entry, "before": _plain(entry["before"]), "after": _plain(entry["after"])}
+    row["digest"], row["digest_scheme"] = record_digest(row), DIGEST_SCHEME
+    return row
+
+
 def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
     """Insert ``entries`` on the session's connection (works inside a flush).  No lock."""
     if not entries:
         return
-    rows = []
-    for entry in entries:
-        row = {**entry, "before": _plain(entry["before"]), "after": _plain(entry["after"])}
-        row["digest"], row["digest_scheme"] = record_digest(row), DIGEST_SCHEME
-        rows.append(row)
-    # One row is the common case (a step); a list would take the executemany path.
-    session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    rows = [_row(entry) for entry in entries]
+    # One row is the common case (a step); a list takes the executemany path.
+    if len(rows) == 1:
+        _INSERT_ONE.rowcount(session.connection(), rows[0])
+    else:
+        session.connection().execute(_INSERT, rows)
     session.info[_WRITTEN_KEY] = session.info.get(_WRITTEN_KEY, 0) + len(rows)
+
+
+ROW_COLUMNS = (*CONTENT, "digest", "digest_scheme")
+
+
+def insert_from(source: sa.FromClause, prefix: str) -> sa.Insert:
+    """``INSERT INTO audit_record … SELECT`` one record per row of ``source``, its values
+    the bind parameters ``<prefix><column>`` (``ROW_COLUMNS``) given by ``row_of``: for a
+    caller that sends the record within a larger statement (a step's writes in one round
+    trip on PostgreSQL).  Build it once; the caller calls ``counted`` when it landed."""
+    values = [sa.bindparam(prefix + name, type_=_TABLE.c[name].type) for name in ROW_COLUMNS]
+    return sa.insert(_TABLE).from_select(list(ROW_COLUMNS), sa.select(*values).select_from(source))
+
+
+def row_of(
+    session: DbSession,
+    action: str,
+    prefix: str,
+    *,
+    target_type: str,
+    target_id: Any = None,
+    unit_id: int | None = None,
+    after: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The bind parameters of ``insert_from`` for the record ``record`` would write."""
+    row = _row(_entry(current_actor(session), action, target_type, target_id, unit_id, None, after))
+    return {prefix + name: row[name] for name in ROW_COLUMNS}
+
+
+def counted(session: DbSession, written: int = 1) -> None:
+    """Count records a caller inserted itself (``insert_from``) as written by the session."""
+    session.info[_WRITTEN_KEY] = session.info.get(_WRITTEN_KEY, 0) + written
 
 
 def records_written(session: DbSession) -> int:
