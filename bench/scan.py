@@ -37,6 +37,7 @@ import resource
 import tempfile
 import time
 import tracemalloc
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -357,6 +358,8 @@ def measure_scans(url: str, out: Any) -> None:
             scored, _d, _w = scan.judge(session, policy, Scope(NOW), rules, calendar)
             results[label] = time.perf_counter() - started
             results["signals"] = len(scored)
+            # By rule, so that a change to how the facts are read can be compared exactly.
+            results["by_rule"] = dict(Counter(s.signal.rule for s in scored))
             del scored, _d, _w
             session.rollback()
         results["heap_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
@@ -485,6 +488,9 @@ def main() -> None:
         print(
             f"judge (read, evaluate every rule, score): cold {scans['judge (cold)']:.2f} s, "
             f"warm {scans['judge (warm)']:.2f} s, {scans['signals']:,} signals"
+        )
+        print(
+            "signals by rule: " + ", ".join(f"{k} {v}" for k, v in sorted(scans["by_rule"].items()))
         )
         for label_ in ("full scan (first: raises)", "full scan (steady state)"):
             seconds, raised, updated = scans[label_]
