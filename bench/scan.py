@@ -131,6 +131,7 @@ def generate(url: str, items: int, seed: int = 7) -> dict[str, Any]:
     from riskctl.process.models import ProcessDefinition, ProcessStatus
     from riskctl.process.services import published_by_id
     from riskctl.workflow.models import Item, Step, Task
+    from riskctl.workflow.rule_fields import rule_fields
 
     rng = random.Random(seed)
     app = _app(url)
@@ -173,13 +174,15 @@ def generate(url: str, items: int, seed: int = 7) -> dict[str, Any]:
             age = rng.randrange(40, 90) if n % 50 == 0 else rng.randrange(2, 25)
             begun = NOW - timedelta(days=age, minutes=rng.randrange(0, 600))
             staff = people[unit_id]
+            fields = _fields(process, rng, n)
             item_rows.append(
                 {
                     "id": n,
                     "unit_id": unit_id,
                     "definition_id": definition_id,
                     "title": f"{process} {n}",
-                    "fields": _fields(process, rng, n),
+                    "fields": fields,
+                    **rule_fields(fields),  # the typed copy, as the engine writes it
                     "status": "running",
                     "revision": STEPS_PER_ITEM,
                     "joins": {},
@@ -341,6 +344,7 @@ def measure_scans(url: str, out: Any) -> None:
     from riskctl.risk.facts import Scope
     from riskctl.risk.rules import REGISTRY
     from riskctl.workflow.models import Item
+    from riskctl.workflow.rule_fields import rule_fields
 
     set_clock(lambda: NOW)
     app = _app(url)
@@ -377,15 +381,11 @@ def measure_scans(url: str, out: Any) -> None:
             sa.select(Item.id).order_by(Item.id).limit(100).offset(5000)
         ).all()
         later = NOW + timedelta(minutes=1)
+        fields = {"purpose": "差旅", "budget_line": "指标1", "amount": "999000.00"}
         session.execute(
             sa.update(Item)
             .where(Item.id.in_(changed))
-            .values(
-                fields=sa.literal(
-                    {"purpose": "差旅", "budget_line": "指标1", "amount": "999000.00"}, sa.JSON
-                ),
-                updated_at=later,
-            )
+            .values(fields=sa.literal(fields, sa.JSON), updated_at=later, **rule_fields(fields))
         )
         session.commit()
         set_clock(lambda: later + timedelta(seconds=30))

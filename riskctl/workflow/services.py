@@ -44,6 +44,7 @@ from riskctl.process.models import ProcessDefinition, ProcessStatus
 from riskctl.process.services import Published, latest_published, published_by_id
 from riskctl.workflow import engine
 from riskctl.workflow.models import Item, ItemStatus, Step, StepKind, Task, TaskStatus
+from riskctl.workflow.rule_fields import rule_fields
 
 ATTEMPTS = 3  # optimistic retries when another branch of the item moved first
 
@@ -556,6 +557,7 @@ def start_item(
                 "started_at": now,
                 "updated_at": now,
                 "ended_at": now if advance.ended else None,
+                **rule_fields(fields),  # the typed copy the risk scan reads
             },
         ).scalar_one()
     )
@@ -685,6 +687,7 @@ def complete_task(
                 "joins": dict(advance.state.joins),
                 "updated_at": now,
                 "ended_at": now if advance.ended else None,
+                **rule_fields(fields),  # the typed copy the risk scan reads
             },
         ).rowcount
         if moved != 1:

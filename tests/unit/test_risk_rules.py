@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from riskctl.core.calendar import WorkingCalendar
-from riskctl.risk.facts import HandlingFact, HitFact, ItemFact, StepFact, TaskFact
+from riskctl.risk.facts import HandlingFact, HitFact, ItemFact, StepFact, TaskFact, typed_fields
 from riskctl.risk.rules import REGISTRY, Context, Rule, Signal
 from riskctl.risk.rules.controls import LinkedItems
 from riskctl.risk.rules.platform import UnitActivity
@@ -48,7 +48,9 @@ def item(
     id: int = 1, category: str = "procurement", status: str = "running",
     started: date = date(2026, 6, 1), **fields: Any,
 ) -> ItemFact:  # fmt: skip
-    return ItemFact(id, 7, 3, category, category, status, noon(started), 9, dict(fields), started)
+    # As the scan reads them: the form data typed (riskctl.workflow.rule_fields).
+    typed = typed_fields(fields)
+    return ItemFact(id, 7, 3, category, category, status, noon(started), 9, typed, started)
 
 
 def step(id: int, item_id: int, node: str, person: int, decision: str | None = None) -> StepFact:

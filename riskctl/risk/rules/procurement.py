@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from riskctl.core.calendar import WorkingCalendar
 from riskctl.risk.evidence import Explanation, Table, Words, say
 from riskctl.risk.facts import ItemFact, ScanData
-from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, day, grow, money
+from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, grow, money
 
 CATEGORY = "procurement"
 
@@ -120,7 +120,7 @@ class JustUnderThreshold(Rule):
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in filter(_live, facts):
-            amount = money(item.fields.get("amount"))
+            amount = item.fields.get("amount")
             if amount is None:
                 continue
             params = ctx.params(item.unit_id, item.started_day)
@@ -231,7 +231,7 @@ class Splitting(Rule):
             list
         )
         for item in sorted(filter(_live, facts), key=_started):
-            amount = money(item.fields.get("amount"))
+            amount = item.fields.get("amount")
             project, kind = item.fields.get("budget_project"), item.fields.get("item_category")
             if amount is None or not project or kind not in GOODS_SERVICES:
                 continue
@@ -452,7 +452,7 @@ class ShortTenderPeriod(Rule):
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in filter(_live, facts):
-            start, end = day(item.fields.get("tender_start")), day(item.fields.get("tender_end"))
+            start, end = item.fields.get("tender_start"), item.fields.get("tender_end")
             if start is None or end is None:
                 continue
             params = ctx.params(item.unit_id, start)
@@ -532,10 +532,10 @@ class LateContract(Rule):
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in filter(_live, facts):
-            awarded = day(item.fields.get("awarded_on"))
+            awarded = item.fields.get("awarded_on")
             if awarded is None:
                 continue
-            signed = day(item.fields.get("signed_on"))
+            signed = item.fields.get("signed_on")
             if signed is None and item.status != "running":
                 continue
             params = ctx.params(item.unit_id, awarded)
@@ -587,10 +587,10 @@ class _AfterSigning(Rule):
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in filter(_live, facts):
-            signed = day(item.fields.get("signed_on"))
+            signed = item.fields.get("signed_on")
             if signed is None:
                 continue
-            done = day(item.fields.get(self.field))
+            done = item.fields.get(self.field)
             if done is None and item.status != "running":
                 continue
             if done is None and not ctx.editors(item.definition_id, self.field):
@@ -702,10 +702,10 @@ class LateSmePayment(Rule):
             if item.fields.get("sme") is not True:
                 continue
             on_acceptance = item.fields.get("payment_on_acceptance") is True
-            start = day(item.fields.get("accepted_on" if on_acceptance else "delivered_on"))
+            start = item.fields.get("accepted_on" if on_acceptance else "delivered_on")
             if start is None:
                 continue
-            paid = day(item.fields.get("paid_on"))
+            paid = item.fields.get("paid_on")
             if paid is None and item.status != "running":
                 continue
             if paid is None and not ctx.editors(item.definition_id, "paid_on"):
@@ -770,8 +770,8 @@ class SupplementExcess(Rule):
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in filter(_live, facts):
-            contract = money(item.fields.get("contract_amount"))
-            extra = money(item.fields.get("supplement_amount"))
+            contract = item.fields.get("contract_amount")
+            extra = item.fields.get("supplement_amount")
             if not contract or extra is None:
                 continue
             params = ctx.params(item.unit_id, item.started_day)
@@ -828,7 +828,7 @@ class SupplierConcentration(Rule):
         today = ctx.today
         windows: dict[int, date] = {}
         for item in filter(_live, facts):
-            supplier, awarded = item.fields.get("supplier"), day(item.fields.get("awarded_on"))
+            supplier, awarded = item.fields.get("supplier"), item.fields.get("awarded_on")
             if not supplier or awarded is None:
                 continue
             opens = windows.get(item.unit_id)
@@ -837,7 +837,7 @@ class SupplierConcentration(Rule):
                 opens = windows[item.unit_id] = today - timedelta(days=days)
             if not opens < awarded <= today:
                 continue
-            amount = money(item.fields.get("contract_amount") or item.fields.get("amount"))
+            amount = item.fields.get("award_amount")
             if amount is not None:
                 awards[item.unit_id].append((str(supplier), amount, item))
         signals = []
