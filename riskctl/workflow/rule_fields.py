@@ -16,7 +16,7 @@ another field adds it here, in a migration that fills it, and in the list below.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
@@ -113,36 +113,43 @@ def rule_fields(data: Mapping[str, Any]) -> dict[str, Any]:
 
 class TypedFields(Mapping[str, Any]):
     """The typed fields of one item as the rules ask for them (``fields.get("amount")``),
-    over a row's values without building a dict per item.  A name that is not kept
-    typed is an error, not a silent None: the rule needs it added above."""
+    over a row's values without building a dict per item.  ``index``: name → position,
+    shared by every row of one read (a read fetches only the fields its rules declare).
+    A name the read did not fetch is an error, not a silent None."""
 
-    __slots__ = ("_values",)
+    __slots__ = ("_index", "_values")
 
-    def __init__(self, found: tuple[Any, ...]) -> None:
+    def __init__(self, found: tuple[Any, ...], index: Mapping[str, int] = _INDEX) -> None:
         self._values = found
+        self._index = index
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> TypedFields:
         return cls(values(data))
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = self._values[_INDEX[key]]
+        value = self._values[self._index[key]]
         return default if value is None else value
 
     def __getitem__(self, key: str) -> Any:
-        value = self._values[_INDEX[key]]
+        value = self._values[self._index[key]]
         if value is None:
             raise KeyError(key)
         return value
 
     def __iter__(self) -> Iterator[str]:
-        return (name for name, value in zip(NAMES, self._values, strict=True) if value is not None)
+        return (name for name, n in self._index.items() if self._values[n] is not None)
 
     def __len__(self) -> int:
-        return sum(1 for value in self._values if value is not None)
+        return sum(1 for _ in self)
 
     def __repr__(self) -> str:
         return f"TypedFields({dict(self)!r})"
+
+
+def index_of(names: Iterable[str]) -> dict[str, int]:
+    """Name → position for a read that fetches the columns of ``names`` in this order."""
+    return {name: n for n, name in enumerate(names)}
 
 
 class RuleFieldColumns:

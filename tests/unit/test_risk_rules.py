@@ -348,3 +348,10 @@ def test_every_rule_names_its_basis_a_law_and_article_or_the_units_own_rule():
         assert rule.basis == UNIT_RULE or "《" in rule.basis, rule.code
     assert REGISTRY["procurement_splitting"].basis.startswith("《政府采购法》第二十八条")
     assert "第二十八条" in REGISTRY["procurement_splitting"].basis.split("；")[1]
+
+
+def test_every_field_a_rule_declares_is_kept_typed() -> None:
+    from riskctl.risk.rules import REGISTRY
+    from riskctl.workflow.rule_fields import FIELDS
+
+    assert {(r.code, f) for r in REGISTRY.values() for f in r.fields if f not in FIELDS} == set()

@@ -176,6 +176,7 @@ class CrossItemIncompatible(Rule):
     }  # fmt: skip
     can_freeze = True
     reads = ("contract", "procurement")
+    fields = ("procurement_ref",)  # the default link field; another is read from the JSON
 
     def collect(self, data: ScanData) -> LinkedItems:
         # The acceptance on the contract comes after the requirement on the procurement,

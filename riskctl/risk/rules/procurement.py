@@ -116,6 +116,7 @@ class JustUnderThreshold(Rule):
     }  # fmt: skip
 
     reads = (CATEGORY,)
+    fields = ("amount", "item_category")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -225,6 +226,15 @@ class Splitting(Rule):
     incremental = False
 
     reads = (CATEGORY,)
+    fields = (
+        "amount",
+        "budget_project",
+        "item_category",
+        "catalogue_code",
+        "method",
+        "budget_adjusted",
+        "non_open_approved",
+    )
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         groups: dict[tuple[int, int, str, str, str], list[tuple[ItemFact, Decimal]]] = defaultdict(
@@ -364,6 +374,7 @@ class SingleBidder(Rule):
     }  # fmt: skip
 
     reads = (CATEGORY, "construction")
+    fields = ("bidders", "method", "two_suppliers_allowed")
 
     def upgrade(self, values: Mapping[str, Any]) -> dict[str, Any]:
         # Before 2026-12: one whole number for every method (and 2 by default).
@@ -448,6 +459,7 @@ class ShortTenderPeriod(Rule):
     }  # fmt: skip
 
     reads = (CATEGORY,)
+    fields = ("tender_start", "tender_end", "method")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -528,6 +540,7 @@ class LateContract(Rule):
     daily = True
 
     reads = (CATEGORY,)
+    fields = ("awarded_on", "signed_on")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -635,6 +648,7 @@ class _AfterSigning(Rule):
 class LatePublication(_AfterSigning):
     code = "procurement_late_contract_publication"
     field = "published_on"
+    fields = ("signed_on", "published_on")
     duty = "publication"
     basis = "《政府采购法实施条例》第五十条（合同签订之日起2个工作日内公告）"
     material = (Material("published_on", "changed", "合同公告日期", "contract published"),)
@@ -652,6 +666,7 @@ class LatePublication(_AfterSigning):
 class LateFiling(_AfterSigning):
     code = "procurement_late_contract_filing"
     field = "filed_on"
+    fields = ("signed_on", "filed_on")
     duty = "filing"
     basis = "《政府采购法》第四十七条（合同自签订之日起七个工作日内备案）"
     material = (Material("filed_on", "changed", "合同备案日期", "contract filed"),)
@@ -692,6 +707,14 @@ class LateSmePayment(Rule):
     daily = True
 
     reads = (CATEGORY, "contract")
+    fields = (
+        "sme",
+        "payment_on_acceptance",
+        "accepted_on",
+        "delivered_on",
+        "paid_on",
+        "payment_days",
+    )
 
     def collect(self, data: ScanData) -> list[ItemFact]:
         return [*data.items(CATEGORY), *data.items("contract")]
@@ -763,6 +786,7 @@ class SupplementExcess(Rule):
     }
 
     reads = (CATEGORY, "contract")
+    fields = ("contract_amount", "supplement_amount")
 
     def collect(self, data: ScanData) -> list[ItemFact]:
         return [*data.items(CATEGORY), *data.items("contract")]
@@ -822,6 +846,7 @@ class SupplierConcentration(Rule):
     incremental = False
 
     reads = (CATEGORY,)
+    fields = ("supplier", "awarded_on", "award_amount")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         awards: dict[int, list[tuple[str, Decimal, ItemFact]]] = defaultdict(list)

@@ -40,6 +40,7 @@ class ChangeOrderExcess(Rule):
     }
 
     reads = ("construction",)
+    fields = ("contract_amount", "change_amount")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -129,6 +130,7 @@ class PaymentBeforeAcceptance(Rule):
     can_freeze = True
 
     reads = ("construction",)
+    fields = ("paid_amount", "contract_amount", "change_amount", "completed_value")
 
     def collect(self, data: ScanData) -> ItemsWithSteps:
         # Candidates: a payment step recorded, or a paid amount at all; the steps of
@@ -302,6 +304,7 @@ class LateFinalAccounts(Rule):
     daily = True
 
     reads = ("construction",)
+    fields = ("completed_on", "final_on", "project_size", "final_extension_months")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -418,6 +421,7 @@ class DisposalBelowAppraisal(Rule):
     can_freeze = True
 
     reads = ("assets",)
+    fields = ("appraised_value", "approved_floor", "proceeds", "disposal_method")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -522,6 +526,7 @@ class DisposalWithoutCollectiveDecision(Rule):
     can_freeze = True
 
     reads = ("assets",)
+    fields = ("original_value", "book_value")
 
     def collect(self, data: ScanData) -> ItemsWithSteps:
         lowest = min(Decimal(str(v)) for v in data.values(self.code, "threshold"))
@@ -604,6 +609,7 @@ class PaymentOverBudget(Rule):
     incremental = False
 
     reads = ("finance",)
+    fields = ("budget_line", "amount")
 
     def collect(self, data: ScanData) -> list[ItemFact]:
         if not any(data.values(self.code, "budgets")):
