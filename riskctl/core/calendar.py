@@ -74,6 +74,10 @@ def last_published_year() -> int:
     return max(ChinaStaticHolidays.special_public_holidays)
 
 
+# How many answers a calendar remembers (dates are small; a scan needs hundreds).
+_REMEMBERED = 50_000
+
+
 class WorkingCalendar:
     """Working days in one time zone, with administrators' overrides on top of the
     package's arrangement.  Immutable; build a new one when the overrides change."""
@@ -84,6 +88,8 @@ class WorkingCalendar:
         self._overrides = dict(overrides or {})
         self.zone = ZoneInfo(timezone)
         self._years: dict[int, tuple[list[bool], list[int]]] = {}
+        self._added: dict[tuple[date, int], date] = {}
+        self._between: dict[tuple[date, date], int] = {}
 
     def is_working_day(self, day: date) -> bool:
         return self._year(day.year)[0][day.timetuple().tm_yday - 1]
@@ -127,17 +133,31 @@ class WorkingCalendar:
 
     def add_working_days(self, day: date, count: int) -> date:
         """The ``count``-th working day after ``day`` (``day`` itself is not counted)."""
-        for _ in range(count):
-            day = self.next_working_day(day)
-        return day
+        # Remembered: a scan asks this for every signed contract, from a few hundred
+        # distinct days, and the walk is day by day.
+        found = self._added.get((day, count))
+        if found is None:
+            found = day
+            for _ in range(count):
+                found = self.next_working_day(found)
+            if len(self._added) > _REMEMBERED:
+                self._added.clear()
+            self._added[(day, count)] = found
+        return found
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in ``(start, end]``; negative when ``end`` is before ``start``."""
+        found = self._between.get((start, end))
+        if found is not None:  # a scan asks for a few hundred pairs, tens of thousands of times
+            return found
         if end < start:
             return -self.working_days_between(end, start)
         total = self._working_days_in_year_to(end) - self._working_days_in_year_to(start)
         for year in range(start.year, end.year):
             total += self._year(year)[1][-1]
+        if len(self._between) > _REMEMBERED:  # a long-lived process: bounded
+            self._between.clear()
+        self._between[(start, end)] = total
         return total
 
     def local_date(self, moment: datetime) -> date:

@@ -6,7 +6,8 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, TypeAlias
 
 import sqlalchemy as sa
@@ -64,6 +65,50 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
             if parsed.tzinfo is None:
                 return parsed.replace(tzinfo=UTC)  # type: ignore[no-any-return]
             return parsed.astimezone(UTC)  # type: ignore[no-any-return]
+
+        return process
+
+
+class Cents(sa.types.TypeDecorator[Decimal]):
+    """Money (a ``Decimal`` of yuan with two places, as ``inputs.money`` makes it) kept as
+    whole cents: exact and native on both databases (SQLite has no decimal type, and
+    SQLAlchemy would go through floats there), cheap to read, and ordered for an index."""
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        cents = value.scaleb(2)
+        if cents != cents.to_integral_value():
+            raise ValueError(f"{value} has more than two decimal places")
+        return int(cents)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        # A closure of our own: the default goes through process_result_value with the
+        # dialect for every value, which a scan over 100,000 items notices.
+        def process(value: int | None) -> Decimal | None:
+            return None if value is None else Decimal(value).scaleb(-2)
+
+        return process
+
+
+class Day(sa.types.TypeDecorator[date]):
+    """A calendar day; on SQLite read with ``date.fromisoformat`` (several times faster
+    than the dialect's regex)."""
+
+    impl = sa.Date
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> date | None:
+            if value is None or isinstance(value, date):
+                return value
+            return date.fromisoformat(value)
 
         return process
 

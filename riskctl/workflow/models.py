@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from riskctl.core.clock import utcnow
 from riskctl.core.db import Base, value_enum
+from riskctl.workflow.rule_fields import RuleFieldColumns, rule_fields
 
 
 class ItemStatus(enum.StrEnum):
@@ -38,8 +39,9 @@ class StepKind(enum.StrEnum):
     CANCEL = "cancel"
 
 
-class Item(Base):
-    """事项: an instance of one published process version in one unit."""
+class Item(Base, RuleFieldColumns):
+    """事项: an instance of one published process version in one unit.  The form fields
+    the risk rules judge are kept typed beside the JSON (``riskctl.workflow.rule_fields``)."""
 
     __tablename__ = "item"
     __table_args__ = (sa.Index("ix_item_unit_status", "unit_id", "status"),)
@@ -59,6 +61,14 @@ class Item(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     ended_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(500))
+
+    @validates("fields")
+    def _type_fields(self, _key: str, value: dict[str, Any]) -> dict[str, Any]:
+        # The engine writes through Core with ``rule_fields``; an item made or changed
+        # through the ORM (fixtures, the demo) gets its typed columns here.
+        for column, typed in rule_fields(value or {}).items():
+            setattr(self, column, typed)
+        return value
 
 
 class Task(Base):

@@ -48,6 +48,7 @@ from riskctl.process.models import ProcessDefinition, ProcessStatus
 from riskctl.process.services import Published, latest_published, published_by_id
 from riskctl.workflow import engine
 from riskctl.workflow.models import Item, ItemStatus, Step, StepKind, Task, TaskStatus
+from riskctl.workflow.rule_fields import rule_fields
 
 ATTEMPTS = 3  # optimistic retries when another branch of the item moved first
 
@@ -162,12 +163,14 @@ _INSERT_TASK_Q = Prepared(_INSERT_TASK)
 def _item_written(advance: engine.Advance, now: datetime) -> dict[str, Any]:
     """The item columns a step writes, in one place: whatever else is derived from the
     data belongs here too, so that it lands in the same UPDATE under the revision."""
+    fields = dict(advance.state.fields)
     return {
-        "fields": dict(advance.state.fields),
+        "fields": fields,
         "status": ItemStatus(advance.state.status),
         "joins": dict(advance.state.joins),
         "updated_at": now,
         "ended_at": now if advance.ended else None,
+        **rule_fields(fields),  # the typed copy the risk scan reads
     }
 
 
@@ -682,6 +685,7 @@ def start_item(
                 "started_at": now,
                 "updated_at": now,
                 "ended_at": now if advance.ended else None,
+                **rule_fields(fields),  # the typed copy the risk scan reads
             },
         ).scalar_one()
     )

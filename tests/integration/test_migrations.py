@@ -3,7 +3,7 @@ audit trail's migrations with records written at the revision before them."""
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -308,3 +308,66 @@ def test_an_existing_database_with_warnings_upgrades(empty_app):
             assert conn.scalar(sa.text("SELECT event_id FROM notification")) == 1
             if conn.dialect.name == "sqlite":
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_the_rule_fields_migration_types_existing_items_and_drops_them_again(empty_app):
+    # The risk rules read the form fields from typed columns (riskctl.workflow.rule_fields):
+    # items written before the columns existed get them filled from their JSON.
+    from decimal import Decimal
+
+    from riskctl.extensions import db
+
+    now = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    procurement = {
+        "amount": "985000.00", "contract_amount": "0.00", "bidders": 1, "method": "询价",
+        "tender_start": "2026-09-01", "tender_end": "not a day", "sme": True,
+        "budget_adjusted": "yes", "procurement_ref": "12", "paid_amount": "1,5",  # as money()
+    }  # fmt: skip
+    with empty_app.app_context():
+        upgrade(revision="61bf3fe6a36d")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO unit (code, code_key, name, kind, created_at) "
+                    "VALUES ('czj', 'czj', '区财政局', 'department', :now)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO person (username, name, risk, is_active, created_at) "
+                    "VALUES ('p', '甲', 3, true, :now)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO process_definition (unit_id, key, version, status, name, category,"
+                    " risk, body, created_at) VALUES (1, 'procurement', 1, 'published', '采购', "
+                    "'procurement', 3, '{}', :now)"
+                ),
+                {"now": now},
+            )
+            for data in (procurement, {}):
+                conn.execute(sa.text(
+                    "INSERT INTO item (unit_id, definition_id, title, fields, status, revision,"
+                    " joins, started_by_id, started_at, updated_at) VALUES (1, 1, 't', :fields,"
+                    " 'running', 1, '{}', 1, :now, :now)"),
+                    {"fields": json.dumps(data), "now": now})  # fmt: skip
+        upgrade()
+        columns = "f_amount, f_award_amount, f_bidders, f_method, f_tender_start, f_tender_end, "
+        columns += "f_sme, f_budget_adjusted, f_procurement_ref, f_paid_amount"
+        from riskctl.workflow.models import Item
+
+        with db.engine.connect() as conn:
+            typed = conn.execute(
+                sa.select(*(getattr(Item, c) for c in columns.split(", "))).order_by(Item.id)
+            ).all()
+        assert typed[0] == (
+            Decimal("985000.00"), Decimal("0.00"), 1, "询价", date(2026, 9, 1), None, True,
+            None, 12, Decimal("15.00"),
+        )  # fmt: skip
+        assert set(typed[1]) == {None}
+        downgrade(revision="61bf3fe6a36d")
+        names = {c["name"] for c in sa.inspect(db.engine).get_columns("item")}
+        assert names and not {n for n in names if n.startswith("f_")}

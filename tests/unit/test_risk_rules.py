@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from riskctl.core.calendar import WorkingCalendar
-from riskctl.risk.facts import HandlingFact, HitFact, ItemFact, StepFact, TaskFact
+from riskctl.risk.facts import HandlingFact, HitFact, ItemFact, StepFact, TaskFact, typed_fields
 from riskctl.risk.rules import REGISTRY, Context, Rule, Signal
 from riskctl.risk.rules.controls import LinkedItems
 from riskctl.risk.rules.platform import UnitActivity
@@ -48,7 +48,9 @@ def item(
     id: int = 1, category: str = "procurement", status: str = "running",
     started: date = date(2026, 6, 1), **fields: Any,
 ) -> ItemFact:  # fmt: skip
-    return ItemFact(id, 7, 3, category, category, status, noon(started), 9, dict(fields), started)
+    # As the scan reads them: the form data typed (riskctl.workflow.rule_fields).
+    typed = typed_fields(fields)
+    return ItemFact(id, 7, 3, category, category, status, noon(started), 9, typed, started)
 
 
 def step(id: int, item_id: int, node: str, person: int, decision: str | None = None) -> StepFact:
@@ -346,3 +348,10 @@ def test_every_rule_names_its_basis_a_law_and_article_or_the_units_own_rule():
         assert rule.basis == UNIT_RULE or "《" in rule.basis, rule.code
     assert REGISTRY["procurement_splitting"].basis.startswith("《政府采购法》第二十八条")
     assert "第二十八条" in REGISTRY["procurement_splitting"].basis.split("；")[1]
+
+
+def test_every_field_a_rule_declares_is_kept_typed() -> None:
+    from riskctl.risk.rules import REGISTRY
+    from riskctl.workflow.rule_fields import FIELDS
+
+    assert {(r.code, f) for r in REGISTRY.values() for f in r.fields if f not in FIELDS} == set()

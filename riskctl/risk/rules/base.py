@@ -8,6 +8,7 @@ without a database, and the same code answers a scan, a what-if preview and a ba
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -77,6 +78,17 @@ def money(value: Any) -> Decimal | None:
     one money parser, so that a policy's "1E+999999999" is refused, not computed with."""
     if value is None:
         return None
+    if isinstance(value, str):
+        return _money_text(value)
+    try:
+        return inputs.money(value)
+    except inputs.InputProblem:
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _money_text(value: str) -> Decimal | None:
+    # Remembered: rules parse the same few policy figures (thresholds) once per item.
     try:
         return inputs.money(value)
     except inputs.InputProblem:
@@ -230,6 +242,9 @@ class Rule:
     # The process categories whose items ``collect`` reads: the scan runs the rules of a
     # category together and lets its items go after the last of them (peak memory).
     reads: ClassVar[tuple[str, ...]] = ()
+    # The typed form fields (riskctl.workflow.rule_fields) it reads of those items: the
+    # scan reads only the columns some rule of the category asks for.
+    fields: ClassVar[tuple[str, ...]] = ()
     # A red on this rule may freeze the item (when the policy says so for this rule).
     can_freeze: ClassVar[bool] = False
     # What makes a situation a person closed come back: see ``recurrence``.

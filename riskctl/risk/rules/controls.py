@@ -10,6 +10,7 @@ from riskctl.core import inputs
 from riskctl.risk.evidence import Explanation, Words, say
 from riskctl.risk.facts import HitFact, ItemFact, ScanData, StepFact
 from riskctl.risk.rules.base import INTERNAL_CONTROL, Context, Material, Param, Rule, Signal
+from riskctl.workflow import rule_fields
 from riskctl.workflow.models import Item
 
 _SEVERITY = {"dynamic": "severity_dynamic", "static": "severity_static",
@@ -175,12 +176,15 @@ class CrossItemIncompatible(Rule):
     }  # fmt: skip
     can_freeze = True
     reads = ("contract", "procurement")
+    fields = ("procurement_ref",)  # the default link field; another is read from the JSON
 
     def collect(self, data: ScanData) -> LinkedItems:
         # The acceptance on the contract comes after the requirement on the procurement,
         # so the contract's change is the one to judge (item reach).
         links = sorted({f for fs in data.values(self.code, "link_field") for f in fs})
-        contracts = [c for c in data.items("contract") if _refs(c, links)]
+        # A link field that is not kept typed (a policy naming another) needs the JSON.
+        raw = not set(links) <= rule_fields.FIELDS.keys()
+        contracts = [c for c in data.items("contract", raw=raw) if _refs(c, links)]
         if not contracts:
             return LinkedItems({}, [], {})
         named = sorted({r for c in contracts for r in _refs(c, links)})

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from riskctl.core.calendar import WorkingCalendar
 from riskctl.risk.evidence import Explanation, Table, Words, say
 from riskctl.risk.facts import ItemFact, ScanData
-from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, day, grow, money
+from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, grow, money
 
 CATEGORY = "procurement"
 
@@ -116,11 +116,12 @@ class JustUnderThreshold(Rule):
     }  # fmt: skip
 
     reads = (CATEGORY,)
+    fields = ("amount", "item_category")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in filter(_live, facts):
-            amount = money(item.fields.get("amount"))
+            amount = item.fields.get("amount")
             if amount is None:
                 continue
             params = ctx.params(item.unit_id, item.started_day)
@@ -225,13 +226,22 @@ class Splitting(Rule):
     incremental = False
 
     reads = (CATEGORY,)
+    fields = (
+        "amount",
+        "budget_project",
+        "item_category",
+        "catalogue_code",
+        "method",
+        "budget_adjusted",
+        "non_open_approved",
+    )
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         groups: dict[tuple[int, int, str, str, str], list[tuple[ItemFact, Decimal]]] = defaultdict(
             list
         )
         for item in sorted(filter(_live, facts), key=_started):
-            amount = money(item.fields.get("amount"))
+            amount = item.fields.get("amount")
             project, kind = item.fields.get("budget_project"), item.fields.get("item_category")
             if amount is None or not project or kind not in GOODS_SERVICES:
                 continue
@@ -364,6 +374,7 @@ class SingleBidder(Rule):
     }  # fmt: skip
 
     reads = (CATEGORY, "construction")
+    fields = ("bidders", "method", "two_suppliers_allowed")
 
     def upgrade(self, values: Mapping[str, Any]) -> dict[str, Any]:
         # Before 2026-12: one whole number for every method (and 2 by default).
@@ -448,11 +459,12 @@ class ShortTenderPeriod(Rule):
     }  # fmt: skip
 
     reads = (CATEGORY,)
+    fields = ("tender_start", "tender_end", "method")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in filter(_live, facts):
-            start, end = day(item.fields.get("tender_start")), day(item.fields.get("tender_end"))
+            start, end = item.fields.get("tender_start"), item.fields.get("tender_end")
             if start is None or end is None:
                 continue
             params = ctx.params(item.unit_id, start)
@@ -528,14 +540,15 @@ class LateContract(Rule):
     daily = True
 
     reads = (CATEGORY,)
+    fields = ("awarded_on", "signed_on")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in filter(_live, facts):
-            awarded = day(item.fields.get("awarded_on"))
+            awarded = item.fields.get("awarded_on")
             if awarded is None:
                 continue
-            signed = day(item.fields.get("signed_on"))
+            signed = item.fields.get("signed_on")
             if signed is None and item.status != "running":
                 continue
             params = ctx.params(item.unit_id, awarded)
@@ -587,10 +600,10 @@ class _AfterSigning(Rule):
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in filter(_live, facts):
-            signed = day(item.fields.get("signed_on"))
+            signed = item.fields.get("signed_on")
             if signed is None:
                 continue
-            done = day(item.fields.get(self.field))
+            done = item.fields.get(self.field)
             if done is None and item.status != "running":
                 continue
             if done is None and not ctx.editors(item.definition_id, self.field):
@@ -635,6 +648,7 @@ class _AfterSigning(Rule):
 class LatePublication(_AfterSigning):
     code = "procurement_late_contract_publication"
     field = "published_on"
+    fields = ("signed_on", "published_on")
     duty = "publication"
     basis = "《政府采购法实施条例》第五十条（合同签订之日起2个工作日内公告）"
     material = (Material("published_on", "changed", "合同公告日期", "contract published"),)
@@ -652,6 +666,7 @@ class LatePublication(_AfterSigning):
 class LateFiling(_AfterSigning):
     code = "procurement_late_contract_filing"
     field = "filed_on"
+    fields = ("signed_on", "filed_on")
     duty = "filing"
     basis = "《政府采购法》第四十七条（合同自签订之日起七个工作日内备案）"
     material = (Material("filed_on", "changed", "合同备案日期", "contract filed"),)
@@ -692,6 +707,14 @@ class LateSmePayment(Rule):
     daily = True
 
     reads = (CATEGORY, "contract")
+    fields = (
+        "sme",
+        "payment_on_acceptance",
+        "accepted_on",
+        "delivered_on",
+        "paid_on",
+        "payment_days",
+    )
 
     def collect(self, data: ScanData) -> list[ItemFact]:
         return [*data.items(CATEGORY), *data.items("contract")]
@@ -702,10 +725,10 @@ class LateSmePayment(Rule):
             if item.fields.get("sme") is not True:
                 continue
             on_acceptance = item.fields.get("payment_on_acceptance") is True
-            start = day(item.fields.get("accepted_on" if on_acceptance else "delivered_on"))
+            start = item.fields.get("accepted_on" if on_acceptance else "delivered_on")
             if start is None:
                 continue
-            paid = day(item.fields.get("paid_on"))
+            paid = item.fields.get("paid_on")
             if paid is None and item.status != "running":
                 continue
             if paid is None and not ctx.editors(item.definition_id, "paid_on"):
@@ -763,6 +786,7 @@ class SupplementExcess(Rule):
     }
 
     reads = (CATEGORY, "contract")
+    fields = ("contract_amount", "supplement_amount")
 
     def collect(self, data: ScanData) -> list[ItemFact]:
         return [*data.items(CATEGORY), *data.items("contract")]
@@ -770,8 +794,8 @@ class SupplementExcess(Rule):
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in filter(_live, facts):
-            contract = money(item.fields.get("contract_amount"))
-            extra = money(item.fields.get("supplement_amount"))
+            contract = item.fields.get("contract_amount")
+            extra = item.fields.get("supplement_amount")
             if not contract or extra is None:
                 continue
             params = ctx.params(item.unit_id, item.started_day)
@@ -822,13 +846,14 @@ class SupplierConcentration(Rule):
     incremental = False
 
     reads = (CATEGORY,)
+    fields = ("supplier", "awarded_on", "award_amount")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         awards: dict[int, list[tuple[str, Decimal, ItemFact]]] = defaultdict(list)
         today = ctx.today
         windows: dict[int, date] = {}
         for item in filter(_live, facts):
-            supplier, awarded = item.fields.get("supplier"), day(item.fields.get("awarded_on"))
+            supplier, awarded = item.fields.get("supplier"), item.fields.get("awarded_on")
             if not supplier or awarded is None:
                 continue
             opens = windows.get(item.unit_id)
@@ -837,7 +862,7 @@ class SupplierConcentration(Rule):
                 opens = windows[item.unit_id] = today - timedelta(days=days)
             if not opens < awarded <= today:
                 continue
-            amount = money(item.fields.get("contract_amount") or item.fields.get("amount"))
+            amount = item.fields.get("award_amount")
             if amount is not None:
                 awards[item.unit_id].append((str(supplier), amount, item))
         signals = []

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from riskctl.risk.evidence import Explanation, Words, say
 from riskctl.risk.facts import ItemFact, ScanData, StepFact
-from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, day, grow, money
+from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, grow, money
 from riskctl.risk.rules.procurement import _signal
 
 
@@ -40,12 +40,13 @@ class ChangeOrderExcess(Rule):
     }
 
     reads = ("construction",)
+    fields = ("contract_amount", "change_amount")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in facts:
-            contract = money(item.fields.get("contract_amount"))
-            change = money(item.fields.get("change_amount"))
+            contract = item.fields.get("contract_amount")
+            change = item.fields.get("change_amount")
             if not contract or change is None:
                 continue
             params = ctx.params(item.unit_id, item.started_day)
@@ -129,6 +130,7 @@ class PaymentBeforeAcceptance(Rule):
     can_freeze = True
 
     reads = ("construction",)
+    fields = ("paid_amount", "contract_amount", "change_amount", "completed_value")
 
     def collect(self, data: ScanData) -> ItemsWithSteps:
         # Candidates: a payment step recorded, or a paid amount at all; the steps of
@@ -137,7 +139,7 @@ class PaymentBeforeAcceptance(Rule):
         paid = data.completed_at(payment)
         items = [
             i for i in data.items("construction")
-            if i.id in paid or money(i.fields.get("paid_amount"))
+            if i.id in paid or i.fields.get("paid_amount")
         ]  # fmt: skip
         return ItemsWithSteps(items, data.steps(i.id for i in items))
 
@@ -187,10 +189,10 @@ class PaymentBeforeAcceptance(Rule):
         """What was paid against what may be paid before acceptance: the work done where
         it is recorded (183号: progress payments follow the completed work), else the
         price less the retention (an estimate: the work done is not known)."""
-        paid = money(item.fields.get("paid_amount"))
-        contract = money(item.fields.get("contract_amount"))
-        change = money(item.fields.get("change_amount"))
-        completed = money(item.fields.get("completed_value"))
+        paid = item.fields.get("paid_amount")
+        contract = item.fields.get("contract_amount")
+        change = item.fields.get("change_amount")
+        completed = item.fields.get("completed_value")
         cap, cap_on = None, None
         if completed is not None:
             cap = completed * Decimal(str(params["max_share_of_completed"]))
@@ -302,14 +304,15 @@ class LateFinalAccounts(Rule):
     daily = True
 
     reads = ("construction",)
+    fields = ("completed_on", "final_on", "project_size", "final_extension_months")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in facts:
-            completed = day(item.fields.get("completed_on"))
+            completed = item.fields.get("completed_on")
             if completed is None or item.status in ("rejected", "cancelled"):
                 continue
-            final = day(item.fields.get("final_on"))
+            final = item.fields.get("final_on")
             params = ctx.params(item.unit_id, completed)
             size, asked, allowed, note = self._extension(item, params["max_extension_months"])
             hard_cap = add_months(completed, int(params["hard_cap_months"]))
@@ -418,13 +421,14 @@ class DisposalBelowAppraisal(Rule):
     can_freeze = True
 
     reads = ("assets",)
+    fields = ("appraised_value", "approved_floor", "proceeds", "disposal_method")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in facts:
-            appraised = money(item.fields.get("appraised_value"))
-            approved = money(item.fields.get("approved_floor"))
-            proceeds = money(item.fields.get("proceeds"))
+            appraised = item.fields.get("appraised_value")
+            approved = item.fields.get("approved_floor")
+            proceeds = item.fields.get("proceeds")
             if proceeds is None:
                 continue
             params = ctx.params(item.unit_id, item.started_day)
@@ -489,10 +493,10 @@ def _disposal_value(item: ItemFact) -> tuple[Decimal | None, str]:
     """The value a disposal is judged on: its original book value (账面原值); where that is
     not recorded, its book value — a net value after depreciation, which can be below the
     threshold when the original value is above it."""
-    original = money(item.fields.get("original_value"))
+    original = item.fields.get("original_value")
     if original is not None:
         return original, "original_value"
-    return money(item.fields.get("book_value")), "book_value"
+    return item.fields.get("book_value"), "book_value"
 
 
 class DisposalWithoutCollectiveDecision(Rule):
@@ -522,6 +526,7 @@ class DisposalWithoutCollectiveDecision(Rule):
     can_freeze = True
 
     reads = ("assets",)
+    fields = ("original_value", "book_value")
 
     def collect(self, data: ScanData) -> ItemsWithSteps:
         lowest = min(Decimal(str(v)) for v in data.values(self.code, "threshold"))
@@ -546,8 +551,8 @@ class DisposalWithoutCollectiveDecision(Rule):
                 s for s in _completed(steps, params["collective_nodes"]) if s.decision == "approve"
             ]
             if executed and not approved:
-                book = money(item.fields.get("book_value"))
-                original = money(item.fields.get("original_value"))
+                book = item.fields.get("book_value")
+                original = item.fields.get("original_value")
                 evidence = {
                     "original_value": str(original) if original is not None else None,
                     "book_value": str(book) if book is not None else None,
@@ -604,6 +609,7 @@ class PaymentOverBudget(Rule):
     incremental = False
 
     reads = ("finance",)
+    fields = ("budget_line", "amount")
 
     def collect(self, data: ScanData) -> list[ItemFact]:
         if not any(data.values(self.code, "budgets")):
@@ -613,7 +619,7 @@ class PaymentOverBudget(Rule):
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         spent: dict[tuple[int, int, str], list[tuple[ItemFact, Decimal]]] = defaultdict(list)
         for item in sorted(facts, key=lambda i: (i.started_at, i.id)):
-            line, amount = item.fields.get("budget_line"), money(item.fields.get("amount"))
+            line, amount = item.fields.get("budget_line"), item.fields.get("amount")
             if not line or amount is None or item.status == "rejected":
                 continue
             year = item.started_day.year
