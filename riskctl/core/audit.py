@@ -393,6 +393,12 @@ def _head(conn: sa.Connection) -> tuple[int, str]:
     return (head.seq, head.hash) if head else (0, GENESIS_HASH)
 
 
+def chain_head(conn: sa.Connection) -> tuple[int, str]:
+    """(seq, hash) of the newest sealed record (a backup notes it, and its restore checks
+    that the chain restored reaches it)."""
+    return _head(conn)
+
+
 def seal_pending(session: DbSession, *, batch: int = 5000) -> int:
     """Chain every committed record that is not sealed yet, in id order; returns how many.
 
