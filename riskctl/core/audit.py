@@ -44,7 +44,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
@@ -54,6 +54,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from riskctl.core.bulk import UnnestInsert
 from riskctl.core.clock import utcnow
 from riskctl.core.db import Base, DbSession
 
@@ -103,6 +104,12 @@ class AuditRecord(Base):
 
 _TABLE = cast(sa.Table, AuditRecord.__table__)
 _INSERT = sa.insert(_TABLE)  # built once: statement construction costs on the hot path
+# Many records at once on PostgreSQL (a scan's thousands of warnings): one statement
+# whatever their number (riskctl.core.bulk).
+_UNNEST = UnnestInsert(
+    _TABLE, ["at", "actor_id", "actor", "source", "action", "target_type", "target_id",
+             "unit_id", "before", "after", "digest", "digest_scheme"],
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -248,8 +255,12 @@ def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
         row = {**entry, "before": _plain(entry["before"]), "after": _plain(entry["after"])}
         row["digest"], row["digest_scheme"] = record_digest(row), DIGEST_SCHEME
         rows.append(row)
-    # One row is the common case (a step); a list would take the executemany path.
-    session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    connection = session.connection()
+    if len(rows) > 1 and connection.dialect.name == "postgresql":
+        _UNNEST.execute(connection, rows)
+    else:
+        # One row is the common case (a step); a list would take the executemany path.
+        connection.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
     session.info[_WRITTEN_KEY] = session.info.get(_WRITTEN_KEY, 0) + len(rows)
 
 
@@ -299,6 +310,29 @@ def record(
         actor or current_actor(session), action, target_type, target_id, unit_id, before, after
     )
     _append(session, [entry])
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event to record with others at once (``record_many``)."""
+
+    action: str
+    target_type: str
+    target_id: Any = None
+    unit_id: int | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+def record_many(
+    session: DbSession, events: Iterable[Event], actor: AuditActor | None = None
+) -> None:
+    """Record several events in one insert (a scan's raised warnings), in their order."""
+    who = actor or current_actor(session)
+    _append(session, [
+        _entry(who, e.action, e.target_type, e.target_id, e.unit_id, e.before, e.after)
+        for e in events
+    ])  # fmt: skip
 
 
 def _columns(obj: Any, *, old: bool) -> dict[str, Any]:
