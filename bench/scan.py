@@ -82,9 +82,9 @@ def _fields(process: str, rng: random.Random, n: int) -> dict[str, Any]:
             "tender_end": "2026-09-15" if n % 100 == 2 else "2026-09-30",
             "awarded_on": "2026-10-01",
             "signed_on": "2026-11-20" if n % 100 == 3 else "2026-10-10",
-            # Published and filed the day it was signed (in time), as a compliant item is.
-            "published_on": "2026-11-20" if n % 100 == 3 else "2026-10-10",
-            "filed_on": "2026-11-20" if n % 100 == 3 else "2026-10-10",
+            # Published (2 working days) and filed (7) in time, but one in a hundred each.
+            "published_on": "2026-10-20" if n % 100 == 4 else "2026-10-12",
+            **({} if n % 100 == 5 else {"filed_on": "2026-10-14"}),
             "contract_amount": amount,
         }
     if process == "expense_reimbursement":

@@ -161,6 +161,7 @@ def _register(app: Flask) -> None:
     from riskctl.auth.api import blp as auth_api
     from riskctl.auth.views import bp as auth_pages
     from riskctl.auth.views import note_session_seen
+    from riskctl.backup import cli as backup_cli
     from riskctl.cli import riskctl_cli
     from riskctl.controls.api import blp as controls_api
     from riskctl.core import audit
@@ -218,6 +219,8 @@ def _register(app: Flask) -> None:
     education_jobs.connect()
     riskctl_cli.add_command(attachments_cli)
     riskctl_cli.add_command(assessment_cli)
+    riskctl_cli.add_command(backup_cli.backup)
+    riskctl_cli.add_command(backup_cli.restore)
     app.cli.add_command(riskctl_cli)
     app.after_request(security_headers)
 

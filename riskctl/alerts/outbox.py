@@ -13,17 +13,18 @@ and it is all that needs to leave the intranet.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from riskctl.alerts.models import Channel, Kind, Notification, Silence, Status
 from riskctl.core import calendar_store
 from riskctl.core.access import Role
+from riskctl.core.bulk import UnnestInsert
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession
 from riskctl.org.models import InspectorScope, Person, PersonRole, Post, PostAssignment, Unit
@@ -523,37 +524,49 @@ _BLANK: dict[str, Any] = {
 }  # fmt: skip
 
 
+_TABLE: sa.Table = Notification.__table__  # type: ignore[assignment]
+_RETURNING = (
+    "id", "channel", "status", "recipient_id", "kind", "level", "unit_id", "event_id", "title",
+    "body", "created_at", "data",
+)  # fmt: skip
+# PostgreSQL: one statement for any number of rows (riskctl.core.bulk); a first scan
+# raising thousands of warnings paid seconds converting multi-row VALUES lists.
+_UNNEST = UnnestInsert(
+    _TABLE, ["dedupe_key", "channel", "kind", "status", "title", "body", "created_at", *_BLANK],
+    conflict=["dedupe_key"], returning=_RETURNING,
+)  # fmt: skip
+
+
 def write(session: DbSession, rows: list[dict[str, Any]]) -> int:
     """Insert notifications, skipping dedupe keys already present; remember the pushes."""
     if not rows:
         return 0
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    # One cached statement, executed for many rows (SQLAlchemy batches them into
-    # multi-row INSERTs with RETURNING): compiling a fresh VALUES list per batch was the
-    # cost of a scan raising thousands of warnings.
-    table: sa.Table = Notification.__table__  # type: ignore[assignment]
-    statement = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(
-            table.c.id, table.c.channel, table.c.status, table.c.recipient_id, table.c.kind,
-            table.c.level, table.c.unit_id, table.c.event_id, table.c.title, table.c.body,
-            table.c.created_at, table.c.data,
-        )
-    )  # fmt: skip
     pushes = session.info.setdefault(PUSH_KEY, [])
     written = 0
-    connection = session.connection()
-    for n in range(0, len(rows), 500):
-        # Core, not the ORM's bulk path: the latter splices the batches' RETURNING rows
-        # together in time that grows with the square of the rows.
-        params = [{**_BLANK, **r} for r in rows[n : n + 500]]
-        for row in connection.execute(statement, params).mappings():
-            written += 1
-            if row["channel"] is Channel.SMS or row["status"] is not Status.SENT:
-                continue
-            if len(pushes) < PUSH_LIMIT:
-                pushes.append(dict(row))
-            else:
-                session.info[RESYNC_KEY] = True
+    for row in _insert(session.connection(), [{**_BLANK, **r} for r in rows]):
+        written += 1
+        if row["channel"] is Channel.SMS or row["status"] is not Status.SENT:
+            continue
+        if len(pushes) < PUSH_LIMIT:
+            pushes.append(dict(row))
+        else:
+            session.info[RESYNC_KEY] = True
     return written
+
+
+def _insert(connection: sa.Connection, rows: list[dict[str, Any]]) -> Iterator[Any]:
+    """The rows written (their ``_RETURNING`` columns); those whose key exists are skipped."""
+    if connection.dialect.name == "postgresql":
+        yield from _UNNEST.execute(connection, rows).mappings()
+        return
+    # One cached statement, executed for many rows (SQLAlchemy batches them into
+    # multi-row INSERTs with RETURNING).  Core, not the ORM's bulk path: the latter
+    # splices the batches' RETURNING rows together in time that grows with the square
+    # of the rows.
+    statement = (
+        sqlite.insert(_TABLE)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(*(_TABLE.c[name] for name in _RETURNING))
+    )
+    for n in range(0, len(rows), 500):
+        yield from connection.execute(statement, rows[n : n + 500]).mappings()

@@ -44,7 +44,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
@@ -54,6 +54,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from riskctl.core.bulk import UnnestInsert
 from riskctl.core.clock import utcnow
 from riskctl.core.db import Base, DbSession
 from riskctl.core.prepared import Prepared
@@ -105,6 +106,12 @@ class AuditRecord(Base):
 _TABLE = cast(sa.Table, AuditRecord.__table__)
 _INSERT = sa.insert(_TABLE)  # built once: statement construction costs on the hot path
 _INSERT_ONE = Prepared(_INSERT)  # a step's record: on SQLite's own cursor
+# Many records at once on PostgreSQL (a scan's thousands of warnings): one statement
+# whatever their number (riskctl.core.bulk).
+_UNNEST = UnnestInsert(
+    _TABLE, ["at", "actor_id", "actor", "source", "action", "target_type", "target_id",
+             "unit_id", "before", "after", "digest", "digest_scheme"],
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -253,11 +260,13 @@ def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
     if not entries:
         return
     rows = [_row(entry) for entry in entries]
-    # One row is the common case (a step); a list takes the executemany path.
-    if len(rows) == 1:
-        _INSERT_ONE.rowcount(session.connection(), rows[0])
+    connection = session.connection()
+    if len(rows) == 1:  # the common case (a step)
+        _INSERT_ONE.rowcount(connection, rows[0])
+    elif connection.dialect.name == "postgresql":
+        _UNNEST.execute(connection, rows)
     else:
-        session.connection().execute(_INSERT, rows)
+        connection.execute(_INSERT, rows)
     session.info[_WRITTEN_KEY] = session.info.get(_WRITTEN_KEY, 0) + len(rows)
 
 
@@ -339,6 +348,29 @@ def record(
         actor or current_actor(session), action, target_type, target_id, unit_id, before, after
     )
     _append(session, [entry])
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event to record with others at once (``record_many``)."""
+
+    action: str
+    target_type: str
+    target_id: Any = None
+    unit_id: int | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+def record_many(
+    session: DbSession, events: Iterable[Event], actor: AuditActor | None = None
+) -> None:
+    """Record several events in one insert (a scan's raised warnings), in their order."""
+    who = actor or current_actor(session)
+    _append(session, [
+        _entry(who, e.action, e.target_type, e.target_id, e.unit_id, e.before, e.after)
+        for e in events
+    ])  # fmt: skip
 
 
 def _columns(obj: Any, *, old: bool) -> dict[str, Any]:
@@ -431,6 +463,12 @@ def _head(conn: sa.Connection) -> tuple[int, str]:
         .limit(1)
     ).first()
     return (head.seq, head.hash) if head else (0, GENESIS_HASH)
+
+
+def chain_head(conn: sa.Connection) -> tuple[int, str]:
+    """(seq, hash) of the newest sealed record (a backup notes it, and its restore checks
+    that the chain restored reaches it)."""
+    return _head(conn)
 
 
 def seal_pending(session: DbSession, *, batch: int = 5000) -> int:

@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
 CHUNK = 1024 * 1024
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 Health = Literal["ok", "missing", "altered"]
 
 
@@ -81,6 +85,40 @@ class FileStore:
             return False
         finally:
             received.path.unlink(missing_ok=True)
+        return True
+
+    def digests(self) -> Iterator[str]:
+        """The SHA-256 names of the stored files, sorted (not the temporary files, and
+        nothing that is not where its name puts it)."""
+        for path in sorted(self.root.glob("??/??/*")):
+            name = path.name
+            if _DIGEST.fullmatch(name) and path.parent.parent.name + path.parent.name == name[:4]:
+                yield name
+
+    def put(self, sha256: str, source: Path) -> bool:
+        """Store a copy of the file ``source`` under the name ``sha256`` as it is (a
+        restore: the name is the one the database rows point at); ``False`` when a file of
+        that name is stored already (it is left as it is, as ``keep`` does)."""
+        final = self.path_of(sha256)
+        if final.exists():
+            return False
+        tmp_dir = self.root / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="restore-")
+        os.close(fd)
+        path = Path(name)
+        try:
+            shutil.copyfile(source, path)
+            with path.open("rb") as out:
+                os.fsync(out.fileno())
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(path, 0o444)
+            try:
+                os.link(path, final)
+            except FileExistsError:
+                return False
+        finally:
+            path.unlink(missing_ok=True)
         return True
 
     def discard(self, received: Received) -> None:

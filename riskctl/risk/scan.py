@@ -25,11 +25,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError
 
 from riskctl.alerts.outbox import Notifier
 from riskctl.controls.models import ControlHit
 from riskctl.core import audit, calendar_store
+from riskctl.core.bulk import UnnestInsert
 from riskctl.core.calendar import WorkingCalendar
 from riskctl.core.clock import utcnow
 from riskctl.core.db import DbSession, read_phase
@@ -407,20 +409,15 @@ def _reconcile(
         if event.level is Level.RED and policy.freezes(event.rule):
             _freeze(session, event, result)
     if new_rows:
-        session.add_all(new_rows)
-        session.flush()
+        _insert_events(session, new_rows)
         result.raised += len(new_rows)
         notifier.prefetch(new_rows)
+        audit.record_many(session, [
+            audit.Event("risk_event.raise", "risk_event", event.id, event.unit_id,
+                        after=_raised(event))
+            for event in new_rows
+        ])  # fmt: skip
         for event in new_rows:
-            raised: dict[str, Any] = {
-                "rule": event.rule, "level": event.level.value, "score": event.score
-            }  # fmt: skip
-            if event.reopens_id is not None:
-                raised |= {"reopens": event.reopens_id, "because": event.reopen_reason}
-            audit.record(
-                session, "risk_event.raise", target_type="risk_event", target_id=event.id,
-                unit_id=event.unit_id, after=raised,
-            )  # fmt: skip
             notifier.raised(event)
             if event.level is Level.RED and policy.freezes(event.rule):
                 _freeze(session, event, result)
@@ -446,6 +443,55 @@ def _reconcile(
         )  # fmt: skip
         notifier.closed(event)
     notifier.flush()
+
+
+def _raised(event: RiskEvent) -> dict[str, Any]:
+    """What the audit record of a raised event says."""
+    raised: dict[str, Any] = {"rule": event.rule, "level": event.level.value, "score": event.score}
+    if event.reopens_id is not None:
+        raised |= {"reopens": event.reopens_id, "because": event.reopen_reason}
+    return raised
+
+
+_EVENT_TABLE: sa.Table = RiskEvent.__table__  # type: ignore[assignment]
+# Attribute key → column name of every column but the id.
+_EVENT_COLUMNS = {
+    prop.key: prop.columns[0].name
+    for prop in sa.inspect(RiskEvent).column_attrs
+    if prop.columns[0].name != "id"
+}
+_EVENT_DEFAULTS = {
+    key: column.default.arg  # type: ignore[attr-defined]
+    for key, name in _EVENT_COLUMNS.items()
+    if (column := _EVENT_TABLE.c[name]).default is not None and column.default.is_scalar
+}
+_EVENT_UNNEST = UnnestInsert(_EVENT_TABLE, list(_EVENT_COLUMNS.values()),
+                             returning=["id", "identity"])  # fmt: skip
+
+
+def _insert_events(session: DbSession, events: list[RiskEvent]) -> None:
+    """Write new events and give them their ids.  On PostgreSQL in one statement
+    (``riskctl.core.bulk``: the ORM's multi-row inserts were a cost of a first scan
+    raising thousands); the events then join the session as if loaded, every column
+    set, so that nothing reads them back.  As before, a second active event of an
+    identity fails on the partial unique index (a concurrent scan)."""
+    session.flush()  # what the scan changed before, in the order it did
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.add_all(events)
+        session.flush()
+        return
+    rows = []
+    for event in events:
+        values = {key: event.__dict__.get(key, _EVENT_DEFAULTS.get(key)) for key in _EVENT_COLUMNS}
+        for key, value in values.items():
+            setattr(event, key, value)
+        rows.append({_EVENT_COLUMNS[key]: value for key, value in values.items()})
+    ids = {row.identity: row.id for row in _EVENT_UNNEST.execute(connection, rows)}
+    for event in events:
+        event.id = ids[event.identity]
+        orm.make_transient_to_detached(event)
+        session.add(event)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ START = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 LATER = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 
 # Run in a child process: a scan that kills itself (SIGKILL, no clean-up of any kind)
-# right after it has written its first new event, before the commit.
+# right after it has written its new events and their audit records, before the commit.
 CHILD = textwrap.dedent(
     """
     import os, signal, sys
@@ -37,15 +37,16 @@ CHILD = textwrap.dedent(
     from tests.conftest import make_app
 
     set_clock(lambda: datetime(2026, 11, 25, 2, 0, tzinfo=UTC))
-    real_record = audit.record
+    real_record_many = audit.record_many
 
-    def record_then_die(session, action, **kw):
-        real_record(session, action, **kw)
-        if action == "risk_event.raise":
+    def record_then_die(session, events, actor=None):
+        events = list(events)
+        real_record_many(session, events, actor)
+        if any(e.action == "risk_event.raise" for e in events):
             session.flush()
             os.kill(os.getpid(), signal.SIGKILL)
 
-    scan.audit.record = record_then_die
+    scan.audit.record_many = record_then_die
     app = make_app(sys.argv[1])
     with app.app_context():
         scan.run_scan(db.session, services.current_policy(db.session))
