@@ -959,19 +959,22 @@ def monitor_choices(session: DbSession, principal: Principal) -> Choices:
         .where(unit_filter(principal, Action.VIEW_RISK, Unit.id))
         .order_by(Unit.id)
     ).all()
-    rows = session.scalars(
-        sa.select(ProcessDefinition).where(
+    # Ids, keys and names only: the nodes come from the compiled versions (cached for the
+    # life of the process), so that a city's thousands of versions are not read and
+    # decoded (body, layout, source) on every page of the monitor.
+    rows = session.execute(
+        sa.select(ProcessDefinition.id, ProcessDefinition.key, ProcessDefinition.name).where(
             unit_filter(principal, Action.VIEW_RISK, ProcessDefinition.unit_id),
             ProcessDefinition.status == ProcessStatus.PUBLISHED,
         )
     ).all()
     processes: dict[str, str] = {}
     nodes: dict[str, dict[str, str]] = defaultdict(dict)
-    for row in rows:
-        processes.setdefault(row.key, row.name)
-        for node in published_by_id(session, row.id).definition.nodes:
+    for definition_id, key, name in rows:
+        processes.setdefault(key, name)
+        for node in published_by_id(session, definition_id).definition.nodes:
             if node.is_task:
-                nodes[row.key].setdefault(node.key, node.name)
+                nodes[key].setdefault(node.key, node.name)
     return Choices(
         units=[(code, name) for code, name in units],
         processes=sorted(processes.items()),
