@@ -4,7 +4,8 @@ scan, the monitor's pages for an inspector over 100 units, the big screen's snap
 statistics API by day for a year and the database's size.  Run by hand; results go to
 docs/benchmarks.md.
 
-    .venv/bin/python bench/city.py --postgresql postgresql://postgres@127.0.0.1:5432/bench_city --scale 0.05
+    .venv/bin/python bench/city.py --scale 0.05 \
+        --postgresql postgresql://postgres@127.0.0.1:5432/bench_city
 
 The database must be empty (``dropdb``/``createdb`` it): the run migrates it, loads the
 demo (as bench/scan.py does) and then writes the city with set-based SQL
@@ -149,7 +150,8 @@ def generate(url: str, scale: float) -> dict[str, Any]:
         _timed("people", conn, """
             INSERT INTO person (username, name, phone, unit_id, risk, is_active, created_at)
             SELECT 'city' || lpad((cu.idx + 1)::text, 4, '0') || '.u' || lpad(k::text, 2, '0'),
-                   '人员' || (cu.idx * :per + k), '+86138' || lpad((cu.idx * :per + k)::text, 8, '0'),
+                   '人员' || (cu.idx * :per + k),
+                   '+86138' || lpad((cu.idx * :per + k)::text, 8, '0'),
                    cu.unit_id, 3, true, :at
             FROM city_unit cu CROSS JOIN generate_series(0, :per - 1) k""",
                per=PEOPLE_PER_UNIT, at=loaded)  # fmt: skip
@@ -183,19 +185,21 @@ def generate(url: str, scale: float) -> dict[str, Any]:
             INSERT INTO process_definition (unit_id, {columns})
             SELECT cu.unit_id, {", ".join("d." + c for c in columns.split(", "))}
             FROM city_unit cu CROSS JOIN process_definition d
-            WHERE d.unit_id = :czj AND d.id = ANY(:ids)""",  # noqa: S608 (column names)
+            WHERE d.unit_id = :czj AND d.id = ANY(:ids)""",
                czj=czj, ids=[d for d, _n in definitions.values()])  # fmt: skip
         value_table: sa.Table = RiskValue.__table__  # type: ignore[assignment]
         columns = _copy_columns(value_table, {"id", "unit_id"})
         _timed("risk values", conn, f"""
             INSERT INTO risk_value (unit_id, {columns})
             SELECT cu.unit_id, {", ".join("v." + c for c in columns.split(", "))}
-            FROM city_unit cu CROSS JOIN risk_value v WHERE v.unit_id = :czj""",  # noqa: S608
+            FROM city_unit cu CROSS JOIN risk_value v WHERE v.unit_id = :czj""",
                czj=czj)  # fmt: skip
-        conn.execute(sa.text("""
+        conn.execute(
+            sa.text("""
             CREATE TEMP TABLE city_def AS
             SELECT d.unit_id, d.key, d.id AS def_id FROM process_definition d
-            JOIN city_unit cu ON cu.unit_id = d.unit_id WHERE d.status = 'published'"""))
+            JOIN city_unit cu ON cu.unit_id = d.unit_id WHERE d.status = 'published'""")
+        )
         conn.execute(sa.text("CREATE INDEX ON city_def (unit_id, key)"))
         conn.execute(sa.text("CREATE INDEX ON city_def (def_id)"))
         # The process mix (bucket ranges of a hash of the id), bench/scan.py's fields and
@@ -301,7 +305,7 @@ def generate(url: str, scale: float) -> dict[str, Any]:
             JOIN city_node n ON n.key = cd.key AND n.s = t.id - (t.item_id - 1) * 10
             WHERE t.status = 'completed'""")  # fmt: skip
         _restore_indexes_and_keys(conn, dropped)
-        _timed("control hits", conn, """
+        _timed("control hits", conn, r"""
             INSERT INTO control_hit (kind, rule, rule_name, mode, outcome, unit_id, person_id,
                                      item_id, node, step_id, earlier_step_id, evidence, at)
             SELECT 'dynamic', cd.key || '\:x~y', '不相容', 'flag', 'flagged', i.unit_id,
@@ -365,14 +369,14 @@ def generate(url: str, scale: float) -> dict[str, Any]:
         conn.commit()
         for table in ("item", "task", "step", "risk_event", "control_hit"):
             conn.execute(sa.text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: E501, S608
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: E501
             ))  # fmt: skip
         conn.commit()
         vacuumed = time.perf_counter()
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
         print(f"  vacuum analyze: {time.perf_counter() - vacuumed:.1f} s", flush=True)
         counts = {
-            t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
+            t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
             for t in ("unit", "post", "person", "process_definition", "item", "task", "step",
                       "risk_event", "control_hit")
         }  # fmt: skip
@@ -501,8 +505,10 @@ def main() -> None:
     seconds, mode, raised, updated = scans["incremental"]
     print(f"incremental after 100 changed items: {seconds * 1000:.0f} ms "
           f"(mode {mode}, {raised} raised, {updated} updated)")  # fmt: skip
-    print(f"peak RSS of the scanning process: {scans['peak_rss_mb']:.0f} MB "
-          f"(after start-up {scans['rss_before_mb']:.0f} MB); load average {os.getloadavg()}")
+    print(
+        f"peak RSS of the scanning process: {scans['peak_rss_mb']:.0f} MB "
+        f"(after start-up {scans['rss_before_mb']:.0f} MB); load average {os.getloadavg()}"
+    )
     for who, path, median, p95, slowest, size in _in_child(measure_pages, url):
         print(f"{who:15s} {path[:60]:60s} median {median:7.1f}  p95 {p95:7.1f}  "
               f"max {slowest:7.1f} ms  {size / 1024:6.0f} KiB", flush=True)  # fmt: skip

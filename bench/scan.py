@@ -147,7 +147,9 @@ def task_nodes(unit_ids: list[int]) -> dict[tuple[int, str], tuple[int, list[Any
             ProcessDefinition.unit_id.in_(unit_ids),
         )
     ):
-        nodes = [n for n in published_by_id(db.session, row.id).definition.nodes if n.kind == "task"]
+        nodes = [
+            n for n in published_by_id(db.session, row.id).definition.nodes if n.kind == "task"
+        ]
         definitions[(row.unit_id, row.key)] = (row.id, nodes)
     return definitions
 
