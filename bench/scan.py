@@ -352,7 +352,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure_scans(url: str, out: Any, trace_heap: bool = True) -> None:
+def measure_scans(url: str, out: Any, trace_heap: bool = True, judge: bool = True) -> None:
     from riskctl.core import calendar_store
     from riskctl.core.clock import set_clock
     from riskctl.extensions import db
@@ -370,7 +370,8 @@ def measure_scans(url: str, out: Any, trace_heap: bool = True) -> None:
         calendar = calendar_store.working_calendar(session)
         rules = list(REGISTRY.values())
         rss_before = _peak_rss_mb()
-        for label in ("judge (cold)", "judge (warm)", "heap")[: 3 if trace_heap else 2]:
+        results["signals"] = None
+        for label in ("judge (cold)", "judge (warm)", "heap")[: (3 if trace_heap else 2) * judge]:
             # Cold: the first in a process compiles the process definitions it meets
             # (cached for the life of the process, as in the scheduler).  The heap is
             # traced in a third run of its own: tracing slows Python down several times.
