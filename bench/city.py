@@ -481,27 +481,7 @@ def database_size(url: str) -> list[str]:
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgresql", metavar="URL", required=True,
-                        help="an empty PostgreSQL database (it is filled, and kept)")  # fmt: skip
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the city")
-    parser.add_argument("--measure-only", action="store_true",
-                        help="measure the data of an earlier run again (its warnings are "
-                        "raised already: the first full scan is a steady one)")  # fmt: skip
-    parser.add_argument("--no-judge", action="store_true",
-                        help="skip the two judgements before the scans (time)")  # fmt: skip
-    args = parser.parse_args()
-    url = args.postgresql
-    print(f"PostgreSQL; {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
-          f"load average {os.getloadavg()}")  # fmt: skip
-    if not args.measure_only:
-        made = generate(url, args.scale)
-        print(f"generated in {made['seconds']:.0f} s: " + ", ".join(
-            f"{k} {v:,}" for k, v in made["counts"].items()))  # fmt: skip
-    for line in database_size(url):
-        print(line)
-    scans = _in_child(measure_scans, url, trace_heap=False, judge=not args.no_judge)
+def report_scans(scans: dict[str, Any]) -> None:
     if scans["signals"] is not None:
         print(f"judge: cold {scans['judge (cold)']:.2f} s, warm {scans['judge (warm)']:.2f} s, "
               f"{scans['signals']:,} signals")  # fmt: skip
@@ -515,6 +495,32 @@ def main() -> None:
         f"peak RSS of the scanning process: {scans['peak_rss_mb']:.0f} MB "
         f"(after start-up {scans['rss_before_mb']:.0f} MB); load average {os.getloadavg()}"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgresql", metavar="URL", required=True,
+                        help="an empty PostgreSQL database (it is filled, and kept)")  # fmt: skip
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the city")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="measure the data of an earlier run again (its warnings are "
+                        "raised already: the first full scan is a steady one)")  # fmt: skip
+    parser.add_argument("--skip-scans", action="store_true",
+                        help="no scans: sizes and pages only (short of time)")  # fmt: skip
+    parser.add_argument("--no-judge", action="store_true",
+                        help="skip the two judgements before the scans (time)")  # fmt: skip
+    args = parser.parse_args()
+    url = args.postgresql
+    print(f"PostgreSQL; {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
+          f"load average {os.getloadavg()}")  # fmt: skip
+    if not args.measure_only:
+        made = generate(url, args.scale)
+        print(f"generated in {made['seconds']:.0f} s: " + ", ".join(
+            f"{k} {v:,}" for k, v in made["counts"].items()))  # fmt: skip
+    for line in database_size(url):
+        print(line)
+    if not args.skip_scans:
+        report_scans(_in_child(measure_scans, url, trace_heap=False, judge=not args.no_judge))
     for who, path, median, p95, slowest, size in _in_child(measure_pages, url):
         print(f"{who:15s} {path[:60]:60s} median {median:7.1f}  p95 {p95:7.1f}  "
               f"max {slowest:7.1f} ms  {size / 1024:6.0f} KiB", flush=True)  # fmt: skip
