@@ -32,6 +32,7 @@ import argparse
 import multiprocessing as mp
 import os
 import platform
+import queue
 import random
 import resource
 import tempfile
@@ -118,18 +119,50 @@ def _fields(process: str, rng: random.Random, n: int) -> dict[str, Any]:
     }
 
 
-def generate(url: str, items: int, seed: int = 7) -> dict[str, Any]:
-    """Migrate, load the demo org and processes, then bulk-insert the items."""
+def load_base() -> None:
+    """Migrate and load the demo org and processes as of ``DEMO_LOADED_AT`` (in an app
+    context); committed."""
     from flask_migrate import upgrade
 
-    from riskctl.controls.models import ControlHit
     from riskctl.core.access import SYSTEM_ADMIN
     from riskctl.core.clock import running_from, set_clock
     from riskctl.extensions import db
     from riskctl.org.demo import load_demo
-    from riskctl.org.models import Person, Unit
+
+    upgrade()
+    set_clock(running_from(DEMO_LOADED_AT))
+    try:
+        load_demo(db.session, SYSTEM_ADMIN)
+    finally:
+        set_clock(None)
+    db.session.commit()
+
+
+def task_nodes(unit_ids: list[int]) -> dict[tuple[int, str], tuple[int, list[Any]]]:
+    """(unit, process key) → (published definition id, its task nodes in order)."""
+    from riskctl.extensions import db
     from riskctl.process.models import ProcessDefinition, ProcessStatus
     from riskctl.process.services import published_by_id
+
+    definitions: dict[tuple[int, str], tuple[int, list[Any]]] = {}
+    for row in db.session.scalars(
+        sa.select(ProcessDefinition).where(
+            ProcessDefinition.status == ProcessStatus.PUBLISHED,
+            ProcessDefinition.unit_id.in_(unit_ids),
+        )
+    ):
+        nodes = [
+            n for n in published_by_id(db.session, row.id).definition.nodes if n.kind == "task"
+        ]
+        definitions[(row.unit_id, row.key)] = (row.id, nodes)
+    return definitions
+
+
+def generate(url: str, items: int, seed: int = 7) -> dict[str, Any]:
+    """Migrate, load the demo org and processes, then bulk-insert the items."""
+    from riskctl.controls.models import ControlHit
+    from riskctl.extensions import db
+    from riskctl.org.models import Person, Unit
     from riskctl.workflow.models import Item, Step, Task
     from riskctl.workflow.rule_fields import rule_fields
 
@@ -137,30 +170,14 @@ def generate(url: str, items: int, seed: int = 7) -> dict[str, Any]:
     app = _app(url)
     started = time.perf_counter()
     with app.app_context():
-        upgrade()
-        set_clock(running_from(DEMO_LOADED_AT))
-        try:
-            load_demo(db.session, SYSTEM_ADMIN)
-        finally:
-            set_clock(None)
-        db.session.commit()
+        load_base()
         units = {u.code: u.id for u in db.session.scalars(sa.select(Unit))}
         unit_ids = [units[c] for c in ("czj", "wjj", "nmj", "rsj", "qjz")]
         people = {
             uid: [p.id for p in db.session.scalars(sa.select(Person).where(Person.unit_id == uid))]
             for uid in unit_ids
         }
-        definitions: dict[tuple[int, str], tuple[int, list[Any]]] = {}
-        for row in db.session.scalars(
-            sa.select(ProcessDefinition).where(ProcessDefinition.status == ProcessStatus.PUBLISHED)
-        ):
-            if row.unit_id in unit_ids:
-                nodes = [
-                    n
-                    for n in published_by_id(db.session, row.id).definition.nodes
-                    if n.kind == "task"
-                ]
-                definitions[(row.unit_id, row.key)] = (row.id, nodes)
+        definitions = task_nodes(unit_ids)
         node_count = len({(k[1], n.key) for k, (_d, ns) in definitions.items() for n in ns})
         conn = db.session.connection()
         weights = [w for _p, w in MIX]
@@ -322,12 +339,18 @@ def generate(url: str, items: int, seed: int = 7) -> dict[str, Any]:
 # ---------------------------------------------------------------- measurements (child processes)
 
 
-def _in_child(target: Any, *args: Any) -> Any:
+def _in_child(target: Any, *args: Any, **kwargs: Any) -> Any:
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
-    proc = ctx.Process(target=target, args=(*args, out))
+    proc = ctx.Process(target=target, args=(*args, out), kwargs=kwargs)
     proc.start()
-    result = out.get()
+    while True:  # a child that died does not answer: fail instead of waiting forever
+        try:
+            result = out.get(timeout=2)
+            break
+        except queue.Empty:
+            if not proc.is_alive():
+                raise SystemExit(f"{target.__name__} failed (exit code {proc.exitcode})") from None
     proc.join()
     return result
 
@@ -336,7 +359,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure_scans(url: str, out: Any) -> None:
+def measure_scans(url: str, out: Any, trace_heap: bool = True, judge: bool = True) -> None:
     from riskctl.core import calendar_store
     from riskctl.core.clock import set_clock
     from riskctl.extensions import db
@@ -355,7 +378,8 @@ def measure_scans(url: str, out: Any) -> None:
         calendar = calendar_store.working_calendar(session)
         rules = list(REGISTRY.values())
         rss_before = _peak_rss_mb()
-        for label in ("judge (cold)", "judge (warm)", "heap"):
+        results["signals"] = None
+        for label in ("judge (cold)", "judge (warm)", "heap")[: (3 if trace_heap else 2) * judge]:
             # Cold: the first in a process compiles the process definitions it meets
             # (cached for the life of the process, as in the scheduler).  The heap is
             # traced in a third run of its own: tracing slows Python down several times.
@@ -381,7 +405,11 @@ def measure_scans(url: str, out: Any) -> None:
             results[f"{label} cpu"] = time.process_time() - cpu
         # 100 items change: a step each, as the engine would record it.
         changed = session.scalars(
-            sa.select(Item.id).order_by(Item.id).limit(100).offset(5000)
+            sa.select(Item.id)
+            .where(Item.status == "running")
+            .order_by(Item.id)
+            .limit(100)
+            .offset(5000)
         ).all()
         later = NOW + timedelta(minutes=1)
         fields = {"purpose": "差旅", "budget_line": "指标1", "amount": "999000.00"}

@@ -39,6 +39,7 @@ from riskctl.core.listing import Page, paginate, unit_filter
 from riskctl.org import services as org_services
 from riskctl.org.models import Unit
 from riskctl.org.services import person_names
+from riskctl.process.definition import Definition
 from riskctl.process.services import published_by_id
 from riskctl.risk.labels import in_force as labels_in_force
 from riskctl.risk.models import ACTIVE_VALUES, Level, RiskEvent
@@ -391,23 +392,32 @@ def snapshot(session: DbSession, reach: frozenset[int] | AllUnits) -> dict[str, 
         return column.in_(sorted(reach)) if reach else sa.false()
 
     units = session.scalars(sa.select(Unit).where(within(Unit.id)).order_by(Unit.code)).all()
+    # Counted in SQL, and each process version looked up once: a city has tens of
+    # thousands of active warnings (docs/benchmarks.md, "A city on one PostgreSQL").
     active = session.execute(
-        sa.select(RiskEvent.unit_id, RiskEvent.level, Item.definition_id, RiskEvent.node)
+        sa.select(
+            RiskEvent.unit_id, RiskEvent.level, Item.definition_id, RiskEvent.node,
+            sa.func.count(),
+        )
         .outerjoin(Item, Item.id == RiskEvent.item_id)
         .where(RiskEvent.status.in_(ACTIVE_VALUES), within(RiskEvent.unit_id))
-    ).all()
+        .group_by(RiskEvent.unit_id, RiskEvent.level, Item.definition_id, RiskEvent.node)
+    ).all()  # fmt: skip
     per_unit: dict[int, Counter[str]] = defaultdict(Counter)
     per_node: dict[str, Counter[str]] = defaultdict(Counter)
     labels: dict[str, str] = {}
-    for unit_id, level, definition_id, node in active:
-        per_unit[unit_id][level.value] += 1
+    processes: dict[int, Definition] = {}
+    for unit_id, level, definition_id, node, count in active:
+        per_unit[unit_id][level.value] += count
         if definition_id is None or not node:
             continue
-        process = published_by_id(session, definition_id).definition
+        process = processes.get(definition_id)
+        if process is None:
+            process = processes[definition_id] = published_by_id(session, definition_id).definition
         key = f"{process.key}/{node}"
         spec = process.node_map.get(node)
         labels[key] = f"{process.name}·{spec.name if spec else node}"
-        per_node[key][level.value] += 1
+        per_node[key][level.value] += count
     levels = Counter[str]()
     for counts in per_unit.values():
         levels.update(counts)

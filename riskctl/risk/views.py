@@ -316,11 +316,8 @@ def statistics() -> Any:
     choices = risk.monitor_choices(db.session, principal)
     filters = Filters(request.args, choices)
     start, end = filters.bounds()
-    figures = {
-        group: risk.stats(db.session, principal, group_by=group, start=start, end=end,
-                          unit=filters.unit)
-        for group in STAT_GROUPS
-    }  # fmt: skip
+    figures = risk.stats_by(db.session, principal, group_bys=STAT_GROUPS, start=start,
+                            end=end, unit=filters.unit)  # fmt: skip
     node_names = {
         f"{p}/{k}": f"{dict(choices.processes).get(p, p)}·{n}"
         for p, ns in choices.nodes.items()
