@@ -126,7 +126,7 @@ def test_a_backup_restores_into_an_empty_database_with_its_audit_chain_and_files
         assert restored.exit_code == 0, restored.output
         assert "审计链完好" in restored.output
         verified = _run(target, "audit", "verify")  # as the administrator checks it
-        assert verified.exit_code == 0 and "audit chain OK" in verified.output, verified.output
+        assert verified.exit_code == 0 and "审计链完好" in verified.output, verified.output
         assert _steps(target, source["item"]) == _steps(source["app"], source["item"])
         with target.app_context():
             attachment = db.session.scalars(sa.select(Attachment)).one()
@@ -140,7 +140,7 @@ def test_a_backup_restores_into_an_empty_database_with_its_audit_chain_and_files
             data = file.read()
         assert data == source["pdf"] and hashlib.sha256(data).hexdigest() == sha
         files_ok = _run(target, "attachments", "verify")
-        assert files_ok.exit_code == 0 and "1 file(s) checked" in files_ok.output
+        assert files_ok.exit_code == 0 and "已校验 1 个文件" in files_ok.output
     finally:
         with target.app_context():
             db.engine.dispose()
