@@ -269,7 +269,7 @@ class Sampler(threading.Thread):
         self.total: dict[str, float] = {}
         self.series: list[tuple[float, dict[str, float], float]] = []
         self.halt = threading.Event()
-        self.machine_start = psutil.cpu_times()
+        self.machine: list[Any] = []  # the machine's CPU times when the load starts and ends
 
     def _tree(self, name: str) -> list[Any]:
         proc = self.procs[name]
@@ -551,6 +551,7 @@ def main() -> None:
         failures = folder / "failures.jsonl"
         locust_env = {**env, "DEPLOY_FAILURES": str(failures)}
         load_started = time.time()
+        sampler.machine.append(sampler.psutil.cpu_times())
         fleet.start("locust", [
             sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"),
             "--headless", "-u", str(args.users), "-r", str(args.spawn_rate),
@@ -566,6 +567,7 @@ def main() -> None:
             print(f"killed web1 (gunicorn master and worker) at {killed_at - load_started:.0f} s")
         fleet.procs["locust"].wait(timeout=args.seconds + 120)
         load_ended = time.time()
+        sampler.machine.append(sampler.psutil.cpu_times())
         sampler.halt.set()
         sampler.join()
         wait_for_scan_after(url, load_ended, timeout=3 * args.scan_every + 30)
@@ -593,6 +595,14 @@ def main() -> None:
                           "other": [f for f in fails if f not in at_kill][:20]}  # fmt: skip
     report["cpu_percent_of_one_core"] = {
         name: round(100 * seconds / wall, 1) for name, seconds in sorted(sampler.total.items())
+    }  # fmt: skip
+    first, last = sampler.machine
+    busy = sum(getattr(last, k) - getattr(first, k)
+               for k in ("user", "system", "nice", "irq", "softirq"))  # fmt: skip
+    report["machine_cpu_percent_of_one_core"] = {
+        "all processes": round(100 * busy / wall, 1),
+        "this deployment and its load": round(100 * sum(sampler.total.values()) / wall, 1),
+        "available": 100 * (os.cpu_count() or 1),
     }  # fmt: skip
     loads = [la for _, _, la in sampler.series]
     report["load_average_during"] = {"max": max(loads), "mean": round(statistics.fmean(loads), 2)}
@@ -625,6 +635,7 @@ def summarise(report: dict[str, Any]) -> None:
     print(f"\nfailures: {json.dumps(report['failures'], ensure_ascii=False)}")
     print("\nCPU, % of one core over the load: " + ", ".join(
         f"{k} {v}" for k, v in report["cpu_percent_of_one_core"].items()))
+    print(f"machine: {json.dumps(report['machine_cpu_percent_of_one_core'])}")
     for key in ("delivery", "snapshot_loads", "reconnection", "logs"):
         if key in report:
             print(f"\n{key}: {json.dumps(report[key], ensure_ascii=False)}")

@@ -41,10 +41,16 @@ def _people() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
 
 
 STAFF, WATCHERS = _people()
-# The file lists unit by unit: shuffled (the same way every run) so that a small run
-# still has people of several units and posts, starters and completers alike.
-random.Random(23).shuffle(STAFF)
-_staff_turn = itertools.cycle(STAFF)
+# Those who start items (经办人, 采购经办) and the others, each in turn; the file lists unit
+# by unit, so both are shuffled (the same way every run) to mix units in a small run.
+STARTERS = [r for r in STAFF if {"handler", "purchaser"} & set(r["posts"].split(";"))]
+OTHERS = [r for r in STAFF if r not in STARTERS]
+random.Random(23).shuffle(STARTERS)
+random.Random(23).shuffle(OTHERS)
+STARTER_SHARE = 4  # every fourth staff user starts items: work flows in as it is done
+_starter_turn = itertools.cycle(STARTERS)
+_other_turn = itertools.cycle(OTHERS)
+_staff_count = itertools.count()
 _watcher_turn = itertools.cycle(WATCHERS)
 _failures = open(os.environ["DEPLOY_FAILURES"], "a") if os.environ.get("DEPLOY_FAILURES") else None  # noqa: SIM115
 
@@ -97,7 +103,8 @@ class Staff(Person):
     wait_time = between(1, 5)
 
     def on_start(self) -> None:
-        self.who = next(_staff_turn)
+        starter = next(_staff_count) % STARTER_SHARE == 0
+        self.who = next(_starter_turn) if starter else next(_other_turn)
         self.posts = set(self.who["posts"].split(";"))
         self.sign_in()
 
@@ -133,7 +140,7 @@ class Staff(Person):
 
     @task(1)
     def start_an_item(self) -> None:
-        if "purchaser" in self.posts and random.random() < 0.5:
+        if "purchaser" in self.posts and random.random() < 0.3:
             # Just under a threshold (the decentralised limit or the open-tender one):
             # the next scan raises a warning, which must reach the screens and the outbox.
             threshold = random.choice((1_000_000, 4_000_000))
