@@ -108,15 +108,15 @@ class Staff(Person):
         self.posts = set(self.who["posts"].split(";"))
         self.sign_in()
 
-    @task(3)
+    @task(15)
     def work_page(self) -> None:
         self.client.get("/work", name="GET /work")
 
-    @task(3)
+    @task(15)
     def my_tasks(self) -> None:
         self.client.get("/api/v1/tasks?limit=50", name="GET /api/v1/tasks")
 
-    @task(4)
+    @task(20)
     def complete_a_task(self) -> None:
         answer = self.client.get("/api/v1/tasks?limit=50", name="GET /api/v1/tasks")
         if answer.status_code != 200:
@@ -138,7 +138,7 @@ class Staff(Person):
             elif done.status_code != 200:
                 done.failure(f"{done.status_code} {(done.text or '')[:200]}")
 
-    @task(1)
+    @task(5)
     def start_an_item(self) -> None:
         if "purchaser" in self.posts and random.random() < 0.3:
             # Just under a threshold (the decentralised limit or the open-tender one):
@@ -166,7 +166,7 @@ class Staff(Person):
             if started.status_code != 201:
                 started.failure(f"{started.status_code} {(started.text or '')[:200]}")
 
-    @task(1)
+    @task(1)  # about every three minutes: people sign out and in again, not constantly
     def sign_in_again(self) -> None:
         self.sign_out()
         self.sign_in()
