@@ -214,7 +214,7 @@ class Fleet:
             os.killpg(process.pid, sig)
 
     def stop_all(self) -> None:
-        for name, process in self.procs.items():
+        for name, process in reversed(self.procs.items()):  # Redis last
             if process.poll() is None:
                 # The scheduler stops its jobs on SIGINT (KeyboardInterrupt).
                 os.killpg(process.pid, signal.SIGINT if name == "scheduler" else signal.SIGTERM)
@@ -228,7 +228,7 @@ class Fleet:
 
 def haproxy_config(port: int, webs: dict[str, int], folder: Path) -> Path:
     servers = "\n".join(
-        f"  server {name} 127.0.0.1:{p} cookie {name} check inter 1s fall 2 rise 2"
+        f"  server {name} 127.0.0.1:{p} cookie {name} check inter 1s fall 3 rise 2"
         for name, p in webs.items()
     )
     text = f"""global
@@ -240,6 +240,9 @@ defaults
   timeout client 120s
   timeout server 120s
   timeout tunnel 1h
+  # A dead process refuses the check's connection at once; a busy one may take seconds
+  # to answer it (a 1 s timeout took the survivor out too, leaving no server at all).
+  timeout check 5s
   timeout http-keep-alive 30s
   option forwardfor
   retries 3

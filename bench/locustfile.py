@@ -71,8 +71,15 @@ def _outcome(user: FastHttpUser, name: str) -> None:
 
 class Person(FastHttpUser):
     abstract = True
-    csrf = ""
+    csrf = ""  # empty: not signed in (a sign-in failed): the next task signs in first
     who: dict[str, str]
+
+    def signed_in(self) -> bool:
+        """As a browser is sent back to the login page, a user whose sign-in failed (the
+        web process died under it) signs in again instead of working without a session."""
+        if not self.csrf:
+            self.sign_in()
+        return bool(self.csrf)
 
     def sign_in(self) -> None:
         page = self.client.get("/login", name="GET /login")
@@ -88,6 +95,7 @@ class Person(FastHttpUser):
             found = CSRF.search(answer.text or "")
             if answer.status_code != 200 or "/login" in (answer.url or "") or not found:
                 answer.failure(f"sign-in of {self.who['username']}: {answer.status_code}")
+                self.csrf = ""
                 return
             self.csrf = found.group(1)
 
@@ -110,14 +118,20 @@ class Staff(Person):
 
     @task(15)
     def work_page(self) -> None:
+        if not self.signed_in():
+            return
         self.client.get("/work", name="GET /work")
 
     @task(15)
     def my_tasks(self) -> None:
+        if not self.signed_in():
+            return
         self.client.get("/api/v1/tasks?limit=50", name="GET /api/v1/tasks")
 
     @task(20)
     def complete_a_task(self) -> None:
+        if not self.signed_in():
+            return
         answer = self.client.get("/api/v1/tasks?limit=50", name="GET /api/v1/tasks")
         if answer.status_code != 200:
             return
@@ -140,6 +154,8 @@ class Staff(Person):
 
     @task(5)
     def start_an_item(self) -> None:
+        if not self.signed_in():
+            return
         if "purchaser" in self.posts and random.random() < 0.3:
             # Just under a threshold (the decentralised limit or the open-tender one):
             # the next scan raises a warning, which must reach the screens and the outbox.
@@ -184,12 +200,18 @@ class Inspector(Person):
 
     @task(3)
     def warnings(self) -> None:
+        if not self.signed_in():
+            return
         self.client.get("/monitor/warnings", name="GET /monitor/warnings")
 
     @task(1)
     def statistics(self) -> None:
+        if not self.signed_in():
+            return
         self.client.get("/monitor/statistics", name="GET /monitor/statistics")
 
     @task(1)
     def home(self) -> None:
+        if not self.signed_in():
+            return
         self.client.get("/", name="GET /")
