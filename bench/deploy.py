@@ -491,6 +491,9 @@ def main() -> None:
     parser.add_argument("--keep-data", action="store_true", help="do not reload the demo")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
+        "--costs", action="store_true", help="only the CPU cost of each kind of request"
+    )
+    parser.add_argument(
         "--as-screens", nargs=3, metavar=("BASE", "TOKEN", "FOLDER"), help=argparse.SUPPRESS
     )  # the screens' own process
     args = parser.parse_args()
@@ -527,6 +530,9 @@ def main() -> None:
         prepare(url, env)
         print(f"database emptied, migrated, demo loaded in {time.perf_counter() - started:.0f} s")
     token = run_flask(env, "riskctl", "screen-token", "bench-deploy").split("token=")[1].strip()
+    if args.costs:
+        print(json.dumps(request_costs(url, token), ensure_ascii=False))
+        return
     threads = args.threads or args.screens + args.users + 64
     fleet = Fleet(folder, env)
     webs = {"web1": free_port(), "web2": free_port()}
@@ -644,6 +650,70 @@ def main() -> None:
     summarise(report)
     seal_and_verify(url)
     print(run_flask(env, "riskctl", "audit", "verify").strip())
+
+
+def request_costs(url: str, token: str, rounds: int = 20) -> dict[str, float]:
+    """CPU milliseconds of one request of each kind in one process (Flask's test client on
+    the same database, no network): what a web process spends per answer, to read the
+    CPU figures of a run with.  The median of ``rounds`` runs of each."""
+    import re
+
+    from riskctl import create_app
+    from riskctl.extensions import db
+    from riskctl.org.demo import DEMO_PASSWORD
+
+    many = "100000 per minute"
+    app = create_app("development", {
+        "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "SCHEDULER_IN_PROCESS": False,
+        "LOGIN_FAILURES_PER_USER": many, "LOGIN_FAILURES_PER_IP": many,
+        "LOGIN_FAILURES_PER_USER_AND_IP": many,
+    })  # fmt: skip
+
+    def timed(call: Any) -> float:
+        samples = []
+        for _ in range(rounds):
+            started = time.process_time()
+            answer = call()
+            samples.append((time.process_time() - started) * 1000)
+            assert answer.status_code in (200, 302), (answer.status_code, answer.text[:200])
+        return round(statistics.median(samples), 1)
+
+    def signed_in(username: str) -> Any:
+        client = app.test_client()
+        page = client.get("/login").text
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page)
+        assert csrf is not None
+        client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
+                                    "csrf_token": csrf.group(1)})  # fmt: skip
+        return client
+
+    costs: dict[str, float] = {}
+    # No app context around the requests: each gets its own, and with it its own
+    # signed-in user (flask-login keeps it in g).
+    staff, inspector = signed_in("czj.liqiang"), signed_in("jw.hexiaoping")
+    anonymous = app.test_client()
+
+    def sign_in() -> Any:
+        fresh = app.test_client()
+        found = re.search(r'name="csrf-token" content="([^"]+)"', fresh.get("/login").text)
+        login = {"username": "czj.liqiang", "password": DEMO_PASSWORD,
+                 "csrf_token": found.group(1) if found else ""}  # fmt: skip
+        return fresh.post("/login", data=login)
+
+    costs["GET /login"] = timed(lambda: anonymous.get("/login"))
+    costs["POST /login (scrypt)"] = timed(sign_in)
+    costs["GET /work"] = timed(lambda: staff.get("/work"))
+    costs["GET /api/v1/tasks"] = timed(lambda: staff.get("/api/v1/tasks?limit=50"))
+    costs["GET /monitor/warnings"] = timed(lambda: inspector.get("/monitor/warnings"))
+    costs["GET /monitor/statistics"] = timed(lambda: inspector.get("/monitor/statistics"))
+    costs["GET /"] = timed(lambda: inspector.get("/"))
+    costs["GET /api/v1/screen/snapshot"] = timed(
+        lambda: anonymous.get("/api/v1/screen/snapshot", headers={"X-Screen-Token": token})
+    )
+
+    with app.app_context():
+        db.engine.dispose()
+    return costs
 
 
 def summarise(report: dict[str, Any]) -> None:
