@@ -579,6 +579,7 @@ def main() -> None:
         failures = folder / "failures.jsonl"
         locust_env = {**env, "DEPLOY_FAILURES": str(failures)}
         load_started = time.time()
+        load_at_start = os.getloadavg()
         sampler.machine.append(sampler.psutil.cpu_times())
         fleet.start("locust", [
             sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"),
@@ -610,6 +611,7 @@ def main() -> None:
         "users": args.users, "screens": args.screens, "seconds": args.seconds,
         "threads_per_web": threads, "wall_s": round(wall, 1),
         "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_when_the_load_started": [round(x, 2) for x in load_at_start],
     }  # fmt: skip
     rows = locust_table(prefix)
     report["locust"] = [
