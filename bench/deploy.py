@@ -236,6 +236,7 @@ def haproxy_config(port: int, webs: dict[str, int], folder: Path) -> Path:
   nbthread 1
 defaults
   mode http
+  maxconn 6000
   timeout connect 2s
   timeout client 120s
   timeout server 120s
