@@ -246,8 +246,10 @@ defaults
   timeout check 5s
   timeout http-keep-alive 30s
   option forwardfor
+  # A request refused by a dead process goes to another at once: by default HAProxy
+  # retries the same server (a second apart) and redispatches only at the last retry.
   retries 3
-  option redispatch
+  option redispatch 1
   retry-on conn-failure empty-response response-timeout
 frontend riskctl
   bind 127.0.0.1:{port}
