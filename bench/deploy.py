@@ -226,10 +226,22 @@ class Fleet:
                 process.wait()
 
 
-def haproxy_config(port: int, webs: dict[str, int], folder: Path) -> Path:
-    servers = "\n".join(
-        f"  server {name} 127.0.0.1:{p} cookie {name} check inter 1s fall 3 rise 2"
+def haproxy_config(port: int, webs: dict[str, int], folder: Path, maxconn: int) -> Path:
+    """Sticky by the SERVERID cookie.  Pages and API calls reach a process ``maxconn`` at a
+    time and queue in the proxy beyond that: a process has a pool of 15 database
+    connections (SQLAlchemy's 5 + 10), and hundreds of requests let in at once waited on
+    it past its 30 s timeout (500s) once the CPU was short.  Socket.IO (websockets, long
+    polls: connections held for minutes) goes to a backend of the same processes with no
+    such limit; its servers follow the health of the first backend's."""
+    checked = "\n".join(
+        f"  server {name} 127.0.0.1:{p} cookie {name} maxconn {maxconn} "
+        # A refused connection in the traffic marks the process down at once, not after
+        # three failed checks: meanwhile its requests' retries found the other full (503).
+        "check inter 1s fall 3 rise 2 observe layer4 error-limit 1 on-error mark-down"
         for name, p in webs.items()
+    )
+    tracking = "\n".join(
+        f"  server {name} 127.0.0.1:{p} cookie {name} track webs/{name}" for name, p in webs.items()
     )
     text = f"""global
   maxconn 8000
@@ -240,11 +252,12 @@ defaults
   timeout connect 2s
   timeout client 120s
   timeout server 120s
+  timeout queue 60s
   timeout tunnel 1h
+  timeout http-keep-alive 30s
   # A dead process refuses the check's connection at once; a busy one may take seconds
   # to answer it (a 1 s timeout took the survivor out too, leaving no server at all).
   timeout check 5s
-  timeout http-keep-alive 30s
   option forwardfor
   # A request refused by a dead process goes to another at once: by default HAProxy
   # retries the same server (a second apart) and redispatches only at the last retry.
@@ -253,13 +266,19 @@ defaults
   retry-on conn-failure empty-response response-timeout
 frontend riskctl
   bind 127.0.0.1:{port}
+  acl socketio path_beg /socket.io/
+  use_backend sockets if socketio
   default_backend webs
 backend webs
   balance roundrobin
   cookie SERVERID insert indirect nocache httponly
   option httpchk GET /api/v1/healthz
   http-check expect status 200
-{servers}
+{checked}
+backend sockets
+  balance roundrobin
+  cookie SERVERID insert indirect nocache httponly
+{tracking}
 """
     path = folder / "haproxy.cfg"
     path.write_text(text)
@@ -490,6 +509,8 @@ def main() -> None:
     parser.add_argument("--scan-every", type=float, default=20.0, help="seconds between scans")
     parser.add_argument("--threads", type=int, default=0,
                         help="threads per web process (default: screens + users + 64)")  # fmt: skip
+    parser.add_argument("--server-maxconn", type=int, default=12,
+                        help="requests a web process gets at once from the proxy")  # fmt: skip
     parser.add_argument("--no-kill", action="store_true", help="leave both web processes up")
     parser.add_argument("--keep-data", action="store_true", help="do not reload the demo")
     parser.add_argument("--out", type=Path, default=None)
@@ -557,9 +578,8 @@ def main() -> None:
         for name, port in webs.items():
             wait_for(lambda p=port: _answers(f"http://127.0.0.1:{p}/api/v1/healthz"),
                      timeout=60, what=name)  # fmt: skip
-        fleet.start("haproxy", ["haproxy", "-db", "-f",
-                                str(haproxy_config(args.proxy_port, webs, folder))],
-                    env=unshifted_env())  # fmt: skip
+        config = haproxy_config(args.proxy_port, webs, folder, args.server_maxconn)
+        fleet.start("haproxy", ["haproxy", "-db", "-f", str(config)], env=unshifted_env())
         wait_for(lambda: _answers(f"{proxy}/api/v1/healthz"), timeout=30, what="haproxy")
         fleet.flask("scheduler", "scheduler")
         # The job list follows the words "leader: running jobs" (in Chinese by default).
