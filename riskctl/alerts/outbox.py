@@ -41,6 +41,9 @@ CLOSED_ZH = {
 }
 PUSH_KEY = "riskctl.alerts.push"
 RESYNC_KEY = "riskctl.alerts.resync"
+# The warnings raised, escalated or closed in the transaction, whoever was told of them:
+# the monitors and screens reload on each (a warning with nobody to tell is still news).
+SIGNAL_KEY = "riskctl.alerts.signals"
 # More pushes than this in one transaction (a first scan raising thousands) become one
 # "resync" to every screen instead: they reload the snapshot; memory stays bounded.
 PUSH_LIMIT = 500
@@ -359,6 +362,7 @@ class Notifier:
 
     def closed(self, event: RiskEvent) -> None:
         """Tell whoever was told of the warning (in-app, SMS actually sent, the screen)."""
+        self._signal(event, Kind.RESOLVED)
         told = self.session.execute(
             sa.select(Notification.channel, Notification.recipient_id, Notification.status)
             .where(Notification.event_id == event.id)
@@ -410,10 +414,22 @@ class Notifier:
                     }
                 )  # fmt: skip
 
+    def _signal(self, event: RiskEvent, kind: Kind) -> None:
+        signals = self.session.info.setdefault(SIGNAL_KEY, {})
+        if len(signals) < PUSH_LIMIT:
+            signals[(event.unit_id, event.id)] = {
+                "unit_id": event.unit_id, "event_id": event.id, "level": event.level.value,
+                "kind": kind,
+            }  # fmt: skip
+        else:
+            self.session.info[RESYNC_KEY] = True  # every screen reloads
+
     def _add(
         self, event: RiskEvent, kind: Kind, key: str, channels: Iterable[str],
         notify: Iterable[str], *, change: str = "", skip: set[int] | None = None, hours: int = 0,
     ) -> None:  # fmt: skip
+        if kind is not Kind.REPEAT:  # a reminder of the same warning changes nothing shown
+            self._signal(event, kind)
         message = message_for(
             event, self._unit_name(event.unit_id), kind, change, self._title_of(event.item_id),
             hours, self.policy.labels,

@@ -9,6 +9,7 @@ write-only emitter on the Redis queue (``use_message_queue``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from flask_socketio import SocketIO
@@ -16,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from riskctl.alerts.models import Channel, Kind
-from riskctl.alerts.outbox import PUSH_KEY, RESYNC_KEY
+from riskctl.alerts.outbox import PUSH_KEY, RESYNC_KEY, SIGNAL_KEY
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def payload(row: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def emit(rows: list[dict[str, Any]]) -> None:
+def emit(rows: list[dict[str, Any]], signals: Iterable[dict[str, Any]] = ()) -> None:
     server = _emitter()
     for row in rows:
         try:
@@ -81,10 +82,12 @@ def emit(rows: list[dict[str, Any]]) -> None:
                 )  # fmt: skip
         except Exception:  # a push must never undo or hold up what was committed
             log.exception("push of notification %s failed", row["id"])
-    _signal_monitors(server, rows)
+    _signal_monitors(server, rows, signals)
 
 
-def _signal_monitors(server: SocketIO, rows: list[dict[str, Any]]) -> None:
+def _signal_monitors(
+    server: SocketIO, rows: list[dict[str, Any]], more: Iterable[dict[str, Any]] = ()
+) -> None:
     """Tell the monitor pages and the big screens that a warning of a unit was raised,
     escalated or closed, once per warning, whatever its level: they reload their list or
     snapshot (names and details come from there, in scope; a kiosk gets aggregates only).
@@ -96,6 +99,9 @@ def _signal_monitors(server: SocketIO, rows: list[dict[str, Any]]) -> None:
         if row["unit_id"] is not None and row["event_id"] is not None
         and row["kind"] in (Kind.RAISED, Kind.RESOLVED, Kind.ESCALATED)
     }  # fmt: skip
+    # Also those nobody was told of (no one in the route: a unit without a leader …).
+    for signal in more:
+        signals.setdefault((signal["unit_id"], signal["event_id"]), signal)
     for (unit_id, event_id), row in signals.items():
         try:
             server.emit(
@@ -123,8 +129,9 @@ def heartbeat(seq: int, event: str = "heartbeat") -> None:
 @event.listens_for(Session, "after_commit")
 def _push_after_commit(session: Session) -> None:
     rows = session.info.pop(PUSH_KEY, None)
-    if rows:
-        emit(rows)
+    signals = session.info.pop(SIGNAL_KEY, None)
+    if rows or signals:
+        emit(rows or [], (signals or {}).values())
     if session.info.pop(RESYNC_KEY, False):
         heartbeat(0, "resync")  # the screens reload whatever their seq
 
@@ -132,4 +139,5 @@ def _push_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(PUSH_KEY, None)
+    session.info.pop(SIGNAL_KEY, None)
     session.info.pop(RESYNC_KEY, None)

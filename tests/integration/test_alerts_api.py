@@ -287,3 +287,19 @@ def test_a_screen_is_signalled_of_every_level_at_once(app, client, session, pers
     assert signals == {(yellow.id, "yellow", "raised"), (orange.id, "orange", "raised")}
     assert all(set(s) == {"unit_id", "event_id", "level", "kind"} for s in received["risk_event"])
     screen.disconnect("/screen")
+
+
+def test_a_warning_nobody_is_told_of_still_signals_the_screens(
+    app, client, session, person, kiosk, monkeypatch
+):
+    """A unit without anyone the route names (区纪委 has no 纪检组长): no notification is
+    written, yet the screens and monitors must reload (found by bench/deploy.py)."""
+    monkeypatch.setattr(Notifier, "audience", lambda self, event, notify: [])
+    screen = socketio.test_client(app, namespace="/screen", auth={"token": kiosk},
+                                  flask_test_client=client)  # fmt: skip
+    yellow = warning(session, person, Level.YELLOW, notify=True)
+    session.commit()
+    received = _by_name(screen)
+    assert "notification" not in received and "warning" not in received
+    assert {(s["event_id"], s["kind"]) for s in received["risk_event"]} == {(yellow.id, "raised")}
+    screen.disconnect("/screen")
