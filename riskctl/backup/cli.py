@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from riskctl.backup import services
 from riskctl.core import audit
 from riskctl.core.errors import DomainError
+from riskctl.core.formatting import local_time
 from riskctl.extensions import db
 from riskctl.files.services import store_of
 
@@ -80,7 +81,7 @@ def restore(src: Path, manifest_sha256: str | None, check: bool) -> None:
                 _("backup OK: the %(dialect)s database and %(files)s file(s) match the "
                   "manifest of %(created_at)s",
                   dialect=manifest.dialect, files=len(manifest.files),
-                  created_at=manifest.created_at)
+                  created_at=local_time(manifest.created_at))
             )  # fmt: skip
             return
         audit.act_as(db.session, audit.AuditActor(None, "cli", "cli restore"))
@@ -94,7 +95,7 @@ def restore(src: Path, manifest_sha256: str | None, check: bool) -> None:
     click.echo(
         _("restored the %(dialect)s database of %(created_at)s (migration %(revision)s) and "
           "%(files)s stored file(s) (%(present)s were there already)",
-          dialect=manifest.dialect, created_at=manifest.created_at,
+          dialect=manifest.dialect, created_at=local_time(manifest.created_at),
           revision=manifest.revision or "-", files=done.files_written,
           present=done.files_present)
     )  # fmt: skip

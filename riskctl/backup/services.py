@@ -35,6 +35,7 @@ import subprocess
 from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -291,7 +292,7 @@ def _parse(text: bytes, sha256: str) -> Manifest:
         files = tuple(_part(f) for f in raw["files"])
         audit_head = (int(head["seq"]), str(head["hash"]))
         revision = database.get("revision")
-        created_at = str(raw["created_at"])
+        created_at = datetime.fromisoformat(str(raw["created_at"])).isoformat()  # a moment
     except (KeyError, TypeError, ValueError) as exc:
         raise bad(f"{type(exc).__name__}: {exc}") from None
     if len({f.path for f in files}) != len(files):

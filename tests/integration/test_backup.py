@@ -187,6 +187,9 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(source, tmp_path
     stored.write_bytes(original)
     (copy / "manifest.json").write_bytes(b"{not json")
     assert "清单" in refusal()
+    when = json.loads(manifest) | {"created_at": "yesterday"}  # shown in local time: a moment
+    (copy / "manifest.json").write_text(json.dumps(when), "utf-8")
+    assert "清单" in refusal()
     (copy / "manifest.json").write_bytes(manifest)
     (copy / "extra.txt").write_text("?")
     assert "extra.txt" in refusal()
