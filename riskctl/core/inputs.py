@@ -17,6 +17,7 @@ the same functions.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -199,6 +200,38 @@ def day(value: Any) -> date:
     if not FIRST_DAY <= value <= LAST_DAY:
         raise InputProblem(DAY_RANGE)
     return value
+
+
+def stored_money(value: Any) -> Decimal | None:
+    """A stored money value (decimal string, as api.md keeps it) or None — read by the
+    one money parser, so that a policy's "1E+999999999" is refused, not computed with."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _stored_money_text(value)
+    try:
+        return money(value)
+    except InputProblem:
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _stored_money_text(value: str) -> Decimal | None:
+    # Remembered: rules parse the same few policy figures (thresholds) once per item.
+    try:
+        return money(value)
+    except InputProblem:
+        return None
+
+
+def stored_day(value: Any) -> date | None:
+    """A stored day (ISO text) or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def check_moment(value: datetime) -> datetime:

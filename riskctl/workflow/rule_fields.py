@@ -52,24 +52,6 @@ COLUMNS = tuple(f"f_{name}" for name in NAMES)
 _INDEX = {name: n for n, name in enumerate(NAMES)}
 
 
-def _money(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        return inputs.money(value)
-    except inputs.InputProblem:
-        return None
-
-
-def _day(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 def _whole(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -85,8 +67,8 @@ def _ref(value: Any) -> int | None:
 
 
 _PARSE = {
-    "money": _money,
-    "day": _day,
+    "money": inputs.stored_money,
+    "day": inputs.stored_day,
     "text": lambda v: v if isinstance(v, str) else None,  # text and choice fields are str
     "int": _whole,
     "flag": lambda v: True if v is True else None,
@@ -99,7 +81,7 @@ def values(data: Mapping[str, Any]) -> tuple[Any, ...]:
     found: list[Any] = []
     for name, kind in FIELDS.items():
         if name == "award_amount":
-            found.append(_money(data.get("contract_amount") or data.get("amount")))
+            found.append(inputs.stored_money(data.get("contract_amount") or data.get("amount")))
         else:
             found.append(_PARSE[kind](data.get(name)))
     return tuple(found)

@@ -8,7 +8,6 @@ without a database, and the same code answers a scan, a what-if preview and a ba
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,35 +72,10 @@ class Param:
         return f"unknown parameter kind {self.kind}"  # pragma: no cover
 
 
-def money(value: Any) -> Decimal | None:
-    """A stored money value (decimal string, as api.md keeps it) or None — read by the
-    one money parser, so that a policy's "1E+999999999" is refused, not computed with."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return _money_text(value)
-    try:
-        return inputs.money(value)
-    except inputs.InputProblem:
-        return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _money_text(value: str) -> Decimal | None:
-    # Remembered: rules parse the same few policy figures (thresholds) once per item.
-    try:
-        return inputs.money(value)
-    except inputs.InputProblem:
-        return None
-
-
-def day(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+# Stored values as the rules read them (shared with the typed copy the engine writes,
+# riskctl.workflow.rule_fields, so that both read a value alike).
+money = inputs.stored_money
+day = inputs.stored_day
 
 
 def grow(base: float, per: float, amount: float) -> int:
