@@ -32,8 +32,9 @@ import os
 import re
 import sqlite3
 import subprocess
-from collections.abc import Mapping
-from contextlib import closing
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -216,12 +217,11 @@ def _dump_postgresql(engine: sa.Engine, target: Path) -> tuple[str | None, tuple
             snapshot = conn.scalar(sa.text("SELECT pg_export_snapshot()"))
             revision = conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
             head = audit.chain_head(conn)
-            uri, env = _libpq(engine.url)
-            _run(
-                ["pg_dump", "--format=custom", f"--snapshot={snapshot}",
-                 f"--file={target}", f"--dbname={uri}"],
-                env,
-            )  # fmt: skip
+            with _libpq(engine.url) as uri:
+                _run(
+                    ["pg_dump", "--format=custom", f"--snapshot={snapshot}",
+                     f"--file={target}", f"--dbname={uri}"],
+                )  # fmt: skip
     return revision, head
 
 
@@ -354,12 +354,11 @@ def restore_backup(
     if dialect == "sqlite":
         _load_sqlite(engine, database)
     else:
-        uri, env = _libpq(engine.url)
-        _run(
-            ["pg_restore", "--single-transaction", "--exit-on-error", "--no-owner",
-             "--no-privileges", f"--dbname={uri}", str(database)],
-            env,
-        )  # fmt: skip
+        with _libpq(engine.url) as uri:
+            _run(
+                ["pg_restore", "--single-transaction", "--exit-on-error", "--no-owner",
+                 "--no-privileges", f"--dbname={uri}", str(database)],
+            )  # fmt: skip
     engine.dispose()  # connections opened before the restore knew no tables
     # As `flask riskctl audit verify`: the records the source had not sealed yet first.
     audit.seal_pending(session)
@@ -407,19 +406,38 @@ def _load_sqlite(engine: sa.Engine, database: Path) -> None:
 # ---------------------------------------------------------------- helpers
 
 
-def _libpq(url: sa.URL) -> tuple[str, dict[str, str] | None]:
-    """The URL for pg_dump/pg_restore, and their environment: the password goes in
-    PGPASSWORD, not on a command line that every user of the machine can read (ps)."""
-    uri = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+@contextmanager
+def _libpq(url: sa.URL) -> Iterator[str]:
+    """The URL for pg_dump/pg_restore.  A password goes into a private password file the
+    URL names (libpq's ``passfile``), removed afterwards: never on a command line that
+    every user of the machine can read (ps), nor into this process's environment."""
+    # (Not ``url.set(password=None)``: None there means "keep it".)
+    plain = sa.URL.create(
+        "postgresql", username=url.username, host=url.host, port=url.port,
+        database=url.database, query=url.query,
+    )  # fmt: skip
     if url.password is None:
-        return uri, None
-    # The child inherits this process's environment, as it would without a password.
-    return uri, {**os.environ, "PGPASSWORD": str(url.password)}
+        yield plain.render_as_string(hide_password=False)
+        return
+
+    def field(value: object) -> str:  # the .pgpass format escapes ":" and "\\"
+        return str(value).replace("\\", "\\\\").replace(":", "\\:")
+
+    line = ":".join(field(v) for v in (url.host or "*", url.port or "*",
+                                       url.database or "*", url.username or "*",
+                                       url.password))  # fmt: skip
+    with tempfile.TemporaryDirectory() as private:  # created 0700
+        passfile = Path(private) / "pgpass"
+        passfile.touch(mode=0o600)
+        passfile.write_text(line + "\n", encoding="utf-8")
+        yield plain.update_query_dict({"passfile": str(passfile)}).render_as_string(
+            hide_password=False
+        )
 
 
-def _run(args: list[str], env: dict[str, str] | None) -> None:
+def _run(args: list[str]) -> None:
     try:
-        done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+        done = subprocess.run(args, capture_output=True, text=True, check=False)
     except FileNotFoundError:
         raise ToolFailed(
             _l("%(tool)s is not installed (PostgreSQL's client programs, e.g. the "

@@ -201,3 +201,18 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(source, tmp_path
 def test_a_backup_goes_only_into_a_new_or_empty_directory(source):
     refused = _run(source["app"], "backup", str(source["backup"]))
     assert refused.exit_code == 1 and "backup_refused" in refused.output
+
+
+def test_a_postgresql_password_reaches_pg_dump_in_a_private_file_not_the_command_line():
+    import stat
+    from urllib.parse import unquote
+
+    from riskctl.backup.services import _libpq
+
+    url = sa.make_url("postgresql+psycopg://riskctl:se:cr\\et@db.example:6543/riskctl")
+    with _libpq(url) as uri:
+        assert "se:cr" not in unquote(uri) and uri.startswith("postgresql://riskctl@db.example")
+        passfile = Path(unquote(uri.split("passfile=")[1]))
+        assert passfile.read_text() == "db.example:6543:riskctl:riskctl:se\\:cr\\\\et\n"
+        assert stat.S_IMODE(passfile.stat().st_mode) == 0o600
+    assert not passfile.exists()
