@@ -106,12 +106,6 @@ class AuditRecord(Base):
 _TABLE = cast(sa.Table, AuditRecord.__table__)
 _INSERT = sa.insert(_TABLE)  # built once: statement construction costs on the hot path
 _INSERT_ONE = Prepared(_INSERT)  # a step's record: on SQLite's own cursor
-# Many records at once on PostgreSQL (a scan's thousands of warnings): one statement
-# whatever their number (riskctl.core.bulk).
-_UNNEST = UnnestInsert(
-    _TABLE, ["at", "actor_id", "actor", "source", "action", "target_type", "target_id",
-             "unit_id", "before", "after", "digest", "digest_scheme"],
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -270,7 +264,10 @@ def _append(session: DbSession, entries: list[dict[str, Any]]) -> None:
     session.info[_WRITTEN_KEY] = session.info.get(_WRITTEN_KEY, 0) + len(rows)
 
 
-ROW_COLUMNS = (*CONTENT, "digest", "digest_scheme")
+ROW_COLUMNS = (*CONTENT, "digest", "digest_scheme")  # a row as inserted
+# Many records at once on PostgreSQL (a scan's thousands of warnings): one statement
+# whatever their number (riskctl.core.bulk).
+_UNNEST = UnnestInsert(_TABLE, list(ROW_COLUMNS))
 
 
 def insert_from(source: sa.FromClause, prefix: str) -> sa.Insert:
