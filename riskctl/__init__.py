@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from flask import Flask, request
@@ -15,15 +15,69 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config as riskctl_config
 from riskctl.core.db import engine_url
 
+Role = Literal["web", "scheduler"]
 
-def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+
+def create_app(
+    env: str | None = None, overrides: Mapping[str, Any] | None = None, role: Role = "web"
+) -> Flask:
+    """``role="scheduler"``: the application of the production scheduler process
+    (``flask riskctl scheduler``), which serves no page: its database, translations and
+    the signals its jobs send, without the pages, the API, sign-in and Socket.IO — and
+    without importing them (riskctl.extensions)."""
     settings = riskctl_config.load(env, overrides)
     app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese text as is (api.md)
     _configure(app, settings)
+    if role == "scheduler":
+        _bind_scheduler(app, settings)
+        return app
     _bind_extensions(app, settings)
     _register(app)
     return app
+
+
+def role_of(argv: Sequence[str]) -> Role:
+    """The role a process's command line asks for: ``flask … riskctl [--lang L] scheduler
+    …`` runs the scheduler; anything else (gunicorn, the other commands) the web."""
+    words = list(argv[1:])
+    if "riskctl" not in words:
+        return "web"
+    after = words[words.index("riskctl") + 1 :]
+    n = 0
+    while n < len(after) and after[n].startswith("-"):
+        n += 2 if after[n] == "--lang" else 1  # the group's one option with a value
+    return "scheduler" if after[n : n + 1] == ["scheduler"] else "web"
+
+
+def _bind_scheduler(app: Flask, settings: Any) -> None:
+    from riskctl import models  # noqa: F401  (every mapper, for the jobs' queries)
+    from riskctl.alerts import push
+    from riskctl.core import calendar_store
+    from riskctl.core.commands import riskctl_group
+    from riskctl.core.db import configure_sqlite
+    from riskctl.core.locale import outside_request
+    from riskctl.education import jobs as education_jobs
+    from riskctl.extensions import babel, db
+    from riskctl.scheduler.cli import scheduler
+    from riskctl.supervision import receivers as supervision_receivers
+
+    db.init_app(app)
+    calendar_store.configure(settings.TIMEZONE)
+    configure_sqlite(settings.SQLITE_SYNCHRONOUS, settings.SQLITE_BUSY_TIMEOUT_MS)
+    babel.init_app(app, locale_selector=outside_request)
+    # What the web process connects too: a job's signal reaches the same receivers.
+    supervision_receivers.connect()
+    education_jobs.connect()
+    # It serves no clients: it publishes to the web processes through Redis, or, without
+    # Redis, reaches nobody (one role a process: this is for the whole process).
+    if settings.REDIS_URL:
+        push.use_message_queue(settings.REDIS_URL, settings.SOCKETIO_CHANNEL)
+    else:
+        push.use_no_clients()
+    commands = riskctl_group()
+    commands.add_command(scheduler)
+    app.cli.add_command(commands)
 
 
 def _configure(app: Flask, settings: Any) -> None:
@@ -175,6 +229,7 @@ def _register(app: Flask) -> None:
     from riskctl.process.api import blp as process_api
     from riskctl.risk.api import blp as risk_api
     from riskctl.risk.views import bp as monitor_pages
+    from riskctl.scheduler.cli import scheduler as scheduler_command
     from riskctl.supervision import receivers as supervision_receivers
     from riskctl.supervision.api import blp as supervision_api
     from riskctl.supervision.views import bp as supervision_pages
@@ -221,6 +276,7 @@ def _register(app: Flask) -> None:
     riskctl_cli.add_command(assessment_cli)
     riskctl_cli.add_command(backup_cli.backup)
     riskctl_cli.add_command(backup_cli.restore)
+    riskctl_cli.add_command(scheduler_command)
     app.cli.add_command(riskctl_cli)
     app.after_request(security_headers)
 
@@ -243,7 +299,8 @@ def _register(app: Flask) -> None:
 
     @app.context_processor
     def page_globals() -> dict[str, Any]:
-        from riskctl.web import LANGUAGES, navigation, select_locale
+        from riskctl.core.locale import LANGUAGES
+        from riskctl.web import navigation, select_locale
 
         unread, nav = 0, []
         if current_user.is_authenticated and request.endpoint != "static":

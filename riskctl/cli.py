@@ -9,10 +9,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-import flask_babel
-import sqlalchemy as sa
 from flask import current_app
-from flask.cli import AppGroup
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.serving import run_simple
@@ -20,7 +17,7 @@ from werkzeug.serving import run_simple
 from riskctl.auth import services as auth
 from riskctl.core import audit, calendar_store
 from riskctl.core.access import SYSTEM_ADMIN, Role
-from riskctl.core.db import is_busy
+from riskctl.core.commands import riskctl_group
 from riskctl.core.errors import DomainError, flatten_messages
 from riskctl.core.formatting import local_time
 from riskctl.extensions import db
@@ -32,61 +29,8 @@ from riskctl.process import cli as process_cli
 from riskctl.process import services as processes
 from riskctl.process import upgrade
 from riskctl.process.models import ProcessStatus
-from riskctl.web import LANGUAGES, OUTSIDE_REQUEST
 
-
-class _Commands(AppGroup):
-    """Every command: a busy database (another process holds SQLite's write lock longer
-    than the busy timeout) is a short message and exit status 75, not a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except sa.exc.OperationalError as exc:
-            if not is_busy(exc):
-                raise
-            # The command's app context has ended with it: its session is rolled back.
-            raise _Busy() from None
-
-
-class _Busy(click.ClickException):
-    exit_code = 75  # EX_TEMPFAIL: try again later
-
-    def __init__(self) -> None:
-        super().__init__(
-            _(
-                "the database is busy with other work (an import or a scan holds it); "
-                "nothing was changed — try again in a few seconds"
-            )
-        )
-
-
-def _speak(ctx: click.Context, _param: click.Parameter, lang: str) -> str:
-    """The language of every message the command prints (a service's refusal, a bad
-    row): Chinese by default, for the administrators riskctl serves; ``--lang en`` for
-    English.  Set for the command's run only."""
-    token = OUTSIDE_REQUEST.set(lang)
-    flask_babel.refresh()  # an app context already open (tests) chose its language
-
-    def restore() -> None:
-        OUTSIDE_REQUEST.reset(token)
-        flask_babel.refresh()
-
-    ctx.call_on_close(restore)
-    return lang
-
-
-riskctl_cli = _Commands(
-    "riskctl",
-    help="riskctl 廉政风险防控平台 administration.",
-    params=[
-        click.Option(
-            ["--lang"], type=click.Choice(sorted(LANGUAGES)), default="zh_CN", show_default=True,
-            expose_value=False, is_eager=True, callback=_speak,
-            help="the language of the messages printed",
-        ),
-    ],
-)  # fmt: skip
+riskctl_cli = riskctl_group()
 
 
 def _as_cli(command: str) -> None:
@@ -726,58 +670,6 @@ def scan(full: bool) -> None:
             closed=result.closed, hints=result.hints,
         )
     )  # fmt: skip
-
-
-@riskctl_cli.command("scheduler")
-@click.option("--standby-interval", default=5.0, show_default=True, help="seconds between tries")
-@click.option("--watchdog-interval", default=5.0, show_default=True, help="seconds between checks")
-def scheduler(standby_interval: float, watchdog_interval: float) -> None:
-    """The production scheduler process: waits as a standby until it holds the
-    PostgreSQL advisory lock, runs the jobs while it does, exits (status 3) when it
-    loses it — the supervisor starts it again as a standby."""
-    import time
-
-    from riskctl.extensions import db as database
-    from riskctl.scheduler import build_scheduler
-    from riskctl.scheduler.leader import Leadership
-
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    engine = database.engine
-    if engine.dialect.name != "postgresql":
-        raise click.ClickException(
-            _(
-                "the scheduler process needs PostgreSQL (its leadership is an advisory lock); "
-                "with SQLite, `flask riskctl serve` runs the scheduler in-process"
-            )
-        )
-    settings = app.config["RISKCTL"]
-    if settings.REDIS_URL:
-        from riskctl.alerts import push
-
-        # This process serves no clients: it only publishes to the web processes.
-        push.use_message_queue(settings.REDIS_URL, settings.SOCKETIO_CHANNEL)
-    leader = Leadership(engine)
-    while not leader.try_acquire():
-        click.echo(
-            _(
-                "standby: another scheduler leads; trying again in %(seconds)ss",
-                seconds=f"{standby_interval:g}",
-            )
-        )
-        time.sleep(standby_interval)
-    jobs = build_scheduler(app, fence=leader.holds)
-    jobs.start()
-    click.echo(_("leader: running jobs %(jobs)s", jobs=", ".join(j.id for j in jobs.get_jobs())))
-    try:
-        while leader.holds():
-            time.sleep(watchdog_interval)
-        click.echo(_("leadership lost: stopping"), err=True)
-        jobs.shutdown(wait=False)
-        sys.exit(3)
-    except KeyboardInterrupt:
-        jobs.shutdown(wait=True)
-    finally:
-        leader.release()
 
 
 @riskctl_cli.command("dispatch")

@@ -4,7 +4,6 @@ template filters, error pages."""
 from __future__ import annotations
 
 import unicodedata
-from contextvars import ContextVar
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -31,14 +30,11 @@ from riskctl.core import calendar_store, formatting, inputs
 from riskctl.core.access import Action, Principal, can
 from riskctl.core.errors import DomainError, ValidationFailed
 from riskctl.core.inputs import INT64_MAX
+from riskctl.core.locale import LANGUAGES, OUTSIDE_REQUEST
 from riskctl.extensions import db
 from riskctl.org import services as org
 
 bp = Blueprint("web", __name__)
-LANGUAGES = {"zh_CN": "中文", "en": "English"}
-# The language outside a request: the CLI (``flask riskctl --lang en …``) and the
-# scheduler's jobs.  Chinese unless a command asks otherwise.
-OUTSIDE_REQUEST: ContextVar[str] = ContextVar("riskctl_language", default="zh_CN")
 
 
 def _as_text(value: Any) -> Any:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask_socketio import SocketIO
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from riskctl.alerts.models import Channel, Kind
 from riskctl.alerts.outbox import PUSH_KEY, RESYNC_KEY, SIGNAL_KEY
+
+if TYPE_CHECKING:
+    from flask_socketio import SocketIO
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,7 @@ SCREEN_ROOM = "screen"
 HEARTBEAT_ROOM = "heartbeat"  # every screen, kiosk or inspector
 MONITOR_ROOM = "monitor"  # monitor pages of those who see every unit's warnings
 _write_only: SocketIO | None = None
+_no_clients = False  # the scheduler process without Redis: nobody to push to
 
 
 def person_room(person_id: int) -> str:
@@ -45,11 +48,21 @@ def monitor_room(unit_id: int) -> str:
 
 def use_message_queue(url: str, channel: str) -> None:
     """In a process that serves no clients (the scheduler): emit through Redis only."""
+    from flask_socketio import SocketIO
+
     global _write_only
     _write_only = SocketIO(message_queue=url, channel=channel, async_mode="threading")
 
 
-def _emitter() -> SocketIO:
+def use_no_clients() -> None:
+    """In a process that serves no clients and has no queue to reach those who do."""
+    global _no_clients
+    _no_clients = True
+
+
+def _emitter() -> SocketIO | None:
+    if _no_clients:
+        return None
     if _write_only is not None:
         return _write_only
     from riskctl.extensions import socketio
@@ -68,6 +81,8 @@ def payload(row: dict[str, Any]) -> dict[str, Any]:
 
 def emit(rows: list[dict[str, Any]], signals: Iterable[dict[str, Any]] = ()) -> None:
     server = _emitter()
+    if server is None:
+        return
     for row in rows:
         try:
             if row["channel"] is Channel.SCREEN:
@@ -120,6 +135,8 @@ def heartbeat(seq: int, event: str = "heartbeat") -> None:
     was down) sees that it is behind and reloads the snapshot.  ``resync``: too many
     events at once to push one by one; every screen reloads."""
     server = _emitter()
+    if server is None:
+        return
     try:
         server.emit(event, {"seq": seq}, namespace=NAMESPACE, to=HEARTBEAT_ROOM)
     except Exception:
