@@ -62,10 +62,10 @@ NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 DEMO_LOADED_AT = NOW - timedelta(days=400)
 
 
-def _app(url: str) -> Any:
+def _app(url: str, role: str = "web") -> Any:
     from riskctl import create_app
 
-    return create_app("testing", {"DATABASE_URL": url, "LOG_LEVEL": "WARNING"})
+    return create_app("testing", {"DATABASE_URL": url, "LOG_LEVEL": "WARNING"}, role=role)
 
 
 def _fields(process: str, rng: random.Random, n: int) -> dict[str, Any]:
@@ -370,7 +370,9 @@ def measure_scans(url: str, out: Any, trace_heap: bool = True, judge: bool = Tru
     from riskctl.workflow.rule_fields import rule_fields
 
     set_clock(lambda: NOW)
-    app = _app(url)
+    # As the production scheduler process builds it (flask riskctl scheduler): the
+    # application without its pages, which is what scans.
+    app = _app(url, role="scheduler")
     results: dict[str, Any] = {}
     with app.app_context():
         session = db.session
