@@ -90,6 +90,7 @@ class WorkingCalendar:
         self._years: dict[int, tuple[list[bool], list[int]]] = {}
         self._added: dict[tuple[date, int], date] = {}
         self._between: dict[tuple[date, date], int] = {}
+        self._on_or_after: dict[date, date] = {}
 
     def is_working_day(self, day: date) -> bool:
         return self._year(day.year)[0][day.timetuple().tm_yday - 1]
@@ -130,6 +131,17 @@ class WorkingCalendar:
         while not self.is_working_day(day):
             day += timedelta(days=1)
         return day
+
+    def working_day_on_or_after(self, day: date) -> date:
+        """``day`` if it is a working day, else the next one (a period's last day)."""
+        # Remembered as add_working_days is: a scan asks for every awarded contract.
+        found = self._on_or_after.get(day)
+        if found is None:
+            found = day if self.is_working_day(day) else self.next_working_day(day)
+            if len(self._on_or_after) > _REMEMBERED:
+                self._on_or_after.clear()
+            self._on_or_after[day] = found
+        return found
 
     def add_working_days(self, day: date, count: int) -> date:
         """The ``count``-th working day after ``day`` (``day`` itself is not counted)."""

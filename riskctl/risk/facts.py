@@ -10,13 +10,12 @@ later steps' changes — so that a preview at a past time is a back-test, not a 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 import sqlalchemy as sa
 
@@ -55,8 +54,11 @@ class Scope:
         return self.item_ids is None and self.unit_ids is None
 
 
-@dataclass(frozen=True)
-class ItemFact:
+class ItemFact(NamedTuple):
+    """One item as the rules see it.  A named tuple, not a frozen dataclass: a full scan
+    makes one per item of a category (60,000 at bench/scan.py's size), and a frozen
+    dataclass's ``__init__`` costs four times as much."""
+
     id: int
     unit_id: int
     definition_id: int
@@ -272,9 +274,9 @@ class ScanData:
         if self.scope.historic and facts:
             self._rewind(facts)
         if raw:
-            facts = [dataclasses.replace(f, fields=typed_fields(f.fields)) for f in facts]
+            facts = [f._replace(fields=typed_fields(f.fields)) for f in facts]
         elif historic:
-            facts = [dataclasses.replace(f, fields=typed.of(f.fields)) for f in facts]
+            facts = [f._replace(fields=typed.of(f.fields)) for f in facts]
         return facts
 
     def _rewind(self, facts: list[ItemFact]) -> None:

@@ -369,11 +369,17 @@ class Policy:
         return float(self.body["factors"][str(risk if risk in (1, 2, 3, 4, 5) else 3)])
 
     def level(self, score: float) -> Level | None:
-        thresholds = self.body["thresholds"]
-        for level in self.labels.levels:  # orange off: its band is yellow (risk.labels)
-            if score >= thresholds[level.value]:
+        for least, level in self._bands:
+            if score >= least:
                 return level
         return None
+
+    @cached_property
+    def _bands(self) -> tuple[tuple[float, Level], ...]:
+        # Asked for every warning of a scan: the levels in use (orange off: its band is
+        # yellow, risk.labels) with their thresholds, gravest first, worked out once.
+        thresholds = self.body["thresholds"]
+        return tuple((thresholds[level.value], level) for level in self.labels.levels)
 
     def enabled(self, code: str) -> bool:
         return bool(self.body["rules"].get(code, {}).get("enabled", True))

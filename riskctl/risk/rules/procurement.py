@@ -511,8 +511,7 @@ def last_day(calendar: WorkingCalendar, start: date, days: int) -> date:
     """The last day of a period of ``days`` days from ``start``: the start day is not
     counted (民法典 第二百零一条), and a last day that is a 法定休假日 (a rest day or a
     holiday, by the working calendar) moves to the next working day (第二百零三条)."""
-    end = start + timedelta(days=days)
-    return end if calendar.is_working_day(end) else calendar.next_working_day(end)
+    return calendar.working_day_on_or_after(start + timedelta(days=days))
 
 
 class LateContract(Rule):
@@ -872,13 +871,15 @@ class SupplierConcentration(Rule):
             if len(rows) < int(params["min_awards"]) or total == 0:
                 continue
             by_supplier: dict[str, Decimal] = defaultdict(Decimal)
-            for supplier, amount, _item in rows:
+            their_items: dict[str, list[int]] = defaultdict(list)
+            for supplier, amount, item in rows:
                 by_supplier[supplier] += amount
+                their_items[supplier].append(item.id)
             for supplier, amount in sorted(by_supplier.items()):
                 share = float(amount / total)
                 if share <= float(params["max_share"]):
                     continue
-                items = [i.id for s, _a, i in rows if s == supplier]
+                items = their_items[supplier]
                 signals.append(
                     Signal(
                         self.code, unit_id,
