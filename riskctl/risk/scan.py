@@ -185,13 +185,14 @@ def score_signals(
         score = round(min(100.0, product), 2)
         factors: dict[str, Any] = {"severity": signal.severity}
         factors.update({k: {"risk": v, "factor": policy.factor(v)} for k, v in risks.items()})
-        identity = Signal(
-            signal.rule, signal.unit_id, 0, {}, item_id=signal.item_id, node=node,
-            person_id=person_id, subject=signal.subject,
-        ).identity  # fmt: skip
+        # The situation is the rule's own (its item, node, person, subject): the person
+        # found by attribution is who is told and weighed, not part of what the situation
+        # is.  With them in it, a warning raised before anyone completed the node came
+        # back as a second warning once someone had (one closed, one raised: two SMS).
         scored.append(
-            Scored(signal, identity, node, person_id, post, score, policy.level(score), factors)
-        )
+            Scored(signal, signal.identity, node, person_id, post, score,
+                   policy.level(score), factors)
+        )  # fmt: skip
     return scored
 
 
@@ -597,6 +598,7 @@ def _new_event(s: Scored, policy: Policy, now: datetime) -> RiskEvent:
 _JUDGED = (
     RiskEvent.id, RiskEvent.identity, RiskEvent.rule, RiskEvent.level, RiskEvent.escalated,
     RiskEvent.score, RiskEvent.severity, RiskEvent.evidence, RiskEvent.cause_cleared_at,
+    RiskEvent.node, RiskEvent.person_id, RiskEvent.post,
 )  # fmt: skip
 
 
@@ -608,6 +610,7 @@ def _changes(event: Any, s: Scored) -> bool:
     return bool(
         event.score != s.score or event.level is not level or event.severity != s.signal.severity
         or event.evidence != dict(s.signal.evidence) or event.cause_cleared_at is not None
+        or (event.node, event.person_id, event.post) != (s.node, s.person_id, s.post)
     )  # fmt: skip
 
 
@@ -637,6 +640,9 @@ def _update(session: DbSession, event: RiskEvent, s: Scored, now: datetime) -> b
             after={"level": level.value, "score": s.score},
         )  # fmt: skip
     event.level, event.score, event.severity = level, s.score, s.signal.severity
+    # Whom the scan attributes it to now (someone completed the node that writes the
+    # field): the same warning, told to nobody again.
+    event.node, event.person_id, event.post = s.node, s.person_id, s.post
     event.factors, event.evidence = dict(s.factors), dict(s.signal.evidence)
     event.cause_cleared_at = None
     event.updated_at = now

@@ -371,3 +371,79 @@ def test_the_rule_fields_migration_types_existing_items_and_drops_them_again(emp
         downgrade(revision="61bf3fe6a36d")
         names = {c["name"] for c in sa.inspect(db.engine).get_columns("item")}
         assert names and not {n for n in names if n.startswith("f_")}
+
+
+def test_the_identity_migration_drops_the_attributed_person_and_keeps_one_active(empty_app):
+    # A field rule's warnings carried the person and node the scan attributed them to in
+    # their identity; the scan no longer does (riskctl.risk.scan.score_signals).
+    from riskctl.extensions import db
+
+    now = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    rule = "procurement_just_under_threshold"
+    events = [  # (identity, rule, item, subject, status, evidence)
+        (f"{rule}|1|request||", rule, 1, None, "resolved", {}),  # closed by a person
+        (f"{rule}|1|request|7|", rule, 1, None, "open", {}),  # the same situation, later
+        (f"{rule}|2|request||", rule, 2, None, "open", {}),  # an older red waiting …
+        (f"{rule}|2|request|7|", rule, 2, None, "explained", {}),  # … and its successor
+        ("procurement_splitting|3|request|7|2026/P/货物", "procurement_splitting", 3,
+         "2026/P/货物", "open", {}),
+        ("construction_payment_before_acceptance|4|pay|7|",
+         "construction_payment_before_acceptance", 4, None, "open", {"payment_step": 9}),
+        ("step_overdue|5|apply|7|", "step_overdue", 5, None, "open", {}),  # the rule's own
+    ]  # fmt: skip
+    with empty_app.app_context():
+        upgrade(revision="8e1f2a3b4c5d")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO unit (code, code_key, name, kind, created_at) "
+                    "VALUES ('czj', 'czj', '区财政局', 'department', :now)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO person (username, name, risk, is_active, created_at) "
+                    "VALUES ('p', '甲', 3, true, :now)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO process_definition (unit_id, key, version, status, name, category,"
+                    " risk, body, created_at) VALUES (1, 'procurement', 1, 'published', '采购', "
+                    "'procurement', 3, '{}', :now)"
+                ),
+                {"now": now},
+            )
+            for _item in range(5):
+                conn.execute(sa.text(
+                    "INSERT INTO item (unit_id, definition_id, title, fields, status, revision,"
+                    " joins, started_by_id, started_at, updated_at) VALUES (1, 1, 't', '{}',"
+                    " 'running', 1, '{}', 1, :now, :now)"), {"now": now})  # fmt: skip
+            for identity, code, item, subject, status, evidence in events:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO risk_event (identity, rule, unit_id, item_id, subject, "
+                        "severity, score, level, factors, evidence, status, policy_version, "
+                        "level_since, escalated, created_at, updated_at) VALUES (:identity, "
+                        ":rule, 1, :item, :subject, 50, 50, 'red', '{}', :evidence, :status, 0, "
+                        ":now, false, :now, :now)"
+                    ),
+                    {"identity": identity, "rule": code, "item": item, "subject": subject,
+                     "status": status, "evidence": json.dumps(evidence), "now": now},
+                )  # fmt: skip
+        upgrade()
+        with db.engine.connect() as conn:
+            found = [
+                r[0] for r in conn.execute(sa.text("SELECT identity FROM risk_event ORDER BY id"))
+            ]
+    assert found == [
+        f"{rule}|1|||",
+        f"{rule}|1|||",
+        f"{rule}|2|request||",  # the older active one keeps its own
+        f"{rule}|2|||",
+        "procurement_splitting|3|||2026/P/货物",
+        "construction_payment_before_acceptance|4|pay|7|",  # its payment step named the person
+        "step_overdue|5|apply|7|",
+    ]

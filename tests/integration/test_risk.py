@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from riskctl.alerts.models import Notification
 from riskctl.core.audit import AuditRecord
 from riskctl.org.models import PersonRole
 from riskctl.risk import services as risk
@@ -317,6 +318,40 @@ def test_an_incremental_scan_judges_what_changed_since_the_last(session, person,
     assert (quiet.mode, quiet.raised, quiet.closed) == ("incremental", 0, 0)
     session.refresh(event)
     assert event.status is EventStatus.OPEN  # not judged again, not closed
+
+
+def test_a_warning_named_after_its_node_stays_one_warning_once_someone_completes_it(
+    session, person, at
+):
+    """A field rule's warning names the last person who completed the node that writes
+    the field.  Raised before anyone had, it is the same warning afterwards (it was closed
+    and raised again, telling everyone twice); the person is filled in."""
+    at(LATER)
+    assert _scan(session).mode == "full"
+    staff = person("czj.wangfang")
+    item_id = workflow.start_item(
+        session, staff.principal(), "procurement", "电脑采购",
+        {"budget_project": "日常办公", "item_category": "货物", "method": "询价",
+         "amount": "990000.00"},
+    ).item_id  # fmt: skip
+    at(LATER + timedelta(minutes=1))
+    assert _scan(session).raised == 1
+    (event,) = _events(session, rule="procurement_just_under_threshold", item_id=item_id)
+    assert (event.node, event.person_id) == ("request", None)
+    told = count(session, Notification)
+
+    (task,) = workflow.item_view(session, staff.principal(), item_id)["tasks"]
+    assert task["node"] == "request"
+    workflow.complete_task(session, staff.principal(), task["id"])
+    at(LATER + timedelta(minutes=2))
+    again = _scan(session)
+    assert (again.raised, again.closed) == (0, 0)
+    assert _events(session, rule="procurement_just_under_threshold", item_id=item_id) == [event]
+    session.refresh(event)
+    assert event.status is EventStatus.OPEN
+    assert (event.node, event.person_id) == ("request", staff.id)
+    assert count(session, Notification) == told
+    assert _audits(session, "risk_event.auto_close") == 0
 
 
 def test_returns_over_the_limit_raise_a_warning_that_does_not_close_by_itself(session, person, at):
