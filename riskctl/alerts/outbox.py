@@ -343,6 +343,17 @@ class Notifier:
         key = f"ev{event.id}:{event.level.value}"
         self._add(event, Kind.RAISED, key, route["channels"], route["notify"], change=change)
 
+    def attributed(self, event: RiskEvent) -> None:
+        """The scan now knows who the warning is about (someone completed the node that
+        writes the field): tell them as its level's route tells a handler.  The same keys
+        as the raise, so that whoever was told then is not told again."""
+        route = self.policy.routing(event.level)
+        if "handler" not in route["notify"]:
+            return
+        channels = [c for c in route["channels"] if c != Channel.SCREEN]
+        key = f"ev{event.id}:{event.level.value}"
+        self._add(event, Kind.RAISED, key, channels, ["handler"], change="new")
+
     def repeat(self, event: RiskEvent, round_: int) -> None:
         route = self.policy.routing(event.level)
         channels = [c for c in route["channels"] if c != Channel.SCREEN]

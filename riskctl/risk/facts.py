@@ -18,6 +18,9 @@ from datetime import UTC, date, datetime
 from typing import Any, NamedTuple, TypeVar, cast
 
 import sqlalchemy as sa
+from sqlalchemy import Date
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from riskctl.controls.models import ControlHit
 from riskctl.core.db import DbSession
@@ -29,6 +32,32 @@ T = TypeVar("T")
 # Rows fetched at a time on the reads of tens of thousands of items: row by row, the
 # cursor's fetchone costs more than the SQL (SQLite).
 PART = 5000
+
+
+class _DaysAfter(FunctionElement[date]):
+    """``day + n`` days, for a day column: SQLite keeps days as ISO text (``date()``
+    answers the same text form), PostgreSQL as dates."""
+
+    type = Date()
+    inherit_cache = True
+    name = "days_after"
+
+
+@compiles(_DaysAfter, "sqlite")
+def _days_after_sqlite(element: _DaysAfter, compiler: Any, **kw: Any) -> str:
+    day, days = list(element.clauses)
+    return f"date({compiler.process(day, **kw)}, '+' || {compiler.process(days, **kw)} || ' days')"
+
+
+@compiles(_DaysAfter, "postgresql")
+def _days_after_postgresql(element: _DaysAfter, compiler: Any, **kw: Any) -> str:
+    day, days = list(element.clauses)
+    return f"({compiler.process(day, **kw)} + {compiler.process(days, **kw)})"
+
+
+def days_after(day: Any, days: int) -> Any:
+    """The day ``days`` calendar days after the day column ``day`` (in SQL)."""
+    return _DaysAfter(day, sa.literal(int(days), sa.Integer))
 
 
 def money_field(name: str) -> Any:
@@ -177,14 +206,40 @@ class ScanData:
         name: str = "",
         narrow: bool = True,
         raw: bool = False,
+        fields: tuple[str, ...] | None = None,
     ) -> list[ItemFact]:
         """A category's items (not cancelled) — one read per category and scan, shared by
         every rule that judges them in Python.  ``where`` (named, for the cache): a rule
         that needs particular items; ``narrow=False``: whatever changed (a lookup by id);
-        ``raw``: the whole JSON too (a field that is not kept typed), typed fields typed."""
+        ``raw``: the whole JSON too (a field that is not kept typed), typed fields typed;
+        ``fields``: the typed fields to read (default: every one a rule of the category
+        declares)."""
+        names = _declared_fields(category) if fields is None else fields
         return self._once(
-            ("items", category, name, raw), lambda: self._items(category, where, narrow, raw)
+            ("items", category, name, raw, names),
+            lambda: self._items(category, where, narrow, raw, names),
         )
+
+    def items_for(self, rule: Any, category: str) -> list[ItemFact]:
+        """The items of ``category`` that ``rule`` (a riskctl.risk.rules.Rule) judges.
+
+        A present full scan reads a category twice at most: the items the rules that
+        weigh all of them need (a sum, a share), with only those rules' fields, and the
+        items some other rule could find a problem with (the rules' ``candidates``, in
+        SQL on the typed columns), with theirs.  Reading every item with every field for
+        rules that find one item in a hundred was most of a steady scan.  A back-test
+        reads them all (the typed columns hold today's values, not those of then), and
+        an incremental scan the changed ones."""
+        if self.scope.item_ids is not None or self.scope.historic:
+            return self.items(category)
+        choosy = [r for r in _readers(category) if r.candidates(self) is not None]
+        if rule.candidates(self) is None:
+            weighing = tuple(sorted({f for r in _readers(category) if r not in choosy
+                                     for f in r.fields} | set(rule.fields)))  # fmt: skip
+            return self.items(category, name="all", fields=_in_column_order(weighing))
+        wanted = sa.or_(*[r.candidates(self) for r in choosy])
+        fields = _in_column_order({f for r in choosy for f in r.fields})
+        return self.items(category, where=wanted, name="candidates", fields=fields)
 
     def forget_items(self, category: str) -> None:
         """Let a category's items go once no rule left in the scan reads them."""
@@ -199,7 +254,8 @@ class ScanData:
         if self.policy is None:
             from riskctl.risk.rules import REGISTRY
 
-            return [REGISTRY[code].params[param].default]
+            rule = REGISTRY[code]
+            return [rule.defaults(level)[param] for level in ("central", None)]
         return list(self.policy.all_values(code, param))
 
     def definitions(self) -> dict[int, tuple[str, str]]:
@@ -216,15 +272,22 @@ class ScanData:
             },
         )
 
-    def _items(self, category: str, where: Any, narrow: bool, raw: bool) -> list[ItemFact]:
+    def _items(
+        self, category: str, where: Any, narrow: bool, raw: bool, names: tuple[str, ...]
+    ) -> list[ItemFact]:
         if narrow and where is None and not raw and self.scope.item_ids is not None:
             # An incremental scan: the few changed items, read once for all categories.
             changed = self._once("changed items", lambda: self._read_items(None, None, True))
             return [f for f in changed if f.category == category]
-        return self._read_items(category, where, narrow, raw)
+        return self._read_items(category, where, narrow, raw, names)
 
     def _read_items(
-        self, category: str | None, where: Any, narrow: bool, raw: bool = False
+        self,
+        category: str | None,
+        where: Any,
+        narrow: bool,
+        raw: bool = False,
+        names: tuple[str, ...] | None = None,
     ) -> list[ItemFact]:
         at = self.scope.at
         definitions = self.definitions()
@@ -241,7 +304,7 @@ class ScanData:
         # JSON was most of a full scan.  A past ``at`` rewinds the JSON through later
         # steps' changes, so it reads the JSON and types it here.
         historic = self.scope.historic or raw
-        names = _declared_fields(category)
+        names = _declared_fields(category) if names is None else names
         index = rule_fields.index_of(names)
         fields = [Item.fields] if historic else [getattr(Item, f"f_{n}") for n in names]
         stmt = (
@@ -564,6 +627,19 @@ class ScanData:
         return self._once(
             "opened", lambda: dict(self._execute(sa.select(Unit.id, Unit.created_at)).all())
         )
+
+
+@functools.cache
+def _readers(category: str) -> tuple[Any, ...]:
+    """The rules that read the items of ``category``."""
+    from riskctl.risk.rules import REGISTRY
+
+    return tuple(rule for rule in REGISTRY.values() if category in rule.reads)
+
+
+def _in_column_order(names: Iterable[str]) -> tuple[str, ...]:
+    wanted = set(names)
+    return tuple(name for name in rule_fields.NAMES if name in wanted)
 
 
 @functools.cache

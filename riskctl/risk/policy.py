@@ -399,11 +399,16 @@ class Policy:
         return _resolve(self, code, self.unit_codes.get(unit_id), self.unit_levels.get(unit_id), on)
 
     def all_values(self, code: str, param: str) -> list[Any]:
-        """The parameter's default and every value an entry gives it."""
-        found: list[Any] = [REGISTRY[code].params[param].default]
+        """The parameter's defaults (for every level of government) and every value an
+        entry gives it, in today's shape (``Rule.upgrade``): a prefilter that holds for
+        each holds for whatever a unit resolves on any day (a map entry amends the
+        default map, so each figure of a resolved map is in one of these)."""
+        rule = REGISTRY[code]
+        found: list[Any] = [rule.defaults(level)[param] for level in ("central", None)]
         for entry in self.body["rules"].get(code, {}).get("params", []):
-            if param in entry.get("values", {}):
-                found.append(entry["values"][param])
+            values = rule.upgrade(entry.get("values", {}))
+            if param in values:
+                found.append(values[param])
         return found
 
     def routing(self, level: Level) -> Mapping[str, Any]:

@@ -422,11 +422,13 @@ def _reconcile(
             new_rows.append(event)
             continue
         event = existing
-        before = event.level
+        before, before_person = event.level, event.person_id
         if _update(session, event, s, now):
             result.updated += 1
             if event.level.rank > before.rank:  # a downgrade never pages
                 notifier.raised(event, "upgrade")
+            elif event.person_id is not None and event.person_id != before_person:
+                notifier.attributed(event)
         if event.level is Level.RED and policy.freezes(event.rule):
             _freeze(session, event, result)
     if new_rows:

@@ -325,7 +325,8 @@ def test_a_warning_named_after_its_node_stays_one_warning_once_someone_completes
 ):
     """A field rule's warning names the last person who completed the node that writes
     the field.  Raised before anyone had, it is the same warning afterwards (it was closed
-    and raised again, telling everyone twice); the person is filled in."""
+    and raised again, telling everyone twice); the person is filled in and told, as the
+    level's route tells a handler, and nobody else is told again."""
     at(LATER)
     assert _scan(session).mode == "full"
     staff = person("czj.wangfang")
@@ -338,7 +339,7 @@ def test_a_warning_named_after_its_node_stays_one_warning_once_someone_completes
     assert _scan(session).raised == 1
     (event,) = _events(session, rule="procurement_just_under_threshold", item_id=item_id)
     assert (event.node, event.person_id) == ("request", None)
-    told = count(session, Notification)
+    told = {n.id for n in session.scalars(sa.select(Notification))}
 
     (task,) = workflow.item_view(session, staff.principal(), item_id)["tasks"]
     assert task["node"] == "request"
@@ -350,8 +351,12 @@ def test_a_warning_named_after_its_node_stays_one_warning_once_someone_completes
     session.refresh(event)
     assert event.status is EventStatus.OPEN
     assert (event.node, event.person_id) == ("request", staff.id)
-    assert count(session, Notification) == told
+    new = [n for n in session.scalars(sa.select(Notification)) if n.id not in told]
+    assert new and {(n.recipient_id, n.event_id) for n in new} == {(staff.id, event.id)}
     assert _audits(session, "risk_event.auto_close") == 0
+    at(LATER + timedelta(minutes=3))
+    assert _scan(session, full=True).raised == 0
+    assert count(session, Notification) == len(told) + len(new)
 
 
 def test_returns_over_the_limit_raise_a_warning_that_does_not_close_by_itself(session, person, at):

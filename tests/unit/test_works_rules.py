@@ -263,6 +263,9 @@ class _Data:
     def items(self, category: str) -> list[ItemFact]:
         return self._items
 
+    def items_for(self, rule: Any, category: str) -> list[ItemFact]:
+        return self._items
+
     def steps(self, ids: Any) -> dict[int, list[Any]]:
         return {i: [step(i * 10, i, "execute", 5)] for i in ids}
 

@@ -244,10 +244,19 @@ class Rule:
 
     def collect(self, data: ScanData) -> Any:
         """By default: the items of the one category the rule reads (one read per scan,
-        shared by every rule of that category)."""
+        shared by every rule of that category; ``ScanData.items_for``)."""
         if len(self.reads) != 1:
             raise NotImplementedError(f"{type(self).__name__} must say what it collects")
-        return data.items(self.reads[0])
+        return data.items_for(self, self.reads[0])
+
+    def candidates(self, data: ScanData) -> Any:
+        """An SQL condition on the items' typed columns (``Item.f_<name>``) that holds for
+        every item of ``reads`` this rule could find a problem with, under every value the
+        policy gives its parameters (``data.values``) — a superset, ``evaluate`` still
+        judges each — so that a full scan reads those items only; None: the rule weighs
+        every item (a sum, a share).  Tested against a read of every item
+        (tests/integration/test_scan_candidates.py)."""
+        return None
 
     def evaluate(self, facts: Any, ctx: Context) -> Sequence[Signal]:
         raise NotImplementedError

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+import sqlalchemy as sa
+
 from riskctl.core import inputs
 from riskctl.risk.evidence import Explanation, Words, say
 from riskctl.risk.facts import HitFact, ItemFact, ScanData, StepFact
@@ -184,20 +186,28 @@ class CrossItemIncompatible(Rule):
         links = sorted({f for fs in data.values(self.code, "link_field") for f in fs})
         # A link field that is not kept typed (a policy naming another) needs the JSON.
         raw = not set(links) <= rule_fields.FIELDS.keys()
-        contracts = [c for c in data.items("contract", raw=raw) if _refs(c, links)]
+        read = data.items("contract", raw=True) if raw else data.items_for(self, "contract")
+        contracts = [c for c in read if _refs(c, links)]
         if not contracts:
             return LinkedItems({}, [], {})
         named = sorted({r for c in contracts for r in _refs(c, links)})
-        if data.scope.full:
-            procurements = {p.id: p for p in data.items("procurement") if p.id in set(named)}
-        else:
+        procurements: dict[int, ItemFact] = {}
+        for n in range(0, len(named), 5000):  # the procurements they name, by id
+            chunk = named[n : n + 5000]
             found = data.items(
-                "procurement", where=Item.id.in_(named), name=f"{self.code}:{named}", narrow=False
-            )
-            procurements = {p.id: p for p in found}
+                "procurement", where=Item.id.in_(chunk), name=f"{self.code}:{n}:{chunk}",
+                narrow=False,
+            )  # fmt: skip
+            procurements.update((p.id, p) for p in found)
         refs = {c.id: _refs(c, links) & procurements.keys() for c in contracts}
         wanted = {cid for cid, found in refs.items() if found} | set().union(*refs.values())
         return LinkedItems(procurements, contracts, data.steps(wanted) if wanted else {})
+
+    def candidates(self, data: ScanData) -> Any:
+        links = sorted({f for fs in data.values(self.code, "link_field") for f in fs})
+        if not set(links) <= rule_fields.FIELDS.keys():
+            return None  # a link field kept only in the JSON: read it all
+        return sa.or_(sa.false(), *[getattr(Item, f"f_{f}").is_not(None) for f in links])
 
     def evaluate(self, facts: LinkedItems, ctx: Context) -> list[Signal]:
         signals = []

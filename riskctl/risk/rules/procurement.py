@@ -9,15 +9,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any, ClassVar
+
+import sqlalchemy as sa
 
 from riskctl.core.calendar import WorkingCalendar
 from riskctl.risk.evidence import Explanation, Table, Words, say
-from riskctl.risk.facts import ItemFact, ScanData
+from riskctl.risk.facts import ItemFact, ScanData, days_after
 from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, grow, money
+from riskctl.workflow.models import Item
 
 CATEGORY = "procurement"
+# Money columns compare with Decimals (their type writes whole cents).
+ZERO = Decimal(0)
 
 
 def _live(item: ItemFact) -> bool:
@@ -35,6 +40,42 @@ def _signal(rule: Rule, item: ItemFact, severity: int, evidence: dict, ctx: Cont
         definition_id=item.definition_id, subject=subject,
         attribute_to=ctx.editors(item.definition_id, field),
     )  # fmt: skip
+
+
+def _figures(values: Sequence[Any]) -> set[Decimal]:
+    """Every amount among a parameter's values (maps of figures, lists, single ones)."""
+    found: set[Decimal] = set()
+    for value in values:
+        if isinstance(value, Mapping):
+            parts = list(value.values())
+        elif isinstance(value, list | tuple):
+            parts = list(value)
+        else:
+            parts = [value]
+        found.update(amount for one in parts if (amount := money(one)) is not None)
+    return found
+
+
+def _whole_numbers(values: Sequence[Any]) -> list[int]:
+    """Every whole number among a parameter's values (single ones and maps of them)."""
+    found: list[int] = []
+    for value in values:
+        for one in value.values() if isinstance(value, Mapping) else [value]:
+            if isinstance(one, int) and not isinstance(one, bool):
+                found.append(one)
+    return found
+
+
+def _late_after(day: Any, done: Any, least_days: int, today: date) -> Any:
+    """SQL: a duty due at the earliest ``least_days`` calendar days after ``day`` is done
+    after that, or not done while that has passed (a superset of late)."""
+    return sa.and_(
+        day.is_not(None),
+        sa.or_(
+            sa.and_(done.is_not(None), done > days_after(day, least_days)),
+            sa.and_(done.is_(None), day < today - timedelta(days=least_days)),
+        ),
+    )
 
 
 def _plain(amount: Decimal) -> str:
@@ -117,6 +158,20 @@ class JustUnderThreshold(Rule):
 
     reads = (CATEGORY,)
     fields = ("amount", "item_category")
+
+    def candidates(self, data: ScanData) -> Any:
+        # Within the widest band under any threshold any policy value names.
+        bands = [Decimal(str(b)) for b in data.values(self.code, "band")]
+        band = max(bands, default=Decimal(0))
+        tops = _figures(data.values(self.code, "decentralised_limits"))
+        tops |= _figures(data.values(self.code, "open_tender"))
+        tops |= _figures(data.values(self.code, "thresholds"))
+        cent = Decimal("0.01")
+        return sa.or_(sa.false(), *[
+            sa.and_(Item.f_amount >= (top * (1 - band)).quantize(cent, ROUND_FLOOR),
+                    Item.f_amount < top)
+            for top in sorted(tops)
+        ])  # fmt: skip
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -385,7 +440,12 @@ class SingleBidder(Rule):
         return found
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        return [*data.items(CATEGORY), *data.items("construction")]
+        return [*data.items_for(self, CATEGORY), *data.items_for(self, "construction")]
+
+    def candidates(self, data: ScanData) -> Any:
+        # Fewer bidders than the largest minimum of any method (two allowed only lowers it).
+        most = max(_whole_numbers(data.values(self.code, "min_bidders")), default=0)
+        return Item.f_bidders < most
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -541,6 +601,11 @@ class LateContract(Rule):
     reads = (CATEGORY,)
     fields = ("awarded_on", "signed_on")
 
+    def candidates(self, data: ScanData) -> Any:
+        # The last day is at least the shortest term after the award (it only moves later).
+        least = min(_whole_numbers(data.values(self.code, "max_days")), default=0)
+        return _late_after(Item.f_awarded_on, Item.f_signed_on, least, data.today)
+
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in filter(_live, facts):
@@ -595,6 +660,12 @@ class _AfterSigning(Rule):
     duty: ClassVar[str]
     reads = (CATEGORY,)
     daily = True
+
+    def candidates(self, data: ScanData) -> Any:
+        # n working days after the signature are at least n calendar days after it.
+        least = min(_whole_numbers(data.values(self.code, "max_working_days")), default=0)
+        done = getattr(Item, f"f_{self.field}")
+        return _late_after(Item.f_signed_on, done, least, data.today)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -716,7 +787,10 @@ class LateSmePayment(Rule):
     )
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        return [*data.items(CATEGORY), *data.items("contract")]
+        return [*data.items_for(self, CATEGORY), *data.items_for(self, "contract")]
+
+    def candidates(self, data: ScanData) -> Any:
+        return Item.f_sme.is_(True)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -788,7 +862,10 @@ class SupplementExcess(Rule):
     fields = ("contract_amount", "supplement_amount")
 
     def collect(self, data: ScanData) -> list[ItemFact]:
-        return [*data.items(CATEGORY), *data.items("contract")]
+        return [*data.items_for(self, CATEGORY), *data.items_for(self, "contract")]
+
+    def candidates(self, data: ScanData) -> Any:
+        return sa.and_(Item.f_supplement_amount.is_not(None), Item.f_contract_amount != ZERO)
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []

@@ -6,13 +6,31 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any, ClassVar
+
+import sqlalchemy as sa
 
 from riskctl.risk.evidence import Explanation, Words, say
 from riskctl.risk.facts import ItemFact, ScanData, StepFact
 from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, grow, money
-from riskctl.risk.rules.procurement import _signal
+from riskctl.risk.rules.procurement import _late_after, _signal, _whole_numbers
+from riskctl.workflow.models import Item, Step, StepKind
+
+# Money columns compare with Decimals (their type writes whole cents).
+ZERO = Decimal(0)
+
+
+def _completed_at(nodes: set[str]) -> Any:
+    """SQL: the items with a completion of one of ``nodes`` (at any time: a superset)."""
+    return sa.select(Step.item_id).where(
+        Step.node.in_(sorted(nodes) or [""]), Step.kind == StepKind.COMPLETE.value
+    )
+
+
+def _at_least(amount: Decimal) -> Decimal:
+    """``amount`` to the cent below: a lower bound the money columns can compare with."""
+    return amount.quantize(Decimal("0.01"), ROUND_FLOOR)
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,17 @@ class ChangeOrderExcess(Rule):
 
     reads = ("construction",)
     fields = ("contract_amount", "change_amount")
+
+    def candidates(self, data: ScanData) -> Any:
+        # Over the smallest share any policy value allows (floats, as evaluate compares;
+        # a hair lower for the rounding), or a contract price below zero.
+        least = min((float(v) for v in data.values(self.code, "max_share")), default=0.0)
+        contract = sa.type_coerce(Item.f_contract_amount, sa.Float)
+        change = sa.type_coerce(Item.f_change_amount, sa.Float)
+        return sa.and_(
+            Item.f_contract_amount != ZERO, Item.f_change_amount.is_not(None),
+            sa.or_(Item.f_contract_amount < ZERO, change > contract * (least * (1 - 1e-9))),
+        )  # fmt: skip
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
@@ -138,10 +167,14 @@ class PaymentBeforeAcceptance(Rule):
         payment = {n for ns in data.values(self.code, "payment_nodes") for n in ns}
         paid = data.completed_at(payment)
         items = [
-            i for i in data.items("construction")
+            i for i in data.items_for(self, "construction")
             if i.id in paid or i.fields.get("paid_amount")
         ]  # fmt: skip
         return ItemsWithSteps(items, data.steps(i.id for i in items))
+
+    def candidates(self, data: ScanData) -> Any:
+        payment = {n for ns in data.values(self.code, "payment_nodes") for n in ns}
+        return sa.or_(Item.f_paid_amount != ZERO, Item.id.in_(_completed_at(payment)))
 
     def evaluate(self, facts: ItemsWithSteps, ctx: Context) -> list[Signal]:
         signals = []
@@ -306,6 +339,14 @@ class LateFinalAccounts(Rule):
     reads = ("construction",)
     fields = ("completed_on", "final_on", "project_size", "final_extension_months")
 
+    def candidates(self, data: ScanData) -> Any:
+        # The deadline is at least the shortest number of months after completion (an
+        # extension only adds): a month is at least 28 days, three less for the month-end.
+        months = _whole_numbers(data.values(self.code, "max_months"))
+        months += _whole_numbers(data.values(self.code, "hard_cap_months"))
+        least = max(0, 28 * min(months, default=0) - 3)
+        return _late_after(Item.f_completed_on, Item.f_final_on, least, data.today)
+
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in facts:
@@ -423,6 +464,15 @@ class DisposalBelowAppraisal(Rule):
     reads = ("assets",)
     fields = ("appraised_value", "approved_floor", "proceeds", "disposal_method")
 
+    def candidates(self, data: ScanData) -> Any:
+        # Below the approved floor, or below the appraisal (the floor is at most that).
+        return sa.and_(Item.f_proceeds.is_not(None), sa.or_(
+            sa.and_(Item.f_approved_floor.is_not(None), Item.f_proceeds < Item.f_approved_floor),
+            sa.and_(Item.f_approved_floor.is_(None), Item.f_appraised_value != ZERO,
+                    sa.or_(Item.f_proceeds < Item.f_appraised_value,
+                           Item.f_appraised_value < ZERO)),
+        ))  # fmt: skip
+
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         signals = []
         for item in facts:
@@ -533,10 +583,21 @@ class DisposalWithoutCollectiveDecision(Rule):
         execution = {n for ns in data.values(self.code, "execution_nodes") for n in ns}
         executed = data.completed_at(execution)
         items = [
-            i for i in data.items("assets")
+            i for i in data.items_for(self, "assets")
             if i.id in executed and (_disposal_value(i)[0] or 0) >= lowest
         ]  # fmt: skip
         return ItemsWithSteps(items, data.steps(i.id for i in items))
+
+    def candidates(self, data: ScanData) -> Any:
+        lowest = min(Decimal(str(v)) for v in data.values(self.code, "threshold"))
+        if lowest <= 0:
+            return None  # every disposal counts
+        execution = {n for ns in data.values(self.code, "execution_nodes") for n in ns}
+        value = sa.func.coalesce(Item.f_original_value, Item.f_book_value)
+        return sa.and_(
+            sa.type_coerce(value, Item.f_original_value.type) >= _at_least(lowest),
+            Item.id.in_(_completed_at(execution)),
+        )
 
     def evaluate(self, facts: ItemsWithSteps, ctx: Context) -> list[Signal]:
         signals = []
@@ -614,7 +675,7 @@ class PaymentOverBudget(Rule):
     def collect(self, data: ScanData) -> list[ItemFact]:
         if not any(data.values(self.code, "budgets")):
             return []  # no budget line has an amount: nothing to compare with
-        return data.items("finance")
+        return data.items_for(self, "finance")
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
         spent: dict[tuple[int, int, str], list[tuple[ItemFact, Decimal]]] = defaultdict(list)
