@@ -311,8 +311,9 @@ class Notifier:
         return self._top_level[event.item_id] > event.level.rank
 
     def prefetch(self, events: Iterable[RiskEvent]) -> None:
-        """Item titles and the highest active level per item for many events at once (a
-        scan raising thousands), instead of a query per event."""
+        """Item titles, the highest active level per item and the phones of those to be
+        told, for many events at once (a scan raising thousands), not a query each."""
+        events = list(events)
         wanted = {e.item_id for e in events if e.item_id is not None}
         wanted -= self._titles.keys()
         ids = sorted(wanted)
@@ -333,6 +334,19 @@ class Notifier:
             ):
                 if event_item is not None:
                     self._top_level[event_item] = max(self._top_level[event_item], level.rank)
+        # The phones of those an SMS may go to, in one query, not one per person.
+        people: set[int] = set()
+        for event in events:
+            people.update(self.leaders(event.unit_id), self.inspectors(event.unit_id))
+            if event.person_id is not None:
+                people.add(event.person_id)
+        missing = sorted(people - self._phones.keys())
+        for n in range(0, len(missing), 500):
+            chunk = missing[n : n + 500]
+            found = self.session.execute(
+                sa.select(Person.id, Person.phone).where(Person.id.in_(chunk))
+            )
+            self._phones.update((person_id, phone) for person_id, phone in found)
 
     # -- changes
 

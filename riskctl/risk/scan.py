@@ -173,8 +173,11 @@ def _attribute(
 def score_signals(
     signals: Sequence[Signal], policy: Policy, weights: Weights, data: ScanData
 ) -> list[Scored]:
-    attributed = [s.item_id for s in signals if s.attribute_to and s.item_id is not None]
-    steps = data.steps(attributed) if attributed else {}
+    # Who completed the nodes the field rules' signals are attributed to: those
+    # completions only, not every step of the items.
+    items = {s.item_id for s in signals if s.attribute_to and s.item_id is not None}
+    nodes = {n for s in signals if s.attribute_to for n in s.attribute_to}
+    steps = data.completions(items, nodes) if items else {}
     scored = []
     for signal in signals:
         node, person_id, post = _attribute(signal, steps)
@@ -207,7 +210,10 @@ def judge(
     """Every rule's signals for ``scope`` (sticky rules: ``sticky_scope``), scored.
     Reads only."""
     data = ScanData(session, scope, policy, calendar)
-    sticky = data if sticky_scope is None else ScanData(session, sticky_scope, policy, calendar)
+    # An incremental scan judges the sticky rules on the same changed items: one read.
+    sticky = data
+    if sticky_scope is not None and sticky_scope != scope:
+        sticky = ScanData(session, sticky_scope, policy, calendar)
     weights = Weights(session)
     signals: list[Signal] = []
     # The rules of one category run together; its items go once the last has run.
