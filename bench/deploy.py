@@ -175,14 +175,18 @@ async def run_screens(base: str, token: str, count: int, folder: Path) -> None:
         failed += sum(isinstance(r, Exception) for r in results)
         await asyncio.sleep(1)
     timers = [asyncio.ensure_future(s.every_minute()) for s in screens]
-    (folder / "screens.ready").write_text(json.dumps({"failed": failed}))
+    (folder / "screens.ready.part").write_text(json.dumps({"failed": failed}))
+    os.replace(folder / "screens.ready.part", folder / "screens.ready")  # whole when seen
     while not (folder / "screens.stop").exists():
         await asyncio.sleep(0.2)
     for timer in timers:
         timer.cancel()
-    (folder / "screens.json").write_text(
+    # Written aside and renamed: the bench reads the file as soon as it exists, and a
+    # file being written exists empty first (a run once read it so).
+    (folder / "screens.json.part").write_text(
         json.dumps({"failed_connects": failed, "screens": [s.result() for s in screens]})
     )
+    os.replace(folder / "screens.json.part", folder / "screens.json")
     for s in screens:
         with contextlib.suppress(Exception):  # the run is over; a slow goodbye is no figure
             await asyncio.wait_for(s.sio.disconnect(), 5)

@@ -153,21 +153,25 @@ _apps_made: dict[str, Any] = {}
 @pytest.fixture(scope="session")
 def app(backend: str, _apps: dict[str, Flask]) -> Flask:
     """One migrated database with the demo data per backend, for the whole session."""
+    if backend not in _apps:
+        url, cleanup = fresh_database(backend, _apps_made["tmp"].mktemp(backend))
+        _apps_made["cleanups"].append(cleanup)
+        _apps[backend] = with_demo(make_app(url))
+    return _apps[backend]
+
+
+def with_demo(app: Flask) -> Flask:
+    """``app``'s database migrated and loaded with the demo data (committed)."""
     from flask_migrate import upgrade
 
     from riskctl.extensions import db
 
-    if backend not in _apps:
-        url, cleanup = fresh_database(backend, _apps_made["tmp"].mktemp(backend))
-        _apps_made["cleanups"].append(cleanup)
-        made = make_app(url)
-        with made.app_context():
-            upgrade()
-            load_demo_data(db.session)
-            db.session.commit()
-            db.session.remove()
-        _apps[backend] = made
-    return _apps[backend]
+    with app.app_context():
+        upgrade()
+        load_demo_data(db.session)
+        db.session.commit()
+        db.session.remove()
+    return app
 
 
 @pytest.fixture

@@ -310,6 +310,33 @@ def test_an_existing_database_with_warnings_upgrades(empty_app):
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+def _unit_person_and_process(conn, now):
+    """A unit, a person and a published procurement process, written as SQL (the tables as
+    the revision under test has them), for items to belong to."""
+    conn.execute(
+        sa.text(
+            "INSERT INTO unit (code, code_key, name, kind, created_at) "
+            "VALUES ('czj', 'czj', '区财政局', 'department', :now)"
+        ),
+        {"now": now},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO person (username, name, risk, is_active, created_at) "
+            "VALUES ('p', '甲', 3, true, :now)"
+        ),
+        {"now": now},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO process_definition (unit_id, key, version, status, name, category,"
+            " risk, body, created_at) VALUES (1, 'procurement', 1, 'published', '采购', "
+            "'procurement', 3, '{}', :now)"
+        ),
+        {"now": now},
+    )
+
+
 def test_the_rule_fields_migration_types_existing_items_and_drops_them_again(empty_app):
     # The risk rules read the form fields from typed columns (riskctl.workflow.rule_fields):
     # items written before the columns existed get them filled from their JSON.
@@ -326,28 +353,7 @@ def test_the_rule_fields_migration_types_existing_items_and_drops_them_again(emp
     with empty_app.app_context():
         upgrade(revision="61bf3fe6a36d")
         with db.engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO unit (code, code_key, name, kind, created_at) "
-                    "VALUES ('czj', 'czj', '区财政局', 'department', :now)"
-                ),
-                {"now": now},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO person (username, name, risk, is_active, created_at) "
-                    "VALUES ('p', '甲', 3, true, :now)"
-                ),
-                {"now": now},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO process_definition (unit_id, key, version, status, name, category,"
-                    " risk, body, created_at) VALUES (1, 'procurement', 1, 'published', '采购', "
-                    "'procurement', 3, '{}', :now)"
-                ),
-                {"now": now},
-            )
+            _unit_person_and_process(conn, now)
             for data in (procurement, {}):
                 conn.execute(sa.text(
                     "INSERT INTO item (unit_id, definition_id, title, fields, status, revision,"
@@ -394,28 +400,7 @@ def test_the_identity_migration_drops_the_attributed_person_and_keeps_one_active
     with empty_app.app_context():
         upgrade(revision="8e1f2a3b4c5d")
         with db.engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO unit (code, code_key, name, kind, created_at) "
-                    "VALUES ('czj', 'czj', '区财政局', 'department', :now)"
-                ),
-                {"now": now},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO person (username, name, risk, is_active, created_at) "
-                    "VALUES ('p', '甲', 3, true, :now)"
-                ),
-                {"now": now},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO process_definition (unit_id, key, version, status, name, category,"
-                    " risk, body, created_at) VALUES (1, 'procurement', 1, 'published', '采购', "
-                    "'procurement', 3, '{}', :now)"
-                ),
-                {"now": now},
-            )
+            _unit_person_and_process(conn, now)
             for _item in range(5):
                 conn.execute(sa.text(
                     "INSERT INTO item (unit_id, definition_id, title, fields, status, revision,"

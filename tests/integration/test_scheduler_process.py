@@ -70,18 +70,13 @@ print(json.dumps({"imported": sorted(sys.modules), "failed": failed, "done": don
 
 
 def test_the_scheduler_process_imports_no_page_and_runs_every_job(backend, tmp_path):
-    from flask_migrate import upgrade
-
     from riskctl.extensions import db
-    from tests.conftest import TEST_NOW, fresh_database, load_demo_data, make_app
+    from tests.conftest import TEST_NOW, fresh_database, make_app, with_demo
 
     url, cleanup = fresh_database(backend, tmp_path)
     try:
-        app = make_app(url)
+        app = with_demo(make_app(url))
         with app.app_context():
-            upgrade()
-            load_demo_data(db.session)
-            db.session.commit()
             db.engine.dispose()
         env = {**os.environ, "RISKCTL_ENV": "testing", "RISKCTL_DATABASE_URL": url,
                "RISKCTL_UPLOAD_DIR": str(tmp_path / "files"), "RISKCTL_REDIS_URL": ""}  # fmt: skip
