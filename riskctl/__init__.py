@@ -82,6 +82,10 @@ def _bind_scheduler(app: Flask, settings: Any) -> None:
 
 def _configure(app: Flask, settings: Any) -> None:
     url = engine_url(settings.DATABASE_URL)
+    if url.startswith("postgresql"):
+        from riskctl.core.db import cache_long_statements
+
+        cache_long_statements()
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     app.config.update(

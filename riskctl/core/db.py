@@ -154,6 +154,24 @@ def configure_sqlite(synchronous: str, busy_timeout_ms: int = 5000) -> None:
     _sqlite_busy_timeout_ms = int(busy_timeout_ms)
 
 
+def cache_long_statements() -> None:
+    """Let psycopg keep its conversion of our long statements.  It caches the parsing of
+    a query's placeholders only for queries of at most 4,096 bytes and 50 parameters
+    (``psycopg._queries``); a step's single statement on PostgreSQL (the item's update
+    with its 40 typed fields, the task, the step, the audit record) has more, so psycopg
+    parsed it again at every step — a tenth of a step's CPU (docs/benchmarks.md).  Our
+    statements are a fixed few, so the cache (128 entries) stays small.  The limits are
+    psycopg's own module settings; should a release drop them, this changes nothing."""
+    try:
+        from psycopg import _queries
+    except ImportError:  # pragma: no cover  (SQLite only)
+        return
+    if hasattr(_queries, "MAX_CACHED_STATEMENT_PARAMS"):
+        _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 400)
+    if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH"):
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 32768)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     # pysqlite opens transactions lazily and breaks SAVEPOINT; let SQLAlchemy emit BEGIN
