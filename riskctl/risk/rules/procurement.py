@@ -29,10 +29,6 @@ def _live(item: ItemFact) -> bool:
     return item.status != "rejected"
 
 
-def _started(item: ItemFact) -> tuple[datetime, int]:
-    return item.started_at, item.id
-
-
 def _signal(rule: Rule, item: ItemFact, severity: int, evidence: dict, ctx: Context,  # type: ignore[type-arg]
             field: str, subject: str | None = None) -> Signal:  # fmt: skip
     return Signal(
@@ -292,19 +288,28 @@ class Splitting(Rule):
     )
 
     def evaluate(self, facts: Sequence[ItemFact], ctx: Context) -> list[Signal]:
+        # The purchases that may count, in order of starting (sorted after filtering: a
+        # full scan judges every procurement of the year here).
+        kept: list[tuple[datetime, int, ItemFact, Decimal, tuple[int, int, str, str, str]]] = []
+        for item in facts:
+            fields = item.fields
+            amount, project = fields.get("amount"), fields.get("budget_project")
+            kind = fields.get("item_category")
+            if amount is None or not project or kind not in GOODS_SERVICES or not _live(item):
+                continue
+            # 同一品目或者类别: the catalogue code where the item gives one, else its class.
+            code = str(fields.get("catalogue_code") or "").strip()
+            key = (item.unit_id, item.started_day.year, str(project), code or str(kind), str(kind))
+            kept.append((item.started_at, item.id, item, amount, key))
+        kept.sort(key=lambda k: (k[0], k[1]))
         groups: dict[tuple[int, int, str, str, str], list[tuple[ItemFact, Decimal]]] = defaultdict(
             list
         )
-        for item in sorted(filter(_live, facts), key=_started):
-            amount = item.fields.get("amount")
-            project, kind = item.fields.get("budget_project"), item.fields.get("item_category")
-            if amount is None or not project or kind not in GOODS_SERVICES:
-                continue
-            # 同一品目或者类别: the catalogue code where the item gives one, else its class.
-            code = str(item.fields.get("catalogue_code") or "").strip()
-            group = code or str(kind)
-            year = item.started_day.year
-            groups[(item.unit_id, year, str(project), group, str(kind))].append((item, amount))
+        for _at, _id, item, amount, key in kept:
+            groups[key].append((item, amount))
+        # A unit's terms on a day (open methods, the open-tender figure of a class), worked
+        # out once for all the purchases of that day.
+        terms: dict[tuple[int, date, str], tuple[Any, Decimal]] = {}
         signals = []
         for (unit_id, year, project, group, kind), members in groups.items():
             total = Decimal(0)
@@ -313,15 +318,21 @@ class Splitting(Rule):
             split: list[tuple[ItemFact, Decimal]] = []
             exempt: list[dict[str, object]] = []
             for item, amount in members:  # in order of starting
-                params = ctx.params(unit_id, item.started_day)
-                if item.fields.get("method") in params["open_methods"]:
+                term = terms.get((unit_id, item.started_day, kind))
+                if term is None:
+                    params = ctx.params(unit_id, item.started_day)
+                    term = terms[(unit_id, item.started_day, kind)] = (
+                        params["open_methods"],
+                        _by_category(params["open_tender"], kind) or Decimal(0),
+                    )
+                if item.fields.get("method") in term[0]:
                     continue
                 if (why := _exempt(item)) is not None:
                     exempt.append({"item": item.id, "amount": str(amount), "reason": why})
                     continue
                 split.append((item, amount))
                 total += amount
-                threshold = _by_category(params["open_tender"], kind) or Decimal(0)
+                threshold = term[1]
                 if crossing is None and threshold and total > threshold and len(split) > 1:
                     crossing = item
             if crossing is None:
