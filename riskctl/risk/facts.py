@@ -259,14 +259,22 @@ class ScanData:
         an incremental scan the changed ones."""
         if self.scope.item_ids is not None or self.scope.historic:
             return self.items(category)
-        choosy = [r for r in _readers(category) if r.candidates(self) is not None]
+        weighing, wanted, fields = self._once(("reads", category), lambda: self._reads(category))
         if rule.candidates(self) is None:
-            weighing = tuple(sorted({f for r in _readers(category) if r not in choosy
-                                     for f in r.fields} | set(rule.fields)))  # fmt: skip
-            return self.items(category, name="all", fields=_in_column_order(weighing))
-        wanted = sa.or_(*[r.candidates(self) for r in choosy])
-        fields = _in_column_order({f for r in choosy for f in r.fields})
+            own = _in_column_order({*weighing, *rule.fields})
+            return self.items(category, name="all", fields=own)
         return self.items(category, where=wanted, name="candidates", fields=fields)
+
+    def _reads(self, category: str) -> tuple[tuple[str, ...], Any, tuple[str, ...]]:
+        """A category's two reads in a full scan, worked out once: the fields of the rules
+        that weigh every item, and the union of the others' candidates with their fields."""
+        conditions = {r: r.candidates(self) for r in _readers(category)}
+        choosy = [r for r, condition in conditions.items() if condition is not None]
+        weighing = _in_column_order(
+            {f for r, condition in conditions.items() if condition is None for f in r.fields}
+        )
+        wanted = sa.or_(sa.false(), *[conditions[r] for r in choosy])
+        return weighing, wanted, _in_column_order({f for r in choosy for f in r.fields})
 
     def forget_items(self, category: str) -> None:
         """Let a category's items go once no rule left in the scan reads them."""
@@ -507,20 +515,8 @@ class ScanData:
         missing = sorted(wanted - known.keys())
         for item_id in missing:
             known[item_id] = []
-        for chunk in _chunks(missing, 5000):
-            rows = self._execute(
-                sa.select(
-                    Step.id, Step.item_id, Step.node, Step.kind, Step.person_id, Step.post,
-                    Step.decision, Step.task_id, Step.at,
-                )
-                .where(self.among(Step.item_id, chunk), Step.at <= self.scope.at)
-                .order_by(Step.item_id, Step.id)
-            )  # fmt: skip
-            for part in rows.partitions(PART):  # not row by row: the cursor's fetchone
-                for r in part:
-                    known[r[1]].append(
-                        StepFact(r[0], r[1], r[2], r[3].value, r[4], r[5], r[6], r[7], r[8])
-                    )  # fmt: skip
+        for item_id, found in self._step_rows(missing).items():
+            known[item_id] = found
         return {item_id: known[item_id] for item_id in wanted if known[item_id]}
 
     def completions(
@@ -529,20 +525,24 @@ class ScanData:
         """The completions (to ``at``) of ``nodes`` on some items, oldest first, by item:
         who did the node a signal is attributed to.  A few rows an item, where its steps
         are ten and more (the scoring of a full scan asks for thousands of items)."""
-        wanted, found = sorted(set(item_ids)), defaultdict(list)
-        for chunk in _chunks(wanted, 5000):
+        return self._step_rows(
+            set(item_ids), Step.kind == StepKind.COMPLETE.value,
+            Step.node.in_(sorted(set(nodes)) or [""]),
+        )  # fmt: skip
+
+    def _step_rows(self, item_ids: Iterable[int], *where: Any) -> dict[int, list[StepFact]]:
+        """The steps (to ``at``) of some items that meet ``where``, oldest first, by item."""
+        found: dict[int, list[StepFact]] = defaultdict(list)
+        for chunk in _chunks(sorted(item_ids), 5000):
             rows = self._execute(
                 sa.select(
                     Step.id, Step.item_id, Step.node, Step.kind, Step.person_id, Step.post,
                     Step.decision, Step.task_id, Step.at,
                 )
-                .where(
-                    self.among(Step.item_id, chunk), Step.kind == StepKind.COMPLETE.value,
-                    Step.node.in_(sorted(set(nodes)) or [""]), Step.at <= self.scope.at,
-                )
+                .where(self.among(Step.item_id, chunk), Step.at <= self.scope.at, *where)
                 .order_by(Step.item_id, Step.id)
             )  # fmt: skip
-            for part in rows.partitions(PART):
+            for part in rows.partitions(PART):  # not row by row: the cursor's fetchone
                 for r in part:
                     found[r[1]].append(
                         StepFact(r[0], r[1], r[2], r[3].value, r[4], r[5], r[6], r[7], r[8])
@@ -552,15 +552,23 @@ class ScanData:
     def completed_at(self, nodes: Iterable[str]) -> set[int]:
         """Items with a completion of one of ``nodes`` (to ``at``): one range of the
         (node, item) index per node."""
-        wanted = sorted(set(nodes))
-        return self._once(("completed_at", tuple(wanted)), lambda: {
-            r[0] for r in self._execute(
-                sa.select(Step.item_id).distinct().where(
-                    Step.node.in_(wanted or [""]), Step.kind == StepKind.COMPLETE.value,
-                    Step.at <= self.scope.at, self._items_in_scope(Step.item_id),
-                )
-            )
+        wanted = tuple(sorted(set(nodes)))
+        return self._once(("completed_at", wanted), lambda: {
+            r[0] for r in self._execute(self.completed_at_query(wanted))
         })  # fmt: skip
+
+    def completed_at_query(self, nodes: Iterable[str]) -> Any:
+        """The same as SQL, for a rule's candidates."""
+        return (
+            sa.select(Step.item_id)
+            .distinct()
+            .where(
+                Step.node.in_(sorted(set(nodes)) or [""]),
+                Step.kind == StepKind.COMPLETE.value,
+                Step.at <= self.scope.at,
+                self._items_in_scope(Step.item_id),
+            )
+        )
 
     def handling(self) -> list[HandlingFact]:
         """Per item, what irregular handling needs: returns, steps recorded after the

@@ -395,20 +395,15 @@ def test_an_oversize_file_on_the_page_is_refused_in_chinese(app, session, item, 
 @pytest.fixture(scope="module")
 def live_app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """An app whose requests commit for real, with its own upload directory."""
-    from flask_migrate import upgrade
 
     from riskctl.extensions import db
-    from tests.conftest import IsolatedClient, fresh_database, load_demo_data, make_app
+    from tests.conftest import IsolatedClient, fresh_database, make_app, with_demo
 
     tmp = tmp_path_factory.mktemp(f"attach-{backend}")
     url, cleanup = fresh_database(backend, tmp)
     app = make_app(url, UPLOAD_DIR=str(tmp / "uploads"))
     app.test_client_class = IsolatedClient
-    with app.app_context():
-        upgrade()
-        load_demo_data(db.session)
-        db.session.commit()
-        db.session.remove()
+    with_demo(app)
     yield app
     with app.app_context():
         db.engine.dispose()

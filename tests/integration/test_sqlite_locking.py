@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask_migrate import upgrade
 
 from riskctl.core.db import configure_sqlite
 from riskctl.extensions import db
-from tests.conftest import IsolatedClient, bearer_for, load_demo_data, make_app
+from tests.conftest import IsolatedClient, bearer_for, make_app, with_demo
 from tests.integration.test_pages import sign_in
 
 BUSY_MS = 300  # short, so that the waits of this module stay short
@@ -26,11 +25,7 @@ def lone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Path]]
     path = tmp_path_factory.mktemp("locking") / "riskctl.db"
     app = make_app(f"sqlite:///{path}", SQLITE_BUSY_TIMEOUT_MS=BUSY_MS)
     app.test_client_class = IsolatedClient
-    with app.app_context():
-        upgrade()
-        load_demo_data(db.session)
-        db.session.commit()
-        db.session.remove()
+    with_demo(app)
     yield app, path
     with app.app_context():
         db.engine.dispose()

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from riskctl.extensions import db
 from riskctl.workflow.models import Step, Task, TaskStatus
-from tests.conftest import IsolatedClient, bearer_for, fresh_database, load_demo_data, make_app
+from tests.conftest import IsolatedClient, bearer_for, fresh_database, make_app, with_demo
 
 RACERS = 6
 
@@ -22,11 +21,7 @@ def live_app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     url, cleanup = fresh_database(backend, tmp_path_factory.mktemp(f"race-{backend}"))
     app = make_app(url)
     app.test_client_class = IsolatedClient
-    with app.app_context():
-        upgrade()
-        load_demo_data(db.session)
-        db.session.commit()
-        db.session.remove()
+    with_demo(app)
     yield app
     with app.app_context():
         db.engine.dispose()

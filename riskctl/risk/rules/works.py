@@ -15,17 +15,10 @@ from riskctl.risk.evidence import Explanation, Words, say
 from riskctl.risk.facts import ItemFact, ScanData, StepFact
 from riskctl.risk.rules.base import Context, Material, Param, Rule, Signal, grow, money
 from riskctl.risk.rules.procurement import _late_after, _signal, _whole_numbers
-from riskctl.workflow.models import Item, Step, StepKind
+from riskctl.workflow.models import Item
 
 # Money columns compare with Decimals (their type writes whole cents).
 ZERO = Decimal(0)
-
-
-def _completed_at(nodes: set[str]) -> Any:
-    """SQL: the items with a completion of one of ``nodes`` (at any time: a superset)."""
-    return sa.select(Step.item_id).where(
-        Step.node.in_(sorted(nodes) or [""]), Step.kind == StepKind.COMPLETE.value
-    )
 
 
 def _at_least(amount: Decimal) -> Decimal:
@@ -174,7 +167,7 @@ class PaymentBeforeAcceptance(Rule):
 
     def candidates(self, data: ScanData) -> Any:
         payment = {n for ns in data.values(self.code, "payment_nodes") for n in ns}
-        return sa.or_(Item.f_paid_amount != ZERO, Item.id.in_(_completed_at(payment)))
+        return sa.or_(Item.f_paid_amount != ZERO, Item.id.in_(data.completed_at_query(payment)))
 
     def evaluate(self, facts: ItemsWithSteps, ctx: Context) -> list[Signal]:
         signals = []
@@ -596,7 +589,7 @@ class DisposalWithoutCollectiveDecision(Rule):
         value = sa.func.coalesce(Item.f_original_value, Item.f_book_value)
         return sa.and_(
             sa.type_coerce(value, Item.f_original_value.type) >= _at_least(lowest),
-            Item.id.in_(_completed_at(execution)),
+            Item.id.in_(data.completed_at_query(execution)),
         )
 
     def evaluate(self, facts: ItemsWithSteps, ctx: Context) -> list[Signal]:
